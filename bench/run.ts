@@ -1,0 +1,20 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `statements`) runs one.
+ * Each prints its figures as ratios against a baseline measured in the same run.
+ */
+const wanted = new Set(process.argv.slice(2))
+const all = !wanted.size
+
+const benches: [string, string][] = [
+  ['stats', './stats-vs-sql.bench.ts'],
+  ['statements', './statements.bench.ts'],
+  ['sync', './sync-floor.bench.ts'],
+]
+
+for (const [name, file] of benches) {
+  if (!all && !wanted.has(name)) continue
+  const mod = (await import(file)) as { main?: () => Promise<void> }
+  if (!mod.main) throw new Error(`${file} exports no main()`)
+  console.log(`\n== ${name} ==`)
+  await mod.main()
+}

@@ -1,0 +1,12 @@
+import type { MigrationObject } from '@mikro-orm/core'
+import { Migration20261122000000Core } from './20261122000000-core.migration.ts'
+import { Migration20261122010000Sync } from './20261122010000-sync.migration.ts'
+
+/**
+ * Every migration, in order. An explicit list rather than folder discovery: discovery needs `fs.globSync`,
+ * which Node 20 lacks, and a list is what a bundled build can carry.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261122000000Core', class: Migration20261122000000Core },
+  { name: 'Migration20261122010000Sync', class: Migration20261122010000Sync },
+]

@@ -1,0 +1,415 @@
+import { readFileSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  AuthError,
+  type DateWindow,
+  type HttpClient,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type PlatformSimulator,
+  type PluginContext,
+  platformManifestSchema,
+  RateLimitError,
+  type ReportRow,
+  ResponseFormatError,
+  reportRow,
+  rowKey,
+  UnavailableError,
+} from '../../src/sdk/index.ts'
+import { connection } from './credentials.ts'
+import platform from './index.ts'
+import { DEFAULT_CURRENCY, mapStatisticsCsv, parseCsv } from './map.ts'
+import {
+  checkTokenResponse,
+  createMyAffiliatesClient,
+  DEFAULT_PATHS,
+  fetchReport,
+  type MyAffiliatesConnection,
+} from './report.ts'
+import { type MyAffiliatesSimulatorOptions, simulator } from './simulator.ts'
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
+const sortRows = (rows: ReportRow[]) => [...rows].sort((a, b) => rowKey(a).localeCompare(rowKey(b)))
+
+// ---------------------------------------------------------------------------------------------------------------
+// A bare-bones PluginContext over fetch: query, forms, the plugin's `check`, a few retries of transient errors,
+// a cache that honours TTLs, and a record of registered secrets.
+// ---------------------------------------------------------------------------------------------------------------
+
+interface TestContext extends PluginContext {
+  secrets: string[]
+}
+
+function testContext(): TestContext {
+  const cache = new Map<string, { value: unknown; until: number }>()
+  const secrets: string[] = []
+  const http: HttpClient = {
+    async request(options: HttpRequestOptions): Promise<HttpResponse> {
+      const url = new URL(String(options.url))
+      for (const [k, v] of Object.entries(options.query ?? {})) {
+        if (v === undefined || v === null) continue
+        for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item))
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          let raw: Response
+          let text: string
+          try {
+            raw = await fetch(url, {
+              method: options.method ?? 'GET',
+              headers: options.headers,
+              body: options.body,
+            })
+            text = await raw.text()
+          } catch (error) {
+            throw new UnavailableError('network error', { cause: error })
+          }
+          const headers: Record<string, string> = {}
+          raw.headers.forEach((v, k) => {
+            headers[k] = v
+          })
+          const response: HttpResponse = {
+            status: raw.status,
+            headers,
+            url: url.toString(),
+            text,
+            json<T>() {
+              try {
+                return JSON.parse(text) as T
+              } catch {
+                throw new ResponseFormatError('not JSON')
+              }
+            },
+          }
+          options.check?.(response)
+          return response
+        } catch (error) {
+          const transient = error instanceof UnavailableError || error instanceof RateLimitError
+          if (!transient || attempt >= 3 || options.retry === false) throw error
+        }
+      }
+    },
+  }
+  const noop = () => {}
+  return {
+    http,
+    log: { debug: noop, info: noop, warn: noop, error: noop },
+    signal: new AbortController().signal,
+    now: () => new Date(),
+    cache: {
+      get: <T>(key: string) => {
+        const hit = cache.get(key)
+        return hit && hit.until > Date.now() ? (hit.value as T) : undefined
+      },
+      set: (key, value, ttlMs) => void cache.set(key, { value, until: Date.now() + ttlMs }),
+      delete: (key) => void cache.delete(key),
+    },
+    registerSecret: (value) => void secrets.push(value),
+    secrets,
+  }
+}
+
+let sims: PlatformSimulator[] = []
+async function startSim(options: MyAffiliatesSimulatorOptions = {}): Promise<PlatformSimulator> {
+  const sim = await simulator.create({ seed: 'myaffiliates-test', ...options })
+  sims.push(sim)
+  return sim
+}
+afterEach(async () => {
+  await Promise.all(sims.map((s) => s.close()))
+  sims = []
+})
+
+const conn = (sim: PlatformSimulator, index = 0): MyAffiliatesConnection =>
+  connection.schema.parse(sim.accounts[index]!.connection)
+const tokenRequests = (sim: PlatformSimulator) => sim.log.filter((l) => l.path === DEFAULT_PATHS.token).length
+const statsRequests = (sim: PlatformSimulator) =>
+  sim.log.filter((l) => l.path === DEFAULT_PATHS.statistics).length
+const WINDOW: DateWindow = { from: '2026-01-01', to: '2026-01-10' }
+
+describe('myaffiliates manifest and connection', () => {
+  it('given the manifest, when validated by the host schema, then it is accepted', () => {
+    expect(platformManifestSchema.safeParse(platform).success).toBe(true)
+    expect(platform.capabilities.breakdowns).toEqual(['brand'])
+  })
+
+  it('given a pasted portal page or token URL, when parsed, then the base URL is the portal root', () => {
+    const parse = (baseUrl: string) =>
+      connection.schema.parse({ baseUrl, clientId: 'affgraph-1', clientSecret: 'S3cretS3cret' }).baseUrl
+    expect(parse('https://affiliates.example.com/')).toBe('https://affiliates.example.com')
+    expect(parse('https://affiliates.example.com/index.php')).toBe('https://affiliates.example.com')
+    expect(parse('https://example.com/partners/oauth/access_token')).toBe('https://example.com/partners')
+  })
+
+  it('given a client secret with a space or too short, when parsed, then the clientSecret field is named', () => {
+    for (const clientSecret of ['abc', 'has a space inside']) {
+      const result = connection.schema.safeParse({
+        baseUrl: 'https://a.example.com',
+        clientId: 'x',
+        clientSecret,
+      })
+      expect(result.success).toBe(false)
+      expect(result.error?.issues[0]?.path).toEqual(['clientSecret'])
+    }
+  })
+})
+
+describe('myaffiliates CSV mapping', () => {
+  it('given quoted fields, "" escapes, CRLF, a BOM and an embedded newline, when parsed, then cells are exact', () => {
+    expect(parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\n"multi\nline",2\n\n')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['multi\nline', '2'],
+    ])
+  })
+
+  it('given a body cut inside a quoted field, when parsed, then a ResponseFormatError is thrown', () => {
+    expect(() => parseCsv('a,b\n"cut')).toThrow(ResponseFormatError)
+  })
+
+  it('given the simulator-style fixture, when mapped, then rows per channel, day and currency match exactly', () => {
+    const rows = mapStatisticsCsv(fixture('statistics.csv'), { from: '2026-01-05', to: '2026-01-06' })
+    expect(sortRows(rows)).toEqual(
+      sortRows([
+        reportRow({
+          date: '2026-01-05',
+          brand: 'Casino Royale, EU',
+          currency: 'EUR',
+          clicks: 120,
+          impressions: 2400,
+          signups: 9,
+          ftds: 3,
+          deposits: '1234.5',
+          netRevenue: '-85.2',
+          commission: '40',
+        }),
+        reportRow({
+          date: '2026-01-05',
+          brand: 'Sportsbook',
+          currency: 'EUR',
+          clicks: 80,
+          impressions: 1600,
+          signups: 4,
+          ftds: 1,
+          deposits: '250',
+          netRevenue: '-12.5',
+          commission: '0',
+        }),
+        reportRow({
+          date: '2026-01-05',
+          brand: 'Sportsbook',
+          currency: 'USD',
+          clicks: 7,
+          impressions: 150,
+          signups: 1,
+          ftds: 0,
+          deposits: '0',
+          netRevenue: '3.1',
+          commission: '0.93',
+        }),
+        reportRow({
+          date: '2026-01-06',
+          brand: 'Said "Hi" Bingo',
+          currency: 'EUR',
+          clicks: 5,
+          impressions: 100,
+          signups: 0,
+          ftds: 0,
+          deposits: null,
+          netRevenue: '0',
+          commission: '0',
+        }),
+      ]),
+    )
+  })
+
+  it('given alias headers, no currency column and duplicate lines, when mapped, then aliases map, lines add up and the default currency applies', () => {
+    const rows = mapStatisticsCsv(fixture('statistics-aliases.csv'), { from: '2026-01-05', to: '2026-01-05' })
+    expect(sortRows(rows)).toEqual([
+      reportRow({
+        date: '2026-01-05',
+        brand: 'Brand A',
+        currency: DEFAULT_CURRENCY,
+        signups: 11,
+        ftds: 2,
+        deposits: '500',
+        netRevenue: '120.5',
+        commission: '36.15',
+      }),
+      reportRow({
+        date: '2026-01-05',
+        brand: 'Brand B',
+        currency: DEFAULT_CURRENCY,
+        signups: 3,
+        ftds: 1,
+        deposits: '100',
+        netRevenue: '-20',
+        commission: '0',
+      }),
+    ])
+    expect(rows[0]!.clicks).toBeNull()
+  })
+
+  it('given a monthly "pay period" instead of a day, when mapped, then a ResponseFormatError names the line', () => {
+    const csv = 'channel,pay period,clicks\nBrand A,2026-01,5\n'
+    expect(() => mapStatisticsCsv(csv, WINDOW)).toThrow(/line 2/)
+  })
+
+  it('given a fractional count or an unparseable amount, when mapped, then a ResponseFormatError is thrown', () => {
+    expect(() => mapStatisticsCsv('date,clicks\n2026-01-02,1.5\n', WINDOW)).toThrow(ResponseFormatError)
+    expect(() => mapStatisticsCsv('date,ngr\n2026-01-02,abc\n', WINDOW)).toThrow(ResponseFormatError)
+  })
+
+  it('given a CSV without any known metric column, when mapped, then a ResponseFormatError is thrown', () => {
+    expect(() => mapStatisticsCsv('date,foo\n2026-01-02,1\n', WINDOW)).toThrow(/metric columns/)
+  })
+})
+
+describe('myaffiliates OAuth token handling', () => {
+  it('given two fetches with a valid client, when run, then one token is requested and registered as a secret', async () => {
+    const sim = await startSim()
+    const ctx = testContext()
+    const first = await fetchReport(ctx, conn(sim), WINDOW)
+    const second = await fetchReport(ctx, conn(sim), { from: '2026-01-11', to: '2026-01-20' })
+    expect(tokenRequests(sim)).toBe(1)
+    expect(statsRequests(sim)).toBe(2)
+    expect(ctx.secrets.length).toBeGreaterThan(0)
+    expect(sortRows(first)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+    expect(second.length).toBeGreaterThan(0)
+  })
+
+  it('given an expired token (401 once), when fetched, then the token is renewed once and the rows are the truth', async () => {
+    const sim = await startSim()
+    const ctx = testContext()
+    await fetchReport(ctx, conn(sim), WINDOW)
+    sim.faults.inject('expired-token', { times: 1 })
+    const rows = await fetchReport(ctx, conn(sim), WINDOW)
+    expect(sim.faults.hits('expired-token')).toBe(1)
+    expect(tokenRequests(sim)).toBe(2)
+    expect(statsRequests(sim)).toBe(3)
+    expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+  })
+
+  it('given a token refused twice in a row, when fetched, then an AuthError follows exactly one renewal', async () => {
+    const sim = await startSim()
+    sim.faults.inject('expired-token', { times: 5 })
+    const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
+    expect(error).toBeInstanceOf(AuthError)
+    expect(error.field).toBe('clientSecret')
+    expect(tokenRequests(sim)).toBe(2)
+    expect(statsRequests(sim)).toBe(2)
+  })
+
+  it('given a token whose lifetime ran out, when fetched again, then a new token is requested without a 401', async () => {
+    const sim = await startSim({ tokenLifetimeS: 1 })
+    const ctx = testContext()
+    await fetchReport(ctx, conn(sim), WINDOW)
+    await new Promise((r) => setTimeout(r, 1100))
+    await fetchReport(ctx, conn(sim), WINDOW)
+    expect(tokenRequests(sim)).toBe(2)
+    expect(statsRequests(sim)).toBe(2)
+  })
+
+  it('given a refused client (invalid_client), when checked, then an AuthError names clientSecret after one request', async () => {
+    const sim = await startSim()
+    const bad = connection.schema.parse(sim.invalidConnection())
+    const error = await platform.check(testContext(), bad).catch((e) => e)
+    expect(error).toBeInstanceOf(AuthError)
+    expect(error.field).toBe('clientSecret')
+    expect(error.message).toMatch(/Client identifier and Client secret/)
+    expect(sim.log).toHaveLength(1)
+  })
+
+  it('given token endpoint errors, when checked, then invalid_scope names clientId and a 404 names baseUrl', () => {
+    const answer = (status: number, text: string): HttpResponse => ({
+      status,
+      headers: {},
+      url: 'http://x/oauth/access_token',
+      text,
+      json: () => JSON.parse(text),
+    })
+    const thrown = (r: HttpResponse) => {
+      try {
+        checkTokenResponse(r)
+      } catch (e) {
+        return e as AuthError
+      }
+      throw new Error('nothing thrown')
+    }
+    expect(thrown(answer(400, '{"error":"invalid_scope"}')).field).toBe('clientId')
+    expect(thrown(answer(401, '{"error":"invalid_client"}')).field).toBe('clientSecret')
+    expect(thrown(answer(404, 'nope')).field).toBe('baseUrl')
+    expect(thrown(answer(200, '<html>maintenance</html>'))).toBeInstanceOf(UnavailableError)
+  })
+
+  it('given the login page once instead of CSV, when fetched, then the token is renewed and the rows are the truth', async () => {
+    const sim = await startSim()
+    sim.faults.inject('malformed', { times: 1 })
+    const rows = await fetchReport(testContext(), conn(sim), WINDOW)
+    expect(tokenRequests(sim)).toBe(2)
+    expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+  })
+
+  it('given the login page even for a fresh token, when fetched, then an AuthError names clientId', async () => {
+    const sim = await startSim()
+    sim.faults.inject('malformed', { times: 2 })
+    const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
+    expect(error).toBeInstanceOf(AuthError)
+    expect(error.field).toBe('clientId')
+  })
+
+  it('given a 403 on statistics, when fetched, then an AuthError names clientId', async () => {
+    const sim = await startSim()
+    sim.faults.inject('missing-permission', { times: 1 })
+    const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
+    expect(error).toBeInstanceOf(AuthError)
+    expect(error.field).toBe('clientId')
+  })
+})
+
+describe('myaffiliates simulator and end-to-end reading', () => {
+  it('given a rate limit and a truncated body, when fetched, then retries still give the truth', async () => {
+    const sim = await startSim()
+    sim.faults.inject('rate-limit', { times: 1, delayMs: 0 })
+    sim.faults.inject('truncated', { times: 1 })
+    const rows = await fetchReport(testContext(), conn(sim), WINDOW)
+    expect(sim.faults.hits('rate-limit')).toBe(1)
+    expect(sim.faults.hits('truncated')).toBe(1)
+    expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+  })
+
+  it('given a revised day, when fetched again, then the rows follow the revision and equal truth()', async () => {
+    const sim = await startSim()
+    const ctx = testContext()
+    const before = await fetchReport(ctx, conn(sim), WINDOW)
+    sim.revise(sim.accounts[0]!.key, '2026-01-03')
+    const after = await fetchReport(ctx, conn(sim), WINDOW)
+    expect(sortRows(after)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+    expect(after).not.toEqual(before)
+  })
+
+  it('given custom endpoint paths on both sides, when fetched, then the client follows them', async () => {
+    const paths = { token: '/api/oauth2/token', statistics: '/reports/statistics.php' }
+    const sim = await startSim({ paths })
+    const client = createMyAffiliatesClient(paths)
+    const rows = await client.fetchReport(testContext(), conn(sim), WINDOW)
+    expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+  })
+
+  it('given a portal without a currency column and a one-currency account, when fetched, then rows carry the default currency', async () => {
+    const sim = await startSim({
+      omitCurrencyColumn: true,
+      accounts: [{ key: 'eur-only', brands: ['Brand A', 'Brand B'], currencies: [DEFAULT_CURRENCY] }],
+    })
+    const rows = await fetchReport(testContext(), conn(sim), WINDOW)
+    expect(sortRows(rows)).toEqual(sortRows(sim.truth('eur-only', WINDOW)))
+  })
+
+  it('given the second account with a pasted portal page URL, when checked and fetched, then it works', async () => {
+    const sim = await startSim()
+    const ctx = testContext()
+    await expect(platform.check(ctx, conn(sim, 1))).resolves.toEqual({})
+    const rows = await fetchReport(ctx, conn(sim, 1), WINDOW)
+    expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[1]!.key, WINDOW)))
+  })
+})

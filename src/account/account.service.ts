@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/core'
+import type { AppServices } from '../app-services.ts'
+import {
+  CredentialDecryptError,
+  decryptCredentials,
+  encryptCredentials,
+  type SealedCredentials,
+} from '../crypto/credential-cipher.ts'
+import type { LoadedPlatform } from '../platform/platform-registry.ts'
+import { type CheckResult, isPlatformError, RateLimitError } from '../sdk/index.ts'
+import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
+import type { Principal } from '../workspace/workspace.service.ts'
+import { Workspace } from '../workspace/workspace.entity.ts'
+import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** One account of the request's workspace (the tenant filter applies), or null — also for ids that are not UUIDs. */
+export async function findAccount(
+  em: EntityManager,
+  id: unknown,
+  options: { populateWorkspace?: boolean } = {},
+): Promise<Account | null> {
+  const text = String(id)
+  if (!UUID.test(text)) return null
+  return em.findOne(Account, { id: text }, options.populateWorkspace ? { populate: ['workspace'] } : {})
+}
+
+export type CheckOutcome =
+  | { ok: true; result: CheckResult }
+  | { ok: false; error: UserErrorShape; status: AccountStatus }
+
+/** Maps any failure of a platform call to a typed result; unknown failures become "unavailable", never a crash. */
+export function toUserError(error: unknown): { error: UserErrorShape; status: AccountStatus } {
+  if (isPlatformError(error)) {
+    const fields = error.field ? [error.field] : []
+    switch (error.code) {
+      case 'PLATFORM_AUTH':
+        return {
+          status: 'AUTH_FAILED',
+          error: userError('PlatformAuthError', 'PLATFORM_AUTH_FAILED', error.message, fields),
+        }
+      case 'PLATFORM_RATE_LIMITED': {
+        const ms = error instanceof RateLimitError ? error.retryAfterMs : undefined
+        return {
+          status: 'RATE_LIMITED',
+          error: userError('PlatformRateLimitedError', 'PLATFORM_RATE_LIMITED', error.message, fields, {
+            retryAfterSeconds: ms === undefined ? null : Math.ceil(ms / 1000),
+          }),
+        }
+      }
+      case 'PLATFORM_UNAVAILABLE':
+        return {
+          status: 'UNREACHABLE',
+          error: userError('PlatformUnavailableError', 'PLATFORM_UNAVAILABLE', error.message, fields),
+        }
+      case 'PLATFORM_RESPONSE_FORMAT':
+        return {
+          status: 'UNREACHABLE',
+          error: userError('PlatformResponseError', 'PLATFORM_RESPONSE_INVALID', error.message, fields),
+        }
+    }
+  }
+  if (error instanceof Error && (error as { code?: unknown }).code === 'OUTBOUND_BLOCKED') {
+    return {
+      status: 'UNREACHABLE',
+      error: userError('OutboundBlockedError', 'OUTBOUND_BLOCKED', error.message, ['baseUrl']),
+    }
+  }
+  return {
+    status: 'UNREACHABLE',
+    error: userError(
+      'PlatformUnavailableError',
+      'PLATFORM_UNAVAILABLE',
+      'The platform could not be reached.',
+    ),
+  }
+}
+
+/** Before an account exists, rate limits and caches are keyed by a fingerprint of the credentials, never the secret. */
+function provisionalKey(platform: LoadedPlatform, connection: Record<string, unknown>): string {
+  const digest = createHash('sha256').update(platform.definition.id)
+  for (const name of platform.fieldNames) digest.update(`\u0000${name}=${String(connection[name] ?? '')}`)
+  return `pending:${digest.digest('hex').slice(0, 16)}`
+}
+
+export async function checkConnection(
+  services: AppServices,
+  platform: LoadedPlatform,
+  connection: Record<string, unknown>,
+  accountKey?: string,
+): Promise<CheckOutcome> {
+  try {
+    const result = await services.runner.check(platform, connection, {
+      accountKey: accountKey ?? provisionalKey(platform, connection),
+    })
+    return { ok: true, result }
+  } catch (error) {
+    return { ok: false, ...toUserError(error) }
+  }
+}
+
+/** What the API shows for each connection field: never a secret, at most its last four characters. */
+export function connectionState(platform: LoadedPlatform, connection: Record<string, unknown>) {
+  const state: Record<string, ConnectionFieldState> = {}
+  for (const name of platform.fieldNames) {
+    const field = platform.definition.connection.fields[name]!
+    const value = connection[name]
+    const isSet = typeof value === 'string' && value.length > 0
+    let hint: string | null = null
+    if (isSet && field.secret) hint = value.length >= 16 ? `…${value.slice(-4)}` : null
+    else if (isSet) hint = value.length > 80 ? `${value.slice(0, 77)}…` : value
+    state[name] = { isSet, hint }
+  }
+  return state
+}
+
+function sealConnection(
+  services: AppServices,
+  accountId: string,
+  connection: Record<string, unknown>,
+): SealedCredentials {
+  const plain: Record<string, string> = {}
+  for (const [k, v] of Object.entries(connection)) if (typeof v === 'string') plain[k] = v
+  return encryptCredentials(services.keyRing, plain, `account:${accountId}`)
+}
+
+export function openConnection(services: AppServices, account: Account): Record<string, string> {
+  const opened = decryptCredentials(
+    services.keyRing,
+    account.credentials as unknown as SealedCredentials,
+    `account:${account.id}`,
+  )
+  if (typeof opened === 'string') throw new Error('stored credentials have an unexpected shape')
+  return opened
+}
+
+export interface ConnectOptions {
+  label?: string | null
+  tags?: string[] | null
+}
+
+export function normalizeTags(tags: string[] | null | undefined): string[] {
+  return [...new Set((tags ?? []).map((t) => t.trim()).filter(Boolean))].sort()
+}
+
+function defaultLabel(
+  platform: LoadedPlatform,
+  connection: Record<string, unknown>,
+  check: CheckResult,
+): string {
+  const base = typeof connection.baseUrl === 'string' ? new URL(connection.baseUrl).hostname : null
+  return [platform.definition.name, check.accountName ?? base].filter(Boolean).join(' — ')
+}
+
+export type AccountOutcome = { ok: true; account: Account } | { ok: false; error: UserErrorShape }
+
+/** Checks first; nothing is written unless the platform accepted the credentials. */
+export async function connectAccount(
+  services: AppServices,
+  em: EntityManager,
+  principal: Principal,
+  platform: LoadedPlatform,
+  connection: Record<string, unknown>,
+  options: ConnectOptions,
+): Promise<AccountOutcome> {
+  const checked = await checkConnection(services, platform, connection)
+  if (!checked.ok) return { ok: false, error: checked.error }
+  const id = crypto.randomUUID()
+  const now = new Date()
+  const account = em.create(Account, {
+    id,
+    workspace: em.getReference(Workspace, principal.workspaceId),
+    platformId: platform.definition.id,
+    label: options.label?.trim() || defaultLabel(platform, connection, checked.result),
+    programName: null,
+    baseUrl: typeof connection.baseUrl === 'string' ? connection.baseUrl : null,
+    currency: checked.result.currency ?? null,
+    timeZone: checked.result.timeZone ?? platform.definition.capabilities.timeZone,
+    tags: normalizeTags(options.tags),
+    status: 'OK',
+    lastCheckAt: now,
+    lastSyncAt: null,
+    lastErrorCode: null,
+    lastErrorMessage: null,
+    credentials: sealConnection(services, id, connection) as unknown as Record<string, unknown>,
+    connectionState: connectionState(platform, connection),
+    externalAccountName: checked.result.accountName ?? null,
+  })
+  await em.flush()
+  // The first sync is the backfill; queued after the account is saved, so a failure to queue loses nothing.
+  if (services.sync) {
+    try {
+      await services.sync.enqueueBackfill(em, account)
+    } catch (error) {
+      services.logger.error(
+        { account: account.id, err: { message: (error as Error).message } },
+        'backfill not queued',
+      )
+    }
+  }
+  return { ok: true, account }
+}
+
+/** Re-keys an account. The stored credentials change only after the platform accepted the new ones. */
+export async function updateAccountConnection(
+  services: AppServices,
+  em: EntityManager,
+  accountId: string,
+  platform: LoadedPlatform,
+  connection: Record<string, unknown>,
+): Promise<AccountOutcome> {
+  const account = await findAccount(em, accountId)
+  if (!account)
+    return {
+      ok: false,
+      error: userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId']),
+    }
+  if (account.platformId !== platform.definition.id) {
+    return {
+      ok: false,
+      error: userError(
+        'PlatformMismatchError',
+        'PLATFORM_MISMATCH',
+        `This account is on platform "${account.platformId}"; the connection given is for "${platform.definition.id}".`,
+        ['connection'],
+      ),
+    }
+  }
+  const checked = await checkConnection(services, platform, connection, account.id)
+  if (!checked.ok) return { ok: false, error: checked.error }
+  account.credentials = sealConnection(services, account.id, connection) as unknown as Record<string, unknown>
+  account.connectionState = connectionState(platform, connection)
+  account.baseUrl = typeof connection.baseUrl === 'string' ? connection.baseUrl : null
+  account.status = 'OK'
+  account.lastCheckAt = new Date()
+  account.lastErrorCode = null
+  account.lastErrorMessage = null
+  if (checked.result.accountName) account.externalAccountName = checked.result.accountName
+  if (checked.result.currency) account.currency = checked.result.currency
+  await em.flush()
+  return { ok: true, account }
+}
+
+/** Re-runs the platform's check with the stored credentials and records the outcome on the account. */
+export async function recheckAccount(
+  services: AppServices,
+  em: EntityManager,
+  account: Account,
+): Promise<CheckOutcome> {
+  const platform = services.registry.get(account.platformId)
+  let outcome: CheckOutcome
+  if (!platform) {
+    outcome = {
+      ok: false,
+      status: 'UNREACHABLE',
+      error: userError(
+        'PlatformUnavailableError',
+        'PLATFORM_UNAVAILABLE',
+        `Platform plugin "${account.platformId}" is not loaded.`,
+      ),
+    }
+  } else {
+    let connection: Record<string, string> | null = null
+    try {
+      connection = openConnection(services, account)
+    } catch (error) {
+      // Fail closed: no call is made with anything but intact credentials sealed for this very account.
+      if (!(error instanceof CredentialDecryptError)) throw error
+      services.logger.error(
+        { account: account.id, reason: error.reason },
+        'stored credentials could not be decrypted',
+      )
+    }
+    outcome = connection
+      ? await checkConnection(services, platform, connection, account.id)
+      : {
+          ok: false,
+          status: 'AUTH_FAILED',
+          error: userError(
+            'CredentialsUnreadableError',
+            'CREDENTIALS_UNREADABLE',
+            'The stored credentials of this account could not be decrypted. Enter them again with updateAccountConnection.',
+          ),
+        }
+  }
+  account.lastCheckAt = new Date()
+  account.status = outcome.ok ? 'OK' : outcome.status
+  account.lastErrorCode = outcome.ok ? null : outcome.error.code
+  account.lastErrorMessage = outcome.ok ? null : outcome.error.message
+  await em.flush()
+  return outcome
+}

@@ -1,0 +1,19 @@
+import type { Logger } from 'pino'
+import type { Config } from './config.ts'
+import type { MasterKeyRing } from './crypto/master-key.ts'
+import type { Database } from './db/database.ts'
+import type { PlatformRegistry } from './platform/platform-registry.ts'
+import type { PlatformRunner } from './platform/platform-runner.ts'
+import type { SyncEngine } from './sync/sync-engine.ts'
+
+/** What the GraphQL layer and the CLI commands share; built once per process in `createAppServices`. */
+export interface AppServices {
+  config: Config
+  db: Database
+  registry: PlatformRegistry
+  keyRing: MasterKeyRing
+  runner: PlatformRunner
+  logger: Logger
+  /** Started by the server and by workers; null in processes that never sync (CLI commands, some tests). */
+  sync: SyncEngine | null
+}

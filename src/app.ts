@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionNode,
+} from 'graphql'
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga'
+import type { AppServices } from './app-services.ts'
+import { buildSchema } from './schema/schema.ts'
+import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
+import { AUTH_FAILURE_MESSAGES, authenticate } from './workspace/workspace.service.ts'
+
+export type AffgraphApp = YogaServerInstance<Record<string, unknown>, GraphQLContext>
+
+/** Answers /health (the process is up) and /ready (the database answers) outside GraphQL. */
+function useHealthEndpoints(services: AppServices): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname === '/health') {
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ status: 'ok' }), {
+            headers: { 'content-type': 'application/json' },
+          }),
+        )
+      } else if (url.pathname === '/ready') {
+        try {
+          await services.db.query('select 1')
+          endResponse(
+            new fetchAPI.Response(JSON.stringify({ status: 'ready' }), {
+              headers: { 'content-type': 'application/json' },
+            }),
+          )
+        } catch {
+          endResponse(new fetchAPI.Response(JSON.stringify({ status: 'unavailable' }), { status: 503 }))
+        }
+      }
+    },
+  }
+}
+
+/** Root fields anyone may call: the platform catalogue and introspection (connect forms are built from it). */
+const PUBLIC_ROOT_FIELDS = new Set(['platforms', '__schema', '__type', '__typename'])
+
+function rootFieldNames(document: DocumentNode, operationName: string | null | undefined): string[] {
+  const operation = document.definitions.find(
+    (d): d is OperationDefinitionNode =>
+      d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+  )
+  const fragments = new Map<string, FragmentDefinitionNode>()
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
+  const names: string[] = []
+  const seen = new Set<string>()
+  const walk = (selections: readonly SelectionNode[]) => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) names.push(selection.name.value)
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet.selections)
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value)
+        const fragment = fragments.get(selection.name.value)
+        if (fragment) walk(fragment.selectionSet.selections)
+        else names.push(`...${selection.name.value}`)
+      }
+    }
+  }
+  if (operation) walk(operation.selectionSet.selections)
+  return names
+}
+
+/**
+ * Refuses an operation that needs a token before anything of it runs — argument validation included, so that an
+ * anonymous caller learns nothing from field-level errors and always gets 401.
+ */
+function useAuthGate(): Plugin<GraphQLContext> {
+  const gate = (args: {
+    document: DocumentNode
+    operationName?: string | null
+    contextValue: GraphQLContext
+  }) => {
+    const auth = args.contextValue.auth
+    if (auth.ok) return null
+    if (rootFieldNames(args.document, args.operationName).every((n) => PUBLIC_ROOT_FIELDS.has(n))) return null
+    return {
+      errors: [
+        new GraphQLError(AUTH_FAILURE_MESSAGES[auth.reason], {
+          extensions: { code: auth.reason, http: { status: 401 } },
+        }),
+      ],
+    }
+  }
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const refused = gate(args as never)
+      if (refused) setResultAndStopExecution(refused)
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refused = gate(args as never)
+      if (refused) setResultAndStopExecution(refused)
+    },
+  }
+}
+
+/** The Yoga app, with no port: tests call `app.fetch`, `main.ts` hands it to an HTTP server. */
+export function createApp(services: AppServices): AffgraphApp {
+  const schema = buildSchema(services.registry)
+  const log = services.logger.child({ component: 'graphql' })
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    // Our /health and /ready answer with a body; Yoga's own empty check moves out of their way.
+    healthCheckEndpoint: '/_yoga/health',
+    landingPage: false,
+    graphiql: services.config.graphiql
+      ? { title: 'affgraph', defaultQuery: '{ platforms { id name } }' }
+      : false,
+    // Unexpected errors reach clients as "Unexpected error."; the original goes to the log, already redacted.
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => log.debug({ args }, 'yoga'),
+      info: (...args) => log.info({ args }, 'yoga'),
+      warn: (...args) => log.warn({ args }, 'yoga'),
+      error: (...args) =>
+        log.error(
+          { err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) },
+          'yoga',
+        ),
+    },
+    plugins: [useHealthEndpoints(services), useAuthGate()],
+    context: async ({ request }) => {
+      const requestId = request.headers.get('x-request-id')?.slice(0, 64) || randomUUID()
+      const em = services.db.fork()
+      const auth = await authenticate(em, request.headers.get('authorization'))
+      // Every tenant-owned entity carries a default filter on its workspace: with the principal's id set here,
+      // no query can see another workspace, and without it (no token) such a query fails instead of leaking.
+      if (auth.ok) em.setFilterParams('workspace', { id: auth.principal.workspaceId })
+      return { requestId, em, auth, services, loaders: createLoaderCache() }
+    },
+  })
+}

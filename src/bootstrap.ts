@@ -1,0 +1,87 @@
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import type { AppServices } from './app-services.ts'
+import type { Config } from './config.ts'
+import { type MasterKeyRing, resolveMasterKeyRing } from './crypto/master-key.ts'
+import { type Database, openDatabase } from './db/database.ts'
+import { createRateLimiterRegistry } from './http/rate-limiter.ts'
+import { startFxUpdates } from './fx/fx-updates.ts'
+import { createSsrfGuard } from './http/ssrf-guard.ts'
+import { createLogger } from './logger.ts'
+import type { PlatformRegistry } from './platform/platform-registry.ts'
+import { PlatformRunner } from './platform/platform-runner.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugins } from './platform/plugin-loader.ts'
+import { createPostgresRateLimiterStore } from './sync/pg-rate-limiter-store.ts'
+import { SyncEngine, type SyncEngineOptions } from './sync/sync-engine.ts'
+
+export interface BootstrapOverrides {
+  logger?: Logger
+  db?: Database
+  registry?: PlatformRegistry
+  keyRing?: MasterKeyRing
+  /** Retry pacing for outbound calls (tests shorten it). */
+  httpRetry?: { baseDelayMs?: number; maxDelayMs?: number }
+}
+
+export async function loadMasterKeys(config: Config, logger: Logger): Promise<MasterKeyRing> {
+  const keyFilePath = join(config.dataDir, 'master.key')
+  const { ring, source, created } = await resolveMasterKeyRing({ envValue: config.masterKey, keyFilePath })
+  if (source === 'file') {
+    logger.warn(
+      { keyFile: keyFilePath, created },
+      'AFFGRAPH_MASTER_KEY is not set: credentials are encrypted with the generated key file beside the data. ' +
+        'Back it up (without it stored credentials cannot be read) or set AFFGRAPH_MASTER_KEY.',
+    )
+  }
+  return ring
+}
+
+/** Starts the sync engine as configured: queue and schedule, and work in this process unless told otherwise. */
+export async function startSync(
+  services: AppServices,
+  overrides: Partial<SyncEngineOptions> = {},
+): Promise<SyncEngine> {
+  const { sync } = services.config
+  const engine = new SyncEngine(services, {
+    work: sync.mode === 'on',
+    schedule: sync.mode !== 'off',
+    concurrency: sync.concurrency,
+    retryLimit: sync.retryLimit,
+    retryDelaySeconds: sync.retryDelaySeconds,
+    pollingIntervalSeconds: sync.pollingIntervalSeconds,
+    circuitThreshold: 5,
+    circuitOpenSeconds: 120,
+    ...overrides,
+  })
+  await engine.start()
+  services.sync = engine
+  if (services.config.fx.fetch && sync.mode === 'on') await startFxUpdates(services, engine.boss)
+  return engine
+}
+
+/** Everything a server, worker or CLI command needs, opened in dependency order. */
+export async function createAppServices(
+  config: Config,
+  overrides: BootstrapOverrides = {},
+): Promise<AppServices> {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel })
+  const registry = overrides.registry ?? (await loadPlugins([BUNDLED_PLUGIN_DIR, ...config.pluginDirs]))
+  const keyRing = overrides.keyRing ?? (await loadMasterKeys(config, logger))
+  const db =
+    overrides.db ??
+    (await openDatabase({ url: config.databaseUrl, pgliteDir: join(config.dataDir, 'pglite') }))
+  const runner = new PlatformRunner({
+    guard: createSsrfGuard({ allow: config.outboundAllowlist }),
+    // On PostgreSQL the limits live in the database, where every worker process sees them.
+    rateLimiters: createRateLimiterRegistry(
+      db.kind === 'postgresql' ? { store: createPostgresRateLimiterStore(db) } : {},
+    ),
+    logger: logger.child({ component: 'platform' }),
+    http: {
+      totalTimeoutMs: config.http.totalTimeoutMs,
+      attempts: config.http.attempts,
+      ...overrides.httpRetry,
+    },
+  })
+  return { config, db, registry, keyRing, runner, logger, sync: null }
+}

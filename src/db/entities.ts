@@ -1,0 +1,19 @@
+import { Account } from '../account/account.entity.ts'
+import { FxRate } from '../fx/fx-rate.entity.ts'
+import { StatChange, StatDay } from '../stats/stat-day.entity.ts'
+import { HostCircuit, RateLimitState, SyncCoverage, SyncRun } from '../sync/sync.entity.ts'
+import { ApiToken, Member, Workspace } from '../workspace/workspace.entity.ts'
+
+export const entities = [
+  Workspace,
+  Member,
+  ApiToken,
+  Account,
+  StatDay,
+  StatChange,
+  SyncRun,
+  SyncCoverage,
+  RateLimitState,
+  HostCircuit,
+  FxRate,
+]

@@ -1,0 +1,74 @@
+import { createServer } from 'node:http'
+import { parseArgs } from 'node:util'
+import { createApp } from './app.ts'
+import { createAppServices, startSync } from './bootstrap.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { startDemo } from './demo/demo.ts'
+import { PluginLoadError } from './platform/plugin-loader.ts'
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { demo: { type: 'boolean', default: false } },
+    allowPositionals: false,
+  })
+  let config = loadConfig()
+  const demo = values.demo ? await startDemo.simulators() : null
+  if (demo) {
+    config = {
+      ...config,
+      outboundAllowlist: [...config.outboundAllowlist, ...demo.allow],
+      fx: { ...config.fx, url: demo.fxUrl },
+    }
+  }
+
+  const services = await createAppServices(config)
+  if (config.sync.mode !== 'off') await startSync(services)
+  const app = createApp(services)
+  const server = createServer(app)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, resolve)
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  services.logger.info(
+    {
+      url: `http://${shown}:${port}/graphql`,
+      database: services.db.kind,
+      platforms: services.registry.all().map((p) => p.definition.id),
+    },
+    'affgraph is listening',
+  )
+  if (demo) await demo.seed(services, `http://${shown}:${port}/graphql`)
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    services.logger.info({ signal }, 'shutting down')
+    server.close()
+    server.closeIdleConnections()
+    // Running syncs get a deadline to finish; unfinished ones stay in the queue for the next start.
+    await services.sync?.stop(20_000)
+    await demo?.close()
+    await services.db.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  // Start-up problems are the operator's to fix: say what and where, without a stack trace for known ones.
+  if (
+    error instanceof ConfigError ||
+    error instanceof PluginLoadError ||
+    (error as { code?: string }).code?.startsWith?.('MASTER_KEY')
+  ) {
+    process.stderr.write(`affgraph: ${(error as Error).message}\n`)
+  } else {
+    process.stderr.write(`affgraph: failed to start: ${(error as Error)?.stack ?? String(error)}\n`)
+  }
+  process.exit(1)
+})

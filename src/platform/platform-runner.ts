@@ -1,0 +1,127 @@
+import type { Logger } from 'pino'
+import type { HttpRequestInfo } from '../http/http-client.ts'
+import { createPluginContext } from '../http/plugin-context.ts'
+import type { RateLimiterRegistry } from '../http/rate-limiter.ts'
+import type { SsrfGuard } from '../http/ssrf-guard.ts'
+import {
+  type CheckResult,
+  type DateWindow,
+  isPlatformError,
+  type PlatformError,
+  type PluginCache,
+  type ReportRow,
+  ResponseFormatError,
+  reportRowSchema,
+} from '../sdk/index.ts'
+import type { LoadedPlatform } from './platform-registry.ts'
+import { splitWindow } from './window.ts'
+
+export interface PlatformRunnerOptions {
+  guard: SsrfGuard
+  rateLimiters: RateLimiterRegistry
+  logger: Logger
+  http: { totalTimeoutMs: number; attempts: number; baseDelayMs?: number; maxDelayMs?: number }
+  now?: () => Date
+}
+
+export interface RunOptions {
+  /** Rate-limit and cache key of the account (its id, or a credential fingerprint before it is saved). */
+  accountKey: string
+  signal?: AbortSignal
+  /** Called once per upstream attempt (sync runs count their requests with it). */
+  onRequest?: (info: HttpRequestInfo) => void
+}
+
+/**
+ * Runs plugin code with a host-built context. Every error leaving here is an SDK error (or the guard's
+ * OutboundBlockedError) with secrets already redacted; a plugin bug becomes a ResponseFormatError.
+ */
+export class PlatformRunner {
+  readonly #options: PlatformRunnerOptions
+  readonly #caches = new Map<string, PluginCache>()
+
+  constructor(options: PlatformRunnerOptions) {
+    this.#options = options
+  }
+
+  #context(platform: LoadedPlatform, connection: Record<string, unknown>, run: RunOptions) {
+    const secrets = platform.secretFields
+      .map((name) => connection[name])
+      .filter((v): v is string => typeof v === 'string' && v.length > 0)
+    const cacheKey = `${platform.definition.id}:${run.accountKey}`
+    const ctx = createPluginContext({
+      guard: this.#options.guard,
+      rateLimiters: this.#options.rateLimiters,
+      platformLimits: platform.definition.limits,
+      accountKey: cacheKey,
+      secrets,
+      logger: this.#options.logger.child({ plugin: platform.definition.id, account: run.accountKey }),
+      signal: run.signal,
+      onRequest: run.onRequest,
+      now: this.#options.now,
+      cache: this.#caches.get(cacheKey),
+      timeouts: { totalMs: this.#options.http.totalTimeoutMs },
+      retry: {
+        attempts: this.#options.http.attempts,
+        baseDelayMs: this.#options.http.baseDelayMs,
+        maxDelayMs: this.#options.http.maxDelayMs,
+      },
+    })
+    this.#caches.set(cacheKey, ctx.cache)
+    return ctx
+  }
+
+  async check(
+    platform: LoadedPlatform,
+    connection: Record<string, unknown>,
+    run: RunOptions,
+  ): Promise<CheckResult> {
+    const ctx = this.#context(platform, connection, run)
+    try {
+      return (await platform.definition.check(ctx, connection)) ?? {}
+    } catch (error) {
+      throw normalizeError(error, ctx.redactError)
+    }
+  }
+
+  /** The whole inclusive window, cut into the pieces the platform allows, each row validated. */
+  async fetchReport(
+    platform: LoadedPlatform,
+    connection: Record<string, unknown>,
+    window: DateWindow,
+    run: RunOptions,
+  ): Promise<ReportRow[]> {
+    const ctx = this.#context(platform, connection, run)
+    const rows: ReportRow[] = []
+    try {
+      for (const piece of splitWindow(window, platform.definition.limits)) {
+        const got = await platform.definition.fetchReport(ctx, connection, piece)
+        for (const row of got) {
+          const parsed = reportRowSchema.safeParse(row)
+          if (!parsed.success)
+            throw new ResponseFormatError(
+              `plugin returned an invalid row: ${parsed.error.issues[0]?.message}`,
+            )
+          if (parsed.data.date < piece.from || parsed.data.date > piece.to) {
+            throw new ResponseFormatError(
+              `plugin returned a row for ${parsed.data.date}, outside ${piece.from}…${piece.to}`,
+            )
+          }
+          rows.push(parsed.data)
+        }
+      }
+      return rows
+    } catch (error) {
+      throw normalizeError(error, ctx.redactError)
+    }
+  }
+}
+
+function normalizeError(error: unknown, redact: (e: unknown) => unknown): PlatformError | Error {
+  const redacted = redact(error)
+  if (isPlatformError(redacted)) return redacted
+  if (redacted instanceof Error && (redacted as { code?: unknown }).code === 'OUTBOUND_BLOCKED')
+    return redacted
+  const message = redacted instanceof Error ? redacted.message : String(redacted)
+  return new ResponseFormatError(`the plugin failed: ${message}`)
+}

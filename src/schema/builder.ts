@@ -1,0 +1,177 @@
+import SchemaBuilder from '@pothos/core'
+import ZodPlugin from '@pothos/plugin-zod'
+import type { EntityManager } from '@mikro-orm/core'
+import { GraphQLError, Kind } from 'graphql'
+import type { AppServices } from '../app-services.ts'
+import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'
+
+export interface GraphQLContext {
+  requestId: string
+  /** The request's own unit of work; tenant-filtered once a principal is known. */
+  em: EntityManager
+  auth: AuthResult
+  services: AppServices
+  /** Request-scoped DataLoaders, created on first use (see `createLoaderCache`). */
+  loaders: LoaderCache
+}
+
+/** DataLoaders live for one request: they batch its fields and cache nothing across requests or tenants. */
+export interface LoaderCache {
+  get<T>(name: string, create: () => T): T
+}
+
+export function createLoaderCache(): LoaderCache {
+  const loaders = new Map<string, unknown>()
+  return {
+    get<T>(name: string, create: () => T): T {
+      if (!loaders.has(name)) loaders.set(name, create())
+      return loaders.get(name) as T
+    },
+  }
+}
+
+export interface FieldIssue {
+  /** Path inside the argument, e.g. ["input", "connection", "softSwiss", "token"]. */
+  path: string[]
+  message: string
+}
+
+export type AppSchemaTypes = {
+  Context: GraphQLContext
+  Scalars: {
+    Secret: { Input: string; Output: never }
+    URL: { Input: string; Output: string }
+    DateTime: { Input: Date; Output: Date }
+    Date: { Input: string; Output: string }
+    Decimal: { Input: string; Output: string }
+    Count: { Input: number; Output: number }
+  }
+  DefaultInputFieldRequiredness: false
+}
+
+export type AppBuilder = PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<AppSchemaTypes>>
+
+/** Throws unless the request carries a valid token; the returned principal scopes every read and write. */
+export function requirePrincipal(ctx: GraphQLContext): Principal {
+  if (ctx.auth.ok) return ctx.auth.principal
+  throw new GraphQLError(AUTH_FAILURE_MESSAGES[ctx.auth.reason], {
+    extensions: { code: ctx.auth.reason, http: { status: 401 } },
+  })
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+function parseDay(value: unknown): string {
+  const time = typeof value === 'string' && DAY.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN
+  // Date.parse accepts 2026-02-30 (rolling over to March): a real calendar day round-trips unchanged.
+  if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+    throw new GraphQLError('Date must be a calendar day written YYYY-MM-DD')
+  }
+  return value
+}
+
+function parseDecimal(value: unknown): string {
+  if (typeof value !== 'string' || !/^[+-]?\d+(\.\d+)?$/.test(value)) {
+    throw new GraphQLError('Decimal must be a string such as "12.34"')
+  }
+  return value
+}
+
+function parseCount(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new GraphQLError('Count must be a non-negative whole number')
+  }
+  return value
+}
+
+export function createBuilder(): AppBuilder {
+  const builder = new SchemaBuilder<AppSchemaTypes>({
+    plugins: [ZodPlugin],
+    zod: {
+      // A typed, field-level error instead of a raw ZodError (which Yoga would mask as "Unexpected error.").
+      // Messages come from our schemas and never echo the submitted value, so secrets cannot leak through here.
+      validationError: (error, _args, _ctx, info) => {
+        const fields: FieldIssue[] = error.issues.map((issue) => ({
+          path: issue.path.map(String),
+          message: issue.message,
+        }))
+        const summary = fields.map((f) => `${f.path.at(-1) ?? 'input'}: ${f.message}`).join('; ')
+        // A field may name its own code (e.g. INVALID_ARGUMENT for query arguments); credentials are the default.
+        const field = info.parentType.getFields()[info.fieldName]
+        const code = field?.extensions?.validationErrorCode
+        return new GraphQLError(`Invalid input: ${summary}`, {
+          extensions: { code: typeof code === 'string' ? code : 'CREDENTIALS_INVALID', fields },
+        })
+      },
+    },
+  })
+
+  builder.scalarType('Secret', {
+    description:
+      'A credential. Write-only: affgraph accepts it in inputs, encrypts it at rest and never returns it in any output.',
+    serialize: () => {
+      throw new GraphQLError('Secret values are write-only')
+    },
+    parseValue: (value) => {
+      if (typeof value !== 'string') throw new GraphQLError('Secret must be a string')
+      return value
+    },
+    parseLiteral: (ast) => {
+      if (ast.kind !== Kind.STRING) throw new GraphQLError('Secret must be a string')
+      return ast.value
+    },
+  })
+
+  builder.scalarType('URL', {
+    description:
+      'An absolute http(s) URL, e.g. a program\'s own domain such as "https://partners.example.com".',
+    serialize: (value) => String(value),
+    parseValue: (value) => {
+      if (typeof value !== 'string') throw new GraphQLError('URL must be a string')
+      return value
+    },
+    parseLiteral: (ast) => {
+      if (ast.kind !== Kind.STRING) throw new GraphQLError('URL must be a string')
+      return ast.value
+    },
+  })
+
+  builder.scalarType('DateTime', {
+    description: 'An instant, as an ISO 8601 string in UTC.',
+    serialize: (value) =>
+      value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString(),
+    parseValue: (value) => {
+      const date = new Date(String(value))
+      if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string')
+      return date
+    },
+  })
+
+  builder.scalarType('Date', {
+    description: 'A calendar day, `YYYY-MM-DD`, with no time zone of its own (stats days are platform days).',
+    serialize: (value) => String(value),
+    parseValue: (value) => parseDay(value),
+    parseLiteral: (ast) => parseDay(ast.kind === Kind.STRING ? ast.value : null),
+  })
+
+  builder.scalarType('Decimal', {
+    description:
+      'An exact decimal number as a string, e.g. "1234.5" or "-0.25": money is never rounded through a binary float.',
+    serialize: (value) => String(value),
+    parseValue: (value) => parseDecimal(value),
+    parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING ? ast.value : null),
+  })
+
+  builder.scalarType('Count', {
+    description:
+      'A whole number of events (clicks, signups…), as a JSON number. Unlike `Int` it may exceed 2^31 − 1; it is exact up to 2^53.',
+    serialize: (value) => Number(value),
+    parseValue: (value) => parseCount(value),
+    parseLiteral: (ast) => parseCount(ast.kind === Kind.INT ? Number(ast.value) : null),
+  })
+
+  builder.queryType({
+    description: 'Everything but `platforms` needs an API token (Authorization: Bearer <token>).',
+  })
+  builder.mutationType({})
+  return builder as unknown as AppBuilder
+}

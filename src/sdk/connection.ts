@@ -1,0 +1,106 @@
+import { z } from 'zod'
+
+/** How a connection field is rendered and typed in GraphQL: `Secret` and `URL` are scalars of their own. */
+export type ConnectionFieldKind = 'text' | 'secret' | 'url'
+
+export interface ConnectionFieldMeta {
+  /** Short label, as the platform's own UI names the value. */
+  label: string
+  /** Where the user finds the value, click by click, in the platform's own words. */
+  help: string
+  /** A realistic, fake example value (never a real credential). */
+  example: string
+  /** Optional fields may be left empty. Default: required. */
+  optional?: boolean
+}
+
+export interface ConnectionField<S extends z.ZodType<unknown, string> = z.ZodType<unknown, string>>
+  extends Required<Omit<ConnectionFieldMeta, 'optional'>> {
+  kind: ConnectionFieldKind
+  secret: boolean
+  required: boolean
+  schema: S
+}
+
+const nonEmpty = () => z.string().trim().min(1, 'is required').max(4096, 'is too long')
+
+function makeField<S extends z.ZodType<unknown, string>>(
+  kind: ConnectionFieldKind,
+  meta: ConnectionFieldMeta,
+  schema: S,
+): ConnectionField<S> {
+  return {
+    kind,
+    secret: kind === 'secret',
+    required: !meta.optional,
+    label: meta.label,
+    help: meta.help,
+    example: meta.example,
+    schema,
+  }
+}
+
+/**
+ * A program's base URL: http(s) only, no credentials, query or fragment; normalised to origin + path without a
+ * trailing slash. Whether the host may be reached is decided at request time by the host's SSRF guard.
+ */
+export function baseUrlSchema() {
+  return nonEmpty()
+    .pipe(
+      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://partners.example.com' }),
+    )
+    .superRefine((value, ctx) => {
+      // zod runs this refinement even after z.url() reported an issue; an unparseable value is already reported.
+      if (!URL.canParse(value)) return
+      const url = new URL(value)
+      if (url.username || url.password)
+        ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password' })
+      if (url.search || url.hash)
+        ctx.addIssue({ code: 'custom', message: 'must not contain a query string or fragment' })
+    })
+    .transform((value) => {
+      const url = new URL(value)
+      return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
+    })
+}
+
+export const field = {
+  /** A plain value shown back to the user (account id, nickname, username). */
+  text<S extends z.ZodType<unknown, string>>(meta: ConnectionFieldMeta, schema?: S) {
+    return makeField('text', meta, (schema ?? nonEmpty()) as S)
+  },
+  /** A credential: write-only, encrypted at rest, redacted from every error and log line. */
+  secret<S extends z.ZodType<unknown, string>>(meta: ConnectionFieldMeta, schema?: S) {
+    return makeField('secret', meta, (schema ?? nonEmpty()) as S)
+  },
+  /** The program's own base URL, for platforms hosted per program. */
+  url<S extends z.ZodType<unknown, string>>(meta: ConnectionFieldMeta, schema?: S) {
+    return makeField('url', meta, (schema ?? baseUrlSchema()) as S)
+  },
+}
+
+export type ConnectionFields = Record<string, ConnectionField<z.ZodType<unknown, string>>>
+
+type SchemaShape<F extends ConnectionFields> = {
+  [K in keyof F]: F[K]['required'] extends false ? z.ZodOptional<F[K]['schema']> : F[K]['schema']
+}
+
+export interface ConnectionSpec<F extends ConnectionFields = ConnectionFields> {
+  fields: F
+  /** Validates (and may normalise) a whole connection. Field order is the form's order. */
+  schema: z.ZodObject<SchemaShape<F>>
+}
+
+export type ConnectionOf<S extends ConnectionSpec> = z.output<S['schema']>
+
+export function defineConnection<F extends ConnectionFields>(fields: F): ConnectionSpec<F> {
+  for (const [name, f] of Object.entries(fields)) {
+    if (!/^[a-z][A-Za-z0-9]*$/.test(name)) throw new Error(`connection field "${name}" must be camelCase`)
+    if (!f.label.trim() || !f.help.trim())
+      throw new Error(`connection field "${name}" needs a label and help text`)
+  }
+  const shape = Object.fromEntries(
+    Object.entries(fields).map(([name, f]) => [name, f.required ? f.schema : f.schema.optional()]),
+  ) as SchemaShape<F>
+  return { fields, schema: z.object(shape) }
+}

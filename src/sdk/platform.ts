@@ -1,0 +1,162 @@
+import { z } from 'zod'
+import type { ConnectionFields, ConnectionOf, ConnectionSpec } from './connection.ts'
+import type { HttpClient } from './http.ts'
+import {
+  BREAKDOWNS,
+  type Breakdown,
+  type DateWindow,
+  METRICS,
+  type Metric,
+  type ReportRow,
+} from './report-row.ts'
+import type { SimulatorFactory } from './simulator.ts'
+
+export interface PluginLogger {
+  debug(message: string, data?: Record<string, unknown>): void
+  info(message: string, data?: Record<string, unknown>): void
+  warn(message: string, data?: Record<string, unknown>): void
+  error(message: string, data?: Record<string, unknown>): void
+}
+
+/** Per-account scratch space that outlives one call (e.g. an OAuth access token until it expires). */
+export interface PluginCache {
+  get<T = unknown>(key: string): T | undefined
+  set(key: string, value: unknown, ttlMs: number): void
+  delete(key: string): void
+}
+
+/** What the host hands a plugin for each call. A plugin uses nothing else to reach the outside world. */
+export interface PluginContext {
+  http: HttpClient
+  log: PluginLogger
+  signal: AbortSignal
+  now(): Date
+  cache: PluginCache
+  /** Registers a value obtained at run time (an access token, a session id) so it is redacted like a credential. */
+  registerSecret(value: string): void
+}
+
+export interface RateLimit {
+  /** Requests allowed per interval. */
+  requests: number
+  intervalMs: number
+}
+
+export interface PlatformLimits {
+  /** Shared by every account calling the same host. */
+  perHost?: RateLimit
+  /** Per connected account (per credential). */
+  perAccount?: RateLimit
+  /** Longest inclusive date window one `fetchReport` call may be given; the host splits longer ones. */
+  maxWindowDays: number
+  /** When true, windows are also split at calendar-month boundaries. */
+  monthAlignedWindows?: boolean
+}
+
+export interface PlatformCapabilities {
+  metrics: Metric[]
+  breakdowns: Breakdown[]
+  /** IANA time zone the platform's days are counted in. */
+  timeZone: string
+  /** True when the program's own base URL is one of the connection fields. */
+  perProgramHost: boolean
+}
+
+/** Facts a successful connection test may learn about the account. */
+export interface CheckResult {
+  /** A name for the account as the platform knows it (affiliate id, nickname). Never a secret. */
+  accountName?: string
+  currency?: string
+  timeZone?: string
+}
+
+export interface PlatformDefinition<F extends ConnectionFields = ConnectionFields> {
+  /** kebab-case, equal to the plugin's folder name, never renamed: it is stored with every account. */
+  id: string
+  name: string
+  /**
+   * PascalCase stem of the plugin's GraphQL names (`<graphqlName>ConnectionInput`, the `ConnectionInput` field
+   * in camelCase). Defaults to the words of `name` without any parenthesis: "Income Access" → `IncomeAccess`.
+   * Part of the public API: pin it if the display name may change.
+   */
+  graphqlName?: string
+  version: string
+  docsUrl: string
+  description: string
+  connection: ConnectionSpec<F>
+  limits: PlatformLimits
+  capabilities: PlatformCapabilities
+  /** The cheapest authenticated call: proves the credentials work. */
+  check(ctx: PluginContext, connection: ConnectionOf<ConnectionSpec<F>>): Promise<CheckResult>
+  /** Every row of the inclusive window; the host has already cut the window to `limits`. */
+  fetchReport(
+    ctx: PluginContext,
+    connection: ConnectionOf<ConnectionSpec<F>>,
+    window: DateWindow,
+  ): Promise<ReportRow[]>
+  /** A local fake of the platform's HTTP API for tests, the demo and benchmarks; never used for real traffic. */
+  simulator: SimulatorFactory
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds plugins of every connection shape
+export type AnyPlatform = PlatformDefinition<any>
+
+const rateLimitSchema = z.object({
+  requests: z.number().int().positive(),
+  intervalMs: z.number().int().positive(),
+})
+
+/** Checked when a plugin is loaded; a plugin that fails this stops the server with the folder named. */
+export const platformManifestSchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be kebab-case, e.g. "income-access"'),
+  name: z.string().min(1).max(80),
+  graphqlName: z
+    .string()
+    .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase')
+    .optional(),
+  version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/, 'must be a semantic version'),
+  docsUrl: z.url({ protocol: /^https?$/ }),
+  description: z.string().min(1).max(500),
+  connection: z.object({
+    fields: z
+      .record(z.string(), z.object({ label: z.string().min(1), help: z.string().min(1) }).loose())
+      .refine((fields) => Object.keys(fields).length > 0, 'must declare at least one field'),
+    schema: z.custom<z.ZodObject>((v) => v instanceof z.ZodObject, 'must be a zod object schema'),
+  }),
+  limits: z.object({
+    perHost: rateLimitSchema.optional(),
+    perAccount: rateLimitSchema.optional(),
+    maxWindowDays: z.number().int().min(1).max(3660),
+    monthAlignedWindows: z.boolean().optional(),
+  }),
+  capabilities: z.object({
+    metrics: z.array(z.enum(METRICS)).min(1),
+    breakdowns: z.array(z.enum(BREAKDOWNS)),
+    timeZone: z.string().refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz })
+        return true
+      } catch {
+        return false
+      }
+    }, 'must be an IANA time zone'),
+    perProgramHost: z.boolean(),
+  }),
+  check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
+  fetchReport: z.custom<(...args: unknown[]) => unknown>(
+    (v) => typeof v === 'function',
+    'must be a function',
+  ),
+  simulator: z
+    .object({
+      create: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
+    })
+    .loose(),
+})
+
+/** The manifest of a platform plugin: its default export. */
+export function definePlatform<F extends ConnectionFields>(
+  definition: PlatformDefinition<F>,
+): PlatformDefinition<F> {
+  return definition
+}

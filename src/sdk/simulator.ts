@@ -1,0 +1,416 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { addDecimals, centsToDecimal } from './decimal.ts'
+import {
+  type Breakdown,
+  COUNT_METRICS,
+  type DateWindow,
+  MONEY_METRICS,
+  type Metric,
+  type ReportRow,
+  rowKey,
+} from './report-row.ts'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deterministic ground truth shared by every simulator: the same seed and account key give the same days on every
+// platform, so one test can compare what affgraph stored with what the platforms "know".
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface TruthAccountSpec {
+  key: string
+  brands: string[]
+  /** The first currency is the account's main one; the others appear on some days (one row per currency). */
+  currencies: string[]
+  campaigns?: string[]
+  /** No activity before this day (default 2023-01-01): windows before it are empty. */
+  since?: string
+}
+
+/** Every metric filled; simulators project it onto what their platform reports. */
+export type TruthRow = ReportRow
+
+function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** mulberry32: small, fast and good enough for fake statistics; deterministic across Node versions. */
+export function seededRandom(seed: string): () => number {
+  let a = hash32(seed)
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function eachDay(window: DateWindow): string[] {
+  const days: string[] = []
+  const end = Date.parse(`${window.to}T00:00:00Z`)
+  for (let t = Date.parse(`${window.from}T00:00:00Z`); t <= end; t += 86_400_000) {
+    days.push(new Date(t).toISOString().slice(0, 10))
+  }
+  return days
+}
+
+function intBetween(rand: () => number, min: number, max: number): number {
+  return min + Math.floor(rand() * (max - min + 1))
+}
+
+export interface GroundTruth {
+  readonly seed: string
+  /** All rows of one account in the window, sorted by date, brand, campaign, currency. */
+  rows(account: TruthAccountSpec, window: DateWindow): TruthRow[]
+  /**
+   * Revises a past day of an account, as programs do (late FTDs, reversed deposits): that day's figures change
+   * deterministically, on every simulator sharing this truth. Returns the day's new revision number.
+   */
+  revise(accountKey: string, day: string): number
+}
+
+export function createGroundTruth(seed = 'affgraph'): GroundTruth {
+  const revisions = new Map<string, number>()
+  return {
+    seed,
+    revise(accountKey, day) {
+      const key = `${accountKey}|${day}`
+      const next = (revisions.get(key) ?? 0) + 1
+      revisions.set(key, next)
+      return next
+    },
+    rows(account, window) {
+      const since = account.since ?? '2023-01-01'
+      const campaigns: (string | null)[] = account.campaigns?.length ? account.campaigns : [null]
+      const out: TruthRow[] = []
+      for (const date of eachDay(window)) {
+        if (date < since) continue
+        const weekday = new Date(`${date}T00:00:00Z`).getUTCDay()
+        const weekendBoost = weekday === 0 || weekday === 6 ? 1.3 : 1
+        for (const brand of account.brands) {
+          for (const campaign of campaigns) {
+            account.currencies.forEach((currency, currencyIndex) => {
+              const revision = revisions.get(`${account.key}|${date}`) ?? 0
+              const rand = seededRandom(
+                `${seed}|${account.key}|${date}|${brand}|${campaign ?? ''}|${currency}${revision ? `|r${revision}` : ''}`,
+              )
+              // A quiet day has no row at all; secondary currencies appear on a minority of days.
+              if (rand() < 0.08) return
+              if (currencyIndex > 0 && rand() < 0.7) return
+              const scale = (currencyIndex > 0 ? 0.2 : 1) * weekendBoost
+              const impressions = Math.floor(intBetween(rand, 200, 4000) * scale)
+              const clicks = Math.floor(impressions * (0.05 + rand() * 0.15))
+              const signups = Math.floor(clicks * (0.02 + rand() * 0.1))
+              const ftds = Math.floor(signups * (0.2 + rand() * 0.4))
+              const depositCount = ftds + intBetween(rand, 0, ftds * 3 + 2)
+              const cpaCount = Math.floor(ftds * 0.7)
+              const depositsCents = depositCount * intBetween(rand, 1000, 20000)
+              const netRevenueCents = Math.floor(depositsCents * (rand() * 0.9 - 0.3))
+              const commissionCents = Math.max(0, Math.floor(netRevenueCents * 0.3)) + cpaCount * 5000
+              const salesCount = intBetween(rand, 0, 12)
+              const salesCents = salesCount * intBetween(rand, 1900, 9700)
+              const refundCount = Math.floor(salesCount / intBetween(rand, 4, 9))
+              const refundCents = refundCount * intBetween(rand, 1900, 4700)
+              const chargebackCount = rand() < 0.1 ? 1 : 0
+              const chargebackCents = chargebackCount * intBetween(rand, 1900, 4700)
+              out.push({
+                date,
+                brand,
+                campaign,
+                currency,
+                impressions,
+                clicks,
+                signups,
+                ftds,
+                depositCount,
+                cpaCount,
+                salesCount,
+                refundCount,
+                chargebackCount,
+                deposits: centsToDecimal(depositsCents),
+                netRevenue: centsToDecimal(netRevenueCents),
+                commission: centsToDecimal(commissionCents),
+                salesAmount: centsToDecimal(salesCents),
+                refundAmount: centsToDecimal(refundCents),
+                chargebackAmount: centsToDecimal(chargebackCents),
+              })
+            })
+          }
+        }
+      }
+      return out
+    },
+  }
+}
+
+/**
+ * What a platform would report of the truth: metrics it lacks become null, breakdowns it lacks are summed away,
+ * and a row left with no metric at all disappears.
+ */
+export function projectRows(
+  rows: TruthRow[],
+  options: { metrics: Metric[]; breakdowns: Breakdown[] },
+): ReportRow[] {
+  const keep = new Set<string>(options.metrics)
+  const merged = new Map<string, ReportRow>()
+  for (const row of rows) {
+    const projected: ReportRow = {
+      ...row,
+      brand: options.breakdowns.includes('brand') ? row.brand : null,
+      campaign: options.breakdowns.includes('campaign') ? row.campaign : null,
+    }
+    for (const m of COUNT_METRICS) if (!keep.has(m)) projected[m] = null
+    for (const m of MONEY_METRICS) if (!keep.has(m)) projected[m] = null
+    if (!MONEY_METRICS.some((m) => keep.has(m))) projected.currency = null
+    const key = rowKey(projected)
+    const existing = merged.get(key)
+    if (!existing) {
+      merged.set(key, projected)
+      continue
+    }
+    for (const m of COUNT_METRICS) {
+      if (existing[m] !== null && projected[m] !== null) existing[m] = existing[m] + projected[m]
+    }
+    for (const m of MONEY_METRICS) {
+      const a = existing[m]
+      const b = projected[m]
+      if (a !== null && b !== null) existing[m] = addDecimals(a, b)
+    }
+  }
+  return [...merged.values()].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Named fault scenarios. A simulator asks `faults.take(name)` on each request and, when it answers true, fails
+// the way its platform does (ClickBank's 403 text, Cellxpert's HTTP 200 error body, a 429 with Retry-After…).
+// ---------------------------------------------------------------------------------------------------------------
+
+export const FAULT_NAMES = [
+  'outage',
+  'rate-limit',
+  'slow',
+  'malformed',
+  'truncated',
+  'expired-token',
+  'missing-permission',
+  'connection-reset',
+] as const
+export type FaultName = (typeof FAULT_NAMES)[number]
+
+export interface FaultOptions {
+  /** How many requests the fault affects; default: until cleared. */
+  times?: number
+  /** For `slow`: added latency. For `rate-limit`: the Retry-After the platform announces, when it does. */
+  delayMs?: number
+}
+
+export class FaultController {
+  #active = new Map<FaultName, { remaining: number; options: FaultOptions }>()
+  #hits = new Map<FaultName, number>()
+
+  inject(name: FaultName, options: FaultOptions = {}): void {
+    this.#active.set(name, { remaining: options.times ?? Number.POSITIVE_INFINITY, options })
+  }
+
+  clear(name?: FaultName): void {
+    if (name) this.#active.delete(name)
+    else this.#active.clear()
+  }
+
+  /** Consumes one occurrence of the fault if it is active; returns its options, or undefined. */
+  take(name: FaultName): FaultOptions | undefined {
+    const state = this.#active.get(name)
+    if (!state) return undefined
+    state.remaining -= 1
+    if (state.remaining <= 0) this.#active.delete(name)
+    this.#hits.set(name, (this.#hits.get(name) ?? 0) + 1)
+    return state.options
+  }
+
+  /** How many requests each fault has affected so far. */
+  hits(name: FaultName): number {
+    return this.#hits.get(name) ?? 0
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A loopback HTTP server for simulators.
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface SimulatorRequest {
+  method: string
+  url: URL
+  path: string
+  query: URLSearchParams
+  /** Lower-cased header names; repeated headers joined with ", ". */
+  headers: Record<string, string>
+  body: string
+}
+
+export interface SimulatorResponse {
+  status?: number
+  headers?: Record<string, string>
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown
+  /** Send only the first half of the body and then cut the connection. */
+  truncate?: boolean
+  /** Close the socket without any answer. */
+  reset?: boolean
+  /** Wait before answering. */
+  delayMs?: number
+}
+
+export type SimulatorHandler = (request: SimulatorRequest) => SimulatorResponse | Promise<SimulatorResponse>
+
+export interface SimulatorServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  /** Requests received, in order (method and path only: bodies may hold credentials). */
+  readonly log: { method: string; path: string }[]
+  close(): Promise<void>
+}
+
+export interface SimulatorServerOptions {
+  /** Latency added to every answer, to model a distant platform. */
+  latencyMs?: number
+  port?: number
+}
+
+function collectBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export async function startSimulatorServer(
+  handler: SimulatorHandler,
+  options: SimulatorServerOptions = {},
+): Promise<SimulatorServer> {
+  const log: { method: string; path: string }[] = []
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v
+      }
+      const body = await collectBody(req)
+      log.push({ method: req.method ?? 'GET', path: url.pathname })
+      const answer = await handler({
+        method: req.method ?? 'GET',
+        url,
+        path: url.pathname,
+        query: url.searchParams,
+        headers,
+        body,
+      })
+      const delay = (options.latencyMs ?? 0) + (answer.delayMs ?? 0)
+      if (delay > 0) await sleep(delay)
+      if (answer.reset) {
+        req.socket.destroy()
+        return
+      }
+      const isText = typeof answer.body === 'string'
+      const payload =
+        answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body)
+      const outHeaders: Record<string, string> = {
+        'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+        ...answer.headers,
+      }
+      if (answer.truncate) {
+        const bytes = Buffer.from(payload)
+        res.writeHead(answer.status ?? 200, { ...outHeaders, 'content-length': String(bytes.length) })
+        res.write(bytes.subarray(0, Math.floor(bytes.length / 2)))
+        setTimeout(() => req.socket.destroy(), 5)
+        return
+      }
+      res.writeHead(answer.status ?? 200, outHeaders)
+      res.end(payload)
+    } catch (error) {
+      res.writeHead(500, { 'content-type': 'text/plain' })
+      res.end(`simulator error: ${(error as Error).message}`)
+    }
+  })
+  server.keepAliveTimeout = 1000
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What every plugin's simulator offers the contract suite, the demo and the benchmarks.
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface SimulatorOptions {
+  /** Seed of the shared ground truth (default "affgraph"). */
+  seed?: string
+  /** Accounts the simulated platform knows; default: two accounts. A number asks for that many generated ones. */
+  accounts?: number | TruthAccountSpec[]
+  /** Rows (or days) per page, for platforms that paginate; small values exercise pagination. */
+  pageSize?: number
+  /** Latency added to every answer. */
+  latencyMs?: number
+  port?: number
+}
+
+export interface SimulatorAccount {
+  key: string
+  /** Connection input exactly as a user would type it in the connect form (base URL included). */
+  connection: Record<string, string>
+}
+
+export interface PlatformSimulator {
+  readonly baseUrl: string
+  readonly accounts: SimulatorAccount[]
+  readonly faults: FaultController
+  /** Requests the simulator answered, in order. */
+  readonly log: { method: string; path: string }[]
+  /** Well-formed connection input the platform refuses (e.g. an unknown key). */
+  invalidConnection(): Record<string, string>
+  /** What the platform's report holds for the account over the inclusive window, in ReportRow form. */
+  truth(accountKey: string, window: DateWindow): ReportRow[]
+  /** Revises one past day of an account (see GroundTruth.revise); later answers and truth() reflect it. */
+  revise(accountKey: string, day: string): void
+  close(): Promise<void>
+}
+
+export interface SimulatorFactory {
+  /** Fault scenarios this simulator reproduces in its platform's own way. */
+  faults: readonly FaultName[]
+  create(options?: SimulatorOptions): Promise<PlatformSimulator>
+}
+
+/** Generated simulator accounts: stable keys, a main currency per account, two or three brands. */
+export function defaultTruthAccounts(count: number, seed = 'affgraph'): TruthAccountSpec[] {
+  const currencies = ['EUR', 'USD', 'GBP', 'CAD']
+  return Array.from({ length: count }, (_, i) => {
+    const rand = seededRandom(`${seed}|account|${i}`)
+    const main = currencies[i % currencies.length]!
+    const extra = rand() < 0.5 ? [currencies[(i + 1) % currencies.length]!] : []
+    const brandCount = 2 + (i % 2)
+    return {
+      key: `acct-${i + 1}`,
+      brands: Array.from({ length: brandCount }, (_, b) => `Brand ${String.fromCharCode(65 + b)}`),
+      currencies: [main, ...extra],
+      campaigns: ['main', 'promo'],
+    }
+  })
+}

@@ -1,0 +1,617 @@
+import { type FxPeriod, type FxPolicy, fxRatesSql } from '../fx/fx-convert.ts'
+import type { FxSource } from '../fx/ecb-format.ts'
+import { COUNT_METRICS, MONEY_METRICS } from '../sdk/index.ts'
+import { METRIC_COLUMNS } from './stat-writer.ts'
+
+/**
+ * The unified stats query as ONE SQL statement, exported so that benchmarks time exactly what the API runs
+ * (`buildStatsSql`; run it after `STATS_TUNING_SQL` in the same transaction, as the API does on PostgreSQL).
+ *
+ * Shape (every part is scoped by the workspace id: the accounts by `account.workspace_id`, the stat rows by
+ * `stat_day.workspace_id` and by the join to those accounts):
+ *   acc      the workspace's accounts that pass the account filters, with their account-level keys
+ *   fx       the conversion relation (day, currency, factor, …) of src/fx/fx-convert.ts
+ *   s1       stat_day folded to (day, currency, group keys): the only pass over the big table, in parallel
+ *   j        s1 joined with fx on (day, currency), so the join is as small as s1. Grouped by account, nothing
+ *            folds per day, so j is stat_day itself joined with fx in the same single pass instead
+ *   c0       per (period, group keys, currency): sums, converted sums, flags of missing rates, rates used
+ *   c / ct   c0 re-aggregated per tag (an account in each of its tags) and per currency for the totals
+ *   r / tot  per (period, group keys) and the grand total: counts, converted money (NULL when some amount
+ *            had no rate), native amounts and conversions as JSON arrays
+ *   ac       accounts contributing per row, by one of three strategies (see `AccountCounting`)
+ * Derived ratios (EPC, conversion rates) are computed from the final sums, never averaged.
+ */
+
+/**
+ * Planner settings for the statement, local to its transaction. Row estimates of the conversion relation are
+ * far too high (it is built from generate_series), so by default PostgreSQL would JIT-compile, inline and
+ * optimise hundreds of expressions (taking longer than the whole aggregation) and spill small sorts to disk.
+ */
+export const STATS_TUNING_SQL = "select set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+
+export const GRANULARITIES = ['DAY', 'WEEK', 'MONTH', 'YEAR', 'TOTAL'] as const
+export type Granularity = (typeof GRANULARITIES)[number]
+export const DIMENSIONS = ['ACCOUNT', 'PROGRAM', 'PLATFORM', 'BRAND', 'CAMPAIGN', 'TAG'] as const
+export type Dimension = (typeof DIMENSIONS)[number]
+export type { FxPolicy }
+
+export interface StatsFilter {
+  accountIds?: readonly string[] | null
+  platformIds?: readonly string[] | null
+  /** Accounts carrying any of these tags. When grouping by TAG, only these tags form groups. */
+  tags?: readonly string[] | null
+  brands?: readonly string[] | null
+  campaigns?: readonly string[] | null
+}
+
+export interface StatsFxOptions {
+  policy: FxPolicy
+  /** FIXED_DATE: the day whose rate converts every amount. */
+  date?: string | null
+  source?: FxSource | null
+}
+
+export interface StatsQuery {
+  /** Inclusive range of platform days (each account's own reporting days), YYYY-MM-DD. */
+  from: string
+  to: string
+  granularity: Granularity
+  groupBy: readonly Dimension[]
+  filter?: StatsFilter | null
+  /** Report currency; without it money stays in native currencies, one row per currency. */
+  currency?: string | null
+  fx?: StatsFxOptions | null
+  /** Compute the grand total too (default true). */
+  totals?: boolean
+  /** Count the accounts contributing to each row and to the total (default true); 0 when false. */
+  accounts?: boolean
+}
+
+export interface SqlStatement {
+  /** PostgreSQL `$n` placeholders (node-postgres binds them as they are). */
+  sql: string
+  params: unknown[]
+}
+
+/**
+ * How `accountsContributing` is found, chosen from the query's shape:
+ * - `row`: grouping by ACCOUNT, so every row is one account (the total counts distinct accounts of the rows);
+ * - `probe`: coarse periods and account-level keys only: one index probe per account and period on the primary
+ *   key (account_id, day, …) asks whether the account has any row there: thousands of probes instead of a
+ *   second pass over millions of rows;
+ * - `scan`: per-day periods, brand/campaign keys or native currencies: a second grouping set of the same pass
+ *   keeps (period, keys, account).
+ */
+export type AccountCounting = 'row' | 'probe' | 'scan'
+
+const DAY_MS = 86_400_000
+const COUNT_COLUMNS = COUNT_METRICS.map((m) => METRIC_COLUMNS[m])
+const MONEY_COLUMNS = MONEY_METRICS.map((m) => METRIC_COLUMNS[m])
+
+/** Column of each dimension inside the statement; TAG is carried as the account's tag array until exploded. */
+const DIMENSION_SQL: Record<Dimension, { expr: string; column: string }> = {
+  ACCOUNT: { expr: 's.account_id', column: 'd_account' },
+  PROGRAM: { expr: 'a.program', column: 'd_program' },
+  PLATFORM: { expr: 'a.platform_id', column: 'd_platform' },
+  BRAND: { expr: 's.brand', column: 'd_brand' },
+  CAMPAIGN: { expr: 's.campaign', column: 'd_campaign' },
+  TAG: { expr: 'a.tags', column: 'd_tags' },
+}
+/** Output column of each dimension, after the tag array became one tag per row. */
+export const DIMENSION_COLUMNS: Record<Dimension, string> = {
+  ACCOUNT: 'd_account',
+  PROGRAM: 'd_program',
+  PLATFORM: 'd_platform',
+  BRAND: 'd_brand',
+  CAMPAIGN: 'd_campaign',
+  TAG: 'd_tag',
+}
+const ACCOUNT_LEVEL: ReadonlySet<Dimension> = new Set(['ACCOUNT', 'PROGRAM', 'PLATFORM', 'TAG'])
+
+/**
+ * The program an account belongs to: its program name, else the host of its base URL (programs run at their
+ * own domains), else '' (no program known). No `?` may appear in the text (MikroORM binds every `?`), hence
+ * chr(63) to cut a query string.
+ */
+const PROGRAM_SQL = `coalesce(nullif(a.program_name, ''), nullif(lower(split_part(split_part(split_part(split_part(
+    regexp_replace(coalesce(a.base_url, ''), '^[A-Za-z][A-Za-z0-9+.-]*://([^@/]*@)*', ''), '/', 1), chr(63), 1), '#', 1), ':', 1)), ''), '')`
+
+/** Collects values and hands out `$n` placeholders; a value used twice is bound once. */
+class Params {
+  readonly values: unknown[] = []
+  add(value: unknown, cast: string): string {
+    this.values.push(value)
+    return `$${this.values.length}::${cast}`
+  }
+  list(values: readonly unknown[], cast: string): string {
+    return values.map((v) => this.add(v, cast)).join(', ')
+  }
+  /** Embeds SQL written with `?` placeholders (the fx relation), binding its values here. */
+  embed(fragment: { sql: string; params: readonly unknown[] }): string {
+    let index = 0
+    const sql = fragment.sql.replace(/\?/g, () => {
+      if (index >= fragment.params.length)
+        throw new Error('more placeholders than values in an embedded fragment')
+      this.values.push(fragment.params[index++])
+      return `$${this.values.length}`
+    })
+    if (index !== fragment.params.length)
+      throw new Error('more values than placeholders in an embedded fragment')
+    return sql
+  }
+}
+
+/** `$n` placeholders to the `?` ones MikroORM's `execute` binds, values reordered to match. */
+export function toQuestionMarks(statement: SqlStatement): { sql: string; params: unknown[] } {
+  const params: unknown[] = []
+  const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
+    params.push(statement.params[Number(n) - 1])
+    return '?'
+  })
+  return { sql, params }
+}
+
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS
+const dayOf = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10)
+export const addDays = (day: string, days: number) => dayOf(dayNumber(day) + days)
+
+/** First day of the bucket a day falls in (ISO weeks start on Monday); TOTAL has one bucket starting at `from`. */
+export function periodStartOf(day: string, granularity: Granularity, from: string): string {
+  switch (granularity) {
+    case 'DAY':
+      return day
+    case 'WEEK': {
+      const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7
+      return addDays(day, -weekday)
+    }
+    case 'MONTH':
+      return `${day.slice(0, 7)}-01`
+    case 'YEAR':
+      return `${day.slice(0, 4)}-01-01`
+    case 'TOTAL':
+      return from
+  }
+}
+
+/** Last day of the bucket starting at `start` (natural end, not clipped to the range). */
+export function periodEndOf(start: string, granularity: Granularity, to: string): string {
+  switch (granularity) {
+    case 'DAY':
+      return start
+    case 'WEEK':
+      return addDays(start, 6)
+    case 'MONTH': {
+      const [y, m] = start.split('-').map(Number) as [number, number]
+      return dayOf(Date.UTC(y, m, 1) / DAY_MS - 1)
+    }
+    case 'YEAR':
+      return `${start.slice(0, 4)}-12-31`
+    case 'TOTAL':
+      return to
+  }
+}
+
+/** The buckets of a range: natural start, and first and last day inside the range. */
+export function periodsOf(from: string, to: string, granularity: Granularity) {
+  const periods: { start: string; first: string; last: string }[] = []
+  let cursor = from
+  while (cursor <= to) {
+    const start = periodStartOf(cursor, granularity, from)
+    const end = periodEndOf(start, granularity, to)
+    const last = end < to ? end : to
+    periods.push({ start, first: cursor, last })
+    cursor = addDays(last, 1)
+  }
+  return periods
+}
+
+const FX_PERIOD: Record<Granularity, FxPeriod> = {
+  DAY: 'day',
+  WEEK: 'week',
+  MONTH: 'month',
+  YEAR: 'year',
+  TOTAL: 'total',
+}
+
+export function accountCounting(query: StatsQuery): AccountCounting {
+  const dims = new Set(query.groupBy)
+  if (dims.has('ACCOUNT')) return 'row'
+  const accountLevel = [...dims].every((d) => ACCOUNT_LEVEL.has(d))
+  return query.currency && query.granularity !== 'DAY' && accountLevel ? 'probe' : 'scan'
+}
+
+/** The unified stats statement for one workspace. Input is assumed validated (see stats.service.ts). */
+export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatement {
+  const p = new Params()
+  const ws = p.add(workspaceId, 'uuid')
+  const from = p.add(query.from, 'date')
+  const to = p.add(query.to, 'date')
+  const filter = query.filter ?? {}
+  const dims = DIMENSIONS.filter((d) => query.groupBy.includes(d))
+  const report = query.currency ?? null
+  const cur = report ? p.add(report, 'text') : ''
+  const counting = query.accounts === false ? 'none' : accountCounting(query)
+  const withTotals = query.totals !== false
+  const tagFilter = filter.tags?.length ? p.list(filter.tags, 'text') : null
+
+  const periodOf = (day: string): string => {
+    switch (query.granularity) {
+      case 'DAY':
+        return day
+      case 'WEEK':
+        return `date_trunc('week', ${day}::timestamp)::date`
+      case 'MONTH':
+        return `date_trunc('month', ${day}::timestamp)::date`
+      case 'YEAR':
+        return `date_trunc('year', ${day}::timestamp)::date`
+      case 'TOTAL':
+        return from
+    }
+  }
+
+  // --- accounts of the workspace that pass the account filters -------------------------------------------
+  const accountWhere = [`a.workspace_id = ${ws}`]
+  if (filter.accountIds?.length) accountWhere.push(`a.id in (${p.list(filter.accountIds, 'uuid')})`)
+  if (filter.platformIds?.length)
+    accountWhere.push(`a.platform_id in (${p.list(filter.platformIds, 'text')})`)
+  if (tagFilter) accountWhere.push(`a.tags && array[${tagFilter}]`)
+  const acc = `acc as not materialized (
+  select a.id, a.platform_id, ${PROGRAM_SQL} as program, a.tags
+  from account a
+  where ${accountWhere.join(' and ')}
+)`
+
+  // --- the one pass over stat_day --------------------------------------------------------------------------
+  const rowWhere = [`s.workspace_id = ${ws}`, `s.day between ${from} and ${to}`]
+  // Repeated on stat_day so that a few accounts are read through the primary key instead of a range scan.
+  if (filter.accountIds?.length) rowWhere.push(`s.account_id in (${p.list(filter.accountIds, 'uuid')})`)
+  const brandFilter = filter.brands?.length ? `s.brand in (${p.list(filter.brands, 'text')})` : null
+  const campaignFilter = filter.campaigns?.length
+    ? `s.campaign in (${p.list(filter.campaigns, 'text')})`
+    : null
+  if (brandFilter) rowWhere.push(brandFilter)
+  if (campaignFilter) rowWhere.push(campaignFilter)
+
+  const s1Dims = dims.map((d) => DIMENSION_SQL[d].expr)
+  const s1DimCols = dims.map((d) => `${DIMENSION_SQL[d].expr} as ${DIMENSION_SQL[d].column}`)
+  const dimCols = dims.map((d) => DIMENSION_SQL[d].column)
+  const ctes = [acc]
+  // Grouping by account leaves nothing to fold per day (one account's rows are few per day): converting row by
+  // row in the same pass beats a per-day aggregate as large as the table. Otherwise fold first, convert after.
+  const direct = dims.includes('ACCOUNT')
+
+  if (report) {
+    const fx = fxRatesSql({
+      policy: query.fx?.policy ?? 'DAILY',
+      reportCurrency: report,
+      from: query.from,
+      to: query.to,
+      fixedDate: query.fx?.date ?? undefined,
+      period: FX_PERIOD[query.granularity],
+      source: query.fx?.source ?? undefined,
+    })
+    ctes.push(`fx as (
+${p.embed(fx)}
+)`)
+  }
+  // The rate of a (day, currency): identity for the report currency; a currency the relation has no row for
+  // has never had a rate stored, which is the reason given.
+  const rateCols = (src: string) =>
+    report
+      ? [
+          `case when ${src}.currency = ${cur} then 1::numeric else fx.factor end as factor`,
+          `case when ${src}.currency = ${cur} then null else fx.rate_day end as rate_day`,
+          `case when ${src}.currency = ${cur} then null else fx.source end as source`,
+          `case when ${src}.currency = ${cur} then null else fx.rate end as rate`,
+          `case when ${src}.currency = ${cur} then null else fx.report_rate end as report_rate`,
+          `case when ${src}.currency = ${cur} or fx.factor is not null then null else coalesce(fx.reason, 'UNKNOWN_CURRENCY') end as reason`,
+        ]
+      : []
+  const fxJoin = (src: string) =>
+    report ? `left join fx on fx.day = ${src}.day and fx.currency = ${src}.currency` : ''
+  const moneyPresent = (src: string) =>
+    `num_nonnulls(${MONEY_COLUMNS.map((c) => `${src}.${c}`).join(', ')}) > 0`
+  const metricCols = (src: string) => [...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => `${src}.${c}`)
+
+  if (direct) {
+    ctes.push(`j as not materialized (
+  select ${[
+    's.day',
+    's.currency',
+    ...s1DimCols,
+    ...metricCols('s'),
+    `${periodOf('s.day')} as pp`,
+    ...rateCols('s'),
+    `${moneyPresent('s')} as has_money`,
+  ].join(', ')}
+  from stat_day s
+  join acc a on a.id = s.account_id
+  ${fxJoin('s')}
+  where ${rowWhere.join(' and ')}
+)`)
+  } else {
+    const sums = [...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => `sum(s.${c}) as ${c}`)
+    const g1 = ['s.day', 's.currency', ...s1Dims]
+    let grouping = g1.join(', ')
+    let scanCols: string[] = []
+    if (counting === 'scan') {
+      // A second grouping set of the same pass: which accounts have rows per (period, keys[, currency]).
+      const g2 = [periodOf('s.day'), ...s1Dims, ...(report ? [] : ['s.currency']), 's.account_id']
+      grouping = `grouping sets ((${g1.join(', ')}), (${g2.join(', ')}))`
+      scanCols = [`${periodOf('s.day')} as ap`, 's.account_id as acct', 'grouping(s.account_id) as g']
+    }
+    ctes.push(`s1 as (
+  select s.day, s.currency, ${[...s1DimCols, ...scanCols, ...sums].join(', ')}
+  from stat_day s
+  join acc a on a.id = s.account_id
+  where ${rowWhere.join(' and ')}
+  group by ${grouping}
+)`)
+    ctes.push(`j as (
+  select ${[
+    's1.day',
+    's1.currency',
+    ...dimCols.map((c) => `s1.${c}`),
+    ...metricCols('s1'),
+    `${periodOf('s1.day')} as pp`,
+    ...rateCols('s1'),
+    `${moneyPresent('s1')} as has_money`,
+  ].join(', ')}
+  from s1
+  ${fxJoin('s1')}
+  ${counting === 'scan' ? 'where s1.g = 1' : ''}
+)`)
+  }
+
+  // Tag groups: one row per tag of the account (restricted to the filtered tags), '' for an untagged account.
+  const explode = (alias: string) =>
+    !dims.includes('TAG')
+      ? ''
+      : tagFilter
+        ? `join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on ${alias}_t.tag in (${tagFilter})`
+        : `left join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on true`
+  const keyExprs = (alias: string) =>
+    dims.map((d) =>
+      d === 'TAG'
+        ? `coalesce(${alias}_t.tag, '')`
+        : d === 'ACCOUNT'
+          ? `${alias}.d_account::text`
+          : `${alias}.${DIMENSION_SQL[d].column}`,
+    )
+  const keyCols = (alias: string) => keyExprs(alias).map((e, i) => `${e} as ${DIMENSION_COLUMNS[dims[i]!]}`)
+  const outKeys = dims.map((d) => DIMENSION_COLUMNS[d])
+
+  // --- per currency: sums, converted sums, and which rates were used ----------------------------------------
+  // Every aggregate is decomposable (sum, bool_or, min, max) and hashable: per (period, keys, currency) from `j`,
+  // then re-aggregated for the tag groups and for the totals, never with DISTINCT or a sort of its own.
+  // [output, aggregate, column of j]: the spread of the rates used (one value when min = max).
+  const rateAggs: [string, 'min' | 'max', string][] = [
+    ['min_factor', 'min', 'factor'],
+    ['max_factor', 'max', 'factor'],
+    ['first_rate_day', 'min', 'rate_day'],
+    ['last_rate_day', 'max', 'rate_day'],
+    ['min_source', 'min', 'source'],
+    ['max_source', 'max', 'source'],
+    ['min_rate', 'min', 'rate'],
+    ['max_rate', 'max', 'rate'],
+    ['min_report_rate', 'min', 'report_rate'],
+    ['max_report_rate', 'max', 'report_rate'],
+  ]
+  const firstAggs = [
+    ...COUNT_COLUMNS.map((c) => `sum(j.${c}) as ${c}`),
+    ...MONEY_COLUMNS.map((c) => `sum(j.${c}) as n_${c}`),
+    ...(report
+      ? [
+          ...MONEY_COLUMNS.map((c) => `sum(j.${c} * j.factor) as x_${c}`),
+          ...MONEY_COLUMNS.map((c) => `bool_or(j.${c} is not null and j.factor is null) as miss_${c}`),
+          'bool_or(j.has_money) as has_money',
+          ...rateAggs.map(([name, fn, column]) => `${fn}(j.${column}) filter (where j.has_money) as ${name}`),
+          'min(j.day) filter (where j.has_money and j.factor is null) as first_missing_day',
+          'max(j.day) filter (where j.has_money and j.factor is null) as last_missing_day',
+          // A currency never rated lacks a rate on every day: UNKNOWN_CURRENCY wins over NO_RATE.
+          'max(j.reason) filter (where j.has_money and j.factor is null) as reason',
+        ]
+      : []),
+  ].join(',\n    ')
+  const reAggs = (a: string) =>
+    [
+      ...COUNT_COLUMNS.map((c) => `sum(${a}.${c}) as ${c}`),
+      ...MONEY_COLUMNS.map((c) => `sum(${a}.n_${c}) as n_${c}`),
+      ...(report
+        ? [
+            ...MONEY_COLUMNS.map((c) => `sum(${a}.x_${c}) as x_${c}`),
+            ...MONEY_COLUMNS.map((c) => `bool_or(${a}.miss_${c}) as miss_${c}`),
+            `bool_or(${a}.has_money) as has_money`,
+            ...rateAggs.map(([name, fn]) => `${fn}(${a}.${name}) as ${name}`),
+            `min(${a}.first_missing_day) as first_missing_day`,
+            `max(${a}.last_missing_day) as last_missing_day`,
+            `max(${a}.reason) as reason`,
+          ]
+        : []),
+    ].join(',\n    ')
+  ctes.push(`c0 as (
+  select ${['j.pp', ...dimCols.map((c) => `j.${c}`), 'j.currency'].join(', ')},
+    ${firstAggs}
+  from j
+  group by ${['j.pp', ...dimCols.map((c) => `j.${c}`), 'j.currency'].join(', ')}
+)`)
+  if (dims.includes('TAG')) {
+    ctes.push(`c as (
+  select ${['c0.pp', ...keyCols('c0'), 'c0.currency'].join(', ')},
+    ${reAggs('c0')}
+  from c0 ${explode('c0')}
+  group by ${['c0.pp', ...keyExprs('c0'), 'c0.currency'].join(', ')}
+)`)
+  } else {
+    ctes.push(`c as (
+  select ${['c0.pp', ...keyCols('c0'), 'c0.currency'].join(', ')}, ${[
+    ...COUNT_COLUMNS,
+    ...MONEY_COLUMNS.map((m) => `n_${m}`),
+    ...(report
+      ? [
+          ...MONEY_COLUMNS.map((m) => `x_${m}`),
+          ...MONEY_COLUMNS.map((m) => `miss_${m}`),
+          'has_money',
+          ...rateAggs.map(([name]) => name),
+          'first_missing_day',
+          'last_missing_day',
+          'reason',
+        ]
+      : []),
+  ]
+    .map((x) => `c0.${x}`)
+    .join(', ')}
+  from c0
+)`)
+  }
+  if (withTotals) {
+    ctes.push(`ct as (
+  select c0.currency,
+    ${reAggs('c0')}
+  from c0
+  group by c0.currency
+)`)
+  }
+
+  // --- accounts contributing --------------------------------------------------------------------------------
+  // Rows of `present` and of the account grouping set are unique per (period, keys, account); only the tag
+  // explosion could repeat one, so only then is DISTINCT (a sort) paid for.
+  const countAccounts = (alias: string) =>
+    dims.includes('TAG') ? `count(distinct ${alias}.acct)` : 'count(*)'
+  let accountsJoin = ''
+  let accountsExpr = '1'
+  let totalAccounts = ''
+  if (counting === 'probe') {
+    const periods = periodsOf(query.from, query.to, query.granularity)
+    const values = periods.map(
+      (x) => `(${p.add(x.start, 'date')}, ${p.add(x.first, 'date')}, ${p.add(x.last, 'date')})`,
+    )
+    const probeWhere = [
+      `s.account_id = a.id`,
+      `s.workspace_id = ${ws}`,
+      's.day between per.p_first and per.p_last',
+    ]
+    if (brandFilter) probeWhere.push(brandFilter)
+    if (campaignFilter) probeWhere.push(campaignFilter)
+    const presentDims = dims.map((d) =>
+      d === 'PROGRAM'
+        ? 'a.program as d_program'
+        : d === 'PLATFORM'
+          ? 'a.platform_id as d_platform'
+          : 'a.tags as d_tags',
+    )
+    ctes.push(`per (p_start, p_first, p_last) as (values ${values.join(', ')})`)
+    ctes.push(`present as (
+  select per.p_start as pp, a.id as acct${presentDims.map((d) => `, ${d}`).join('')}
+  from acc a
+  cross join per
+  cross join lateral (select 1 from stat_day s where ${probeWhere.join(' and ')} limit 1) hit
+)`)
+    ctes.push(`ac as (
+  select present.pp, ${[...keyCols('present'), `${countAccounts('present')} as n`].join(', ')}
+  from present ${explode('present')}
+  group by ${['present.pp', ...keyExprs('present')].join(', ')}
+)`)
+    totalAccounts = '(select count(distinct acct) from present)'
+  } else if (counting === 'scan') {
+    const currencyKey = report ? [] : ['s1.currency']
+    ctes.push(`ac as (
+  select s1.ap as pp, ${[...keyCols('s1'), ...currencyKey, `${countAccounts('s1')} as n`].join(', ')}
+  from s1 ${explode('s1')}
+  where s1.g = 0
+  group by ${['s1.ap', ...keyExprs('s1'), ...currencyKey].join(', ')}
+)`)
+    totalAccounts = '(select count(distinct acct) from s1 where g = 0)'
+  } else if (counting === 'row') {
+    totalAccounts = '(select count(distinct d_account) from c0)'
+  } else {
+    accountsExpr = '0'
+    totalAccounts = '0'
+  }
+  if (counting === 'probe' || counting === 'scan') {
+    const on = [
+      'ac.pp = r.pp',
+      ...outKeys.map((k) => `ac.${k} = r.${k}`),
+      ...(report ? [] : ['ac.currency = r.currency']),
+    ]
+    accountsJoin = `left join ac on ${on.join(' and ')}`
+    accountsExpr = 'coalesce(ac.n, 0)'
+  }
+
+  // --- rows and totals ------------------------------------------------------------------------------------------
+  const text = (expr: string) => `(${expr})::text`
+  const nativeJson = (alias: string) =>
+    `json_build_object('currency', ${alias}.currency, ${MONEY_COLUMNS.map((c) => `'${c}', ${alias}.n_${c}::text`).join(', ')})`
+  const single = (min: string, max: string) => `case when ${min} = ${max} then ${min}::text end`
+  const conversionJson = (a: string) => `json_build_object('currency', ${a}.currency,
+      'factor', ${single(`${a}.min_factor`, `${a}.max_factor`)}, 'minFactor', ${a}.min_factor::text, 'maxFactor', ${a}.max_factor::text,
+      'rate', ${single(`${a}.min_rate`, `${a}.max_rate`)}, 'reportRate', ${single(`${a}.min_report_rate`, `${a}.max_report_rate`)},
+      'rateDate', ${single(`${a}.first_rate_day`, `${a}.last_rate_day`)}, 'firstRateDate', ${a}.first_rate_day::text, 'lastRateDate', ${a}.last_rate_day::text,
+      'source', ${single(`${a}.min_source`, `${a}.max_source`)},
+      'firstDayWithoutRate', ${a}.first_missing_day::text, 'lastDayWithoutRate', ${a}.last_missing_day::text, 'reason', ${a}.reason)`
+  const figureCols = (alias: string) => [
+    ...COUNT_COLUMNS.map((c) => `${text(`${alias}.${c}`)} as ${c}`),
+    ...MONEY_COLUMNS.map((c) => `${text(`${alias}.${c}`)} as ${c}`),
+    `${text(`${alias}.commission / nullif(${alias}.clicks, 0)`)} as epc`,
+    `${text(`${alias}.signups::numeric / nullif(${alias}.clicks, 0)`)} as click_to_signup`,
+    `${text(`${alias}.ftds::numeric / nullif(${alias}.signups, 0)`)} as signup_to_ftd`,
+  ]
+
+  let rowsSelect: string
+  let totalsSelect = ''
+  const keyOut = (alias: string) => outKeys.map((k) => `${alias}.${k}`)
+  const nullKeys = dims.map((d) => `null::text as ${DIMENSION_COLUMNS[d]}`)
+  if (report) {
+    const aggregate = (alias: string) => [
+      ...COUNT_COLUMNS.map((c) => `sum(${alias}.${c}) as ${c}`),
+      ...MONEY_COLUMNS.map(
+        (c) => `case when bool_or(${alias}.miss_${c}) then null else sum(${alias}.x_${c}) end as ${c}`,
+      ),
+      `coalesce(json_agg(${nativeJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency <> ''), '[]') as native`,
+      `coalesce(json_agg(${conversionJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency not in ('', ${cur}) and ${alias}.has_money), '[]') as conversions`,
+    ]
+    ctes.push(`r as (
+  select c.pp, ${[...keyOut('c'), ...aggregate('c')].join(',\n    ')}
+  from c
+  group by ${['c.pp', ...keyOut('c')].join(', ')}
+)`)
+    rowsSelect = `select 'row' as kind, r.pp::text as period, ${[...keyOut('r'), `${cur} as currency`, ...figureCols('r'), `${accountsExpr} as accounts`, 'r.native::text as native', 'r.conversions::text as conversions'].join(', ')}
+from r ${accountsJoin}`
+    if (withTotals) {
+      ctes.push(`tot as (
+  select ${aggregate('ct').join(',\n    ')}
+  from ct
+)`)
+      totalsSelect = `select 'total', null, ${[...nullKeys, cur, ...figureCols('tot'), totalAccounts, 'tot.native::text', 'tot.conversions::text'].join(', ')}
+from tot`
+    }
+  } else {
+    // Native currencies: the per-currency rows are the result; money stays as reported.
+    ctes.push(`r as (
+  select c.pp, ${[...keyOut('c'), 'c.currency', ...COUNT_COLUMNS.map((x) => `c.${x}`), ...MONEY_COLUMNS.map((x) => `c.n_${x} as ${x}`), `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native`].join(', ')}
+  from c
+)`)
+    rowsSelect = `select 'row' as kind, r.pp::text as period, ${[...keyOut('r'), "nullif(r.currency, '') as currency", ...figureCols('r'), `${accountsExpr} as accounts`, 'r.native::text as native', "'[]' as conversions"].join(', ')}
+from r ${accountsJoin}`
+    if (withTotals) {
+      // One currency: its sums. Several: money NULL at the top level, the per-currency sums in `native`.
+      const oneCurrency = "count(*) filter (where ct.currency <> '') = 1"
+      ctes.push(`tot as (
+  select ${[
+    ...COUNT_COLUMNS.map((c) => `sum(ct.${c}) as ${c}`),
+    ...MONEY_COLUMNS.map((c) => `case when ${oneCurrency} then sum(ct.n_${c}) end as ${c}`),
+    `case when ${oneCurrency} then max(ct.currency) filter (where ct.currency <> '') end as currency`,
+    `coalesce(json_agg(${nativeJson('ct')} order by ct.currency) filter (where ct.currency <> ''), '[]') as native`,
+  ].join(',\n    ')}
+  from ct
+)`)
+      totalsSelect = `select 'total', null, ${[...nullKeys, 'tot.currency', ...figureCols('tot'), totalAccounts, 'tot.native::text', "'[]'"].join(', ')}
+from tot`
+    }
+  }
+
+  const order = ['kind', 'period', ...outKeys, 'currency']
+  const body = totalsSelect ? `${rowsSelect}\nunion all\n${totalsSelect}` : rowsSelect
+  const sql = `with ${ctes.join(',\n')}\n${body}\norder by ${order.join(', ')}`
+  return { sql, params: p.values }
+}

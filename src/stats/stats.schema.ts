@@ -1,0 +1,616 @@
+import { type GraphQLResolveInfo, GraphQLError, Kind, type SelectionSetNode } from 'graphql'
+import type { Account } from '../account/account.entity.ts'
+import type { registerAccountSchema } from '../account/account.schema.ts'
+import type { registerPlatformSchema } from '../platform/platform.schema.ts'
+import type { AppBuilder } from '../schema/builder.ts'
+import { requirePrincipal } from '../schema/builder.ts'
+import { COUNT_METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
+import { accountByIdLoader, accountStatsLoader, type AccountStatsData } from './stats.loader.ts'
+import {
+  type AccountStatsArgs as AccountStatsInput,
+  accountStatsArgsSchema,
+  decodeChangeCursor,
+  type FxConversion,
+  listStatChanges,
+  type MoneyBreakdown,
+  queryStats,
+  type StatChangeData,
+  type StatChangePage,
+  type StatChangesFilter,
+  type StatsFigures,
+  type StatsInput,
+  type StatsResult,
+  type StatsRowData,
+  statChangesFilterSchema,
+  statsInputSchema,
+  toStatsQuery,
+} from './stats.service.ts'
+
+type AccountRefs = ReturnType<typeof registerAccountSchema>
+
+export interface StatsSchemaRefs {
+  AccountRef: AccountRefs['AccountRef']
+  PageInfoRef: AccountRefs['PageInfoRef']
+  platforms: ReturnType<typeof registerPlatformSchema>
+}
+
+/** Query arguments report INVALID_ARGUMENT (credential inputs keep CREDENTIALS_INVALID). */
+const ARGUMENT_ERRORS = { validationErrorCode: 'INVALID_ARGUMENT' }
+
+const PLATFORM_DAYS =
+  'Days are platform days: each account counts its days in its own reporting time zone (`Account.timeZone`), ' +
+  'so one day of a program in UTC and one of a program in America/New_York are different instants.'
+
+const COUNT_DESCRIPTIONS: Record<(typeof COUNT_METRICS)[number], string> = {
+  impressions: 'Impressions (banner or link views).',
+  clicks: 'Clicks (visits) sent to the program.',
+  signups: 'Registrations.',
+  ftds: 'First-time depositors.',
+  depositCount: 'Number of deposits.',
+  cpaCount: 'Players that qualified for CPA.',
+  salesCount: 'Sales (for product programs).',
+  refundCount: 'Refunds.',
+  chargebackCount: 'Chargebacks.',
+}
+const MONEY_DESCRIPTIONS: Record<(typeof MONEY_METRICS)[number], string> = {
+  deposits: 'Deposited amount.',
+  netRevenue: 'Net revenue (NGR) the program reports.',
+  commission: 'Commission earned.',
+  salesAmount: 'Amount of the sales.',
+  refundAmount: 'Amount refunded.',
+  chargebackAmount: 'Amount charged back.',
+}
+
+/**
+ * Paths of the fields selected below the resolving field ('totals', 'rows.accountsContributing', …), through
+ * fragments. @skip/@include are not evaluated, so a path may be reported that ends up skipped: the statement
+ * then computes a little more than needed, never less.
+ */
+function selectedPaths(info: GraphQLResolveInfo, depth = 2): Set<string> {
+  const paths = new Set<string>()
+  const visit = (set: SelectionSetNode | undefined, prefix: string, level: number) => {
+    if (!set || level > depth) return
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const path = prefix ? `${prefix}.${selection.name.value}` : selection.name.value
+        paths.add(path)
+        visit(selection.selectionSet, path, level + 1)
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet, prefix, level)
+      } else {
+        visit(info.fragments[selection.name.value]?.selectionSet, prefix, level)
+      }
+    }
+  }
+  for (const node of info.fieldNodes) visit(node.selectionSet, '', 1)
+  return paths
+}
+
+export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) {
+  const { AccountRef, PageInfoRef, platforms } = refs
+
+  // --- enums and inputs ---------------------------------------------------------------------------------------
+  const GranularityEnum = builder.enumType('StatsGranularity', {
+    description: 'Length of the periods rows are summed over.',
+    values: {
+      DAY: { description: 'One row per platform day.' },
+      WEEK: { description: 'ISO weeks, Monday to Sunday.' },
+      MONTH: { description: 'Calendar months.' },
+      YEAR: { description: 'Calendar years.' },
+      TOTAL: { description: 'The whole range as one period.' },
+    },
+  })
+  const DimensionEnum = builder.enumType('StatsDimension', {
+    description: 'What rows are grouped by, besides the period.',
+    values: {
+      ACCOUNT: { description: 'Each connected account.' },
+      PROGRAM: {
+        description:
+          "The account's program name or, when the platform gives none, the host of the account's base URL " +
+          '(programs run at their own domains). Accounts with neither share the group whose `program` is null.',
+      },
+      PLATFORM: { description: 'The platform (plugin id).' },
+      BRAND: { description: 'Brand breakdown inside the reports; null where the platform gives none.' },
+      CAMPAIGN: { description: 'Campaign (tracker, sub-ID) breakdown; null where the platform gives none.' },
+      TAG: {
+        description:
+          "The account's tags: an account with several tags counts in each of its tags' groups (so rows may add " +
+          'up to more than the totals, which count each account once); an untagged account is in the group whose ' +
+          '`tag` is null. With a `tags` filter, only the filtered tags form groups.',
+      },
+    },
+  })
+  const FxPolicyEnum = builder.enumType('FxPolicy', {
+    description: 'Which reference rate converts an amount into the report currency.',
+    values: {
+      DAILY: {
+        description:
+          "Each day's amounts at that day's rate (the latest publication on or before the day, at most 7 days old).",
+      },
+      PERIOD_END: {
+        description:
+          "Every day of a period (of the query's granularity) at the rate of the period's last day, capped at the " +
+          'end of the range.',
+      },
+      FIXED_DATE: { description: 'Every amount at the rate of one given date (`fx.date`).' },
+    },
+  })
+  const FxSourceEnum = builder.enumType('FxSource', {
+    description: 'Publisher of the stored reference rates.',
+    values: {
+      ECB: { value: 'ECB', description: 'The European Central Bank euro reference rates.' },
+      ECB_SIMULATED: {
+        value: 'ECB-SIMULATED',
+        description: 'Rates of the local ECB simulator (demo and tests), never real ECB data.',
+      },
+    },
+  })
+  const FxMissingReasonEnum = builder.enumType('FxMissingReason', {
+    description: 'Why an amount could not be converted. A missing rate is never guessed.',
+    values: {
+      NO_RATE: {
+        description: 'The currency is known, but no rate was published close enough before the day.',
+      },
+      UNKNOWN_CURRENCY: {
+        description: 'No rate was ever stored for this currency (or for the report currency).',
+      },
+    },
+  })
+
+  const StatsRangeInput = builder.inputType('StatsRangeInput', {
+    description: `An inclusive range of days, at most ten years long. ${PLATFORM_DAYS}`,
+    fields: (t) => ({
+      from: t.field({ type: 'Date', required: true, description: 'First platform day, included.' }),
+      to: t.field({ type: 'Date', required: true, description: 'Last platform day, included.' }),
+    }),
+  })
+  const FxOptionsInput = builder.inputType('FxOptionsInput', {
+    description: 'How amounts are converted into the report currency.',
+    fields: (t) => ({
+      policy: t.field({ type: FxPolicyEnum, required: false, defaultValue: 'DAILY' }),
+      date: t.field({
+        type: 'Date',
+        required: false,
+        description: 'FIXED_DATE only: the day whose rates apply.',
+      }),
+      source: t.field({
+        type: FxSourceEnum,
+        required: false,
+        description: "Only this publisher's rates; by default ECB, else the simulator's for a day ECB lacks.",
+      }),
+    }),
+  })
+  const StatsFilterInput = builder.inputType('StatsFilterInput', {
+    description: 'Restricts the stats; conditions of different fields must all hold.',
+    fields: (t) => ({
+      accountIds: t.idList({ required: false, description: 'Only these accounts (at most 1000).' }),
+      platformIds: t.stringList({ required: false, description: 'Only accounts on these platforms.' }),
+      tags: t.stringList({ required: false, description: 'Only accounts carrying any of these tags.' }),
+      brands: t.stringList({
+        required: false,
+        description: 'Only these brands (as the platform names them).',
+      }),
+      campaigns: t.stringList({ required: false, description: 'Only these campaigns.' }),
+    }),
+  })
+  const StatsInputRef = builder.inputType('StatsInput', {
+    fields: (t) => ({
+      range: t.field({ type: StatsRangeInput, required: true }),
+      granularity: t.field({ type: GranularityEnum, required: false, defaultValue: 'TOTAL' }),
+      groupBy: t.field({
+        type: [DimensionEnum],
+        required: false,
+        defaultValue: [],
+        description: 'Keys of each row besides its period; none gives one row per period.',
+      }),
+      filter: t.field({ type: StatsFilterInput, required: false }),
+      currency: t.string({
+        required: false,
+        description:
+          'Report currency (ISO 4217, e.g. "EUR"): money is converted into it. Without it, money stays in the ' +
+          'currencies the programs report, and rows are split by currency.',
+      }),
+      fx: t.field({
+        type: FxOptionsInput,
+        required: false,
+        description: 'Conversion policy; default DAILY.',
+      }),
+    }),
+  })
+  const StatChangesFilterInput = builder.inputType('StatChangesFilterInput', {
+    fields: (t) => ({
+      accountIds: t.idList({ required: false }),
+      from: t.field({
+        type: 'Date',
+        required: false,
+        description: 'Revisions of platform days from this day.',
+      }),
+      to: t.field({
+        type: 'Date',
+        required: false,
+        description: 'Revisions of platform days up to this day.',
+      }),
+      metrics: t.field({ type: [platforms.MetricEnum], required: false }),
+    }),
+  })
+
+  // --- outputs -------------------------------------------------------------------------------------------------
+  const MoneyBreakdownRef = builder.objectRef<MoneyBreakdown>('MoneyBreakdown').implement({
+    description: 'Money as the programs reported it, in one native currency, before any conversion.',
+    fields: (t) => ({
+      currency: t.exposeString('currency', { nullable: false }),
+      ...Object.fromEntries(
+        MONEY_METRICS.map((m) => [
+          m,
+          t.field({
+            type: 'Decimal',
+            nullable: true,
+            description: MONEY_DESCRIPTIONS[m],
+            resolve: (b) => b[m],
+          }),
+        ]),
+      ),
+    }),
+  })
+
+  const FxConversionRef = builder.objectRef<FxConversion>('FxConversion').implement({
+    description:
+      'How the amounts of one native currency were converted into the report currency: ' +
+      '`amount × factor = converted amount`, with factor = reportRate / rate (both rates per 1 EUR, published ' +
+      'the same day by the same source). A row spanning several days may use several daily rates: `factor`, ' +
+      '`rate`, `rateDate` and `source` are set when one value applied to every day, and the min/max and ' +
+      'first/last fields give the spread.',
+    fields: (t) => ({
+      currency: t.exposeString('currency', {
+        nullable: false,
+        description: 'The native currency converted.',
+      }),
+      factor: t.field({ type: 'Decimal', nullable: true, resolve: (c) => c.factor }),
+      minFactor: t.field({ type: 'Decimal', nullable: true, resolve: (c) => c.minFactor }),
+      maxFactor: t.field({ type: 'Decimal', nullable: true, resolve: (c) => c.maxFactor }),
+      rate: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Units of the native currency per 1 EUR.',
+        resolve: (c) => c.rate,
+      }),
+      reportRate: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Units of the report currency per 1 EUR.',
+        resolve: (c) => c.reportRate,
+      }),
+      rateDate: t.field({
+        type: 'Date',
+        nullable: true,
+        description: 'Publication day of the rates used.',
+        resolve: (c) => c.rateDate,
+      }),
+      firstRateDate: t.field({ type: 'Date', nullable: true, resolve: (c) => c.firstRateDate }),
+      lastRateDate: t.field({ type: 'Date', nullable: true, resolve: (c) => c.lastRateDate }),
+      source: t.exposeString('source', {
+        nullable: true,
+        description: 'Publisher of the rates, e.g. "ECB".',
+      }),
+      firstDayWithoutRate: t.field({
+        type: 'Date',
+        nullable: true,
+        description:
+          'First day of the row with amounts in this currency but no usable rate; null when none lacks one.',
+        resolve: (c) => c.firstDayWithoutRate,
+      }),
+      lastDayWithoutRate: t.field({
+        type: 'Date',
+        nullable: true,
+        description: 'Last such day. While any day lacks a rate, the converted figures of the row are null.',
+        resolve: (c) => c.lastDayWithoutRate,
+      }),
+      reason: t.field({
+        type: FxMissingReasonEnum,
+        nullable: true,
+        description:
+          'Why days lack a rate: UNKNOWN_CURRENCY when the currency was never rated, else NO_RATE.',
+        resolve: (c) => c.reason,
+      }),
+    }),
+  })
+
+  const FiguresRef = builder.interfaceRef<StatsFigures>('StatsFigures').implement({
+    description:
+      'Summed figures. A metric no contributing platform provides is null (never 0). Money is in `currency`. ' +
+      'Derived metrics are ratios of the sums, computed after aggregation.',
+    fields: (t) => ({
+      ...Object.fromEntries(
+        COUNT_METRICS.map((m) => [
+          m,
+          t.field({
+            type: 'Count',
+            nullable: true,
+            description: COUNT_DESCRIPTIONS[m],
+            resolve: (f) => f[m],
+          }),
+        ]),
+      ),
+      ...Object.fromEntries(
+        MONEY_METRICS.map((m) => [
+          m,
+          t.field({
+            type: 'Decimal',
+            nullable: true,
+            description: `${MONEY_DESCRIPTIONS[m]} In \`currency\`; null when some amount had no rate to convert it.`,
+            resolve: (f) => f[m],
+          }),
+        ]),
+      ),
+      epc: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Earnings per click: commission / clicks of this row.',
+        resolve: (f) => f.epc,
+      }),
+      clickToSignup: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Click-to-signup conversion: signups / clicks of this row (0.05 = 5 %).',
+        resolve: (f) => f.clickToSignup,
+      }),
+      signupToFtd: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Signup-to-FTD conversion: ftds / signups of this row.',
+        resolve: (f) => f.signupToFtd,
+      }),
+      accountsContributing: t.exposeInt('accountsContributing', {
+        nullable: false,
+        description: 'Accounts with at least one stored stat row in this row (each counted once).',
+      }),
+      currency: t.exposeString('currency', {
+        nullable: true,
+        description:
+          'Currency of the money figures: the report currency or, without one, the native currency of this ' +
+          'row (null for rows of a platform that reports no money). Totals without a report currency give ' +
+          'their money here only when it is all in one currency; otherwise money is null and `native` has it.',
+      }),
+      native: t.field({
+        type: [MoneyBreakdownRef],
+        nullable: false,
+        description: 'The amounts per native currency, as reported.',
+        resolve: (f) => f.native,
+      }),
+      conversions: t.field({
+        type: [FxConversionRef],
+        nullable: false,
+        description: 'The rates used per native currency (empty without a report currency).',
+        resolve: (f) => f.conversions,
+      }),
+    }),
+  })
+
+  const StatsRowRef = builder.objectRef<StatsRowData>('StatsRow').implement({
+    description: `One period and group. ${PLATFORM_DAYS}`,
+    interfaces: [FiguresRef],
+    isTypeOf: (value) => typeof value === 'object' && value !== null && 'periodStart' in value,
+    fields: (t) => ({
+      periodStart: t.field({
+        type: 'Date',
+        nullable: false,
+        description:
+          'First platform day of the period inside the range (a Monday, a 1st… unless the range starts later).',
+        resolve: (r) => r.periodStart,
+      }),
+      periodEnd: t.field({
+        type: 'Date',
+        nullable: false,
+        description: 'Last platform day of the period inside the range.',
+        resolve: (r) => r.periodEnd,
+      }),
+      accountId: t.exposeID('accountId', { nullable: true, description: 'Set when grouping by ACCOUNT.' }),
+      account: t.field({
+        type: AccountRef,
+        nullable: true,
+        description: 'Set when grouping by ACCOUNT.',
+        resolve: (r, _, ctx) => (r.accountId ? accountByIdLoader(ctx).load(r.accountId) : null),
+      }),
+      program: t.exposeString('program', { nullable: true, description: 'Set when grouping by PROGRAM.' }),
+      platformId: t.exposeString('platformId', {
+        nullable: true,
+        description: 'Set when grouping by PLATFORM.',
+      }),
+      platform: t.field({
+        type: platforms.PlatformRef,
+        nullable: true,
+        resolve: (r, _, ctx) => (r.platformId ? (ctx.services.registry.get(r.platformId) ?? null) : null),
+      }),
+      brand: t.exposeString('brand', { nullable: true }),
+      campaign: t.exposeString('campaign', { nullable: true }),
+      tag: t.exposeString('tag', { nullable: true }),
+    }),
+  })
+
+  const StatsTotalsRef = builder.objectRef<StatsFigures>('StatsTotals').implement({
+    description: 'The whole range over every group; each account counted once, whatever its tags.',
+    interfaces: [FiguresRef],
+    isTypeOf: (value) => typeof value === 'object' && value !== null && !('periodStart' in value),
+  })
+
+  const StatsResultRef = builder.objectRef<StatsResult>('StatsResult').implement({
+    fields: (t) => ({
+      from: t.field({ type: 'Date', nullable: false, resolve: (r) => r.query.from }),
+      to: t.field({ type: 'Date', nullable: false, resolve: (r) => r.query.to }),
+      granularity: t.field({ type: GranularityEnum, nullable: false, resolve: (r) => r.query.granularity }),
+      groupBy: t.field({ type: [DimensionEnum], nullable: false, resolve: (r) => [...r.query.groupBy] }),
+      currency: t.string({
+        nullable: true,
+        description: 'The report currency, when one was asked for.',
+        resolve: (r) => r.query.currency ?? null,
+      }),
+      fxPolicy: t.field({ type: FxPolicyEnum, nullable: true, resolve: (r) => r.query.fx?.policy ?? null }),
+      rows: t.field({
+        type: [StatsRowRef],
+        nullable: false,
+        description: 'Ordered by period, then by the group keys.',
+        resolve: (r) => r.rows,
+      }),
+      totals: t.field({ type: StatsTotalsRef, nullable: false, resolve: (r) => r.totals! }),
+    }),
+  })
+
+  builder.queryField('stats', (t) =>
+    t.field({
+      type: StatsResultRef,
+      nullable: false,
+      description:
+        `Unified stats of your workspace's accounts from the stored days, in one aggregation. ${PLATFORM_DAYS} ` +
+        'Days never synced are not fetched here: ask `Account.stats` for that, or sync the accounts.',
+      args: {
+        input: t.arg({
+          type: StatsInputRef,
+          required: true,
+          validate: { schema: statsInputSchema as never },
+        }),
+      },
+      extensions: ARGUMENT_ERRORS,
+      resolve: (_, args, ctx, info) => {
+        const { workspaceId } = requirePrincipal(ctx)
+        // The grand total and the distinct-account counts cost extra work in the statement: only when asked.
+        const selected = selectedPaths(info)
+        const query = {
+          ...toStatsQuery(args.input as StatsInput),
+          totals: selected.has('totals'),
+          accounts: selected.has('rows.accountsContributing') || selected.has('totals.accountsContributing'),
+        }
+        return queryStats(ctx.em, workspaceId, query, { tuned: ctx.services.db.kind === 'postgresql' })
+      },
+    }),
+  )
+
+  // --- Account.stats ---------------------------------------------------------------------------------------------
+  const FetchErrorRef = builder.objectRef<{ code: string; message: string }>('StatsFetchError').implement({
+    description: 'Why the missing days could not be fetched from the platform just now.',
+    fields: (t) => ({
+      code: t.exposeString('code', { nullable: false }),
+      message: t.exposeString('message', { nullable: false }),
+    }),
+  })
+  const AccountStatsRef = builder.objectRef<AccountStatsData>('AccountStats').implement({
+    fields: (t) => ({
+      rows: t.field({
+        type: [StatsRowRef],
+        nullable: false,
+        description:
+          'One row per period (and per currency without a report currency); none when nothing is stored.',
+        resolve: (s) => s.rows,
+      }),
+      fetchError: t.field({ type: FetchErrorRef, nullable: true, resolve: (s) => s.fetchError }),
+    }),
+  })
+
+  builder.objectField(AccountRef, 'stats', (t) =>
+    t.field({
+      type: AccountStatsRef,
+      nullable: false,
+      description:
+        `This account's stats over a range. ${PLATFORM_DAYS} Days of the range never synced are fetched from ` +
+        'the platform first (one upstream window per account, however many fields ask), then all accounts of ' +
+        'the request asking with the same arguments are answered by one SQL statement.',
+      args: {
+        range: t.arg({ type: StatsRangeInput, required: true }),
+        granularity: t.arg({ type: GranularityEnum, required: false, defaultValue: 'TOTAL' }),
+        currency: t.arg.string({ required: false, description: 'Report currency (ISO 4217).' }),
+        fx: t.arg({ type: FxOptionsInput, required: false }),
+      },
+      validate: { schema: accountStatsArgsSchema as never },
+      extensions: ARGUMENT_ERRORS,
+      resolve: (account: Account, args, ctx) => {
+        const query = toStatsQuery({ ...(args as AccountStatsInput), groupBy: ['ACCOUNT'] })
+        return accountStatsLoader(ctx).load({
+          account,
+          args: {
+            from: query.from,
+            to: query.to,
+            granularity: query.granularity,
+            currency: query.currency ?? null,
+            fx: query.fx ?? null,
+          },
+        })
+      },
+    }),
+  )
+
+  // --- revisions ---------------------------------------------------------------------------------------------------
+  const StatChangeRef = builder.objectRef<StatChangeData>('StatChange').implement({
+    description: 'A figure a platform revised after it was stored (programs revise days; FTDs vanish).',
+    fields: (t) => ({
+      id: t.exposeID('id', { nullable: false }),
+      accountId: t.exposeID('accountId', { nullable: false }),
+      account: t.field({
+        type: AccountRef,
+        nullable: true,
+        resolve: (c, _, ctx) => accountByIdLoader(ctx).load(c.accountId),
+      }),
+      day: t.field({
+        type: 'Date',
+        nullable: false,
+        description: 'The platform day revised.',
+        resolve: (c) => c.day,
+      }),
+      brand: t.exposeString('brand', { nullable: true }),
+      campaign: t.exposeString('campaign', { nullable: true }),
+      currency: t.exposeString('currency', { nullable: true }),
+      metric: t.field({ type: platforms.MetricEnum, nullable: false, resolve: (c) => c.metric as Metric }),
+      oldValue: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Null when the figure was new.',
+        resolve: (c) => c.oldValue,
+      }),
+      newValue: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Null when the platform no longer reports it.',
+        resolve: (c) => c.newValue,
+      }),
+      detectedAt: t.field({ type: 'DateTime', nullable: false, resolve: (c) => c.detectedAt }),
+    }),
+  })
+  const StatChangePageRef = builder.objectRef<StatChangePage>('StatChangePage').implement({
+    fields: (t) => ({
+      nodes: t.field({ type: [StatChangeRef], nullable: false, resolve: (p) => p.nodes }),
+      pageInfo: t.field({ type: PageInfoRef, nullable: false, resolve: (p) => p.pageInfo }),
+    }),
+  })
+
+  builder.queryField('changes', (t) =>
+    t.field({
+      type: StatChangePageRef,
+      nullable: false,
+      description: 'Revisions recorded when a sync found different figures for a stored day, newest first.',
+      args: {
+        filter: t.arg({
+          type: StatChangesFilterInput,
+          required: false,
+          validate: { schema: statChangesFilterSchema as never },
+        }),
+        first: t.arg.int({ required: false, defaultValue: 50, validate: { min: 1, max: 500 } }),
+        after: t.arg.string({ required: false, validate: { maxLength: 200 } }),
+      },
+      extensions: ARGUMENT_ERRORS,
+      resolve: (_, args, ctx) => {
+        const { workspaceId } = requirePrincipal(ctx)
+        const after = args.after ? decodeChangeCursor(args.after) : null
+        if (args.after && !after) {
+          throw new GraphQLError('Invalid input: after: not a cursor of this list', {
+            extensions: {
+              code: 'INVALID_ARGUMENT',
+              fields: [{ path: ['after'], message: 'not a cursor of this list' }],
+            },
+          })
+        }
+        return listStatChanges(ctx.em, workspaceId, (args.filter ?? {}) as StatChangesFilter, {
+          first: args.first ?? 50,
+          after,
+        })
+      },
+    }),
+  )
+}

@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
+import { createSsrfGuard } from '../../src/http/ssrf-guard.ts'
+import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
+import { PlatformRunner } from '../../src/platform/platform-runner.ts'
+import { loadPlugin } from '../../src/platform/plugin-loader.ts'
+import { type DateWindow, type PlatformSimulator, type ReportRow, rowKey } from '../../src/sdk/index.ts'
+import { captureLogs } from '../support/log-capture.ts'
+
+const sortRows = (rows: ReportRow[]) =>
+  [...rows].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
+
+function daysAgoWindow(endDaysAgo: number, length: number): DateWindow {
+  const end = Date.now() - endDaysAgo * 86_400_000
+  const start = end - (length - 1) * 86_400_000
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10)
+  return { from: day(start), to: day(end) }
+}
+
+/**
+ * The standard suite every platform plugin passes, with no per-plugin test code: the plugin's manifest, its
+ * connection schema and its simulator are all it needs. A plugin author runs it with one line:
+ * `defineContractSuite('/path/to/plugins/my-platform')`.
+ */
+export function defineContractSuite(folder: string): void {
+  describe(`platform plugin contract: ${folder.split('/').at(-1)}`, () => {
+    let platform: LoadedPlatform
+    let sim: PlatformSimulator
+    let runner: PlatformRunner
+    const capture = captureLogs()
+    const realFetch = globalThis.fetch
+    const secretsSeen = new Set<string>()
+    const errorsSeen: unknown[] = []
+
+    const parse = (input: Record<string, string>) => {
+      const parsed = platform.definition.connection.schema.parse(input) as Record<string, unknown>
+      for (const name of platform.secretFields) {
+        const v = input[name]
+        if (v) secretsSeen.add(v)
+        const p = parsed[name]
+        if (typeof p === 'string') secretsSeen.add(p)
+      }
+      return parsed
+    }
+    const run = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn()
+      } catch (error) {
+        errorsSeen.push(error)
+        throw error
+      }
+    }
+    const firstAccount = () => {
+      const account = sim.accounts[0]
+      if (!account) throw new Error('the simulator must offer at least one account')
+      return account
+    }
+
+    beforeAll(async () => {
+      // No plugin may bypass the host's HTTP client: the global fetch throws for the whole suite.
+      globalThis.fetch = (() => {
+        throw new Error('global fetch is forbidden in plugins: use ctx.http')
+      }) as typeof fetch
+      platform = await loadPlugin(folder)
+      sim = await platform.definition.simulator.create({ seed: 'contract', accounts: 2, pageSize: 40 })
+      runner = new PlatformRunner({
+        guard: createSsrfGuard({ allow: ['127.0.0.1'] }),
+        // Limits are the platform's own, so the suite also proves the plugin lives within them.
+        rateLimiters: createRateLimiterRegistry(),
+        logger: capture.logger,
+        http: { totalTimeoutMs: 15_000, attempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
+      })
+    })
+
+    afterAll(async () => {
+      globalThis.fetch = realFetch
+      await sim?.close()
+    })
+
+    it('given the manifest, when validated, then it is accepted and its id equals its folder', () => {
+      expect(platform.definition.id).toBe(folder.split('/').at(-1))
+      expect(platform.definition.capabilities.metrics.length).toBeGreaterThan(0)
+    })
+
+    it('given the connection fields, when compared with the zod schema, then they describe the same fields with label, help and example', () => {
+      expect(Object.keys(platform.definition.connection.schema.shape)).toEqual(platform.fieldNames)
+      for (const name of platform.fieldNames) {
+        const f = platform.definition.connection.fields[name]!
+        expect(f.label.trim().length, `${name}.label`).toBeGreaterThan(0)
+        expect(f.help.trim().length, `${name}.help`).toBeGreaterThan(10)
+        expect(f.example.trim().length, `${name}.example`).toBeGreaterThan(0)
+        expect(f.secret).toBe(f.kind === 'secret')
+      }
+      if (platform.definition.capabilities.perProgramHost) {
+        expect(
+          platform.definition.connection.fields.baseUrl?.kind,
+          'per-program platforms take a baseUrl field',
+        ).toBe('url')
+      }
+    })
+
+    it('given each simulator account, when its connection is parsed, then it is valid', () => {
+      for (const account of sim.accounts) {
+        const result = platform.definition.connection.schema.safeParse(account.connection)
+        expect(result.success, JSON.stringify(result.error?.issues)).toBe(true)
+      }
+    })
+
+    it('given a required field left empty, when parsed, then it fails with that field path', () => {
+      const valid = firstAccount().connection
+      for (const name of platform.fieldNames) {
+        if (!platform.definition.connection.fields[name]!.required) continue
+        const result = platform.definition.connection.schema.safeParse({ ...valid, [name]: '' })
+        expect(result.success, `${name} empty`).toBe(false)
+        expect(
+          result.error?.issues.some((i) => i.path[0] === name),
+          `${name} path`,
+        ).toBe(true)
+        const missing = { ...valid }
+        delete missing[name]
+        expect(platform.definition.connection.schema.safeParse(missing).success, `${name} missing`).toBe(
+          false,
+        )
+      }
+    })
+
+    it('given valid credentials, when checked against the simulator, then the check succeeds', async () => {
+      const result = await run(() =>
+        runner.check(platform, parse(firstAccount().connection), { accountKey: 'c-ok' }),
+      )
+      expect(result).toBeTypeOf('object')
+    })
+
+    it('given credentials the platform refuses, when checked, then an AuthError is thrown and nothing is retried', async () => {
+      const before = sim.log.length
+      const error = await run(() =>
+        runner.check(platform, parse(sim.invalidConnection()), { accountKey: 'c-bad' }),
+      ).catch((e) => e)
+      expect(error?.code).toBe('PLATFORM_AUTH')
+      expect(sim.log.length - before, 'an auth failure is never retried').toBeLessThanOrEqual(
+        platform.definition.simulator.faults.includes('expired-token') ? 3 : 2,
+      )
+    })
+
+    it('given a platform outage, when checked, then an UnavailableError is thrown after bounded retries', async () => {
+      sim.faults.inject('outage')
+      try {
+        const error = await run(() =>
+          runner.check(platform, parse(firstAccount().connection), { accountKey: 'c-outage' }),
+        ).catch((e) => e)
+        expect(error?.code).toBe('PLATFORM_UNAVAILABLE')
+      } finally {
+        sim.faults.clear('outage')
+      }
+    })
+
+    it('given a window spanning several pages and request windows, when fetched, then the rows equal the ground truth exactly', async () => {
+      for (const [i, account] of sim.accounts.entries()) {
+        const window = daysAgoWindow(3, Math.min(45, platform.definition.limits.maxWindowDays + 7))
+        const rows = await run(() =>
+          runner.fetchReport(platform, parse(account.connection), window, { accountKey: `c-full-${i}` }),
+        )
+        const truth = sim.truth(account.key, window)
+        expect(truth.length, 'the simulator has data for the window').toBeGreaterThan(5)
+        expect(sortRows(rows)).toEqual(sortRows(truth))
+      }
+    })
+
+    it('given a window before the account had any activity, when fetched, then the report is empty', async () => {
+      const rows = await run(() =>
+        runner.fetchReport(
+          platform,
+          parse(firstAccount().connection),
+          { from: '2019-01-01', to: '2019-01-20' },
+          { accountKey: 'c-empty' },
+        ),
+      )
+      expect(rows).toEqual([])
+    })
+
+    it('given one rate-limit answer, when fetched, then the plugin waits, retries and still returns the ground truth', async () => {
+      const window = daysAgoWindow(10, 10)
+      const account = firstAccount()
+      sim.faults.inject('rate-limit', { times: 1, delayMs: 300 })
+      const rows = await run(() =>
+        runner.fetchReport(platform, parse(account.connection), window, { accountKey: 'c-429' }),
+      )
+      expect(sim.faults.hits('rate-limit')).toBe(1)
+      expect(sortRows(rows)).toEqual(sortRows(sim.truth(account.key, window)))
+    })
+
+    it('given every call made by this suite, when errors and log lines are swept, then no secret appears in any of them', async () => {
+      // One more failing call with a known secret in the request, to make sure the sweep has something to sweep.
+      sim.faults.inject('malformed', { times: 5 })
+      await run(() =>
+        runner.fetchReport(platform, parse(firstAccount().connection), daysAgoWindow(1, 2), {
+          accountKey: 'c-bad-body',
+        }),
+      ).catch(() => undefined)
+      sim.faults.clear()
+      expect(secretsSeen.size).toBeGreaterThan(0)
+      expect(errorsSeen.length).toBeGreaterThan(2)
+      const haystacks = [
+        capture.text(),
+        ...errorsSeen.map((e) => {
+          const err = e as Error & { cause?: unknown }
+          return `${err?.message}\n${err?.stack}\n${JSON.stringify(err)}\n${String(err?.cause)}`
+        }),
+      ]
+      for (const secret of secretsSeen) {
+        for (const hay of haystacks) expect(hay.includes(secret), 'a secret leaked').toBe(false)
+      }
+    })
+  })
+}

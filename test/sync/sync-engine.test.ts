@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Account } from '../../src/account/account.entity.ts'
+import { connectAccount } from '../../src/account/account.service.ts'
+import { startSync } from '../../src/bootstrap.ts'
+import type { PlatformSimulator, ReportRow } from '../../src/sdk/index.ts'
+import { SyncRun } from '../../src/sync/sync.entity.ts'
+import type { SyncEngine } from '../../src/sync/sync-engine.ts'
+import { trailingWindow } from '../../src/sync/sync-engine.ts'
+import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+
+async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not reached in time')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
+  let t: TestApp
+  let sim: PlatformSimulator
+  let engine: SyncEngine
+  let workspaceId: string
+  let account: Account
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { AFFGRAPH_SYNC_RETRY_DELAY_SECONDS: '1', AFFGRAPH_SYNC_POLL_SECONDS: '1' },
+    })
+    const platform = t.registry.get('softswiss')!
+    sim = await platform.definition.simulator.create({ seed: 'sync', accounts: 1, pageSize: 200 })
+    engine = await startSync(t.services, {
+      schedule: false,
+      retryLimit: 3,
+      retryDelaySeconds: 1,
+      circuitThreshold: 3,
+      circuitOpenSeconds: 60,
+    })
+    workspaceId = (await t.workspace('sync')).id
+    const em = t.db.fork()
+    em.setFilterParams('workspace', { id: workspaceId })
+    const connection = platform.definition.connection.schema.parse(sim.accounts[0]!.connection) as Record<
+      string,
+      unknown
+    >
+    const outcome = await connectAccount(
+      t.services,
+      em,
+      { workspaceId, workspaceName: 'sync', tokenId: '' },
+      platform,
+      connection,
+      {},
+    )
+    if (!outcome.ok) throw new Error(outcome.error.message)
+    account = outcome.account
+  }, 120_000)
+
+  afterAll(async () => {
+    await engine?.stop(5_000)
+    await sim?.close()
+    await t?.close()
+  })
+
+  it('given a newly connected account, when its backfill runs, then the stored days equal the platform truth', async () => {
+    await until(async () => {
+      const done = await t.db.fork().find(SyncRun, { account: account.id }, { filters: false })
+      return done.length > 0 && done.every((r) => r.status === 'SUCCEEDED')
+    })
+    const runs = await t.db.fork().find(SyncRun, { account: account.id }, { filters: false })
+    // The default 90-day backfill, in windows no longer than the plugin's 31 days.
+    expect(runs.map((r) => r.kind)).toEqual(['BACKFILL', 'BACKFILL', 'BACKFILL'])
+    const window = trailingWindow(90, 'UTC')
+    const truth = sim.truth(sim.accounts[0]!.key, window)
+    const stored = await t.db.query<{ n: unknown; clicks: unknown; commission: unknown }>(
+      'select count(*) as n, sum(clicks) as clicks, sum(commission)::text as commission from stat_day where account_id = ?',
+      [account.id],
+    )
+    const sum = (rows: ReportRow[], f: (r: ReportRow) => number) => rows.reduce((a, r) => a + f(r), 0)
+    expect(Number(stored[0]!.n)).toBe(truth.length)
+    expect(Number(stored[0]!.clicks)).toBe(sum(truth, (r) => r.clicks ?? 0))
+    const runRows = await t.db.fork().find(SyncRun, { account: account.id }, { filters: false })
+    expect(runRows.every((r) => r.requests > 0)).toBe(true)
+  })
+
+  const runsOf = (accountId: string) =>
+    t.db.fork().find(SyncRun, { account: accountId }, { filters: false, orderBy: { createdAt: 'asc' } })
+  const settle = (accountId: string, count: number) =>
+    until(async () => {
+      const runs = await runsOf(accountId)
+      return runs.length >= count && runs.every((r) => r.status === 'SUCCEEDED' || r.status === 'FAILED')
+    })
+  const syncWindow = async (accountId: string, window: { from: string; to: string }) => {
+    const em = t.db.fork()
+    const fresh = await em.findOneOrFail(
+      Account,
+      { id: accountId },
+      { filters: false, populate: ['workspace'] },
+    )
+    const runs = await engine.enqueue(em, fresh, window, 'MANUAL')
+    await until(async () => {
+      const all = await t.db.fork().find(SyncRun, { id: { $in: runs.map((r) => r.id) } }, { filters: false })
+      return all.every((r) => r.status === 'SUCCEEDED' || r.status === 'FAILED')
+    })
+    return t.db.fork().find(SyncRun, { id: { $in: runs.map((r) => r.id) } }, { filters: false })
+  }
+
+  it('given the same window synced again, when nothing changed upstream, then no row is written and no change recorded', async () => {
+    await settle(account.id, 3)
+    const changesBefore = await t.db.query<{ n: unknown }>('select count(*) as n from stat_change')
+    const [run] = await syncWindow(account.id, trailingWindow(10, 'UTC'))
+    expect(run!.status).toBe('SUCCEEDED')
+    expect(run!.rowsWritten).toBe(0)
+    expect(run!.rowsChanged).toBe(0)
+    const changesAfter = await t.db.query<{ n: unknown }>('select count(*) as n from stat_change')
+    expect(Number(changesAfter[0]!.n)).toBe(Number(changesBefore[0]!.n))
+  })
+
+  it('given the platform revised a past day, when the lookback sync runs, then the stored day follows and each change is recorded', async () => {
+    const window = trailingWindow(7, 'UTC')
+    const day = window.from
+    const key = sim.accounts[0]!.key
+    const before = sim.truth(key, { from: day, to: day })
+    sim.revise(key, day)
+    const after = sim.truth(key, { from: day, to: day })
+    expect(after).not.toEqual(before)
+    const [run] = await syncWindow(account.id, window)
+    expect(run!.rowsChanged).toBeGreaterThan(0)
+    const stored = await t.db.query<{ clicks: unknown }>(
+      'select sum(clicks) as clicks from stat_day where account_id = ? and day = ?',
+      [account.id, day],
+    )
+    expect(Number(stored[0]!.clicks)).toBe(after.reduce((a, r) => a + (r.clicks ?? 0), 0))
+    const changes = await t.db.query<{ metric: string; day: string; sync_run_id: string }>(
+      'select metric, day::text as day, sync_run_id from stat_change where account_id = ?',
+      [account.id],
+    )
+    expect(changes.length).toBeGreaterThan(0)
+    expect(changes.every((c) => c.day === day && c.sync_run_id === run!.id)).toBe(true)
+    expect(changes.map((c) => c.metric)).toContain('clicks')
+  })
+
+  it('given the platform now refuses the credentials, when a sync runs, then it fails once, is not retried and the account says why', async () => {
+    const requestsBefore = sim.log.length
+    sim.faults.inject('expired-token')
+    try {
+      const [run] = await syncWindow(account.id, trailingWindow(3, 'UTC'))
+      expect(run!.status).toBe('FAILED')
+      expect(run!.attempts).toBe(1)
+      expect(run!.errorCode).toBe('PLATFORM_AUTH_FAILED')
+      // One report request, perhaps preceded by the plugin's column lookup: never a retry storm.
+      expect(sim.log.length - requestsBefore).toBeLessThanOrEqual(2)
+      const fresh = await t.db.fork().findOneOrFail(Account, { id: account.id }, { filters: false })
+      expect(fresh.status).toBe('AUTH_FAILED')
+      expect(fresh.lastErrorCode).toBe('PLATFORM_AUTH_FAILED')
+      expect(fresh.lastErrorMessage).toMatch(/token/i)
+    } finally {
+      sim.faults.clear()
+    }
+  })
+
+  it('given one host in a lasting outage, when accounts sync, then its circuit opens and an account on another host still syncs', async () => {
+    const platform = t.registry.get('softswiss')!
+    const other = await platform.definition.simulator.create({
+      seed: 'sync-other',
+      accounts: 1,
+      pageSize: 200,
+    })
+    try {
+      const em = t.db.fork()
+      em.setFilterParams('workspace', { id: workspaceId })
+      const connection = platform.definition.connection.schema.parse(other.accounts[0]!.connection) as Record<
+        string,
+        unknown
+      >
+      const outcome = await connectAccount(
+        t.services,
+        em,
+        { workspaceId, workspaceName: 'sync', tokenId: '' },
+        platform,
+        connection,
+        {},
+      )
+      if (!outcome.ok) throw new Error(outcome.error.message)
+      sim.faults.inject('outage')
+      const em2 = t.db.fork()
+      const down = await em2.findOneOrFail(
+        Account,
+        { id: account.id },
+        { filters: false, populate: ['workspace'] },
+      )
+      const [failing] = await engine.enqueue(em2, down, trailingWindow(2, 'UTC'), 'MANUAL')
+      const [healthy] = await syncWindow(outcome.account.id, trailingWindow(5, 'UTC'))
+      expect(healthy!.status).toBe('SUCCEEDED')
+      const host = new URL(sim.baseUrl).host
+      await until(async () => {
+        const rows = await t.db.query<{ opened: unknown }>(
+          'select opened_until > now() as opened from host_circuit where host = ?',
+          [host],
+        )
+        return rows[0]?.opened === true
+      }, 60_000)
+      const run = await t.db.fork().findOneOrFail(SyncRun, { id: failing!.id }, { filters: false })
+      expect(['RETRYING', 'FAILED']).toContain(run.status)
+      const otherHost = await t.db.query<{ opened: unknown }>(
+        'select opened_until > now() as opened from host_circuit where host = ?',
+        [new URL(other.baseUrl).host],
+      )
+      expect(otherHost[0]?.opened ?? false).toBe(false)
+    } finally {
+      sim.faults.clear()
+      await other.close()
+    }
+  }, 90_000)
+})
