@@ -87,6 +87,9 @@ describe.skipIf(!TEST_DATABASE_URL)('worker processes sharing one PostgreSQL', (
       }
     }
     services.sync = engine
+    // Connected without a backfill, these accounts would be due for a periodic sync at the workers' first
+    // scheduler tick; push that out so the queue holds exactly the windows this test puts there.
+    await db.query(`update "account" set "next_sync_at" = now() + interval '1 day'`)
     for (let i = 0; i < 2; i++) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
         cwd: ROOT,
