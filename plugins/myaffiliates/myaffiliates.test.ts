@@ -343,16 +343,16 @@ describe('myaffiliates OAuth token handling', () => {
   })
 
   it('given the login page once instead of CSV, when fetched, then the token is renewed and the rows are the truth', async () => {
-    const sim = await startSim()
-    sim.faults.inject('malformed', { times: 1 })
+    const sim = await startSim({ expiredTokenAnswer: 'login-page' })
+    sim.faults.inject('expired-token', { times: 1 })
     const rows = await fetchReport(testContext(), conn(sim), WINDOW)
     expect(tokenRequests(sim)).toBe(2)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
   })
 
   it('given the login page even for a fresh token, when fetched, then an AuthError names clientId', async () => {
-    const sim = await startSim()
-    sim.faults.inject('malformed', { times: 2 })
+    const sim = await startSim({ expiredTokenAnswer: 'login-page' })
+    sim.faults.inject('expired-token', { times: 2 })
     const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
     expect(error).toBeInstanceOf(AuthError)
     expect(error.field).toBe('clientId')

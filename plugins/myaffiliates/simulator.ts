@@ -25,6 +25,11 @@ export interface MyAffiliatesSimulatorOptions extends SimulatorOptions {
   tokenLifetimeS?: number
   /** Leave out the `currency` column, as a portal might; rows then carry the plugin's default currency. */
   omitCurrencyColumn?: boolean
+  /**
+   * How a token the portal no longer honours is answered: a 401 with an OAuth error (default), or the portal's
+   * login page with 200, which is what the only known client has seen [UNV].
+   */
+  expiredTokenAnswer?: 'status-401' | 'login-page'
 }
 
 const SIMULATED_FAULTS = [
@@ -186,13 +191,14 @@ export const simulator: SimulatorFactory = {
       if (!grant) return { status: 200, headers: HTML, body: LOGIN_PAGE }
       if (faults.take('expired-token')) {
         tokens.delete(bearer)
+        if (options.expiredTokenAnswer === 'login-page') return { status: 200, headers: HTML, body: LOGIN_PAGE }
         return {
           status: 401,
           body: { error: 'invalid_token', error_description: 'The access token expired' },
         }
       }
       if (faults.take('missing-permission')) return { status: 403, headers: HTML, body: '<h1>Forbidden</h1>' }
-      if (faults.take('malformed')) return { status: 200, headers: HTML, body: LOGIN_PAGE }
+      if (faults.take('malformed')) return { status: 200, headers: CSV, body: 'date,channel,clicks\n2026-0' }
       const d1 = request.query.get('d1') ?? ''
       const d2 = request.query.get('d2') ?? ''
       if (!DAY.test(d1) || !DAY.test(d2)) return { status: 400, body: 'd1 and d2 must be YYYY-MM-DD' }

@@ -207,14 +207,20 @@ export interface FaultOptions {
   times?: number
   /** For `slow`: added latency. For `rate-limit`: the Retry-After the platform announces, when it does. */
   delayMs?: number
+  /** Requests that pass untouched before the fault starts, e.g. 1 to break a report after its first page. */
+  after?: number
 }
 
 export class FaultController {
-  #active = new Map<FaultName, { remaining: number; options: FaultOptions }>()
+  #active = new Map<FaultName, { pass: number; remaining: number; options: FaultOptions }>()
   #hits = new Map<FaultName, number>()
 
   inject(name: FaultName, options: FaultOptions = {}): void {
-    this.#active.set(name, { remaining: options.times ?? Number.POSITIVE_INFINITY, options })
+    this.#active.set(name, {
+      pass: options.after ?? 0,
+      remaining: options.times ?? Number.POSITIVE_INFINITY,
+      options,
+    })
   }
 
   clear(name?: FaultName): void {
@@ -226,6 +232,10 @@ export class FaultController {
   take(name: FaultName): FaultOptions | undefined {
     const state = this.#active.get(name)
     if (!state) return undefined
+    if (state.pass > 0) {
+      state.pass -= 1
+      return undefined
+    }
     state.remaining -= 1
     if (state.remaining <= 0) this.#active.delete(name)
     this.#hits.set(name, (this.#hits.get(name) ?? 0) + 1)

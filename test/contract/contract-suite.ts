@@ -4,7 +4,14 @@ import { createSsrfGuard } from '../../src/http/ssrf-guard.ts'
 import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
 import { PlatformRunner } from '../../src/platform/platform-runner.ts'
 import { loadPlugin } from '../../src/platform/plugin-loader.ts'
-import { type DateWindow, type PlatformSimulator, type ReportRow, rowKey } from '../../src/sdk/index.ts'
+import {
+  type DateWindow,
+  type FaultName,
+  type FaultOptions,
+  type PlatformSimulator,
+  type ReportRow,
+  rowKey,
+} from '../../src/sdk/index.ts'
 import { captureLogs } from '../support/log-capture.ts'
 
 const sortRows = (rows: ReportRow[]) =>
@@ -27,6 +34,8 @@ export function defineContractSuite(folder: string): void {
     let platform: LoadedPlatform
     let sim: PlatformSimulator
     let runner: PlatformRunner
+    /** Same host, but a request deadline short enough to give up on a platform that stops answering. */
+    let impatient: PlatformRunner
     const capture = captureLogs()
     const realFetch = globalThis.fetch
     const secretsSeen = new Set<string>()
@@ -69,6 +78,12 @@ export function defineContractSuite(folder: string): void {
         rateLimiters: createRateLimiterRegistry(),
         logger: capture.logger,
         http: { totalTimeoutMs: 15_000, attempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
+      })
+      impatient = new PlatformRunner({
+        guard: createSsrfGuard({ allow: ['127.0.0.1'] }),
+        rateLimiters: createRateLimiterRegistry(),
+        logger: capture.logger,
+        http: { totalTimeoutMs: 1_500, attempts: 2, baseDelayMs: 20, maxDelayMs: 100 },
       })
     })
 
@@ -188,6 +203,126 @@ export function defineContractSuite(folder: string): void {
       expect(sim.faults.hits('rate-limit')).toBe(1)
       expect(sortRows(rows)).toEqual(sortRows(sim.truth(account.key, window)))
     })
+
+    // Every fault the simulator reproduces, in the platform's own way, ends in the right typed error or a successful
+    // retry: never a crash, never rows that are only part of the window.
+    const FAULT_CASES: {
+      fault: FaultName
+      given: string
+      options: FaultOptions
+      result: string
+      expect: 'truth' | string[]
+      slowRunner?: boolean
+    }[] = [
+      {
+        fault: 'connection-reset',
+        given: 'one dropped connection',
+        options: { times: 1 },
+        result: 'retried to the full truth',
+        expect: 'truth',
+      },
+      {
+        fault: 'slow',
+        given: 'a slow answer within the deadline',
+        options: { times: 2, delayMs: 300 },
+        result: 'waited for to the full truth',
+        expect: 'truth',
+      },
+      {
+        fault: 'slow',
+        given: 'a platform that stops answering',
+        options: { delayMs: 5_000 },
+        result: 'abandoned at the deadline as unavailable',
+        expect: ['PLATFORM_UNAVAILABLE'],
+        slowRunner: true,
+      },
+      {
+        fault: 'outage',
+        given: 'an outage on every request',
+        options: {},
+        result: 'reported as unavailable',
+        expect: ['PLATFORM_UNAVAILABLE'],
+      },
+      {
+        fault: 'rate-limit',
+        given: 'a rate limit that never lifts',
+        options: { delayMs: 50 },
+        result: 'reported as rate limited or unavailable',
+        expect: ['PLATFORM_RATE_LIMITED', 'PLATFORM_UNAVAILABLE'],
+      },
+      {
+        fault: 'malformed',
+        given: 'a body that is not the report',
+        options: {},
+        result: 'reported as a format error or unavailable',
+        expect: ['PLATFORM_RESPONSE_FORMAT', 'PLATFORM_UNAVAILABLE'],
+      },
+      {
+        fault: 'truncated',
+        given: 'a body cut short after the first answer',
+        options: { after: 1 },
+        result: 'refused whole, not returned in part',
+        expect: ['PLATFORM_RESPONSE_FORMAT', 'PLATFORM_UNAVAILABLE'],
+      },
+      {
+        fault: 'truncated',
+        given: 'one body cut short',
+        options: { times: 1 },
+        result: 'retried to the truth or refused whole',
+        expect: ['truth', 'PLATFORM_RESPONSE_FORMAT', 'PLATFORM_UNAVAILABLE'],
+      },
+      {
+        fault: 'expired-token',
+        given: 'credentials that expire',
+        options: { times: 1 },
+        result: 'renewed to the truth or refused as an auth error',
+        expect: ['truth', 'PLATFORM_AUTH'],
+      },
+      {
+        fault: 'missing-permission',
+        given: 'credentials lacking the report permission',
+        options: {},
+        result: 'refused as an auth error',
+        expect: ['PLATFORM_AUTH'],
+      },
+    ]
+    for (const c of FAULT_CASES) {
+      it(`given ${c.given} (${c.fault}), when a report is fetched, then it is ${c.result}`, async (test) => {
+        if (!platform.definition.simulator.faults.includes(c.fault))
+          test.skip(`the simulator does not reproduce ${c.fault}`)
+        const account = firstAccount()
+        // Breaking a report midway needs one spanning several requests; the other faults need only a short one.
+        const window = c.options.after
+          ? daysAgoWindow(3, Math.min(45, platform.definition.limits.maxWindowDays + 7))
+          : daysAgoWindow(3, 4)
+        const truth = sortRows(sim.truth(account.key, window))
+        sim.faults.clear()
+        sim.faults.inject(c.fault, c.options)
+        const started = Date.now()
+        let outcome: ReportRow[] | { code?: string; message?: string }
+        try {
+          outcome = await run(() =>
+            (c.slowRunner ? impatient : runner).fetchReport(platform, parse(account.connection), window, {
+              accountKey: `c-fault-${c.fault}-${FAULT_CASES.indexOf(c)}`,
+            }),
+          )
+        } catch (error) {
+          outcome = error as { code?: string }
+        } finally {
+          sim.faults.clear()
+        }
+        expect(sim.faults.hits(c.fault), 'the fault was met').toBeGreaterThan(0)
+        const allowed = c.expect === 'truth' ? ['truth'] : c.expect
+        if (Array.isArray(outcome)) {
+          expect(allowed, 'rows came back').toContain('truth')
+          expect(sortRows(outcome)).toEqual(truth)
+        } else {
+          expect(allowed, `${outcome.code}: ${outcome.message}`).toContain(outcome.code)
+          expect(outcome.message?.length, 'the error says what happened').toBeGreaterThan(10)
+        }
+        if (c.slowRunner) expect(Date.now() - started, 'the deadline held').toBeLessThan(4_500)
+      })
+    }
 
     it('given every call made by this suite, when errors and log lines are swept, then no secret appears in any of them', async () => {
       // One more failing call with a known secret in the request, to make sure the sweep has something to sweep.
