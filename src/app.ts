@@ -9,8 +9,8 @@ import {
 } from 'graphql'
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga'
 import type { AppServices } from './app-services.ts'
-import { buildSchema } from './schema/schema.ts'
 import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
+import { buildSchema } from './schema/schema.ts'
 import { AUTH_FAILURE_MESSAGES, authenticate } from './workspace/workspace.service.ts'
 
 export type AffgraphApp = YogaServerInstance<Record<string, unknown>, GraphQLContext>

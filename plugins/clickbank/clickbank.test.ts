@@ -6,6 +6,7 @@ import {
   type HttpClient,
   type HttpRequestOptions,
   type HttpResponse,
+  mergeRows,
   type PlatformSimulator,
   type PluginContext,
   platformManifestSchema,
@@ -17,7 +18,7 @@ import {
 } from '../../src/sdk/index.ts'
 import { connection, DEFAULT_API_BASE_URL } from './credentials.ts'
 import platform from './index.ts'
-import { collectRows, mapAnalyticsPage } from './map.ts'
+import { mapAnalyticsPage } from './map.ts'
 import { ANALYTICS_PATH, apiBase, check, checkResponse, fetchReport, STATUS_PATH } from './report.ts'
 import {
   CAPTAIN_DEV_KEY,
@@ -301,7 +302,7 @@ describe('clickbank map', () => {
   it('given two rows of one TID and rows outside the window, when collected, then twins add up and outsiders go', () => {
     const page = mapAnalyticsPage(fixture('analytics-page.json'), '2026-01-05')
     const outside = mapAnalyticsPage(fixture('analytics-page.json'), '2026-01-09')
-    const rows = collectRows([page[0]!, page[0]!, ...outside], { from: '2026-01-01', to: '2026-01-05' })
+    const rows = mergeRows([page[0]!, page[0]!, ...outside], { from: '2026-01-01', to: '2026-01-05' })
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ clicks: 958, commission: '52.36', refundAmount: '-94.2' })
   })

@@ -1,15 +1,12 @@
 import {
-  addDecimals,
   type Breakdown,
   type CountMetric,
-  type DateWindow,
   type Metric,
   type MoneyMetric,
   normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
   reportRow,
-  rowKey,
 } from '../../src/sdk/index.ts'
 
 /** Analytics columns affgraph selects, and the unified metric each one feeds. */
@@ -123,29 +120,4 @@ export function mapAnalyticsPage(body: unknown, day: string): ReportRow[] {
   if (rows !== undefined && rows !== null && rows !== '' && !isRecord(rows)) fail('rows is not an object')
   const list = isRecord(rows) ? asList(rows.row) : []
   return list.map((row, index) => mapAnalyticsRow(row, day, index))
-}
-
-/** Keeps rows of the window and adds up rows that share a key (defensive: one TID should be one row per day). */
-export function collectRows(rows: readonly ReportRow[], window: DateWindow): ReportRow[] {
-  const merged = new Map<string, ReportRow>()
-  for (const row of rows) {
-    if (row.date < window.from || row.date > window.to) continue
-    const key = rowKey(row)
-    const existing = merged.get(key)
-    if (!existing) {
-      merged.set(key, { ...row })
-      continue
-    }
-    for (const metric of Object.values(COUNT_COLUMNS)) {
-      const a = existing[metric]
-      const b = row[metric]
-      existing[metric] = a === null ? b : b === null ? a : a + b
-    }
-    for (const metric of Object.values(MONEY_COLUMNS)) {
-      const a = existing[metric]
-      const b = row[metric]
-      existing[metric] = a === null ? b : b === null ? a : addDecimals(a, b)
-    }
-  }
-  return [...merged.values()]
 }

@@ -5,6 +5,7 @@ import {
   type DateWindow,
   eachDay,
   type HttpResponse,
+  mergeRows,
   type PluginContext,
   parseRetryAfter,
   RateLimitError,
@@ -13,7 +14,7 @@ import {
   UnavailableError,
 } from '../../src/sdk/index.ts'
 import { type connection, DEFAULT_API_BASE_URL } from './credentials.ts'
-import { CURRENCY, collectRows, mapAnalyticsPage, SELECT_COLUMNS } from './map.ts'
+import { CURRENCY, mapAnalyticsPage, SELECT_COLUMNS } from './map.ts'
 
 export type ClickbankConnection = ConnectionOf<typeof connection>
 
@@ -153,5 +154,5 @@ export async function fetchReport(
     if (ctx.signal.aborted) throw ctx.signal.reason
     rows.push(...(await fetchDay(ctx, conn, day, SELECT_COLUMNS)))
   }
-  return collectRows(rows, window)
+  return mergeRows(rows, window)
 }

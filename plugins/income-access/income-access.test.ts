@@ -6,6 +6,7 @@ import {
   type HttpClient,
   type HttpRequestOptions,
   type HttpResponse,
+  mergeRows,
   type PlatformSimulator,
   type PluginContext,
   platformManifestSchema,
@@ -17,7 +18,7 @@ import {
 } from '../../src/sdk/index.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
-import { collectRows, mapReportCsv, parseCsv } from './map.ts'
+import { mapReportCsv, parseCsv } from './map.ts'
 import { checkResponse, classifyRefusal, yesterday } from './report.ts'
 import {
   generatedUrl,
@@ -219,7 +220,7 @@ describe('income-access report mapping', () => {
 
   it('given rows outside the window and a merchant listed twice, when collected, then only the window remains and the duplicates add up', () => {
     const rows = mapReportCsv(fixture('member-report.csv'))
-    const twice = collectRows([...rows, rows[0]!], { from: '2026-01-05', to: '2026-01-05' })
+    const twice = mergeRows([...rows, rows[0]!], { from: '2026-01-05', to: '2026-01-05' })
     expect(twice).toHaveLength(2)
     expect(twice[0]).toMatchObject({ clicks: 280, deposits: '2501', netRevenue: '-174.5' })
   })

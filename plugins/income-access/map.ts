@@ -1,15 +1,12 @@
 import {
-  addDecimals,
   type Breakdown,
   type CountMetric,
-  type DateWindow,
   type Metric,
   type MoneyMetric,
   normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
   reportRow,
-  rowKey,
 } from '../../src/sdk/index.ts'
 
 /**
@@ -169,22 +166,4 @@ export function mapReportCsv(text: string): ReportRow[] {
     }
   })
   return rows
-}
-
-/** Keeps the rows of the inclusive window and folds rows that share a key (a merchant listed twice). */
-export function collectRows(rows: readonly ReportRow[], window: DateWindow): ReportRow[] {
-  const merged = new Map<string, ReportRow>()
-  for (const row of rows) {
-    if (row.date < window.from || row.date > window.to) continue
-    const key = rowKey(row)
-    const existing = merged.get(key)
-    if (!existing) {
-      merged.set(key, { ...row })
-      continue
-    }
-    for (const metric of MAPPED_COUNT_METRICS) existing[metric] = (existing[metric] ?? 0) + (row[metric] ?? 0)
-    for (const metric of MAPPED_MONEY_METRICS)
-      existing[metric] = addDecimals(existing[metric] ?? '0', row[metric] ?? '0')
-  }
-  return [...merged.values()]
 }

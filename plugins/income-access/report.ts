@@ -4,6 +4,7 @@ import {
   type ConnectionOf,
   type DateWindow,
   type HttpResponse,
+  mergeRows,
   type PluginContext,
   parseRetryAfter,
   RateLimitError,
@@ -12,7 +13,7 @@ import {
   UnavailableError,
 } from '../../src/sdk/index.ts'
 import type { connection } from './credentials.ts'
-import { collectRows, mapReportCsv } from './map.ts'
+import { mapReportCsv } from './map.ts'
 import { WIRE } from './wire.ts'
 
 export type IncomeAccessConnection = ConnectionOf<typeof connection>
@@ -165,5 +166,5 @@ export async function fetchReport(
   conn: IncomeAccessConnection,
   window: DateWindow,
 ): Promise<ReportRow[]> {
-  return collectRows(await requestReport(ctx, conn, window), window)
+  return mergeRows(await requestReport(ctx, conn, window), window)
 }

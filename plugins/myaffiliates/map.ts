@@ -1,15 +1,14 @@
 import {
-  addDecimals,
   type Breakdown,
   type CountMetric,
   type DateWindow,
   type Metric,
   type MoneyMetric,
+  mergeRows,
   normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
   reportRow,
-  rowKey,
 } from '../../src/sdk/index.ts'
 
 export const MAPPED_METRICS: Metric[] = [
@@ -170,7 +169,7 @@ export function mapStatisticsCsv(text: string, window: DateWindow): ReportRow[] 
   if (countCols.length + moneyCols.length === 0)
     throw new ResponseFormatError('the statistics CSV has none of the expected metric columns')
 
-  const merged = new Map<string, ReportRow>()
+  const rows: ReportRow[] = []
   table.slice(1).forEach((cells, index) => {
     const line = index + 2
     const cell = (col: number | undefined) => (col === undefined ? '' : (cells[col] ?? '').trim())
@@ -192,25 +191,7 @@ export function mapStatisticsCsv(text: string, window: DateWindow): ReportRow[] 
       input[metric] = parseCount(cell(col), `line ${line}, ${headers[col]}`)
     for (const [metric, col] of moneyCols)
       input[metric] = parseMoney(cell(col), `line ${line}, ${headers[col]}`)
-    const row = reportRow(input as Parameters<typeof reportRow>[0])
-    const key = rowKey(row)
-    const existing = merged.get(key)
-    if (!existing) {
-      merged.set(key, row)
-      return
-    }
-    for (const [metric] of countCols) {
-      const m = metric as CountMetric
-      const a = existing[m]
-      const b = row[m]
-      existing[m] = a === null ? b : b === null ? a : a + b
-    }
-    for (const [metric] of moneyCols) {
-      const m = metric as MoneyMetric
-      const a = existing[m]
-      const b = row[m]
-      existing[m] = a === null ? b : b === null ? a : addDecimals(a, b)
-    }
+    rows.push(reportRow(input as Parameters<typeof reportRow>[0]))
   })
-  return [...merged.values()]
+  return mergeRows(rows)
 }

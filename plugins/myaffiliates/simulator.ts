@@ -191,7 +191,8 @@ export const simulator: SimulatorFactory = {
       if (!grant) return { status: 200, headers: HTML, body: LOGIN_PAGE }
       if (faults.take('expired-token')) {
         tokens.delete(bearer)
-        if (options.expiredTokenAnswer === 'login-page') return { status: 200, headers: HTML, body: LOGIN_PAGE }
+        if (options.expiredTokenAnswer === 'login-page')
+          return { status: 200, headers: HTML, body: LOGIN_PAGE }
         return {
           status: 401,
           body: { error: 'invalid_token', error_description: 'The access token expired' },

@@ -1,17 +1,14 @@
 import {
-  addDecimals,
   type Breakdown,
-  COUNT_METRICS,
   type CountMetric,
   type DateWindow,
   type Metric,
-  MONEY_METRICS,
   type MoneyMetric,
+  mergeRows,
   normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
   reportRow,
-  rowKey,
 } from '../../src/sdk/index.ts'
 import { ROW_FIELDS, ROWS_FIELD } from './wire.ts'
 
@@ -119,7 +116,7 @@ const isTotal = (v: string | null) => v !== null && /^(grand )?totals?:?$/i.test
  * skipped, and rows that share day, brand, marketing source and currency are added up.
  */
 export function mapDailyActivity(body: unknown, window: DateWindow): ReportRow[] {
-  const merged = new Map<string, ReportRow>()
+  const rows: ReportRow[] = []
   rowList(body).forEach((item, index) => {
     const where = `report row ${index + 1}`
     if (!item || typeof item !== 'object' || Array.isArray(item))
@@ -150,23 +147,7 @@ export function mapDailyActivity(body: unknown, window: DateWindow): ReportRow[]
       throw new ResponseFormatError(`${where} has amounts but no currency`)
     }
 
-    const row = reportRow(input as Parameters<typeof reportRow>[0])
-    const key = rowKey(row)
-    const existing = merged.get(key)
-    if (!existing) {
-      merged.set(key, row)
-      return
-    }
-    for (const m of COUNT_METRICS) {
-      const a = existing[m]
-      const b = row[m]
-      existing[m] = a === null ? b : b === null ? a : a + b
-    }
-    for (const m of MONEY_METRICS) {
-      const a = existing[m]
-      const b = row[m]
-      existing[m] = a === null ? b : b === null ? a : addDecimals(a, b)
-    }
+    rows.push(reportRow(input as Parameters<typeof reportRow>[0]))
   })
-  return [...merged.values()]
+  return mergeRows(rows)
 }

@@ -1,16 +1,13 @@
 import {
-  addDecimals,
   type Breakdown,
-  centsToDecimal,
   type CountMetric,
-  type DateWindow,
+  centsToDecimal,
   type Metric,
   type MoneyMetric,
   normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
   reportRow,
-  rowKey,
 } from '../../src/sdk/index.ts'
 
 /** Report columns affgraph asks for, and the unified metric each one feeds. */
@@ -212,32 +209,4 @@ export function chooseColumns(available: readonly string[]): string[] {
     const alias = LEGACY_ALIASES[column]
     return !listed.has(column) && alias !== undefined && listed.has(alias) ? alias : column
   })
-}
-
-/**
- * Keeps the rows of the inclusive window and folds rows that share a key. Two campaigns of one brand may share a
- * name; the unified row is per name, so their figures add up.
- */
-export function collectRows(rows: readonly ReportRow[], window: DateWindow): ReportRow[] {
-  const merged = new Map<string, ReportRow>()
-  for (const row of rows) {
-    if (row.date < window.from || row.date > window.to) continue
-    const key = rowKey(row)
-    const existing = merged.get(key)
-    if (!existing) {
-      merged.set(key, { ...row })
-      continue
-    }
-    for (const metric of Object.values(COUNT_COLUMNS)) {
-      const a = existing[metric]
-      const b = row[metric]
-      existing[metric] = a === null ? b : b === null ? a : a + b
-    }
-    for (const metric of Object.values(MONEY_COLUMNS)) {
-      const a = existing[metric]
-      const b = row[metric]
-      existing[metric] = a === null ? b : b === null ? a : addDecimals(a, b)
-    }
-  }
-  return [...merged.values()]
 }

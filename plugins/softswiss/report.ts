@@ -4,6 +4,7 @@ import {
   type ConnectionOf,
   type DateWindow,
   type HttpResponse,
+  mergeRows,
   type PluginContext,
   parseRetryAfter,
   RateLimitError,
@@ -12,7 +13,7 @@ import {
   UnavailableError,
 } from '../../src/sdk/index.ts'
 import type { connection } from './credentials.ts'
-import { chooseColumns, collectRows, mapAvailableColumns, mapReportPage } from './map.ts'
+import { chooseColumns, mapAvailableColumns, mapReportPage } from './map.ts'
 
 export type SoftswissConnection = ConnectionOf<typeof connection>
 
@@ -141,5 +142,5 @@ export async function fetchReport(
     if (current < page) throw new ResponseFormatError('the report pagination did not advance')
     page = current + 1
   }
-  return collectRows(rows, window)
+  return mergeRows(rows, window)
 }

@@ -8,6 +8,7 @@ import {
   type HttpRequestOptions,
   type HttpResponse,
   isPlatformError,
+  mergeRows,
   type PlatformSimulator,
   type PluginContext,
   platformManifestSchema,
@@ -19,7 +20,7 @@ import {
 } from '../../src/sdk/index.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
-import { chooseColumns, collectRows, mapAvailableColumns, mapReportPage, mapReportRow } from './map.ts'
+import { chooseColumns, mapAvailableColumns, mapReportPage, mapReportRow } from './map.ts'
 import { checkResponse, REPORT_PATH } from './report.ts'
 import {
   decimalToCents,
@@ -336,7 +337,7 @@ describe('softswiss map', () => {
 
   it('given rows past the window and two campaigns of one name, when collected, then out-of-window rows go and twins add up', () => {
     const [a, , c] = page.rows
-    const rows = collectRows([a!, a!, c!], { from: '2026-01-05', to: '2026-01-05' })
+    const rows = mergeRows([a!, a!, c!], { from: '2026-01-05', to: '2026-01-05' })
     expect(rows).toHaveLength(1)
     expect(rows[0]).toMatchObject({ clicks: 240, deposits: '834.22', netRevenue: '-47' })
   })

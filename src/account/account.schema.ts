@@ -1,15 +1,15 @@
 import { GraphQLError } from 'graphql'
+import type { registerPlatformSchema } from '../platform/platform.schema.ts'
+import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import type { ErrorRefs } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
-import { selectedPlatform } from '../platform/platform.schema.ts'
-import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import { ACCOUNT_STATUSES, Account, type AccountStatus } from './account.entity.ts'
 import {
   checkConnection,
-  findAccount,
   connectAccount,
+  findAccount,
   normalizeTags,
   recheckAccount,
   updateAccountConnection,

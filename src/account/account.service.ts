@@ -8,10 +8,10 @@ import {
   type SealedCredentials,
 } from '../crypto/credential-cipher.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
-import { type CheckResult, isPlatformError, RateLimitError } from '../sdk/index.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
-import type { Principal } from '../workspace/workspace.service.ts'
+import { type CheckResult, isPlatformError, RateLimitError } from '../sdk/index.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
+import type { Principal } from '../workspace/workspace.service.ts'
 import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -1,6 +1,6 @@
+import type { EntityManager } from '@mikro-orm/core'
 import SchemaBuilder from '@pothos/core'
 import ZodPlugin from '@pothos/plugin-zod'
-import type { EntityManager } from '@mikro-orm/core'
 import { GraphQLError, Kind } from 'graphql'
 import type { AppServices } from '../app-services.ts'
 import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'

@@ -1,7 +1,7 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
-import type { PlatformRegistry } from '../platform/platform-registry.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
+import type { PlatformRegistry } from '../platform/platform-registry.ts'
 import { registerStatsSchema } from '../stats/stats.schema.ts'
 import { registerSyncSchema } from '../sync/sync.schema.ts'
 import { registerWorkspaceSchema } from '../workspace/workspace.schema.ts'

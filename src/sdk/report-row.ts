@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isDecimalString, normalizeDecimal } from './decimal.ts'
+import { addDecimals, isDecimalString, normalizeDecimal } from './decimal.ts'
 
 /** Metrics counted in units (never money). */
 export const COUNT_METRICS = [
@@ -83,4 +83,34 @@ export function reportRow(input: ReportRowInput): ReportRow {
 /** Stable key of a row's dimensions, for comparing and merging rows. */
 export function rowKey(row: Pick<ReportRow, 'date' | 'brand' | 'campaign' | 'currency'>): string {
   return [row.date, row.brand ?? '', row.campaign ?? '', row.currency ?? ''].join('\u0000')
+}
+
+/**
+ * Folds rows that share date, brand, campaign and currency into one, adding their figures: platforms that report
+ * finer than the unified row (tracking ids, sub-ids, one line per product) become one row per key. A metric null
+ * on every folded row stays null; null beside a number counts as nothing. With a window, rows outside it are
+ * dropped (platforms that answer for whole months or pages do). Rows are copied, never mutated.
+ */
+export function mergeRows(rows: Iterable<ReportRow>, window?: DateWindow): ReportRow[] {
+  const merged = new Map<string, ReportRow>()
+  for (const row of rows) {
+    if (window && (row.date < window.from || row.date > window.to)) continue
+    const key = rowKey(row)
+    const existing = merged.get(key)
+    if (!existing) {
+      merged.set(key, { ...row })
+      continue
+    }
+    for (const m of COUNT_METRICS) {
+      const a = existing[m]
+      const b = row[m]
+      existing[m] = a === null ? b : b === null ? a : a + b
+    }
+    for (const m of MONEY_METRICS) {
+      const a = existing[m]
+      const b = row[m]
+      existing[m] = a === null ? b : b === null ? a : addDecimals(a, b)
+    }
+  }
+  return [...merged.values()]
 }

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { addDecimals, centsToDecimal } from './decimal.ts'
+import { centsToDecimal } from './decimal.ts'
 import {
   type Breakdown,
   COUNT_METRICS,
   type DateWindow,
-  MONEY_METRICS,
   type Metric,
+  MONEY_METRICS,
+  mergeRows,
   type ReportRow,
   rowKey,
 } from './report-row.ts'
@@ -157,32 +158,18 @@ export function projectRows(
   options: { metrics: Metric[]; breakdowns: Breakdown[] },
 ): ReportRow[] {
   const keep = new Set<string>(options.metrics)
-  const merged = new Map<string, ReportRow>()
-  for (const row of rows) {
-    const projected: ReportRow = {
+  const projected = rows.map((row) => {
+    const out: ReportRow = {
       ...row,
       brand: options.breakdowns.includes('brand') ? row.brand : null,
       campaign: options.breakdowns.includes('campaign') ? row.campaign : null,
     }
-    for (const m of COUNT_METRICS) if (!keep.has(m)) projected[m] = null
-    for (const m of MONEY_METRICS) if (!keep.has(m)) projected[m] = null
-    if (!MONEY_METRICS.some((m) => keep.has(m))) projected.currency = null
-    const key = rowKey(projected)
-    const existing = merged.get(key)
-    if (!existing) {
-      merged.set(key, projected)
-      continue
-    }
-    for (const m of COUNT_METRICS) {
-      if (existing[m] !== null && projected[m] !== null) existing[m] = existing[m] + projected[m]
-    }
-    for (const m of MONEY_METRICS) {
-      const a = existing[m]
-      const b = projected[m]
-      if (a !== null && b !== null) existing[m] = addDecimals(a, b)
-    }
-  }
-  return [...merged.values()].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
+    for (const m of COUNT_METRICS) if (!keep.has(m)) out[m] = null
+    for (const m of MONEY_METRICS) if (!keep.has(m)) out[m] = null
+    if (!MONEY_METRICS.some((m) => keep.has(m))) out.currency = null
+    return out
+  })
+  return mergeRows(projected).sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

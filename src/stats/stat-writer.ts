@@ -2,8 +2,8 @@ import type { EntityManager } from '@mikro-orm/core'
 import {
   COUNT_METRICS,
   type DateWindow,
-  MONEY_METRICS,
   type Metric,
+  MONEY_METRICS,
   normalizeDecimal,
   type ReportRow,
   rowKey,

@@ -1,5 +1,5 @@
-import { type FxPeriod, type FxPolicy, fxRatesSql } from '../fx/fx-convert.ts'
 import type { FxSource } from '../fx/ecb-format.ts'
+import { type FxPeriod, type FxPolicy, fxRatesSql } from '../fx/fx-convert.ts'
 import { COUNT_METRICS, MONEY_METRICS } from '../sdk/index.ts'
 import { METRIC_COLUMNS } from './stat-writer.ts'
 

@@ -4,8 +4,8 @@ import type { GraphQLContext } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import type { DateWindow } from '../sdk/index.ts'
 import { fetchMissing, type OnDemandOutcome } from '../sync/on-demand-fetch.ts'
-import type { Granularity, StatsFxOptions } from './stats-sql.ts'
 import { queryStats, type StatsRowData } from './stats.service.ts'
+import type { Granularity, StatsFxOptions } from './stats-sql.ts'
 
 /** The arguments of one `Account.stats` field, validated and with defaults applied. */
 export interface AccountStatsArgs {

@@ -1,11 +1,11 @@
-import { type GraphQLResolveInfo, GraphQLError, Kind, type SelectionSetNode } from 'graphql'
+import { GraphQLError, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql'
 import type { Account } from '../account/account.entity.ts'
 import type { registerAccountSchema } from '../account/account.schema.ts'
 import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import { COUNT_METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
-import { accountByIdLoader, accountStatsLoader, type AccountStatsData } from './stats.loader.ts'
+import { type AccountStatsData, accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
 import {
   type AccountStatsArgs as AccountStatsInput,
   accountStatsArgsSchema,

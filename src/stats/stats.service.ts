@@ -6,8 +6,8 @@ import {
   COUNT_METRICS,
   type CountMetric,
   METRICS,
-  MONEY_METRICS,
   type Metric,
+  MONEY_METRICS,
   type MoneyMetric,
   normalizeDecimal,
 } from '../sdk/index.ts'

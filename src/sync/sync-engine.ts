@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core'
 import { createPubSub } from 'graphql-yoga'
-import type PgBoss from 'pg-boss'
 import pg from 'pg'
+import type PgBoss from 'pg-boss'
 import type { Logger } from 'pino'
 import { Account } from '../account/account.entity.ts'
 import { openConnection, toUserError } from '../account/account.service.ts'

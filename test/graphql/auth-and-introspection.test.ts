@@ -72,6 +72,25 @@ describe('public and protected fields', () => {
     expect(response.body.data?.platforms).toContainEqual({ id: 'softswiss', name: 'SoftSwiss (Affilka)' })
   })
 
+  it('given the bundled plugins, when platforms is queried, then all six platforms answer, each with help on every field', async () => {
+    const response = await send<{
+      platforms: { id: string; description: string; connectionFields: { name: string; help: string }[] }[]
+    }>(t, '{ platforms { id description connectionFields { name help } } }')
+    const platforms = response.body.data?.platforms ?? []
+    expect(platforms.map((p) => p.id).sort()).toEqual([
+      'cellxpert',
+      'clickbank',
+      'income-access',
+      'myaffiliates',
+      'netrefer',
+      'softswiss',
+    ])
+    for (const p of platforms) {
+      expect(p.description.length, p.id).toBeGreaterThan(40)
+      for (const f of p.connectionFields) expect(f.help.length, `${p.id}.${f.name}`).toBeGreaterThan(20)
+    }
+  })
+
   it('given no Authorization header, when any other root field is called, then each fails with TOKEN_MISSING, HTTP 401 and no data', async () => {
     const fields = [
       ...Object.values(schema.getQueryType()!.getFields()).map((f) => ({ operation: 'query' as const, f })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createGroundTruth, FaultController } from '../../src/sdk/index.ts'
+import { createGroundTruth, FaultController, mergeRows, reportRow } from '../../src/sdk/index.ts'
 
 describe('simulator helpers', () => {
   it('given a fault that starts after one request and lasts two, when requests arrive, then only the second and third are affected', () => {
@@ -45,5 +45,20 @@ describe('simulator helpers', () => {
     const now = byDay(after)
     const changed = [...new Set([...was.keys(), ...now.keys()])].filter((d) => was.get(d) !== now.get(d))
     expect(changed).toEqual(['2026-03-03'])
+  })
+
+  it('given rows sharing a key, some metrics null, when merged in a window, then figures add up exactly, all-null stays null and rows outside are dropped', () => {
+    const base = { date: '2026-03-02', brand: 'B', campaign: null, currency: 'EUR' }
+    const rows = [
+      reportRow({ ...base, clicks: 3, commission: '0.10', ftds: null }),
+      reportRow({ ...base, clicks: null, commission: '0.20', ftds: null }),
+      reportRow({ ...base, clicks: 4, commission: '1.005', ftds: null }),
+      reportRow({ ...base, date: '2026-03-09', clicks: 100 }),
+    ]
+    const before = JSON.stringify(rows)
+    const merged = mergeRows(rows, { from: '2026-03-01', to: '2026-03-05' })
+    expect(merged).toHaveLength(1)
+    expect(merged[0]).toMatchObject({ clicks: 7, commission: '1.305', ftds: null, deposits: null })
+    expect(JSON.stringify(rows), 'inputs are not mutated').toBe(before)
   })
 })

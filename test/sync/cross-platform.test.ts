@@ -219,6 +219,49 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     expect((await differences(WINDOW)).slice(0, 5)).toEqual([])
   }, 240_000)
 
+  it('given credentials every platform stops honouring (a regenerated key, a revoked client), when a sync runs, then each account says AUTH_FAILED in its platform words and keeps its days', async () => {
+    const week = { from: iso(Date.parse(WINDOW.to) - 6 * DAY), to: WINDOW.to }
+    const before = new Map<string, ReportRow[]>()
+    for (const c of connected) {
+      before.set(c.accountId, sortRows(await storedRows(t, c.accountId)))
+      c.sim.faults.inject('expired-token')
+    }
+    const runs = await syncEveryone(week)
+    for (const c of connected) c.sim.faults.clear()
+    const res = await t.gql<{
+      accounts: {
+        nodes: {
+          id: string
+          platformId: string
+          status: string
+          lastError: { code: string; message: string } | null
+        }[]
+      }
+    }>('{ accounts(first: 50) { nodes { id platformId status lastError { code message } } } }', {}, token)
+    for (const c of connected) {
+      const id = c.platform.definition.id
+      expect(runs.filter((r) => r.account_id === c.accountId).map((r) => [r.status, r.error_code])).toEqual([
+        ['FAILED', 'PLATFORM_AUTH_FAILED'],
+      ])
+      const account = res.body.data?.accounts.nodes.find((a) => a.id === c.accountId)
+      expect(account?.status, id).toBe('AUTH_FAILED')
+      expect(account?.lastError?.code, id).toBe('PLATFORM_AUTH_FAILED')
+      // Words a user acts on: which credential, or where to get a new one.
+      expect(account?.lastError?.message, id).toMatch(
+        /key|token|client|secret|password|credential|permission/i,
+      )
+      expect(sortRows(await storedRows(t, c.accountId)), `${id} kept its stored days`).toEqual(
+        before.get(c.accountId),
+      )
+    }
+    const clickbank = connected.find((c) => c.platform.definition.id === 'clickbank')
+    if (clickbank) {
+      const message = res.body.data?.accounts.nodes.find((a) => a.id === clickbank.accountId)?.lastError
+        ?.message
+      expect(message).toMatch(/regenerated/)
+    }
+  }, 180_000)
+
   it('given the same seed, when the platforms are asked for their truth, then every one projects one shared ground truth', () => {
     // Count metrics do not depend on how money is reported, so wherever two platforms report an account in the same
     // currencies (ClickBank, say, knows only US dollars) and both deliver a metric, its daily totals agree: the
