@@ -2,6 +2,10 @@
  * The plugin SDK: the only module a platform plugin may import. Everything else (HTTP, retries, rate limits,
  * encryption, storage, GraphQL) belongs to the host.
  */
+
+// Wire formats are the host's choice of well-kept parsers, so plugins share one and import nothing but the SDK.
+export { CsvError, parse as parseCsvRecords } from 'csv-parse/sync'
+export { XMLParser, XMLValidator } from 'fast-xml-parser'
 export { z } from 'zod'
 export * from './connection.ts'
 export * from './decimal.ts'
