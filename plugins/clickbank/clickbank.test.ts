@@ -1,25 +1,27 @@
 import { readFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthError,
-  type HttpClient,
-  type HttpRequestOptions,
+  type DateWindow,
   type HttpResponse,
   mergeRows,
   type PlatformSimulator,
-  type PluginContext,
   platformManifestSchema,
   RateLimitError,
-  type ReportRow,
   ResponseFormatError,
-  rowKey,
   UnavailableError,
 } from '../../src/sdk/index.ts'
+import {
+  createPluginHarness,
+  type PluginHarness,
+  recordRequests,
+  sortRows,
+} from '../../test/support/plugin-harness.ts'
 import { connection, DEFAULT_API_BASE_URL } from './credentials.ts'
 import platform from './index.ts'
 import { mapAnalyticsPage } from './map.ts'
-import { ANALYTICS_PATH, apiBase, check, checkResponse, fetchReport, STATUS_PATH } from './report.ts'
+import { ANALYTICS_PATH, apiBase, checkResponse, STATUS_PATH } from './report.ts'
 import {
   CAPTAIN_DEV_KEY,
   type ClickbankSimulatorOptions,
@@ -72,60 +74,23 @@ function withQuery(
   return url.toString()
 }
 
-/** A bare-bones PluginContext: repeated query arrays, the plugin's `check`, three tries for transient errors. */
-function testContext(sent: { url: string; headers: Record<string, string> }[] = []): PluginContext {
-  const http: HttpClient = {
-    async request(options: HttpRequestOptions): Promise<HttpResponse> {
-      const query: Record<string, string | number | readonly (string | number)[]> = {}
-      for (const [k, v] of Object.entries(options.query ?? {})) {
-        if (v !== undefined && v !== null) query[k] = typeof v === 'boolean' ? String(v) : v
-      }
-      const url = withQuery(String(options.url), query)
-      const headers = options.headers ?? {}
-      for (let attempt = 1; ; attempt++) {
-        sent.push({ url, headers })
-        try {
-          let raw: RawResponse
-          try {
-            raw = await get(url, headers)
-          } catch (error) {
-            throw new UnavailableError('network error', { cause: error })
-          }
-          const response: HttpResponse = {
-            ...raw,
-            url,
-            json<T>() {
-              try {
-                return JSON.parse(raw.text) as T
-              } catch {
-                throw new ResponseFormatError('not JSON')
-              }
-            },
-          }
-          options.check?.(response)
-          return response
-        } catch (error) {
-          const transient = error instanceof UnavailableError || error instanceof RateLimitError
-          if (!transient || attempt >= 3) throw error
-        }
-      }
-    },
-  }
-  const noop = () => {}
-  const cache = new Map<string, unknown>()
-  return {
-    http,
-    log: { debug: noop, info: noop, warn: noop, error: noop },
-    signal: new AbortController().signal,
-    now: () => new Date(),
-    cache: {
-      get: <T>(key: string) => cache.get(key) as T | undefined,
-      set: (key, value) => void cache.set(key, value),
-      delete: (key) => void cache.delete(key),
-    },
-    registerSecret: noop,
-  }
-}
+// ---------------------------------------------------------------------------------------------------------------
+// The plugin end to end runs on the host's own runner and HTTP client: retries, rate limits, redaction.
+// ---------------------------------------------------------------------------------------------------------------
+
+let harness: PluginHarness
+beforeAll(async () => {
+  harness = await createPluginHarness(new URL('.', import.meta.url))
+})
+
+/** A fresh account key per call: no cache or per-account rate limit carries over between tests. */
+let keys = 0
+const fetchRows = (sim: PlatformSimulator, window: DateWindow, index = 0) =>
+  harness.runner.fetchReport(harness.platform, harness.parse(sim.accounts[index]!.connection), window, {
+    accountKey: `k${++keys}`,
+  })
+const check = (conn: Record<string, unknown>) =>
+  harness.runner.check(harness.platform, conn, { accountKey: `k${++keys}` })
 
 const response = (status: number, text: string, headers: Record<string, string> = {}): HttpResponse => ({
   status,
@@ -143,8 +108,6 @@ const thrown = (fn: () => unknown): unknown => {
   }
   return undefined
 }
-
-const sortRows = (rows: ReportRow[]) => [...rows].sort((a, b) => rowKey(a).localeCompare(rowKey(b)))
 
 let sims: PlatformSimulator[] = []
 async function startSim(options: ClickbankSimulatorOptions = {}): Promise<PlatformSimulator> {
@@ -450,7 +413,7 @@ describe('clickbank fetchReport against the simulator', () => {
     const sim = await startSim({ pageSize: 1 })
     const window = { from: daysAgo(6), to: daysAgo(2) }
     for (const [index, account] of sim.accounts.entries()) {
-      const rows = await fetchReport(testContext(), connOf(sim, index), window)
+      const rows = await fetchRows(sim, window, index)
       expect(rows.length).toBeGreaterThan(5)
       expect(sortRows(rows)).toEqual(sortRows(sim.truth(account.key, window)))
     }
@@ -458,22 +421,23 @@ describe('clickbank fetchReport against the simulator', () => {
 
   it('given a fetch, when the requests are inspected, then one day per request, the key verbatim, repeated select and Page', async () => {
     const sim = await startSim({ pageSize: 1 })
-    const sent: { url: string; headers: Record<string, string> }[] = []
     const conn = connOf(sim, 1)
-    await fetchReport(testContext(sent), conn, { from: daysAgo(3), to: daysAgo(2) })
+    const { requests: sent } = await recordRequests(sim.baseUrl, () =>
+      fetchRows(sim, { from: daysAgo(3), to: daysAgo(2) }, 1),
+    )
     expect(sent.length).toBeGreaterThan(2)
+    expect(sent).toHaveLength(sim.log.length)
     for (const { url, headers } of sent) {
-      const parsed = new URL(url)
-      expect(parsed.pathname).toBe('/rest/1.3/analytics/AFFILIATE/TRACKING_ID')
-      expect(parsed.searchParams.get('startDate')).toBe(parsed.searchParams.get('endDate'))
-      expect(parsed.searchParams.get('account')).toBe(conn.nickname)
-      expect(parsed.searchParams.getAll('select')).toHaveLength(8)
+      expect(url.pathname).toBe('/rest/1.3/analytics/AFFILIATE/TRACKING_ID')
+      expect(url.searchParams.get('startDate')).toBe(url.searchParams.get('endDate'))
+      expect(url.searchParams.get('account')).toBe(conn.nickname)
+      expect(url.searchParams.getAll('select')).toHaveLength(8)
       expect(headers.authorization).toBe(conn.apiKey)
       expect(headers.authorization).not.toMatch(/^Bearer/)
       expect(headers.accept).toBe('application/json')
       expect(headers.page).toMatch(/^\d+$/)
     }
-    expect(new Set(sent.map((s) => new URL(s.url).searchParams.get('startDate')))).toEqual(
+    expect(new Set(sent.map((s) => s.url.searchParams.get('startDate')))).toEqual(
       new Set([daysAgo(3), daysAgo(2)]),
     )
   })
@@ -484,7 +448,7 @@ describe('clickbank fetchReport against the simulator', () => {
       accounts: [{ key: 'plain', brands: ['B'], currencies: ['EUR'] }],
     })
     const window = { from: daysAgo(5), to: daysAgo(2) }
-    const rows = await fetchReport(testContext(), connOf(sim), window)
+    const rows = await fetchRows(sim, window)
     expect(rows.every((r) => r.campaign === null && r.currency === 'USD')).toBe(true)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('plain', window)))
   })
@@ -492,9 +456,9 @@ describe('clickbank fetchReport against the simulator', () => {
   it('given a revised day, when fetched again, then the new figures equal truth()', async () => {
     const sim = await startSim()
     const window = { from: daysAgo(4), to: daysAgo(3) }
-    const before = await fetchReport(testContext(), connOf(sim), window)
+    const before = await fetchRows(sim, window)
     sim.revise(sim.accounts[0]!.key, daysAgo(3))
-    const after = await fetchReport(testContext(), connOf(sim), window)
+    const after = await fetchRows(sim, window)
     expect(sortRows(after)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
     expect(sortRows(after)).not.toEqual(sortRows(before))
   })
@@ -504,40 +468,45 @@ describe('clickbank fetchReport against the simulator', () => {
     const window = { from: daysAgo(3), to: daysAgo(2) }
     sim.faults.inject('rate-limit', { times: 1 })
     sim.faults.inject('outage', { times: 1 })
-    const rows = await fetchReport(testContext(), connOf(sim), window)
+    const rows = await fetchRows(sim, window)
     expect(sim.faults.hits('rate-limit')).toBe(1)
+    expect(sim.faults.hits('outage')).toBe(1)
+    // One request per day, the first sent three times (outage, then the 403 limit, then the answer).
+    expect(sim.log).toHaveLength(4)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
   })
 
   it('given check, when the key is good, unknown, expired or lacks the permission, then it answers accordingly', async () => {
     const sim = await startSim()
-    const ctx = testContext()
-    expect(await check(ctx, connOf(sim))).toEqual({
+    expect(await check(connOf(sim))).toEqual({
       accountName: connOf(sim).nickname,
       currency: 'USD',
       timeZone: 'UTC',
     })
-    const bad = await check(ctx, connection.schema.parse(sim.invalidConnection())).catch((e) => e)
+    const bad = await check(connection.schema.parse(sim.invalidConnection())).catch((e) => e)
     expect(bad).toBeInstanceOf(AuthError)
     expect(bad.field).toBe('apiKey')
     sim.faults.inject('expired-token', { times: 1 })
-    expect(await check(ctx, connOf(sim)).catch((e) => e)).toBeInstanceOf(AuthError)
+    expect(await check(connOf(sim)).catch((e) => e)).toBeInstanceOf(AuthError)
     sim.faults.inject('missing-permission', { times: 1 })
-    const denied = await check(ctx, connOf(sim)).catch((e) => e)
+    const denied = await check(connOf(sim)).catch((e) => e)
     expect(denied).toBeInstanceOf(AuthError)
     expect(denied.field).toBe('nickname')
+    // Four checks, four requests: a refused key or permission is never retried.
+    expect(sim.log).toHaveLength(4)
   })
 
-  it('given a malformed or truncated answer, when fetched, then it is a ResponseFormatError', async () => {
+  it('given a malformed answer, when fetched, then it is a ResponseFormatError not retried; given answers cut short, then the host retries and ends with an UnavailableError', async () => {
     const sim = await startSim()
     sim.faults.inject('malformed', { times: 1 })
     const window = { from: daysAgo(2), to: daysAgo(2) }
-    expect(await fetchReport(testContext(), connOf(sim), window).catch((e) => e)).toBeInstanceOf(
-      ResponseFormatError,
-    )
+    expect(await fetchRows(sim, window).catch((e) => e)).toBeInstanceOf(ResponseFormatError)
+    expect(sim.log, 'a format error is not retried').toHaveLength(1)
     sim.faults.inject('truncated', { times: 3 })
-    const error = await fetchReport(testContext(), connOf(sim), window).catch((e) => e)
+    const error = await fetchRows(sim, window).catch((e) => e)
     expect(error).toBeInstanceOf(Error)
     expect(error).not.toBeInstanceOf(AuthError)
+    expect(error).toBeInstanceOf(UnavailableError)
+    expect(sim.faults.hits('truncated'), 'every attempt the host makes was cut short').toBe(3)
   })
 })

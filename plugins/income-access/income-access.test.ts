@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthError,
-  type HttpClient,
-  type HttpRequestOptions,
+  type DateWindow,
   type HttpResponse,
   mergeRows,
   type PlatformSimulator,
-  type PluginContext,
   platformManifestSchema,
   RateLimitError,
-  type ReportRow,
   ResponseFormatError,
-  rowKey,
   UnavailableError,
 } from '../../src/sdk/index.ts'
+import {
+  createPluginHarness,
+  type PluginHarness,
+  recordRequests,
+  sortRows,
+} from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { mapReportCsv, parseCsv } from './map.ts'
@@ -36,75 +37,24 @@ const KEY = 'c3VwZXJzZWNyZXRrZXk4Mjc1'
 const BASE = 'https://affiliates.example-casino.com'
 
 // ---------------------------------------------------------------------------------------------------------------
-// A bare-bones PluginContext over node:http: enough to run the plugin against its simulator end to end, with the
-// plugin's own `check` and a few retries of transient errors, without depending on the host's client.
+// The plugin end to end runs on the host's own runner and HTTP client: retries, rate limits, redaction.
 // ---------------------------------------------------------------------------------------------------------------
 
-interface RawResponse {
-  status: number
-  headers: Record<string, string>
-  text: string
-}
+const CHECK_NOW = new Date('2026-03-10T12:00:00Z')
+let harness: PluginHarness
+/** The same host with its clock stopped, for the day `check` asks for. */
+let clocked: PluginHarness
+beforeAll(async () => {
+  harness = await createPluginHarness(new URL('.', import.meta.url))
+  clocked = await createPluginHarness(new URL('.', import.meta.url), { now: () => CHECK_NOW })
+})
 
-function get(url: string): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET' }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', reject)
-      res.on('end', () => {
-        const flat: Record<string, string> = {}
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v)
-        resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') })
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-function testContext(sent: string[] = [], now = new Date()): PluginContext {
-  const http: HttpClient = {
-    async request(options: HttpRequestOptions): Promise<HttpResponse> {
-      const url = new URL(String(options.url))
-      for (const [k, v] of Object.entries(options.query ?? {})) {
-        if (v !== undefined && v !== null) url.searchParams.append(k, String(v))
-      }
-      for (let attempt = 1; ; attempt++) {
-        sent.push(url.toString())
-        try {
-          let raw: RawResponse
-          try {
-            raw = await get(url.toString())
-          } catch (error) {
-            throw new UnavailableError('network error', { cause: error })
-          }
-          const response: HttpResponse = {
-            ...raw,
-            url: url.toString(),
-            json: () => {
-              throw new ResponseFormatError('not JSON')
-            },
-          }
-          options.check?.(response)
-          return response
-        } catch (error) {
-          const transient = error instanceof UnavailableError || error instanceof RateLimitError
-          if (!transient || attempt >= 3) throw error
-        }
-      }
-    },
-  }
-  const noop = () => {}
-  return {
-    http,
-    log: { debug: noop, info: noop, warn: noop, error: noop },
-    signal: new AbortController().signal,
-    now: () => now,
-    cache: { get: () => undefined, set: noop, delete: noop },
-    registerSecret: noop,
-  }
-}
+/** A fresh account key per call: no cache or per-account rate limit carries over between tests. */
+let keys = 0
+const fetchRows = (conn: Record<string, unknown>, window: DateWindow) =>
+  harness.runner.fetchReport(harness.platform, conn, window, { accountKey: `k${++keys}` })
+const check = (conn: Record<string, unknown>, host = harness) =>
+  host.runner.check(host.platform, conn, { accountKey: `k${++keys}` })
 
 function response(status: number, text: string, headers: Record<string, string> = {}): HttpResponse {
   return {
@@ -126,8 +76,6 @@ function thrown(fn: () => unknown): unknown {
   }
   return undefined
 }
-
-const sortRows = (rows: ReportRow[]) => [...rows].sort((a, b) => rowKey(a).localeCompare(rowKey(b)))
 
 let sims: PlatformSimulator[] = []
 async function startSim(options: IncomeAccessSimulatorOptions = {}): Promise<PlatformSimulator> {
@@ -280,12 +228,10 @@ describe('income-access refusals', () => {
     const conn = parse(sim.accounts[0]!.connection)
 
     sim.faults.inject('expired-token', { times: 1 })
-    const inactive = await platform.check(testContext(), conn).catch((e: unknown) => e)
+    const inactive = await check(conn).catch((e: unknown) => e)
     sim.faults.inject('missing-permission', { times: 1 })
-    const ip = await platform.check(testContext(), conn).catch((e: unknown) => e)
-    const unknown = await platform
-      .check(testContext(), parse(sim.invalidConnection()))
-      .catch((e: unknown) => e)
+    const ip = await check(conn).catch((e: unknown) => e)
+    const unknown = await check(parse(sim.invalidConnection())).catch((e: unknown) => e)
 
     expect(inactive).toBeInstanceOf(AuthError)
     expect(ip).toBeInstanceOf(AuthError)
@@ -302,15 +248,18 @@ describe('income-access refusals', () => {
     expect(new Set([a.message, b.message, c.message]).size).toBe(3)
     // An auth failure is not retried: three checks, three requests.
     expect(sim.log).toHaveLength(3)
+    // The key travels in the query string: the host keeps it out of every error and log line.
+    for (const error of [a, b, c]) expect(`${error.message}\n${error.stack}`).not.toContain(conn.securityKey)
+    expect(harness.logs.text()).not.toContain(conn.securityKey)
   })
 
   it('given a program that sends refusals with HTTP 200, when checked, then they are still told apart', async () => {
     const sim = await startSim({ seed: 'ia-test', refusalStatus: 200 })
     const conn = parse(sim.accounts[0]!.connection)
     sim.faults.inject('missing-permission', { times: 1 })
-    const ip = (await platform.check(testContext(), conn).catch((e: unknown) => e)) as AuthError
+    const ip = (await check(conn).catch((e: unknown) => e)) as AuthError
     sim.faults.inject('expired-token', { times: 1 })
-    const inactive = (await platform.check(testContext(), conn).catch((e: unknown) => e)) as AuthError
+    const inactive = (await check(conn).catch((e: unknown) => e)) as AuthError
     expect(ip).toBeInstanceOf(AuthError)
     expect(ip.message).toMatch(/whitelist/)
     expect(inactive).toBeInstanceOf(AuthError)
@@ -349,13 +298,14 @@ describe('income-access refusals', () => {
 describe('income-access against its simulator', () => {
   it('given a connection, when checked, then one one-day report request is made with the configured parameter names', async () => {
     const sim = await startSim({ seed: 'ia-test' })
-    const sent: string[] = []
-    const now = new Date('2026-03-10T12:00:00Z')
-    await platform.check(testContext(sent, now), parse(sim.accounts[0]!.connection))
+    const { requests: sent } = await recordRequests(sim.baseUrl, () =>
+      check(parse(sim.accounts[0]!.connection), clocked),
+    )
     expect(sent).toHaveLength(1)
-    const url = new URL(sent[0]!)
+    expect(sim.log).toHaveLength(1)
+    const url = sent[0]!.url
     expect(url.pathname).toBe(WIRE.path)
-    expect(url.searchParams.get(WIRE.params.from)).toBe(yesterday(now))
+    expect(url.searchParams.get(WIRE.params.from)).toBe(yesterday(CHECK_NOW))
     expect(url.searchParams.get(WIRE.params.to)).toBe('2026-03-09')
     expect(url.searchParams.get(WIRE.params.report)).toBe(WIRE.reportId)
     expect(url.searchParams.get(WIRE.params.format)).toBe('csv')
@@ -374,10 +324,9 @@ describe('income-access against its simulator', () => {
     expect(account.connection.securityKey).toContain(`${WIRE.params.merchant}=1`)
     const conn = parse(account.connection)
     expect(conn).toMatchObject({ securityKey: simulatorKey('ia-test', 'single'), merchantId: '1' })
-    const sent: string[] = []
     const window = { from: '2026-01-01', to: '2026-01-20' }
-    const rows = await platform.fetchReport(testContext(sent), conn, window)
-    expect(new URL(sent[0]!).searchParams.get(WIRE.params.merchant)).toBe('1')
+    const { result: rows, requests: sent } = await recordRequests(sim.baseUrl, () => fetchRows(conn, window))
+    expect(sent[0]!.url.searchParams.get(WIRE.params.merchant)).toBe('1')
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('single', window)))
   })
 
@@ -388,7 +337,7 @@ describe('income-access against its simulator', () => {
     })
     const window = { from: '2026-01-01', to: '2026-01-10' }
     const conn = parse({ ...sim.accounts[0]!.connection, merchantId: '2' })
-    const rows = await platform.fetchReport(testContext(), conn, window)
+    const rows = await fetchRows(conn, window)
     expect(rows.length).toBeGreaterThan(0)
     expect(new Set(rows.map((r) => r.brand))).toEqual(new Set(['Brand B']))
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('multi', window).filter((r) => r.brand === 'Brand B')))
@@ -398,9 +347,9 @@ describe('income-access against its simulator', () => {
     const sim = await startSim({ seed: 'ia-test' })
     const account = sim.accounts[0]!
     const window = { from: '2026-01-05', to: '2026-01-05' }
-    const before = await platform.fetchReport(testContext(), parse(account.connection), window)
+    const before = await fetchRows(parse(account.connection), window)
     sim.revise(account.key, '2026-01-05')
-    const after = await platform.fetchReport(testContext(), parse(account.connection), window)
+    const after = await fetchRows(parse(account.connection), window)
     expect(after).not.toEqual(before)
     expect(sortRows(after)).toEqual(sortRows(sim.truth(account.key, window)))
   })
@@ -410,12 +359,12 @@ describe('income-access against its simulator', () => {
     const conn = parse(sim.accounts[0]!.connection)
     const window = { from: '2026-01-01', to: '2026-01-03' }
     sim.faults.inject('malformed', { times: 1 })
-    await expect(platform.fetchReport(testContext(), conn, window)).rejects.toBeInstanceOf(
-      ResponseFormatError,
-    )
+    await expect(fetchRows(conn, window)).rejects.toBeInstanceOf(ResponseFormatError)
+    expect(sim.log, 'a format error is not retried').toHaveLength(1)
     sim.faults.inject('rate-limit', { times: 1, delayMs: 0 })
-    const rows = await platform.fetchReport(testContext(), conn, window)
+    const rows = await fetchRows(conn, window)
     expect(sim.faults.hits('rate-limit')).toBe(1)
+    expect(sim.log, 'the rate-limited request was sent again').toHaveLength(3)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
   })
 })

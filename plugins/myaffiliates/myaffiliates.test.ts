@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { MIN_SECRET_LENGTH } from '../../src/http/redact.ts'
 import {
   AuthError,
   type DateWindow,
-  type HttpClient,
-  type HttpRequestOptions,
   type HttpResponse,
   type PlatformSimulator,
-  type PluginContext,
   platformManifestSchema,
-  RateLimitError,
-  type ReportRow,
   ResponseFormatError,
   reportRow,
-  rowKey,
   UnavailableError,
 } from '../../src/sdk/index.ts'
+import {
+  createPluginHarness,
+  type PluginHarness,
+  recordRequests,
+  sortRows,
+} from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { DEFAULT_CURRENCY, mapStatisticsCsv, parseCsv } from './map.ts'
@@ -29,85 +30,16 @@ import {
 import { type MyAffiliatesSimulatorOptions, simulator } from './simulator.ts'
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
-const sortRows = (rows: ReportRow[]) => [...rows].sort((a, b) => rowKey(a).localeCompare(rowKey(b)))
 
 // ---------------------------------------------------------------------------------------------------------------
-// A bare-bones PluginContext over fetch: query, forms, the plugin's `check`, a few retries of transient errors,
-// a cache that honours TTLs, and a record of registered secrets.
+// The plugin end to end runs on the host's own runner and HTTP client: retries, rate limits, redaction, and a
+// per-account cache that outlives one call (the runner keeps it by account key, as the server does).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface TestContext extends PluginContext {
-  secrets: string[]
-}
-
-function testContext(): TestContext {
-  const cache = new Map<string, { value: unknown; until: number }>()
-  const secrets: string[] = []
-  const http: HttpClient = {
-    async request(options: HttpRequestOptions): Promise<HttpResponse> {
-      const url = new URL(String(options.url))
-      for (const [k, v] of Object.entries(options.query ?? {})) {
-        if (v === undefined || v === null) continue
-        for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item))
-      }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          let raw: Response
-          let text: string
-          try {
-            raw = await fetch(url, {
-              method: options.method ?? 'GET',
-              headers: options.headers,
-              body: options.body,
-            })
-            text = await raw.text()
-          } catch (error) {
-            throw new UnavailableError('network error', { cause: error })
-          }
-          const headers: Record<string, string> = {}
-          raw.headers.forEach((v, k) => {
-            headers[k] = v
-          })
-          const response: HttpResponse = {
-            status: raw.status,
-            headers,
-            url: url.toString(),
-            text,
-            json<T>() {
-              try {
-                return JSON.parse(text) as T
-              } catch {
-                throw new ResponseFormatError('not JSON')
-              }
-            },
-          }
-          options.check?.(response)
-          return response
-        } catch (error) {
-          const transient = error instanceof UnavailableError || error instanceof RateLimitError
-          if (!transient || attempt >= 3 || options.retry === false) throw error
-        }
-      }
-    },
-  }
-  const noop = () => {}
-  return {
-    http,
-    log: { debug: noop, info: noop, warn: noop, error: noop },
-    signal: new AbortController().signal,
-    now: () => new Date(),
-    cache: {
-      get: <T>(key: string) => {
-        const hit = cache.get(key)
-        return hit && hit.until > Date.now() ? (hit.value as T) : undefined
-      },
-      set: (key, value, ttlMs) => void cache.set(key, { value, until: Date.now() + ttlMs }),
-      delete: (key) => void cache.delete(key),
-    },
-    registerSecret: (value) => void secrets.push(value),
-    secrets,
-  }
-}
+let harness: PluginHarness
+beforeAll(async () => {
+  harness = await createPluginHarness(new URL('.', import.meta.url))
+})
 
 let sims: PlatformSimulator[] = []
 async function startSim(options: MyAffiliatesSimulatorOptions = {}): Promise<PlatformSimulator> {
@@ -126,6 +58,13 @@ const tokenRequests = (sim: PlatformSimulator) => sim.log.filter((l) => l.path =
 const statsRequests = (sim: PlatformSimulator) =>
   sim.log.filter((l) => l.path === DEFAULT_PATHS.statistics).length
 const WINDOW: DateWindow = { from: '2026-01-01', to: '2026-01-10' }
+
+/** A fresh account key unless one is given: calls sharing a key share the host's cache (and token). */
+let keys = 0
+const fetchRows = (sim: PlatformSimulator, window: DateWindow, accountKey = `k${++keys}`, index = 0) =>
+  harness.runner.fetchReport(harness.platform, conn(sim, index), window, { accountKey })
+const check = (input: Record<string, string>, accountKey = `k${++keys}`) =>
+  harness.runner.check(harness.platform, harness.parse(input), { accountKey })
 
 describe('myaffiliates manifest and connection', () => {
   it('given the manifest, when validated by the host schema, then it is accepted', () => {
@@ -268,22 +207,36 @@ describe('myaffiliates CSV mapping', () => {
 describe('myaffiliates OAuth token handling', () => {
   it('given two fetches with a valid client, when run, then one token is requested and registered as a secret', async () => {
     const sim = await startSim()
-    const ctx = testContext()
-    const first = await fetchReport(ctx, conn(sim), WINDOW)
-    const second = await fetchReport(ctx, conn(sim), { from: '2026-01-11', to: '2026-01-20' })
+    const ctx = harness.context(conn(sim))
+    const { result, requests } = await recordRequests(sim.baseUrl, async () => [
+      await fetchReport(ctx, conn(sim), WINDOW),
+      await fetchReport(ctx, conn(sim), { from: '2026-01-11', to: '2026-01-20' }),
+    ])
+    const [first, second] = result
     expect(tokenRequests(sim)).toBe(1)
     expect(statsRequests(sim)).toBe(2)
-    expect(ctx.secrets.length).toBeGreaterThan(0)
-    expect(sortRows(first)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
-    expect(second.length).toBeGreaterThan(0)
+    const tokens = new Set(
+      requests
+        .filter((r) => r.url.pathname === DEFAULT_PATHS.statistics)
+        .map((r) => r.headers.authorization?.replace(/^Bearer /, '')),
+    )
+    expect(tokens.size).toBe(1)
+    const token = [...tokens][0] ?? ''
+    expect(token.length).toBeGreaterThanOrEqual(MIN_SECRET_LENGTH)
+    // Registered: whatever the plugin writes or throws with the token in it reaches logs and users redacted.
+    ctx.log.warn(`careless line ${token}`, { token })
+    expect(harness.logs.text()).toContain('careless line [REDACTED]')
+    expect(harness.logs.text()).not.toContain(token)
+    expect(ctx.redactError(new Error(`careless error ${token}`)).message).toBe('careless error [REDACTED]')
+    expect(sortRows(first!)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+    expect(second!.length).toBeGreaterThan(0)
   })
 
   it('given an expired token (401 once), when fetched, then the token is renewed once and the rows are the truth', async () => {
     const sim = await startSim()
-    const ctx = testContext()
-    await fetchReport(ctx, conn(sim), WINDOW)
+    await fetchRows(sim, WINDOW, 'expired')
     sim.faults.inject('expired-token', { times: 1 })
-    const rows = await fetchReport(ctx, conn(sim), WINDOW)
+    const rows = await fetchRows(sim, WINDOW, 'expired')
     expect(sim.faults.hits('expired-token')).toBe(1)
     expect(tokenRequests(sim)).toBe(2)
     expect(statsRequests(sim)).toBe(3)
@@ -293,7 +246,7 @@ describe('myaffiliates OAuth token handling', () => {
   it('given a token refused twice in a row, when fetched, then an AuthError follows exactly one renewal', async () => {
     const sim = await startSim()
     sim.faults.inject('expired-token', { times: 5 })
-    const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
+    const error = await fetchRows(sim, WINDOW).catch((e) => e)
     expect(error).toBeInstanceOf(AuthError)
     expect(error.field).toBe('clientSecret')
     expect(tokenRequests(sim)).toBe(2)
@@ -301,19 +254,20 @@ describe('myaffiliates OAuth token handling', () => {
   })
 
   it('given a token whose lifetime ran out, when fetched again, then a new token is requested without a 401', async () => {
-    const sim = await startSim({ tokenLifetimeS: 1 })
-    const ctx = testContext()
-    await fetchReport(ctx, conn(sim), WINDOW)
+    // Two seconds, not one: the host's per-account limit (one request a second) puts a second between the token
+    // and the statistics request, and a one-second token could expire on the way.
+    const sim = await startSim({ tokenLifetimeS: 2 })
+    await fetchRows(sim, WINDOW, 'short-lived')
+    // The first token is now past its two seconds on the simulator too: reusing it would earn a 401.
     await new Promise((r) => setTimeout(r, 1100))
-    await fetchReport(ctx, conn(sim), WINDOW)
+    await fetchRows(sim, WINDOW, 'short-lived')
     expect(tokenRequests(sim)).toBe(2)
     expect(statsRequests(sim)).toBe(2)
   })
 
   it('given a refused client (invalid_client), when checked, then an AuthError names clientSecret after one request', async () => {
     const sim = await startSim()
-    const bad = connection.schema.parse(sim.invalidConnection())
-    const error = await platform.check(testContext(), bad).catch((e) => e)
+    const error = await check(sim.invalidConnection()).catch((e) => e)
     expect(error).toBeInstanceOf(AuthError)
     expect(error.field).toBe('clientSecret')
     expect(error.message).toMatch(/Client identifier and Client secret/)
@@ -345,7 +299,7 @@ describe('myaffiliates OAuth token handling', () => {
   it('given the login page once instead of CSV, when fetched, then the token is renewed and the rows are the truth', async () => {
     const sim = await startSim({ expiredTokenAnswer: 'login-page' })
     sim.faults.inject('expired-token', { times: 1 })
-    const rows = await fetchReport(testContext(), conn(sim), WINDOW)
+    const rows = await fetchRows(sim, WINDOW)
     expect(tokenRequests(sim)).toBe(2)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
   })
@@ -353,7 +307,7 @@ describe('myaffiliates OAuth token handling', () => {
   it('given the login page even for a fresh token, when fetched, then an AuthError names clientId', async () => {
     const sim = await startSim({ expiredTokenAnswer: 'login-page' })
     sim.faults.inject('expired-token', { times: 2 })
-    const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
+    const error = await fetchRows(sim, WINDOW).catch((e) => e)
     expect(error).toBeInstanceOf(AuthError)
     expect(error.field).toBe('clientId')
   })
@@ -361,7 +315,7 @@ describe('myaffiliates OAuth token handling', () => {
   it('given a 403 on statistics, when fetched, then an AuthError names clientId', async () => {
     const sim = await startSim()
     sim.faults.inject('missing-permission', { times: 1 })
-    const error = await fetchReport(testContext(), conn(sim), WINDOW).catch((e) => e)
+    const error = await fetchRows(sim, WINDOW).catch((e) => e)
     expect(error).toBeInstanceOf(AuthError)
     expect(error.field).toBe('clientId')
   })
@@ -372,7 +326,7 @@ describe('myaffiliates simulator and end-to-end reading', () => {
     const sim = await startSim()
     sim.faults.inject('rate-limit', { times: 1, delayMs: 0 })
     sim.faults.inject('truncated', { times: 1 })
-    const rows = await fetchReport(testContext(), conn(sim), WINDOW)
+    const rows = await fetchRows(sim, WINDOW)
     expect(sim.faults.hits('rate-limit')).toBe(1)
     expect(sim.faults.hits('truncated')).toBe(1)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
@@ -380,10 +334,9 @@ describe('myaffiliates simulator and end-to-end reading', () => {
 
   it('given a revised day, when fetched again, then the rows follow the revision and equal truth()', async () => {
     const sim = await startSim()
-    const ctx = testContext()
-    const before = await fetchReport(ctx, conn(sim), WINDOW)
+    const before = await fetchRows(sim, WINDOW, 'revised')
     sim.revise(sim.accounts[0]!.key, '2026-01-03')
-    const after = await fetchReport(ctx, conn(sim), WINDOW)
+    const after = await fetchRows(sim, WINDOW, 'revised')
     expect(sortRows(after)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
     expect(after).not.toEqual(before)
   })
@@ -392,8 +345,9 @@ describe('myaffiliates simulator and end-to-end reading', () => {
     const paths = { token: '/api/oauth2/token', statistics: '/reports/statistics.php' }
     const sim = await startSim({ paths })
     const client = createMyAffiliatesClient(paths)
-    const rows = await client.fetchReport(testContext(), conn(sim), WINDOW)
+    const rows = await client.fetchReport(harness.context(conn(sim)), conn(sim), WINDOW)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+    expect(sim.log.map((l) => l.path)).toEqual([paths.token, paths.statistics])
   })
 
   it('given a portal without a currency column and a one-currency account, when fetched, then rows carry the default currency', async () => {
@@ -401,15 +355,14 @@ describe('myaffiliates simulator and end-to-end reading', () => {
       omitCurrencyColumn: true,
       accounts: [{ key: 'eur-only', brands: ['Brand A', 'Brand B'], currencies: [DEFAULT_CURRENCY] }],
     })
-    const rows = await fetchReport(testContext(), conn(sim), WINDOW)
+    const rows = await fetchRows(sim, WINDOW)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('eur-only', WINDOW)))
   })
 
   it('given the second account with a pasted portal page URL, when checked and fetched, then it works', async () => {
     const sim = await startSim()
-    const ctx = testContext()
-    await expect(platform.check(ctx, conn(sim, 1))).resolves.toEqual({})
-    const rows = await fetchReport(ctx, conn(sim, 1), WINDOW)
+    await expect(check(sim.accounts[1]!.connection, 'second')).resolves.toEqual({})
+    const rows = await fetchRows(sim, WINDOW, 'second', 1)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[1]!.key, WINDOW)))
   })
 })

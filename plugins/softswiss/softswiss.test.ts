@@ -1,27 +1,29 @@
 import { readFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthError,
   type DateWindow,
-  type HttpClient,
-  type HttpRequestOptions,
   type HttpResponse,
   isPlatformError,
   mergeRows,
   type PlatformSimulator,
-  type PluginContext,
   platformManifestSchema,
   RateLimitError,
-  type ReportRow,
   ResponseFormatError,
   rowKey,
   UnavailableError,
 } from '../../src/sdk/index.ts'
+import {
+  createPluginHarness,
+  type PluginHarness,
+  recordRequests,
+  sortRows,
+} from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { chooseColumns, mapAvailableColumns, mapReportPage, mapReportRow } from './map.ts'
-import { checkResponse, REPORT_PATH } from './report.ts'
+import { ATTRIBUTES_PATH, checkResponse, REPORT_PATH } from './report.ts'
 import {
   decimalToCents,
   exportUrl,
@@ -74,65 +76,13 @@ function withQuery(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// A bare-bones PluginContext: enough to run the plugin against its simulator end to end (query arrays repeated,
-// the plugin's `check`, a few retries of transient errors), without depending on the host's client.
+// The plugin end to end runs on the host's own runner and HTTP client: retries, rate limits, redaction.
 // ---------------------------------------------------------------------------------------------------------------
 
-function testContext(sent: { url: string; headers: Record<string, string> }[] = []): PluginContext {
-  const cache = new Map<string, unknown>()
-  const http: HttpClient = {
-    async request(options: HttpRequestOptions): Promise<HttpResponse> {
-      const query: Record<string, string | number | readonly (string | number)[]> = {}
-      for (const [k, v] of Object.entries(options.query ?? {})) {
-        if (v !== undefined && v !== null) query[k] = typeof v === 'boolean' ? String(v) : v
-      }
-      const url = withQuery(String(options.url), query)
-      const headers = options.headers ?? {}
-      for (let attempt = 1; ; attempt++) {
-        sent.push({ url, headers })
-        try {
-          let raw: RawResponse
-          try {
-            raw = await get(url, headers)
-          } catch (error) {
-            throw new UnavailableError('network error', { cause: error })
-          }
-          const response: HttpResponse = {
-            ...raw,
-            url,
-            json<T>() {
-              try {
-                return JSON.parse(raw.text) as T
-              } catch {
-                throw new ResponseFormatError('not JSON')
-              }
-            },
-          }
-          options.check?.(response)
-          return response
-        } catch (error) {
-          const transient = error instanceof UnavailableError || error instanceof RateLimitError
-          if (!transient || attempt >= 3) throw error
-        }
-      }
-    },
-  }
-  const noop = () => {}
-  return {
-    http,
-    log: { debug: noop, info: noop, warn: noop, error: noop },
-    signal: new AbortController().signal,
-    now: () => new Date(),
-    cache: {
-      get: <T>(key: string) => cache.get(key) as T | undefined,
-      set: (key, value) => void cache.set(key, value),
-      delete: (key) => void cache.delete(key),
-    },
-    registerSecret: noop,
-  }
-}
-
-const sortRows = (rows: ReportRow[]) => [...rows].sort((a, b) => rowKey(a).localeCompare(rowKey(b)))
+let harness: PluginHarness
+beforeAll(async () => {
+  harness = await createPluginHarness(new URL('.', import.meta.url))
+})
 
 let sims: PlatformSimulator[] = []
 async function startSim(options: SoftswissSimulatorOptions = {}): Promise<PlatformSimulator> {
@@ -147,6 +97,16 @@ afterEach(async () => {
 
 const tokenOf = (sim: PlatformSimulator, index = 0) =>
   connection.schema.parse(sim.accounts[index]!.connection).token
+
+/** A fresh account key per call: no cache or per-account rate limit carries over between tests. */
+let keys = 0
+const fetchRows = (sim: PlatformSimulator, window: DateWindow, index = 0) =>
+  harness.runner.fetchReport(harness.platform, harness.parse(sim.accounts[index]!.connection), window, {
+    accountKey: `k${++keys}`,
+  })
+const check = (conn: Record<string, unknown>) =>
+  harness.runner.check(harness.platform, conn, { accountKey: `k${++keys}` })
+const reportRequests = (sim: PlatformSimulator) => sim.log.filter((e) => e.path === REPORT_PATH).length
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -612,14 +572,18 @@ describe('softswiss fetchReport against the simulator', () => {
   ] as [string, SoftswissSimulatorOptions][])(
     'given an instance with %s, when every account is fetched, then the rows equal truth()',
     async (_label, options) => {
-      const sim = await startSim({ pageSize: 9, ...options })
-      for (const account of sim.accounts) {
-        const conn = connection.schema.parse(account.connection)
-        const rows = await platform.fetchReport(testContext(), conn, window)
-        const truth = sim.truth(account.key, window)
-        expect(truth.length).toBeGreaterThan(0)
-        expect(sortRows(rows)).toEqual(sortRows(truth))
-      }
+      // Pages small enough that every account needs several; the accounts run side by side, as the host's
+      // per-account limit (one request a second) would otherwise make the test wait for each page in turn.
+      const sim = await startSim({ pageSize: 75, ...options })
+      await Promise.all(
+        sim.accounts.map(async (account, index) => {
+          const rows = await fetchRows(sim, window, index)
+          const truth = sim.truth(account.key, window)
+          expect(truth.length).toBeGreaterThan(75)
+          expect(sortRows(rows)).toEqual(sortRows(truth))
+        }),
+      )
+      expect(reportRequests(sim)).toBeGreaterThanOrEqual(2 * sim.accounts.length)
     },
   )
 
@@ -627,17 +591,15 @@ describe('softswiss fetchReport against the simulator', () => {
     const sim = await startSim({
       accounts: [{ key: 'solo', brands: ['Only Brand'], currencies: ['EUR', 'GBP'] }],
     })
-    const conn = connection.schema.parse(sim.accounts[0]!.connection)
-    const rows = await platform.fetchReport(testContext(), conn, window)
+    const rows = await fetchRows(sim, window)
     expect(rows.every((r) => r.campaign === null)).toBe(true)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('solo', window)))
   })
 
   it('given a one-day window, when fetched, then only that day comes back', async () => {
     const sim = await startSim()
-    const conn = connection.schema.parse(sim.accounts[0]!.connection)
     const day = { from: '2026-02-14', to: '2026-02-14' }
-    const rows = await platform.fetchReport(testContext(), conn, day)
+    const rows = await fetchRows(sim, day)
     expect(new Set(rows.map((r) => r.date))).toEqual(new Set(['2026-02-14']))
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, day)))
   })
@@ -645,11 +607,13 @@ describe('softswiss fetchReport against the simulator', () => {
   it('given a fetch, when the requests are inspected, then the token is sent raw and the query is as documented', async () => {
     const sim = await startSim({ pageSize: 20 })
     const conn = connection.schema.parse(sim.accounts[1]!.connection)
-    const sent: { url: string; headers: Record<string, string> }[] = []
-    await platform.fetchReport(testContext(sent), conn, { from: '2026-01-01', to: '2026-01-07' })
+    const { requests: sent } = await recordRequests(sim.baseUrl, () =>
+      fetchRows(sim, { from: '2026-01-01', to: '2026-01-07' }, 1),
+    )
     expect(sent.length).toBeGreaterThan(2)
+    expect(sent).toHaveLength(sim.log.length)
     for (const r of sent) expect(r.headers.authorization).toBe(conn.token)
-    const reportCalls = sent.map((r) => new URL(r.url)).filter((u) => u.pathname === REPORT_PATH)
+    const reportCalls = sent.map((r) => r.url).filter((u) => u.pathname === REPORT_PATH)
     const first = reportCalls[0]!.searchParams
     expect(first.getAll('group_by[]')).toEqual(['day', 'brand', 'campaign'])
     expect(first.getAll('columns[]')).toHaveLength(7)
@@ -665,32 +629,40 @@ describe('softswiss fetchReport against the simulator', () => {
   })
 
   it('given a transient rate limit and outage, when fetched, then the retried result still equals truth()', async () => {
-    const sim = await startSim({ pageSize: 50 })
-    const conn = connection.schema.parse(sim.accounts[0]!.connection)
+    const sim = await startSim()
     sim.faults.inject('rate-limit', { times: 1, delayMs: 0 })
     sim.faults.inject('outage', { times: 1 })
-    const rows = await platform.fetchReport(testContext(), conn, window)
+    const rows = await fetchRows(sim, window)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
+    expect([sim.faults.hits('rate-limit'), sim.faults.hits('outage')]).toEqual([1, 1])
+    // The first request (the column lookup) met both faults: the host sent it three times.
+    expect(sim.log.filter((e) => e.path === ATTRIBUTES_PATH)).toHaveLength(3)
+    expect(reportRequests(sim)).toBeGreaterThan(1)
   })
 
   it('given check, when the token is good, unknown, unauthorised or behind maintenance, then it answers accordingly', async () => {
     const sim = await startSim()
     const good = connection.schema.parse(sim.accounts[0]!.connection)
-    await expect(platform.check(testContext(), good)).resolves.toEqual({})
+    await expect(check(good)).resolves.toEqual({})
 
     const bad = connection.schema.parse(sim.invalidConnection())
-    const refused = await platform.check(testContext(), bad).catch((e: unknown) => e)
+    const refused = await check(bad).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(AuthError)
     expect((refused as AuthError).field).toBe('token')
     expect((refused as AuthError).message).not.toContain(bad.token)
 
     sim.faults.inject('missing-permission')
-    await expect(platform.check(testContext(), good)).rejects.toBeInstanceOf(AuthError)
+    await expect(check(good)).rejects.toBeInstanceOf(AuthError)
+    expect(sim.faults.hits('missing-permission'), 'an AuthError is never retried').toBe(1)
     sim.faults.clear()
 
     sim.faults.inject('malformed')
-    const down = await platform.check(testContext(), good).catch((e: unknown) => e)
+    const down = await check(good).catch((e: unknown) => e)
     expect(down).toBeInstanceOf(UnavailableError)
+    expect(sim.faults.hits('malformed'), 'a maintenance page is retried by the host').toBe(3)
     expect(isPlatformError(down) && down.message).not.toContain(good.token)
+
+    const logs = harness.logs.text()
+    for (const token of [good.token, bad.token]) expect(logs).not.toContain(token)
   })
 })

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createPluginContext, type HostPluginContext } from '../../src/http/plugin-context.ts'
 import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
 import { createSsrfGuard } from '../../src/http/ssrf-guard.ts'
@@ -9,6 +10,57 @@ import { captureLogs } from './log-capture.ts'
 
 export const sortRows = (rows: ReportRow[]): ReportRow[] =>
   [...rows].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
+
+/** One request as the host's HTTP client put it on the wire. */
+export interface WireRequest {
+  method: string
+  url: URL
+  /** Header names lower-cased, values as sent. */
+  headers: Record<string, string>
+}
+
+function wireHeaders(raw: unknown): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) headers[String(raw[i]).toLowerCase()] = String(raw[i + 1])
+  } else if (typeof raw === 'string') {
+    for (const line of raw.split('\r\n')) {
+      const colon = line.indexOf(':')
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+    }
+  }
+  return headers
+}
+
+/**
+ * Every request the host's HTTP client sends to `origin` while `during` runs (each attempt and each redirect hop
+ * is one entry), read from undici's diagnostics channel. Simulator logs keep only method and path, as queries and
+ * headers may hold credentials; this shows what a platform really received.
+ */
+export async function recordRequests<T>(
+  origin: string,
+  during: () => Promise<T>,
+): Promise<{ result: T; requests: WireRequest[] }> {
+  const target = new URL(origin).origin
+  const requests: WireRequest[] = []
+  const onCreate = (message: unknown) => {
+    const request = (
+      message as { request?: { origin?: unknown; method?: unknown; path?: unknown; headers?: unknown } }
+    ).request
+    if (!request || new URL(String(request.origin)).origin !== target) return
+    requests.push({
+      method: String(request.method),
+      url: new URL(String(request.path), target),
+      headers: wireHeaders(request.headers),
+    })
+  }
+  subscribe('undici:request:create', onCreate)
+  try {
+    return { result: await during(), requests }
+  } finally {
+    unsubscribe('undici:request:create', onCreate)
+  }
+}
 
 export interface PluginHarness {
   platform: LoadedPlatform
@@ -31,7 +83,12 @@ export interface PluginHarness {
  */
 export async function createPluginHarness(
   folder: string | URL,
-  options: { attempts?: number; totalTimeoutMs?: number } = {},
+  options: {
+    attempts?: number
+    totalTimeoutMs?: number
+    /** The clock the runner and contexts give the plugin (`ctx.now()`); default the real one. */
+    now?: () => Date
+  } = {},
 ): Promise<PluginHarness> {
   const path = typeof folder === 'string' ? folder : decodeURIComponent(folder.pathname).replace(/\/$/, '')
   const platform = await loadPlugin(path)
@@ -44,7 +101,7 @@ export async function createPluginHarness(
     baseDelayMs: 20,
     maxDelayMs: 200,
   }
-  const runner = new PlatformRunner({ guard, rateLimiters, logger: logs.logger, http })
+  const runner = new PlatformRunner({ guard, rateLimiters, logger: logs.logger, http, now: options.now })
   return {
     platform,
     runner,
@@ -62,6 +119,7 @@ export async function createPluginHarness(
         secrets,
         plugin: platform.definition.id,
         logger: logs.logger,
+        now: options.now,
         timeouts: { totalMs: http.totalTimeoutMs },
         retry: { attempts: http.attempts, baseDelayMs: http.baseDelayMs, maxDelayMs: http.maxDelayMs },
       })
