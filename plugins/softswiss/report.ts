@@ -87,10 +87,12 @@ async function availableColumns(ctx: PluginContext, conn: SoftswissConnection): 
 
 /** Some instances still use legacy column names; ask once which names this one knows. */
 async function reportColumns(ctx: PluginContext, conn: SoftswissConnection): Promise<string[]> {
-  const cached = ctx.cache.get<string[]>(COLUMNS_CACHE_KEY)
+  // Keyed by instance: an account re-pointed at another dashboard must not reuse the old one's column names.
+  const key = `${COLUMNS_CACHE_KEY}:${conn.baseUrl}`
+  const cached = ctx.cache.get<string[]>(key)
   if (cached) return cached
   const columns = chooseColumns(await availableColumns(ctx, conn))
-  ctx.cache.set(COLUMNS_CACHE_KEY, columns, COLUMNS_TTL_MS)
+  ctx.cache.set(key, columns, COLUMNS_TTL_MS)
   return columns
 }
 
