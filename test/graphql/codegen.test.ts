@@ -1,0 +1,235 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import { codegen } from '@graphql-codegen/core'
+import * as typescriptPlugin from '@graphql-codegen/typescript'
+import * as operationsPlugin from '@graphql-codegen/typescript-operations'
+import { buildSchema, type GraphQLEnumType, parse } from 'graphql'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const SDL = readFileSync(join(ROOT, 'schema.graphql'), 'utf8')
+
+// What a client of this API writes: the public platform list, a connect mutation typed by the generated oneOf
+// input (no runtime introspection needed to build it), a page of accounts, and a stats query.
+const OPERATIONS = /* GraphQL */ `
+  query Platforms {
+    platforms {
+      id
+      name
+      version
+      connectionInputType
+      connectionInputField
+      capabilities { metrics breakdowns timeZone maxWindowDays perProgramHost }
+      connectionFields { name label help example inputType required secret }
+    }
+  }
+
+  mutation ConnectAccount($connection: ConnectionInput!, $label: String, $tags: [String!]) {
+    connectAccount(input: { connection: $connection, label: $label, tags: $tags }) {
+      __typename
+      ... on ConnectAccountSuccess {
+        account { id label status platformId connectionFields { name isSet hint } }
+      }
+      ... on UserError { code message fields }
+      ... on PlatformRateLimitedError { retryAfterSeconds }
+    }
+  }
+
+  query Accounts($first: Int, $after: String) {
+    accounts(first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        label
+        status
+        tags
+        timeZone
+        lastCheckAt
+        lastError { code message }
+        platform { id name }
+      }
+    }
+  }
+
+  query Stats($input: StatsInput!) {
+    stats(input: $input) {
+      currency
+      granularity
+      rows {
+        periodStart
+        platformId
+        clicks
+        ftds
+        commission
+        epc
+        accountsContributing
+        conversions { currency rate rateDate source reason }
+      }
+      totals { clicks ftds commission accountsContributing }
+    }
+  }
+`
+
+// A client maps every custom scalar; `strictScalars` makes codegen fail when the schema gains one nobody mapped.
+const SCALARS = {
+  Count: 'number',
+  Date: 'string',
+  DateTime: 'string',
+  Decimal: 'string',
+  Secret: 'string',
+  URL: 'string',
+}
+
+// Plain string unions rather than `enum`s: the project compiles with `erasableSyntaxOnly`.
+const SHARED_CONFIG = { scalars: SCALARS, strictScalars: true, useTypeImports: true }
+
+// codegen 6's operations plugin declares the inputs and enums it uses itself, so with the typescript plugin in the
+// same file they would be declared twice; the documented split is schema types in one file, operations in another.
+async function generate(): Promise<{ schemaTypes: string; operations: string }> {
+  const schema = parse(SDL)
+  const schemaAst = buildSchema(SDL)
+  const pluginMap = { typescript: typescriptPlugin, 'typescript-operations': operationsPlugin }
+  const schemaTypes = await codegen({
+    filename: 'schema-types.ts',
+    schema,
+    schemaAst,
+    documents: [],
+    config: { ...SHARED_CONFIG, enumsAsTypes: true },
+    plugins: [{ typescript: {} }],
+    pluginMap,
+  })
+  const operations = await codegen({
+    filename: 'operations.ts',
+    schema,
+    schemaAst,
+    documents: [{ location: 'operations.graphql', document: parse(OPERATIONS) }],
+    config: {
+      ...SHARED_CONFIG,
+      enumType: 'string-literal',
+      importSchemaTypesFrom: './schema-types.ts',
+      importExtension: '.ts',
+    },
+    plugins: [{ 'typescript-operations': {} }],
+    pluginMap,
+  })
+  return { schemaTypes, operations }
+}
+
+function tsc(project: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, reject) => {
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '-p', project], { cwd: ROOT })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    child.on('error', reject)
+    child.on('close', (code) => done({ code, output }))
+  })
+}
+
+describe('GraphQL Code Generator on schema.graphql', () => {
+  let generated: { schemaTypes: string; operations: string }
+  const warnings: string[] = []
+  let outDir: string | undefined
+
+  beforeAll(async () => {
+    // Plugins report problems they tolerate through console.warn / console.error or process warnings, not errors.
+    const original = { warn: console.warn, error: console.error }
+    const record =
+      (kind: string) =>
+      (...args: unknown[]) => {
+        warnings.push(`${kind}: ${args.map(String).join(' ')}`)
+      }
+    const onWarning = (warning: Error) => warnings.push(`process: ${warning.message}`)
+    console.warn = record('console.warn')
+    console.error = record('console.error')
+    process.on('warning', onWarning)
+    try {
+      generated = await generate()
+    } finally {
+      console.warn = original.warn
+      console.error = original.error
+      process.off('warning', onWarning)
+    }
+  })
+
+  afterAll(() => {
+    if (outDir) rmSync(outDir, { recursive: true, force: true })
+  })
+
+  it('given the schema and a few client operations, when codegen runs, then it succeeds without any warning', () => {
+    expect(generated.schemaTypes.length).toBeGreaterThan(10_000)
+    expect(generated.operations.length).toBeGreaterThan(1_000)
+    expect(warnings).toEqual([])
+  })
+
+  it('given the generated operation types, when read, then each operation has its result and variables types', () => {
+    for (const name of ['PlatformsQuery', 'ConnectAccountMutation', 'AccountsQuery', 'StatsQuery']) {
+      expect(generated.operations).toContain(`export type ${name} =`)
+      expect(generated.operations).toContain(`export type ${name}Variables =`)
+    }
+    expect(generated.operations).toMatch(/connection: Types\.ConnectionInput;/)
+    // The result union names each member, so a client can switch on __typename without introspection.
+    expect(generated.operations).toContain("__typename: 'PlatformRateLimitedError'")
+    expect(generated.operations).toMatch(/retryAfterSeconds: number \| null/)
+  })
+
+  it('given the oneOf ConnectionInput, when generated, then it is a union with exactly one platform field per member', () => {
+    const union = /export type ConnectionInput =([\s\S]*?);\n\n/.exec(generated.schemaTypes)?.[1] ?? ''
+    const members = [...union.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!)
+    expect(members.length).toBeGreaterThanOrEqual(6)
+    for (const member of members) {
+      const set = [...member.matchAll(/(\w+)(\??): (\w+);/g)].filter(
+        ([, , optional, type]) => !(optional && type === 'never'),
+      )
+      expect(set, member).toHaveLength(1)
+    }
+    expect(members.some((m) => / softSwiss: SoftSwissConnectionInput;/.test(m))).toBe(true)
+  })
+
+  it('given the ErrorCode enum, when generated, then it lists exactly the schema values', () => {
+    const values = (buildSchema(SDL).getType('ErrorCode') as GraphQLEnumType).getValues().map((v) => v.name)
+    const union = /export type ErrorCode =([\s\S]*?);/.exec(generated.schemaTypes)?.[1] ?? ''
+    const generatedValues = [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1])
+    expect(values).toContain('PLATFORM_AUTH_FAILED')
+    expect(generatedValues).toEqual(values)
+  })
+
+  it('given the generated files and client code using them, when typechecked with the project options, then tsc reports nothing', async () => {
+    const base = join(ROOT, 'test-output')
+    mkdirSync(base, { recursive: true })
+    outDir = mkdtempSync(join(base, 'codegen-'))
+    writeFileSync(join(outDir, 'schema-types.ts'), generated.schemaTypes)
+    writeFileSync(join(outDir, 'operations.ts'), generated.operations)
+    writeFileSync(
+      join(outDir, 'client.ts'),
+      `import type { ConnectionInput } from './schema-types.ts'
+import type { ConnectAccountMutation, ConnectAccountMutationVariables } from './operations.ts'
+
+const connection: ConnectionInput = { softSwiss: { baseUrl: 'https://partners.example.com', token: 'fk3Hq9ZrT2wLx7VbN4pYc8MdJ6sAe1Gu' } }
+export const variables: ConnectAccountMutationVariables = { connection, label: 'Example', tags: ['casino'] }
+
+// @ts-expect-error a oneOf input takes exactly one platform
+export const two: ConnectionInput = { softSwiss: { baseUrl: 'https://a.example', token: 'x' }, clickBank: { apiKey: 'API-X', nickname: 'n' } }
+
+export function outcome(result: ConnectAccountMutation): string {
+  const r = result.connectAccount
+  if (r.__typename === 'ConnectAccountSuccess') return r.account.id
+  if (r.__typename === 'PlatformRateLimitedError') return \`retry in \${r.retryAfterSeconds ?? '?'} s\`
+  return \`\${r.code}: \${r.message}\`
+}
+`,
+    )
+    writeFileSync(
+      join(outDir, 'tsconfig.json'),
+      JSON.stringify({ extends: relative(outDir, join(ROOT, 'tsconfig.json')), include: ['.'] }),
+    )
+    const result = await tsc(join(outDir, 'tsconfig.json'))
+    expect(result.code, result.output).toBe(0)
+  })
+})
