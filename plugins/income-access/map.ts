@@ -1,9 +1,11 @@
 import {
   type Breakdown,
   type CountMetric,
+  CsvError,
   type Metric,
   type MoneyMetric,
   normalizeDecimal,
+  parseCsvRecords,
   type ReportRow,
   ResponseFormatError,
   reportRow,
@@ -48,38 +50,20 @@ function fail(message: string): never {
 
 const normHeader = (name: string) => name.toLowerCase().replace(/[\s_.\-–/]+/g, '')
 
-/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF, a leading BOM; blank lines dropped. */
+/** The report CSV: a leading BOM, CRLF or LF, quoted cells with doubled quotes; blank lines dropped. */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let cell = ''
-  let quoted = false
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
-  const endRow = () => {
-    row.push(cell)
-    if (row.length > 1 || row[0]!.trim() !== '') rows.push(row)
-    row = []
-    cell = ''
+  try {
+    return parseCsvRecords(text, {
+      bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as string[][]
+  } catch (error) {
+    fail(
+      `the CSV is not well-formed (${error instanceof CsvError ? error.code : 'unreadable'}; the answer was cut off?)`,
+    )
   }
-  for (; i < text.length; i++) {
-    const ch = text[i]!
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"'
-          i++
-        } else quoted = false
-      } else cell += ch
-    } else if (ch === '"' && cell === '') quoted = true
-    else if (ch === ',') {
-      row.push(cell)
-      cell = ''
-    } else if (ch === '\n') endRow()
-    else if (ch !== '\r') cell += ch
-  }
-  if (quoted) fail('a quoted field is not closed (the answer was cut off?)')
-  if (cell !== '' || row.length > 0) endRow()
-  return rows
 }
 
 function findColumn(headers: string[], names: readonly string[]): number {

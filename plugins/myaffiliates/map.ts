@@ -1,11 +1,13 @@
 import {
   type Breakdown,
   type CountMetric,
+  CsvError,
   type DateWindow,
   type Metric,
   type MoneyMetric,
   mergeRows,
   normalizeDecimal,
+  parseCsvRecords,
   type ReportRow,
   ResponseFormatError,
   reportRow,
@@ -45,51 +47,24 @@ export const BRAND_HEADERS = ['channel', 'brand']
 export const DATE_HEADERS = ['date', 'day', 'pay period', 'period']
 export const CURRENCY_HEADERS = ['currency']
 
-// ---------------------------------------------------------------------------------------------------------------
-// CSV (RFC 4180 plus the usual deviations): quoted fields with "" escapes and embedded commas or newlines, CRLF or
-// LF, a UTF-8 BOM, blank lines. An unterminated quote is a format error (a cut-off body must not pass as data).
-// ---------------------------------------------------------------------------------------------------------------
-
+/**
+ * The statistics CSV as exported: a UTF-8 BOM, CRLF or LF (portals mix them), quoted cells with embedded commas or
+ * newlines, blank lines. A quote left open means a cut-off body, which must not pass as data.
+ */
 export function parseCsv(text: string, delimiter = ','): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let cell = ''
-  let quoted = false
-  let wasQuoted = false
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
-  const endRow = () => {
-    row.push(cell)
-    if (row.length > 1 || row[0]!.trim() !== '' || wasQuoted) rows.push(row)
-    row = []
-    cell = ''
-    wasQuoted = false
+  try {
+    return parseCsvRecords(text, {
+      bom: true,
+      delimiter,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+      ltrim: true,
+    }) as string[][]
+  } catch (error) {
+    const code = error instanceof CsvError ? error.code : 'unreadable'
+    throw new ResponseFormatError(`the statistics CSV is not well-formed (${code}; cut off?)`)
   }
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i]!
-    if (quoted) {
-      if (ch === '"') {
-        if (src[i + 1] === '"') {
-          cell += '"'
-          i++
-        } else quoted = false
-      } else cell += ch
-      continue
-    }
-    if (ch === '"' && cell.trim() === '') {
-      quoted = true
-      wasQuoted = true
-      cell = ''
-    } else if (ch === delimiter) {
-      row.push(cell)
-      cell = ''
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && src[i + 1] === '\n') i++
-      endRow()
-    } else cell += ch
-  }
-  if (quoted) throw new ResponseFormatError('the statistics CSV ends inside a quoted field (cut off?)')
-  if (cell !== '' || row.length > 0) endRow()
-  return rows
 }
 
 const normHeader = (h: string) =>
