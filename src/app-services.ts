@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { MasterKeyRing } from './crypto/master-key.ts'
 import type { Database } from './db/database.ts'
+import type { AppMetrics } from './observability/metrics.ts'
 import type { PlatformRegistry } from './platform/platform-registry.ts'
 import type { PlatformRunner } from './platform/platform-runner.ts'
 import type { SyncEngine } from './sync/sync-engine.ts'
@@ -14,6 +15,8 @@ export interface AppServices {
   keyRing: MasterKeyRing
   runner: PlatformRunner
   logger: Logger
+  /** Counters of this process; served at /metrics by the API (see useMetrics). */
+  metrics: AppMetrics
   /** Started by the server and by workers; null in processes that never sync (CLI commands, some tests). */
   sync: SyncEngine | null
 }

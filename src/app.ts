@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -9,8 +8,11 @@ import {
 } from 'graphql'
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga'
 import type { AppServices } from './app-services.ts'
+import { requestIdOf, useRequestLogging } from './logger.ts'
+import { useMetrics } from './observability/metrics.ts'
 import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
 import { buildSchema } from './schema/schema.ts'
+import { useWebApp } from './web/web-routes.ts'
 import { AUTH_FAILURE_MESSAGES, authenticate } from './workspace/workspace.service.ts'
 
 export type AffgraphApp = YogaServerInstance<Record<string, unknown>, GraphQLContext>
@@ -128,15 +130,22 @@ export function createApp(services: AppServices): AffgraphApp {
           'yoga',
         ),
     },
-    plugins: [useHealthEndpoints(services), useAuthGate()],
+    plugins: [
+      useHealthEndpoints(services),
+      useAuthGate(),
+      useWebApp(),
+      useMetrics(services),
+      useRequestLogging(services.logger),
+    ],
     context: async ({ request }) => {
-      const requestId = request.headers.get('x-request-id')?.slice(0, 64) || randomUUID()
+      const requestId = requestIdOf(request)
       const em = services.db.fork()
       const auth = await authenticate(em, request.headers.get('authorization'))
       // Every tenant-owned entity carries a default filter on its workspace: with the principal's id set here,
       // no query can see another workspace, and without it (no token) such a query fails instead of leaking.
       if (auth.ok) em.setFilterParams('workspace', { id: auth.principal.workspaceId })
-      return { requestId, em, auth, services, loaders: createLoaderCache() }
+      const log = services.logger.child({ requestId })
+      return { requestId, log, em, auth, services, loaders: createLoaderCache() }
     },
   })
 }

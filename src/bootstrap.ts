@@ -8,6 +8,7 @@ import { startFxUpdates } from './fx/fx-updates.ts'
 import { createRateLimiterRegistry } from './http/rate-limiter.ts'
 import { createSsrfGuard } from './http/ssrf-guard.ts'
 import { createLogger } from './logger.ts'
+import { createMetrics } from './observability/metrics.ts'
 import type { PlatformRegistry } from './platform/platform-registry.ts'
 import { PlatformRunner } from './platform/platform-runner.ts'
 import { BUNDLED_PLUGIN_DIR, loadPlugins } from './platform/plugin-loader.ts'
@@ -64,8 +65,11 @@ export async function createAppServices(
   config: Config,
   overrides: BootstrapOverrides = {},
 ): Promise<AppServices> {
-  const logger = overrides.logger ?? createLogger({ level: config.logLevel })
   const registry = overrides.registry ?? (await loadPlugins([BUNDLED_PLUGIN_DIR, ...config.pluginDirs]))
+  // Loaded first so that every secret field a plugin declares is redacted by name in the logs.
+  const logger =
+    overrides.logger ??
+    createLogger({ level: config.logLevel, secretFields: registry.all().flatMap((p) => p.secretFields) })
   const keyRing = overrides.keyRing ?? (await loadMasterKeys(config, logger))
   const db =
     overrides.db ??
@@ -83,5 +87,5 @@ export async function createAppServices(
       ...overrides.httpRetry,
     },
   })
-  return { config, db, registry, keyRing, runner, logger, sync: null }
+  return { config, db, registry, keyRing, runner, logger, metrics: createMetrics(), sync: null }
 }

@@ -9,7 +9,7 @@ import {
 } from '../crypto/credential-cipher.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
-import { type CheckResult, isPlatformError, RateLimitError } from '../sdk/index.ts'
+import { type CheckResult, isPlatformError, retryAfterOf } from '../sdk/index.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
@@ -42,7 +42,7 @@ export function toUserError(error: unknown): { error: UserErrorShape; status: Ac
           error: userError('PlatformAuthError', 'PLATFORM_AUTH_FAILED', error.message, fields),
         }
       case 'PLATFORM_RATE_LIMITED': {
-        const ms = error instanceof RateLimitError ? error.retryAfterMs : undefined
+        const ms = retryAfterOf(error)
         return {
           status: 'RATE_LIMITED',
           error: userError('PlatformRateLimitedError', 'PLATFORM_RATE_LIMITED', error.message, fields, {
@@ -94,6 +94,7 @@ export async function checkConnection(
   try {
     const result = await services.runner.check(platform, connection, {
       accountKey: accountKey ?? provisionalKey(platform, connection),
+      onRequest: (info) => services.metrics.recordUpstreamRequest(platform.definition.id, info),
     })
     return { ok: true, result }
   } catch (error) {

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import { pipeline, type Readable } from 'node:stream'
 import zlib from 'node:zlib'
 import { type Dispatcher, request as undiciRequest } from 'undici'
-import { isPlatformError, RateLimitError, ResponseFormatError, UnavailableError } from '../sdk/errors.ts'
+import { isPlatformError, ResponseFormatError, retryAfterOf, UnavailableError } from '../sdk/errors.ts'
 import {
   defaultResponseCheck,
   type HttpClient,
@@ -392,8 +392,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   /** Milliseconds to wait before the next attempt, or undefined when the error must go to the caller now. */
   const retryDelay = (error: unknown, attempt: number, attempts: number): number | undefined => {
-    if (!(error instanceof RateLimitError || error instanceof UnavailableError)) return undefined
-    const retryAfter = error instanceof RateLimitError ? error.retryAfterMs : undefined
+    if (!isPlatformError(error) || !error.transient) return undefined
+    const retryAfter = retryAfterOf(error)
     // A long Retry-After is better served by the job queue rescheduling than by holding a worker.
     if (retryAfter !== undefined && retryAfter > retry.maxRetryAfterMs) return undefined
     if (attempt >= attempts) return undefined

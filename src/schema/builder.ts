@@ -2,11 +2,14 @@ import type { EntityManager } from '@mikro-orm/core'
 import SchemaBuilder from '@pothos/core'
 import ZodPlugin from '@pothos/plugin-zod'
 import { GraphQLError, Kind } from 'graphql'
+import type { Logger } from 'pino'
 import type { AppServices } from '../app-services.ts'
 import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'
 
 export interface GraphQLContext {
   requestId: string
+  /** The process logger bound to this request's id: every line written while serving it carries the id. */
+  log: Logger
   /** The request's own unit of work; tenant-filtered once a principal is known. */
   em: EntityManager
   auth: AuthResult

@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'CREDENTIALS_UNREADABLE',
   'SYNC_UNAVAILABLE',
   'INVALID_ARGUMENT',
+  'PLATFORM_UNKNOWN',
+  'ACCOUNT_DUPLICATE',
+  'ACCOUNT_NOT_STORED',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 

@@ -1,5 +1,6 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
+import { registerAccountImportSchema } from '../account/account-import.schema.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { PlatformRegistry } from '../platform/platform-registry.ts'
 import { registerStatsSchema } from '../stats/stats.schema.ts'
@@ -14,6 +15,7 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
   const errors = registerErrorTypes(builder)
   const platforms = registerPlatformSchema(builder, registry)
   const accounts = registerAccountSchema(builder, platforms, errors.refs)
+  registerAccountImportSchema(builder, accounts.AccountRef, errors)
   registerSyncSchema(builder, accounts.AccountRef, errors.refs)
   registerStatsSchema(builder, { ...accounts, platforms })
   registerWorkspaceSchema(builder, errors.refs)

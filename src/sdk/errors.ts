@@ -15,6 +15,12 @@ export interface PlatformErrorOptions {
   cause?: unknown
 }
 
+/**
+ * A plugin loaded from outside the repository may get its own copy of this module (as CommonJS, say), whose error
+ * classes `instanceof` cannot see as the host's; a registry-wide symbol marks them the same in every copy.
+ */
+const PLATFORM_ERROR_MARK = Symbol.for('affgraph.platform-error')
+
 export abstract class PlatformError extends Error {
   abstract readonly code: PlatformErrorCode
   abstract readonly transient: boolean
@@ -22,6 +28,7 @@ export abstract class PlatformError extends Error {
   constructor(message: string, options: PlatformErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.field = options.field
+    Object.defineProperty(this, PLATFORM_ERROR_MARK, { value: true })
   }
 }
 
@@ -59,5 +66,17 @@ export class ResponseFormatError extends PlatformError {
 }
 
 export function isPlatformError(error: unknown): error is PlatformError {
-  return error instanceof PlatformError
+  return (
+    error instanceof PlatformError ||
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[PLATFORM_ERROR_MARK] === true)
+  )
+}
+
+/** The platform's own wait, for a rate-limit error from any copy of the SDK. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (!isPlatformError(error) || error.code !== 'PLATFORM_RATE_LIMITED') return undefined
+  const ms = (error as RateLimitError).retryAfterMs
+  return typeof ms === 'number' ? ms : undefined
 }

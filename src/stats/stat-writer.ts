@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
+import { isoDay } from '../db/iso-day.ts'
 import {
   COUNT_METRICS,
   type DateWindow,
@@ -59,9 +60,6 @@ export interface WriteResult {
 
 type StoredRow = Record<string, unknown> & { day: unknown; brand: string; campaign: string; currency: string }
 
-const asDay = (value: unknown): string =>
-  value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10)
-
 /** Database values come back as numbers or strings depending on the driver; compare them as exact decimals. */
 function canonical(value: unknown): string | null {
   if (value === null || value === undefined) return null
@@ -105,7 +103,7 @@ export async function writeReport(
     )
     const storedByKey = new Map<string, StoredRow>()
     for (const row of stored)
-      storedByKey.set(keyOf(asDay(row.day), row.brand, row.campaign, row.currency), row)
+      storedByKey.set(keyOf(isoDay(row.day), row.brand, row.campaign, row.currency), row)
 
     const changes: StoredChange[] = []
     const toWrite: ReportRow[] = []
@@ -145,7 +143,7 @@ export async function writeReport(
         const before = canonical(old[METRIC_COLUMNS[metric]])
         if (before === null) continue
         changes.push({
-          day: asDay(old.day),
+          day: isoDay(old.day),
           brand: old.brand,
           campaign: old.campaign,
           currency: old.currency,
@@ -184,7 +182,7 @@ export async function writeReport(
     for (const old of removed) {
       await exec(
         'delete from stat_day where account_id = ? and day = ? and brand = ? and campaign = ? and currency = ?',
-        [input.accountId, asDay(old.day), old.brand, old.campaign, old.currency],
+        [input.accountId, isoDay(old.day), old.brand, old.campaign, old.currency],
       )
     }
     for (let i = 0; i < changes.length; i += CHUNK_ROWS) {

@@ -10,8 +10,12 @@ export function createJobQueue(db: Database, options: { schedule: boolean }): Pg
     schedule: options.schedule,
     supervise: true,
     migrate: true,
-    // Jobs are small; a short poll keeps manual syncs responsive without loading the database.
-    monitorIntervalSeconds: 60,
+    // The singleton policy keeps one job per account active; pg-boss learns that a key is free again only when
+    // its monitor refreshes the queue's active keys and each process reloads its queue cache. At pg-boss's
+    // defaults (60 s each) an account's next window waited up to two minutes; a few seconds keeps backfills moving.
+    superviseIntervalSeconds: 2,
+    monitorIntervalSeconds: 2,
+    queueCacheIntervalSeconds: 2,
   }
   if (db.kind === 'postgresql') {
     if (!db.url) throw new Error('PostgreSQL database without a URL')

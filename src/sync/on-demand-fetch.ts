@@ -72,6 +72,7 @@ export async function fetchMissing(
           const connection = openConnection(services, job.account)
           const rows = await services.runner.fetchReport(platform, connection, job.window, {
             accountKey: job.account.id,
+            onRequest: (info) => services.metrics.recordUpstreamRequest(platformId, info),
           })
           const result = await writeReport(em.fork(), {
             workspaceId: job.account.workspace.id,

@@ -2,10 +2,26 @@ import type { Database } from '../db/database.ts'
 import type { RateLimiterSpec, RateLimiterStore, RateLimitReservation } from '../http/rate-limiter.ts'
 
 /**
- * Rate limits shared by every process that reaches the same PostgreSQL: each key keeps the earliest time its next
- * request may go ("theoretical arrival time"), and one transaction moves every key of a request at once under row
- * locks. Requests are spaced evenly (intervalMs / requests apart), so no window of intervalMs holds more than
- * `requests` of them, whichever process sent them; the database clock is the only clock that counts.
+ * How a limit of `requests` per `intervalMs` becomes a generic cell rate: up to `burst` requests may go back to
+ * back, then one every `spacing`. Spacing is chosen so that no window of intervalMs ever holds more than
+ * `requests`: a burst of b leaves (requests - b) for the rest of the window, hence intervalMs / (requests - b + 1).
+ * Small limits (a few per second) get no burst, i.e. even spacing; large quotas (thousands a day) may spend 1% at
+ * once, so a sync of a few dozen pages does not crawl at one request every few seconds.
+ */
+export function cellRate(limit: { requests: number; intervalMs: number }): {
+  spacing: number
+  tolerance: number
+} {
+  const burst = Math.max(1, Math.floor(limit.requests / 100))
+  // A microsecond over the exact spacing: the database keeps microseconds, and rounding must never gain a slot.
+  const spacing = limit.intervalMs / (limit.requests - burst + 1) + 0.001
+  return { spacing, tolerance: (burst - 1) * spacing }
+}
+
+/**
+ * Rate limits shared by every process that reaches the same PostgreSQL: each key keeps its "theoretical arrival
+ * time" (TAT), and one transaction moves every key of a request at once under row locks; the database clock is the
+ * only clock that counts. A request may go once the clock has reached every key's TAT less its burst tolerance.
  * Slots are exact in the database clock; a process waits out the rest of its slot from the moment the reserving
  * transaction read the clock last, so a request is released late (by one commit) rather than early.
  * A cancelled reservation keeps its slot: giving it back safely would need the very coordination this avoids,
@@ -37,16 +53,19 @@ export function createPostgresRateLimiterStore(
           ctx,
         )) as { key: string; tat_ms: unknown; now_ms: unknown }[]
         const now = Number(rows[0]?.now_ms)
+        const tats = new Map(rows.map((row) => [row.key, Number(row.tat_ms)]))
         let slot = now
-        for (const row of rows) {
-          const tat = Number(row.tat_ms)
-          if (Number.isFinite(tat) && tat > slot) slot = tat
+        for (const spec of sorted) {
+          const tat = tats.get(spec.key) ?? Number.NEGATIVE_INFINITY
+          const { tolerance } = cellRate(spec.limit)
+          if (Number.isFinite(tat) && tat - tolerance > slot) slot = tat - tolerance
         }
         for (const spec of sorted) {
-          const spacing = spec.limit.intervalMs / spec.limit.requests
+          const tat = tats.get(spec.key) ?? Number.NEGATIVE_INFINITY
+          const { spacing } = cellRate(spec.limit)
           await conn.execute(
             'update rate_limit_state set tat = to_timestamp(? / 1000.0) where key = ?',
-            [slot + spacing, spec.key],
+            [Math.max(Number.isFinite(tat) ? tat : slot, slot) + spacing, spec.key],
             'run',
             ctx,
           )

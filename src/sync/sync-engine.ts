@@ -6,8 +6,9 @@ import type { Logger } from 'pino'
 import { Account } from '../account/account.entity.ts'
 import { openConnection, toUserError } from '../account/account.service.ts'
 import type { AppServices } from '../app-services.ts'
+import { isoDay } from '../db/iso-day.ts'
 import { splitWindow } from '../platform/window.ts'
-import { type DateWindow, isPlatformError, RateLimitError } from '../sdk/index.ts'
+import { type DateWindow, isPlatformError, retryAfterOf } from '../sdk/index.ts'
 import { writeReport } from '../stats/stat-writer.ts'
 import { createJobQueue } from './job-queue.ts'
 import { SyncRun, type SyncRunKind, type SyncRunStatus } from './sync.entity.ts'
@@ -329,7 +330,7 @@ export class SyncEngine {
       runId: run.id,
       kind: run.kind as SyncRunKind,
       status,
-      window: { from: run.windowFrom, to: run.windowTo },
+      window: { from: isoDay(run.windowFrom), to: isoDay(run.windowTo) },
       requests: run.requests,
       rowsWritten: run.rowsWritten,
       rowsChanged: run.rowsChanged,
@@ -396,6 +397,7 @@ export class SyncEngine {
       run.errorMessage = error?.message ?? null
       await em.flush()
       this.#publish(account, run, status)
+      this.#services.metrics.recordSyncRun(account.platformId, status)
     }
     if (!platform)
       return finish('FAILED', {
@@ -430,8 +432,9 @@ export class SyncEngine {
       const rows = await this.#services.runner.fetchReport(platform, connection, window, {
         accountKey: account.id,
         signal: this.#abort.signal,
-        onRequest: () => {
+        onRequest: (info) => {
           requests += 1
+          this.#services.metrics.recordUpstreamRequest(platform.definition.id, info)
         },
       })
       const result = await writeReport(em.fork(), {
@@ -483,7 +486,7 @@ export class SyncEngine {
             account: account.id,
             run: run.id,
             code: userError.code,
-            retryAfterMs: error instanceof RateLimitError ? error.retryAfterMs : undefined,
+            retryAfterMs: retryAfterOf(error),
           },
           'sync failed; will retry',
         )
@@ -504,6 +507,17 @@ export class SyncEngine {
     await this.#services.db
       .query('analyze stat_day, sync_coverage, account')
       .catch((error: Error) => this.#log.warn({ err: { message: error.message } }, 'analyze failed'))
+  }
+
+  /** Sync jobs by state, read live from the queue (for the metrics scrape); ready ones exclude deferred retries. */
+  async queueDepth(): Promise<{ waiting: number; deferred: number; active: number }> {
+    const stats = await this.boss.getQueueStats(SYNC_QUEUE)
+    const deferred = stats.deferredCount ?? 0
+    return {
+      waiting: Math.max(0, (stats.queuedCount ?? 0) - deferred),
+      deferred,
+      active: stats.activeCount ?? 0,
+    }
   }
 
   /** Resolves when no job handler of this process is running (tests, graceful shutdown). */

@@ -1,6 +1,7 @@
 import { filter, pipe } from 'graphql-yoga'
 import { Account } from '../account/account.entity.ts'
 import { findAccount } from '../account/account.service.ts'
+import { isoDay } from '../db/iso-day.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import type { ErrorRefs } from '../schema/errors.schema.ts'
@@ -42,7 +43,7 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       window: t.field({
         type: DateWindowRef,
         nullable: false,
-        resolve: (r) => ({ from: r.windowFrom, to: r.windowTo }),
+        resolve: (r) => ({ from: isoDay(r.windowFrom), to: isoDay(r.windowTo) }),
       }),
       attempts: t.exposeInt('attempts', { nullable: false }),
       requests: t.exposeInt('requests', {

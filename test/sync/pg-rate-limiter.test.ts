@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
-import { createPostgresRateLimiterStore } from '../../src/sync/pg-rate-limiter-store.ts'
+import { cellRate, createPostgresRateLimiterStore } from '../../src/sync/pg-rate-limiter-store.ts'
 import { openTestDatabase, TEST_DATABASE_KIND, type TestDatabase } from '../support/test-database.ts'
 
 describe(`rate limits kept in the database (${TEST_DATABASE_KIND})`, () => {
@@ -39,5 +39,47 @@ describe(`rate limits kept in the database (${TEST_DATABASE_KIND})`, () => {
     }
     // …and the limit is the only brake: 12 requests need 11 spacings of 100 ms.
     expect(performance.now() - started).toBeLessThan(1100 + 600)
+  })
+
+  it('given a large quota, when many requests go at once, then a burst of 1% goes together and still no window holds more than the quota', async () => {
+    const slots: number[] = []
+    const onReserve = (slot: { atMs: number }) => slots.push(slot.atMs)
+    const a = createRateLimiterRegistry({ store: createPostgresRateLimiterStore(db, { onReserve }) })
+    const b = createRateLimiterRegistry({ store: createPostgresRateLimiterStore(db, { onReserve }) })
+    const limit = { requests: 500, intervalMs: 2_000 }
+    await Promise.all(
+      Array.from({ length: 520 }, (_, i) => (i % 2 ? a : b).acquire('account:quota.example', limit)),
+    )
+    slots.sort((x, y) => x - y)
+    expect(slots.length).toBe(520)
+    for (let i = 0; i + limit.requests < slots.length; i++) {
+      expect(slots[i + limit.requests]! - slots[i]!, `window from slot ${i}`).toBeGreaterThanOrEqual(
+        limit.intervalMs - 0.001,
+      )
+    }
+  }, 60_000)
+
+  it('given a quota of 500 a minute, when eight requests go at once, then five go without waiting and the rest one spacing apart', async () => {
+    const slots: number[] = []
+    const registry = createRateLimiterRegistry({
+      store: createPostgresRateLimiterStore(db, { onReserve: (slot) => slots.push(slot.atMs) }),
+    })
+    const limit = { requests: 500, intervalMs: 60_000 }
+    const { spacing } = cellRate(limit)
+    await Promise.all(Array.from({ length: 8 }, () => registry.acquire('account:burst.example', limit)))
+    slots.sort((x, y) => x - y)
+    // Even spacing would have put the fifth request 4 × 120 ms after the first.
+    expect(slots[4]! - slots[0]!).toBeLessThan(spacing)
+    // The sixth waits one spacing from the first (the burst spent its allowance), later ones one spacing each.
+    expect(slots[5]! - slots[0]!).toBeGreaterThanOrEqual(spacing - 0.01)
+    for (let i = 6; i < 8; i++) expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(spacing - 0.01)
+  }, 30_000)
+
+  it('given the cell rate of small and large limits, when derived, then small ones are evenly spaced and large ones burst', () => {
+    expect(cellRate({ requests: 10, intervalMs: 1_000 })).toEqual({ spacing: 100.001, tolerance: 0 })
+    const daily = cellRate({ requests: 20_000, intervalMs: 86_400_000 })
+    expect(daily.tolerance / daily.spacing).toBeCloseTo(199, 6)
+    // 200 at once, then the rest of the day's 20,000 spread so that no 24 h ever hold more.
+    expect(200 + Math.ceil(86_400_000 / daily.spacing) - 1).toBeLessThanOrEqual(20_000)
   })
 })

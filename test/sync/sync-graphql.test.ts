@@ -108,7 +108,13 @@ describe(`sync over GraphQL on ${TEST_DATABASE_KIND}`, () => {
   it('given the account, when its sync runs are queried, then they show windows, requests and rows', async () => {
     const result = await t.gql<{
       account: {
-        syncRuns: { kind: string; status: string; requests: number; rowsWritten: number }[]
+        syncRuns: {
+          kind: string
+          status: string
+          requests: number
+          rowsWritten: number
+          window: { from: string; to: string }
+        }[]
         lastSyncAt: string | null
         status: string
       }
@@ -122,6 +128,11 @@ describe(`sync over GraphQL on ${TEST_DATABASE_KIND}`, () => {
     expect(account.lastSyncAt).not.toBeNull()
     expect(account.syncRuns.some((r) => r.kind === 'MANUAL' && r.status === 'SUCCEEDED')).toBe(true)
     expect(account.syncRuns.some((r) => r.kind === 'BACKFILL')).toBe(true)
+    for (const run of account.syncRuns) {
+      expect(run.window.from, 'a window is told in days').toMatch(/^\d{4}-\d{2}-\d{2}$/)
+      expect(run.window.to).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+      expect(run.window.from <= run.window.to).toBe(true)
+    }
   })
 
   it('given another workspace, when it subscribes or triggers syncs on this account, then it sees nothing and changes nothing', async () => {

@@ -1,0 +1,117 @@
+const TOKEN_KEY = 'affgraph.token'
+
+/** The API token lives for the browser tab only: closing the tab signs out. */
+export const session = {
+  get token() {
+    return sessionStorage.getItem(TOKEN_KEY)
+  },
+  /** @param {string} token */
+  signIn(token) {
+    sessionStorage.setItem(TOKEN_KEY, token)
+  },
+  signOut() {
+    sessionStorage.removeItem(TOKEN_KEY)
+  },
+}
+
+/** @typedef {{ message: string, path?: (string|number)[], extensions?: Record<string, unknown> }} GraphQLErrorBody */
+
+export class ApiError extends Error {
+  /**
+   * @param {GraphQLErrorBody[]} errors
+   * @param {number} status
+   */
+  constructor(errors, status) {
+    super(errors.map((e) => e.message).join(' '))
+    this.errors = errors
+    this.status = status
+  }
+}
+
+/** Called when the API refuses the token (revoked or expired while the page is open). */
+let onUnauthorized = () => {}
+/** @param {() => void} handler */
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler
+}
+
+/**
+ * One GraphQL operation. Resolves with `data`; any error in `errors` rejects, because every operation of the page
+ * asks for fields it needs as a whole.
+ * @param {string} query
+ * @param {Record<string, unknown>} [variables]
+ * @param {string | null} [token]
+ */
+export async function gql(query, variables = {}, token = session.token) {
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json, application/json',
+  }
+  if (token) headers.authorization = `Bearer ${token}`
+  let response
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    })
+  } catch {
+    throw new ApiError(
+      [{ message: 'The affgraph server cannot be reached. Check your connection and try again.' }],
+      0,
+    )
+  }
+  let body
+  try {
+    body = await response.json()
+  } catch {
+    throw new ApiError(
+      [{ message: `The affgraph server answered HTTP ${response.status} without a GraphQL result.` }],
+      response.status,
+    )
+  }
+  if (body.errors?.length) {
+    // Only the signed-in token going bad signs the tab out; a refused sign-in attempt just shows its error.
+    if (response.status === 401 && token && token === session.token) onUnauthorized()
+    throw new ApiError(body.errors, response.status)
+  }
+  return body.data
+}
+
+/**
+ * Splits an API failure into messages per input field and messages for the whole form. Field errors come from two
+ * places: validation errors (`extensions.fields: [{ path, message }]`, the field is the last path segment) and
+ * typed result errors (`UserError.fields`, names of input fields).
+ * @param {unknown} error an ApiError, or a UserError result `{ message, fields }`
+ * @param {string[]} fieldNames the inputs on the form
+ * @returns {{ byField: Record<string, string[]>, general: string[] }}
+ */
+export function errorsByField(error, fieldNames) {
+  const known = new Set(fieldNames)
+  /** @type {Record<string, string[]>} */
+  const byField = {}
+  /** @type {string[]} */
+  const general = []
+  const add = (/** @type {string} */ field, /** @type {string} */ message) => {
+    if (!byField[field]) byField[field] = []
+    if (!byField[field].includes(message)) byField[field].push(message)
+  }
+  if (error instanceof ApiError) {
+    for (const e of error.errors) {
+      const issues = Array.isArray(e.extensions?.fields) ? e.extensions.fields : []
+      if (issues.length === 0) general.push(e.message)
+      for (const issue of issues) {
+        const field = String(issue?.path?.at?.(-1) ?? '')
+        if (known.has(field)) add(field, String(issue.message))
+        else general.push(field ? `${field}: ${issue.message}` : String(issue.message))
+      }
+    }
+  } else if (error && typeof error === 'object' && 'message' in error) {
+    const fields = Array.isArray(error.fields) ? error.fields.filter((f) => known.has(f)) : []
+    for (const field of fields) add(field, String(error.message))
+    if (fields.length === 0) general.push(String(error.message))
+  } else {
+    general.push(String(error))
+  }
+  return { byField, general }
+}
