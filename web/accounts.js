@@ -154,10 +154,17 @@ function AccountCard({ account, onChanged, onRemoved }) {
   </article>`
 }
 
+/** @param {{ connected?: string, imported?: number } | null} flash */
+function flashText(flash) {
+  if (flash?.connected) return `Connected ${flash.connected}.`
+  if (flash?.imported) return `Imported ${flash.imported} account${flash.imported === 1 ? '' : 's'}.`
+  return ''
+}
+
 export function Accounts({ navigate, flash }) {
   const [accounts, setAccounts] = useState(null)
   const [error, setError] = useState('')
-  const [notice, setNotice] = useState(flash?.connected ? `Connected ${flash.connected}.` : '')
+  const [notice, setNotice] = useState(flashText(flash))
 
   const reload = () =>
     loadAllAccounts().then(
@@ -192,7 +199,10 @@ export function Accounts({ navigate, flash }) {
         ? html`<p>No accounts yet. <a href="#connect" onClick=${(e) => {
             e.preventDefault()
             navigate('connect')
-          }}>Connect one</a>.</p>`
+          }}>Connect one</a>, or <a href="#import" onClick=${(e) => {
+            e.preventDefault()
+            navigate('import')
+          }}>import many from a CSV file</a>.</p>`
         : ''
     }
     <div class="cards">

@@ -4,6 +4,7 @@ import { Accounts } from './accounts.js'
 import { gql, session, setUnauthorizedHandler } from './api.js'
 import { Connect } from './connect.js'
 import { html } from './html.js'
+import { Import } from './import.js'
 import { Stats } from './stats.js'
 
 /**
@@ -13,6 +14,7 @@ import { Stats } from './stats.js'
 const SECTIONS = [
   { id: 'accounts', label: 'Accounts', view: Accounts },
   { id: 'connect', label: 'Connect', view: Connect },
+  { id: 'import', label: 'Import', view: Import },
   { id: 'stats', label: 'Stats', view: Stats },
 ]
 

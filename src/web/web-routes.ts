@@ -30,6 +30,7 @@ const APP_FILES: Record<string, { file: string; type: keyof typeof TYPES }> = {
   '/html.js': { file: 'html.js', type: 'js' },
   '/connect.js': { file: 'connect.js', type: 'js' },
   '/accounts.js': { file: 'accounts.js', type: 'js' },
+  '/import.js': { file: 'import.js', type: 'js' },
   '/stats.js': { file: 'stats.js', type: 'js' },
   '/csv.js': { file: 'csv.js', type: 'js' },
 }

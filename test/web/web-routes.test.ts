@@ -160,6 +160,17 @@ describe('the web app at /', () => {
     }
   })
 
+  it('given the Import section, when the page loads, then its module is served with the others, revalidated and linked from the page', async () => {
+    expect(webAppPaths()).toContain('/import.js')
+    const response = await get('/import.js')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(response.headers.get('cache-control')).toBe('no-cache')
+    expect(await response.text()).toBe(readFileSync(join(WEB_DIR, 'import.js'), 'utf8'))
+    expect(importsOf(await (await get('/app.js')).text())).toContain('./import.js')
+    expect(await (await get('/')).text()).toContain('<link rel="modulepreload" href="/import.js">')
+  })
+
   it('given unknown paths and files outside the allowlist, when they are asked for, then each answers 404 without the file', async () => {
     const packageJson = readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')
     const paths = [
@@ -177,6 +188,11 @@ describe('the web app at /', () => {
       '/node_modules/preact/dist/preact.mjs',
       '/app.js/',
       '/APP.JS',
+      '/import',
+      '/import.js/',
+      '/IMPORT.JS',
+      '/web/import.js',
+      '/import.mjs',
       '/favicon.ico',
     ]
     for (const path of paths) {
@@ -194,6 +210,7 @@ describe('the web app at /', () => {
       '/vendor/%2e%2e/%2e%2e/package.json',
       '/vendor/..%2f..%2fpackage.json',
       '/app.js/../../package.json',
+      '/import.js/../../package.json',
       '/app.js%00.png',
       '/.%2e/src/app.ts',
       '//etc/passwd',
