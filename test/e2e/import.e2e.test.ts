@@ -103,7 +103,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
 
       await shots.step('import-section', async () => {
         await page.goto(`${server!.origin}/`)
-        await page.getByLabel('API token').fill(token)
+        await page.getByLabel('API token', { exact: true }).fill(token)
         await page.getByRole('button', { name: 'Sign in' }).click()
         await page.getByText('No accounts yet.').waitFor(WAIT)
         await page.getByRole('link', { name: 'Import', exact: true }).click()
@@ -193,7 +193,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
         await page.getByRole('link', { name: 'Accounts', exact: true }).click()
         const card = page.locator('article.account', { hasText: 'Imported Casino' })
         await card.waitFor(WAIT)
-        expect(await card.getByLabel('Tags').inputValue()).toBe('casino, imported')
+        expect(await card.getByLabel('Tags', { exact: true }).inputValue()).toBe('casino, imported')
         expect(await page.locator('article.account').count()).toBe(1)
       })
 

@@ -97,7 +97,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
 
   async function signIn(page: Page) {
     await page.goto(`${server!.origin}/`)
-    await page.getByLabel('API token').fill(token)
+    await page.getByLabel('API token', { exact: true }).fill(token)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByRole('navigation', { name: 'Sections' }).waitFor(WAIT)
   }
@@ -111,14 +111,14 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
     await shots.step('bad-token', async () => {
       await page.goto(`${server!.origin}/`)
       const refused = await gqlAt(server!, '{ viewer { workspace { name } } }', {}, 'agk_not-a-token')
-      await page.getByLabel('API token').fill('agk_not-a-token')
+      await page.getByLabel('API token', { exact: true }).fill('agk_not-a-token')
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.getByRole('alert').waitFor(WAIT)
       expect(await page.getByRole('alert').textContent()).toBe(refused.errors?.[0]?.message)
     })
 
     await shots.step('signed-in', async () => {
-      await page.getByLabel('API token').fill(token)
+      await page.getByLabel('API token', { exact: true }).fill(token)
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.getByText('No accounts yet.').waitFor(WAIT)
       expect(await page.locator('.workspace').textContent()).toBe('Web app')
@@ -126,7 +126,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
 
     await shots.step('softswiss-form', async () => {
       await page.getByRole('link', { name: 'Connect', exact: true }).click()
-      await page.getByLabel('Platform').selectOption({ label: 'SoftSwiss (Affilka)' })
+      await page.getByLabel('Platform', { exact: true }).selectOption({ label: 'SoftSwiss (Affilka)' })
       await page.getByLabel('Statistic token').waitFor(WAIT)
       expect(await page.getByLabel('Statistic token').getAttribute('type')).toBe('password')
       expect(await page.getByLabel('Partner dashboard URL').getAttribute('type')).toBe('url')
@@ -153,8 +153,8 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
     })
 
     await shots.step('connected', async () => {
-      await page.getByLabel('Label').fill('Casino One')
-      await page.getByLabel('Tags').fill('casino, tier-1')
+      await page.getByLabel('Label', { exact: true }).fill('Casino One')
+      await page.getByLabel('Tags', { exact: true }).fill('casino, tier-1')
       await page.getByRole('button', { name: 'Connect', exact: true }).click()
       await page.getByRole('heading', { name: 'Casino One' }).waitFor(WAIT)
       expect(await page.content(), 'the secret is never shown back').not.toContain(validToken)
@@ -173,7 +173,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
         )
         .toEqual({ status: 'OK', syncing: 0, lastSync: 1 })
       expect(await card.locator('.account-error').count()).toBe(0)
-      expect(await card.getByLabel('Tags').inputValue()).toBe('casino, tier-1')
+      expect(await card.getByLabel('Tags', { exact: true }).inputValue()).toBe('casino, tier-1')
     })
 
     const from = day(-40)
@@ -184,11 +184,11 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
 
     await shots.step('stats', async () => {
       await page.getByRole('link', { name: 'Stats' }).click()
-      await page.getByLabel('From').fill(from)
-      await page.getByLabel('To').fill(to)
-      await page.getByLabel('Per').selectOption('MONTH')
-      await page.getByLabel('Grouped by').selectOption('PROGRAM')
-      await page.getByLabel('Currency').selectOption('EUR')
+      await page.getByLabel('From', { exact: true }).fill(from)
+      await page.getByLabel('To', { exact: true }).fill(to)
+      await page.getByLabel('Per', { exact: true }).selectOption('MONTH')
+      await page.getByLabel('Grouped by', { exact: true }).selectOption('PROGRAM')
+      await page.getByLabel('Currency', { exact: true }).selectOption('EUR')
       const months = new Set([from.slice(0, 7), to.slice(0, 7)]).size
       const footer = page.locator('table.stats-table tfoot tr').first()
       await expect
@@ -214,7 +214,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
       await page.locator('.chart .uplot canvas').waitFor(WAIT)
       const program = await page.locator('table.stats-table tbody tr td:nth-child(2)').first().textContent()
       expect(await page.locator('.chart .u-legend').textContent()).toContain(program)
-      await page.getByLabel('Chart').selectOption('clicks')
+      await page.getByLabel('Chart', { exact: true }).selectOption('clicks')
       const clicks = await page
         .locator('table.stats-table tbody tr')
         .last()
@@ -256,7 +256,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
 
     await shots.step('tags-saved', async () => {
       await page.getByRole('link', { name: 'Accounts' }).click()
-      await card.getByLabel('Tags').fill('casino, vip')
+      await card.getByLabel('Tags', { exact: true }).fill('casino, vip')
       await card.getByRole('button', { name: 'Save tags' }).click()
       await card.getByText('Tags saved.').waitFor(WAIT)
       const saved = await gqlAt<{ accounts: { nodes: { tags: string[] }[] } }>(
@@ -321,7 +321,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
     await shots.step('acme-form', async () => {
       await signIn(page)
       await page.getByRole('link', { name: 'Connect', exact: true }).click()
-      await page.getByLabel('Platform').selectOption({ label: 'Acme Partners' })
+      await page.getByLabel('Platform', { exact: true }).selectOption({ label: 'Acme Partners' })
       await page.getByLabel('API key').waitFor(WAIT)
       const fields = await page
         .locator('.connect-form fieldset')
