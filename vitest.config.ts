@@ -20,6 +20,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // Every log line of the run is kept under test-output/logs and searched for planted canaries at the end.
+    globalSetup: ['./test/support/log-sweep.global.ts'],
+    reporters: ['default', './test/support/log-sweep.reporter.ts'],
   },
 })

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `statements`) runs one.
+ * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `statements`, `load`) runs one.
  * Each prints its figures as ratios against a baseline measured in the same run.
  */
 const wanted = new Set(process.argv.slice(2))
@@ -9,6 +9,8 @@ const benches: [string, string][] = [
   ['stats', './stats-vs-sql.bench.ts'],
   ['statements', './statements.bench.ts'],
   ['sync', './sync-floor.bench.ts'],
+  ['load', './load.bench.ts'],
+  ['rate-limit', './api-rate-limit.bench.ts'],
 ]
 
 for (const [name, file] of benches) {

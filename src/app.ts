@@ -12,8 +12,14 @@ import { requestIdOf, useRequestLogging } from './logger.ts'
 import { useMetrics } from './observability/metrics.ts'
 import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
 import { buildSchema } from './schema/schema.ts'
+import { useApiRateLimit } from './security/api-rate-limit.ts'
+import { useCsrfPrevention } from './security/csrf.ts'
+import { useGraphQLLimits } from './security/graphql-limits.ts'
+import { useInputErrorHygiene } from './security/input-errors.ts'
+import { useIntrospectionPolicy } from './security/introspection.ts'
+import { authenticateRequest } from './security/request-auth.ts'
 import { useWebApp } from './web/web-routes.ts'
-import { AUTH_FAILURE_MESSAGES, authenticate } from './workspace/workspace.service.ts'
+import { AUTH_FAILURE_MESSAGES } from './workspace/workspace.service.ts'
 
 export type AffgraphApp = YogaServerInstance<Record<string, unknown>, GraphQLContext>
 
@@ -43,7 +49,10 @@ function useHealthEndpoints(services: AppServices): Plugin {
   }
 }
 
-/** Root fields anyone may call: the platform catalogue and introspection (connect forms are built from it). */
+/**
+ * Root fields anyone may call: the platform catalogue and introspection (connect forms are built from it). Whether
+ * introspection is really open to anonymous callers is AFFGRAPH_INTROSPECTION's call, enforced while validating.
+ */
 const PUBLIC_ROOT_FIELDS = new Set(['platforms', '__schema', '__type', '__typename'])
 
 function rootFieldNames(document: DocumentNode, operationName: string | null | undefined): string[] {
@@ -115,11 +124,15 @@ export function createApp(services: AppServices): AffgraphApp {
     // Our /health and /ready answer with a body; Yoga's own empty check moves out of their way.
     healthCheckEndpoint: '/_yoga/health',
     landingPage: false,
+    // Yoga's own default (25 MB) is far above any real operation: the largest, a CSV import, is capped at 1 MiB.
+    maxRequestBodySize: services.config.maxBodyBytes,
     graphiql: services.config.graphiql
       ? { title: 'affgraph', defaultQuery: '{ platforms { id name } }' }
       : false,
     // Unexpected errors reach clients as "Unexpected error."; the original goes to the log, already redacted.
     maskedErrors: true,
+    // One operation per request: a JSON array body is refused with 400, so rate limits count every operation.
+    batching: false,
     logging: {
       debug: (...args) => log.debug({ args }, 'yoga'),
       info: (...args) => log.info({ args }, 'yoga'),
@@ -132,7 +145,14 @@ export function createApp(services: AppServices): AffgraphApp {
     },
     plugins: [
       useHealthEndpoints(services),
+      useCsrfPrevention(),
+      useIntrospectionPolicy(services, services.config.introspection),
+      // Before the auth gate: an address out of failed authentications gets 429, not a 401 that tells a guess apart.
+      useApiRateLimit(services),
       useAuthGate(),
+      useInputErrorHygiene(),
+      // After the auth gate: an anonymous caller learns that it needs a token before what its query would cost.
+      ...useGraphQLLimits(services.config.graphqlLimits),
       useWebApp(),
       useMetrics(services),
       useRequestLogging(services.logger),
@@ -140,7 +160,7 @@ export function createApp(services: AppServices): AffgraphApp {
     context: async ({ request }) => {
       const requestId = requestIdOf(request)
       const em = services.db.fork()
-      const auth = await authenticate(em, request.headers.get('authorization'))
+      const auth = await authenticateRequest(services, request)
       // Every tenant-owned entity carries a default filter on its workspace: with the principal's id set here,
       // no query can see another workspace, and without it (no token) such a query fails instead of leaking.
       if (auth.ok) em.setFilterParams('workspace', { id: auth.principal.workspaceId })

@@ -6,7 +6,7 @@ import { type MasterKeyRing, resolveMasterKeyRing } from './crypto/master-key.ts
 import { type Database, openDatabase } from './db/database.ts'
 import { startFxUpdates } from './fx/fx-updates.ts'
 import { createRateLimiterRegistry } from './http/rate-limiter.ts'
-import { createSsrfGuard } from './http/ssrf-guard.ts'
+import { createSsrfGuard, type HostResolver } from './http/ssrf-guard.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics } from './observability/metrics.ts'
 import type { PlatformRegistry } from './platform/platform-registry.ts'
@@ -22,6 +22,8 @@ export interface BootstrapOverrides {
   keyRing?: MasterKeyRing
   /** Retry pacing for outbound calls (tests shorten it). */
   httpRetry?: { baseDelayMs?: number; maxDelayMs?: number }
+  /** DNS for the SSRF guard (tests point names at chosen addresses); the system resolver when unset. */
+  outboundResolve?: HostResolver
 }
 
 export async function loadMasterKeys(config: Config, logger: Logger): Promise<MasterKeyRing> {
@@ -50,6 +52,7 @@ export async function startSync(
     retryLimit: sync.retryLimit,
     retryDelaySeconds: sync.retryDelaySeconds,
     pollingIntervalSeconds: sync.pollingIntervalSeconds,
+    jobTimeoutSeconds: sync.jobTimeoutSeconds,
     circuitThreshold: 5,
     circuitOpenSeconds: 120,
     ...overrides,
@@ -75,7 +78,7 @@ export async function createAppServices(
     overrides.db ??
     (await openDatabase({ url: config.databaseUrl, pgliteDir: join(config.dataDir, 'pglite') }))
   const runner = new PlatformRunner({
-    guard: createSsrfGuard({ allow: config.outboundAllowlist }),
+    guard: createSsrfGuard({ allow: config.outboundAllowlist, resolve: overrides.outboundResolve }),
     // On PostgreSQL the limits live in the database, where every worker process sees them.
     rateLimiters: createRateLimiterRegistry(
       db.kind === 'postgresql' ? { store: createPostgresRateLimiterStore(db) } : {},

@@ -20,6 +20,28 @@ const positiveInt = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
 
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/**
+ * An API rate limit written `<requests>/<window>`, the window a whole number and a unit (ms, s, m, h, d) or a unit
+ * alone (`20/m` is twenty a minute); `off` lifts the limit. Windows run from 1 ms to 7 days.
+ */
+const apiRateLimit = z
+  .string()
+  .regex(/^(off|[1-9]\d{0,6}\/\d{0,9}(ms|s|m|h|d))$/, 'must look like 20/m, 200/1h or 5/30s, or be off')
+  .transform((v) => {
+    if (v === 'off') return null
+    const [, requests, amount, unit] = /^(\d+)\/(\d*)(ms|s|m|h|d)$/.exec(v) ?? []
+    return {
+      requests: Number(requests),
+      intervalMs: Number(amount || 1) * (DURATION_MS[unit ?? 's'] ?? 1000),
+    }
+  })
+  .refine(
+    (v) => v === null || (v.intervalMs >= 1 && v.intervalMs <= 7 * 86_400_000),
+    'the window must be 1 ms to 7 days',
+  )
+
 /**
  * Every setting affgraph reads from the environment. A bad value stops the server at boot with a message that
  * names the variable; nothing else in the code base reads `process.env`.
@@ -41,6 +63,16 @@ const envSchema = z.object({
   AFFGRAPH_HTTP_TIMEOUT_MS: positiveInt(100, 600_000).default(120_000),
   AFFGRAPH_HTTP_RETRIES: positiveInt(1, 10).default(4),
   AFFGRAPH_PAGE_SIZE_MAX: positiveInt(1, 1000).default(100),
+  AFFGRAPH_MAX_DEPTH: positiveInt(1, 100).default(10),
+  AFFGRAPH_MAX_ALIASES: positiveInt(0, 1000).default(10),
+  AFFGRAPH_MAX_DIRECTIVES: positiveInt(0, 1000).default(10),
+  AFFGRAPH_MAX_TOKENS: positiveInt(10, 1_000_000).default(1000),
+  AFFGRAPH_MAX_COST: positiveInt(1, 1_000_000_000).default(50_000),
+  AFFGRAPH_COST_ACCOUNTS_ASSUMED: positiveInt(1, 1_000_000).default(25),
+  AFFGRAPH_INTROSPECTION: z
+    .enum(['authenticated', 'public', 'off'], { error: 'must be authenticated, public or off' })
+    .default('authenticated'),
+  AFFGRAPH_MAX_BODY_BYTES: positiveInt(1024, 1_073_741_824).default(4 * 1024 * 1024),
   AFFGRAPH_SYNC: z
     .enum(['on', 'off', 'schedule-only'], { error: 'must be on, off or schedule-only' })
     .default('on'),
@@ -48,10 +80,37 @@ const envSchema = z.object({
   AFFGRAPH_SYNC_RETRY_LIMIT: positiveInt(0, 50).default(6),
   AFFGRAPH_SYNC_RETRY_DELAY_SECONDS: positiveInt(1, 3600).default(30),
   AFFGRAPH_SYNC_POLL_SECONDS: positiveInt(1, 60).default(2),
+  AFFGRAPH_SYNC_JOB_TIMEOUT_SECONDS: positiveInt(5, 86_400).default(900),
+  AFFGRAPH_SHUTDOWN_TIMEOUT_SECONDS: positiveInt(1, 3600).default(20),
+  AFFGRAPH_CRASH_POINTS: z
+    .string()
+    .regex(
+      /^\s*[a-z-]+:(0(\.\d+)?|1(\.0+)?)\s*(,\s*[a-z-]+:(0(\.\d+)?|1(\.0+)?)\s*)*$/,
+      'must look like before-fetch:0.05,mid-write:0.1',
+    )
+    .optional(),
+  AFFGRAPH_CRASH_SEED: z.string().min(1).optional(),
+  AFFGRAPH_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d)$/, 'must be false, true or the number of proxies in front of the server (0-9)')
+    .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
+    .default(0),
+  AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST: apiRateLimit.prefault('60/10m'),
+  AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST_PER_IP: apiRateLimit.prefault('120/10m'),
+  AFFGRAPH_RATE_LIMIT_CONNECT: apiRateLimit.prefault('2000/1h'),
+  AFFGRAPH_RATE_LIMIT_CONNECT_PER_IP: apiRateLimit.prefault('4000/1h'),
+  AFFGRAPH_RATE_LIMIT_TOKEN_CREATE: apiRateLimit.prefault('20/1h'),
+  AFFGRAPH_RATE_LIMIT_TOKEN_CREATE_PER_IP: apiRateLimit.prefault('40/1h'),
+  AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER: apiRateLimit.prefault('120/10m'),
+  AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER_PER_IP: apiRateLimit.prefault('240/10m'),
+  AFFGRAPH_RATE_LIMIT_AUTH_FAILURE_PER_IP: apiRateLimit.prefault('60/10m'),
   AFFGRAPH_FX_URL: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .default('https://www.ecb.europa.eu'),
   AFFGRAPH_FX_FETCH: boolFlag.default(true),
+  AFFGRAPH_KEY_ROTATION_ON_START: boolFlag.default(true),
+  AFFGRAPH_KEY_ROTATION_BATCH_SIZE: positiveInt(1, 10_000).default(100),
+  AFFGRAPH_KEY_ROTATION_PAUSE_MS: positiveInt(0, 60_000).default(0),
 })
 
 export type Env = z.input<typeof envSchema>
@@ -69,6 +128,12 @@ export interface Config {
   graphiql: boolean
   http: { totalTimeoutMs: number; attempts: number }
   pageSizeMax: number
+  /** Limits every GraphQL operation must keep to; checked before any resolver runs (see src/security/). */
+  graphqlLimits: GraphQLLimits
+  /** Who may introspect the schema: token holders, anyone, or no one. Field suggestions follow the same rule. */
+  introspection: 'authenticated' | 'public' | 'off'
+  /** Largest request body the server reads (bytes); a larger one is refused with 413 before it is parsed. */
+  maxBodyBytes: number
   sync: {
     /** on: queue, schedule and work in this process; schedule-only: queue and schedule, leave work to workers; off. */
     mode: 'on' | 'off' | 'schedule-only'
@@ -76,6 +141,23 @@ export interface Config {
     retryLimit: number
     retryDelaySeconds: number
     pollingIntervalSeconds: number
+    /** A job still active after this long is taken to be lost with its worker and handed to the next one. */
+    jobTimeoutSeconds: number
+  }
+  /** How long a stopping server or worker lets running syncs finish before it hands them back to the queue. */
+  shutdownTimeoutMs: number
+  /** Testing aid: named points where a worker kills itself with SIGKILL, each with a probability. */
+  crashPoints: { points: Record<string, number>; seed: string } | null
+  /** Re-wrapping stored data keys under the active master key (see src/crypto/key-rotation.ts). */
+  keyRotation: { onStart: boolean; batchSize: number; pauseMs: number }
+  /** Per-token and per-client-IP limits on sensitive operations (see src/security/api-rate-limit.ts). */
+  apiRateLimit: {
+    /** Proxies in front of the server whose X-Forwarded-For entries are believed; 0 uses the socket address. */
+    trustProxyHops: number
+    limits: Record<
+      ApiRateLimitClass,
+      { perToken: ApiRateLimitSetting | null; perIp: ApiRateLimitSetting | null }
+    >
   }
   fx: {
     /** Base URL of the ECB's euro reference rate files (or of a mirror, or of the local simulator). */
@@ -83,6 +165,35 @@ export interface Config {
     /** Fetch the rates daily (and at start when stale); off for offline servers that import files. */
     fetch: boolean
   }
+}
+
+export interface GraphQLLimits {
+  /** Deepest nesting of fields (fragments flattened; `__schema` not counted). */
+  maxDepth: number
+  /** Aliased fields in one document (`__typename` not counted). */
+  maxAliases: number
+  /** Directives in one document. */
+  maxDirectives: number
+  /** Lexical tokens in one document. */
+  maxTokens: number
+  /** Highest estimated cost of an operation (see src/security/query-cost.ts). */
+  maxCost: number
+  /** Accounts a stats field is priced for when it does not name its accounts. */
+  costAccountsAssumed: number
+}
+
+/** Classes of operations that are limited per token and per client IP; AUTH_FAILURE counts failed authentications. */
+export type ApiRateLimitClass =
+  | 'CREDENTIAL_TEST'
+  | 'CONNECT'
+  | 'TOKEN_CREATE'
+  | 'SYNC_TRIGGER'
+  | 'AUTH_FAILURE'
+
+/** `requests` per `intervalMs`, all of them allowed back to back, then one more every intervalMs / requests. */
+export interface ApiRateLimitSetting {
+  requests: number
+  intervalMs: number
 }
 
 export class ConfigError extends Error {
@@ -101,6 +212,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
   const e = parsed.data
+  if (e.AFFGRAPH_CRASH_POINTS && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration:\n  AFFGRAPH_CRASH_POINTS: a testing aid that kills the process; refused when NODE_ENV=production',
+    )
+  }
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -114,13 +230,60 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     graphiql: e.AFFGRAPH_GRAPHIQL,
     http: { totalTimeoutMs: e.AFFGRAPH_HTTP_TIMEOUT_MS, attempts: e.AFFGRAPH_HTTP_RETRIES },
     pageSizeMax: e.AFFGRAPH_PAGE_SIZE_MAX,
+    graphqlLimits: {
+      maxDepth: e.AFFGRAPH_MAX_DEPTH,
+      maxAliases: e.AFFGRAPH_MAX_ALIASES,
+      maxDirectives: e.AFFGRAPH_MAX_DIRECTIVES,
+      maxTokens: e.AFFGRAPH_MAX_TOKENS,
+      maxCost: e.AFFGRAPH_MAX_COST,
+      costAccountsAssumed: e.AFFGRAPH_COST_ACCOUNTS_ASSUMED,
+    },
+    introspection: e.AFFGRAPH_INTROSPECTION,
+    maxBodyBytes: e.AFFGRAPH_MAX_BODY_BYTES,
     sync: {
       mode: e.AFFGRAPH_SYNC,
       concurrency: e.AFFGRAPH_WORKER_CONCURRENCY,
       retryLimit: e.AFFGRAPH_SYNC_RETRY_LIMIT,
       retryDelaySeconds: e.AFFGRAPH_SYNC_RETRY_DELAY_SECONDS,
       pollingIntervalSeconds: e.AFFGRAPH_SYNC_POLL_SECONDS,
+      jobTimeoutSeconds: e.AFFGRAPH_SYNC_JOB_TIMEOUT_SECONDS,
+    },
+    shutdownTimeoutMs: e.AFFGRAPH_SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    crashPoints: e.AFFGRAPH_CRASH_POINTS
+      ? {
+          points: Object.fromEntries(
+            e.AFFGRAPH_CRASH_POINTS.split(',').map((part) => {
+              const [name, probability] = part.trim().split(':')
+              return [name!, Number(probability)]
+            }),
+          ),
+          seed: e.AFFGRAPH_CRASH_SEED ?? 'crash',
+        }
+      : null,
+    apiRateLimit: {
+      trustProxyHops: e.AFFGRAPH_TRUST_PROXY,
+      limits: {
+        CREDENTIAL_TEST: {
+          perToken: e.AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST,
+          perIp: e.AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST_PER_IP,
+        },
+        CONNECT: { perToken: e.AFFGRAPH_RATE_LIMIT_CONNECT, perIp: e.AFFGRAPH_RATE_LIMIT_CONNECT_PER_IP },
+        TOKEN_CREATE: {
+          perToken: e.AFFGRAPH_RATE_LIMIT_TOKEN_CREATE,
+          perIp: e.AFFGRAPH_RATE_LIMIT_TOKEN_CREATE_PER_IP,
+        },
+        SYNC_TRIGGER: {
+          perToken: e.AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER,
+          perIp: e.AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER_PER_IP,
+        },
+        AUTH_FAILURE: { perToken: null, perIp: e.AFFGRAPH_RATE_LIMIT_AUTH_FAILURE_PER_IP },
+      },
     },
     fx: { url: e.AFFGRAPH_FX_URL.replace(/\/+$/, ''), fetch: e.AFFGRAPH_FX_FETCH },
+    keyRotation: {
+      onStart: e.AFFGRAPH_KEY_ROTATION_ON_START,
+      batchSize: e.AFFGRAPH_KEY_ROTATION_BATCH_SIZE,
+      pauseMs: e.AFFGRAPH_KEY_ROTATION_PAUSE_MS,
+    },
   }
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { createApp } from './app.ts'
 import { createAppServices, startSync } from './bootstrap.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
 import { startDemo } from './demo/demo.ts'
 import { PluginLoadError } from './platform/plugin-loader.ts'
 
@@ -41,16 +42,25 @@ async function main(): Promise<void> {
     'affgraph is listening',
   )
   if (demo) await demo.seed(services, `http://${shown}:${port}/graphql`)
+  const keyRotation = config.keyRotation.onStart ? startKeyRotationOnStart(services) : null
 
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
     closing = true
     services.logger.info({ signal }, 'shutting down')
-    server.close()
+    // No new connections; requests in flight finish (idle keep-alive sockets close at once) before the database
+    // closes under them, within the same deadline as the syncs.
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()))
+    // A keep-alive socket whose request finishes after close() would otherwise hold the server open.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100)
     server.closeIdleConnections()
+    const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs)
     // Running syncs get a deadline to finish; unfinished ones stay in the queue for the next start.
-    await services.sync?.stop(20_000)
+    await Promise.all([drained, services.sync?.stop(config.shutdownTimeoutMs)])
+    clearInterval(sweep)
+    clearTimeout(deadline)
+    await keyRotation?.stop()
     await demo?.close()
     await services.db.close()
     process.exit(0)

@@ -1,5 +1,6 @@
 import { createAppServices, startSync } from './bootstrap.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { configureCrashPoints } from './sync/crash-points.ts'
 
 /**
  * A sync worker without the HTTP API: run any number of these, on any machine that reaches the same PostgreSQL,
@@ -8,6 +9,7 @@ import { ConfigError, loadConfig } from './config.ts'
  */
 async function main(): Promise<void> {
   const config = loadConfig()
+  configureCrashPoints(config.crashPoints)
   const services = await createAppServices(config)
   const engine = await startSync(services, { work: true, schedule: true })
   services.logger.info(
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
     if (closing) return
     closing = true
     services.logger.info({ signal }, 'worker stopping: no new jobs, finishing running ones')
-    await engine.stop(20_000)
+    await engine.stop(config.shutdownTimeoutMs)
     await services.db.close()
     process.exit(0)
   }

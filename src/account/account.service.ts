@@ -31,8 +31,37 @@ export type CheckOutcome =
   | { ok: true; result: CheckResult }
   | { ok: false; error: UserErrorShape; status: AccountStatus }
 
+/**
+ * The URL fields a refused outbound request concerns: those whose host it was refused for, or, when it was a
+ * redirect (or a plugin-built URL) elsewhere, every URL field that is set, since one of them led there.
+ */
+export function blockedUrlFields(
+  platform: LoadedPlatform,
+  connection: Record<string, unknown>,
+  blockedHost: string,
+): string[] {
+  const set: string[] = []
+  const matching: string[] = []
+  for (const name of platform.fieldNames) {
+    const value = connection[name]
+    if (
+      platform.definition.connection.fields[name]?.kind !== 'url' ||
+      typeof value !== 'string' ||
+      !URL.canParse(value)
+    )
+      continue
+    set.push(name)
+    const url = new URL(value)
+    if (url.host === blockedHost || url.hostname === blockedHost) matching.push(name)
+  }
+  return matching.length > 0 ? matching : set
+}
+
 /** Maps any failure of a platform call to a typed result; unknown failures become "unavailable", never a crash. */
-export function toUserError(error: unknown): { error: UserErrorShape; status: AccountStatus } {
+export function toUserError(
+  error: unknown,
+  context?: { platform: LoadedPlatform; connection: Record<string, unknown> },
+): { error: UserErrorShape; status: AccountStatus } {
   if (isPlatformError(error)) {
     const fields = error.field ? [error.field] : []
     switch (error.code) {
@@ -63,9 +92,14 @@ export function toUserError(error: unknown): { error: UserErrorShape; status: Ac
     }
   }
   if (error instanceof Error && (error as { code?: unknown }).code === 'OUTBOUND_BLOCKED') {
+    const host = (error as { host?: unknown }).host
+    const fields =
+      context && typeof host === 'string'
+        ? blockedUrlFields(context.platform, context.connection, host)
+        : ['baseUrl']
     return {
       status: 'UNREACHABLE',
-      error: userError('OutboundBlockedError', 'OUTBOUND_BLOCKED', error.message, ['baseUrl']),
+      error: userError('OutboundBlockedError', 'OUTBOUND_BLOCKED', error.message, fields),
     }
   }
   return {
@@ -92,13 +126,21 @@ export async function checkConnection(
   accountKey?: string,
 ): Promise<CheckOutcome> {
   try {
+    const refused = await services.runner.refusedUrlField(platform, connection)
+    if (refused) {
+      return {
+        ok: false,
+        status: 'UNREACHABLE',
+        error: userError('OutboundBlockedError', 'OUTBOUND_BLOCKED', refused.error.message, [refused.field]),
+      }
+    }
     const result = await services.runner.check(platform, connection, {
       accountKey: accountKey ?? provisionalKey(platform, connection),
       onRequest: (info) => services.metrics.recordUpstreamRequest(platform.definition.id, info),
     })
     return { ok: true, result }
   } catch (error) {
-    return { ok: false, ...toUserError(error) }
+    return { ok: false, ...toUserError(error, { platform, connection }) }
   }
 }
 

@@ -186,7 +186,8 @@ function isErrnoException(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code
 }
 
-async function readKeyFile(path: string): Promise<MasterKeyRing> {
+/** Reads and checks a key file (regular file, mode 0600 or narrower, valid entries). */
+export async function readKeyFile(path: string): Promise<MasterKeyRing> {
   const handle = await open(path, fsConstants.O_RDONLY)
   try {
     // fstat on the open handle, not stat on the path: the file we check is the file we read.

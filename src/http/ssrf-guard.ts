@@ -32,7 +32,16 @@ export interface SsrfGuardOptions {
    * An allowlisted hostname is trusted whatever it resolves to: naming it is the operator's explicit decision.
    */
   allow?: readonly string[]
+  /**
+   * Replaces the system resolver (`dns.lookup`, all addresses) for every decision this guard makes. For tests that
+   * need a name resolving to a chosen address, or answering differently from one lookup to the next (DNS
+   * rebinding), without touching /etc/hosts. Production leaves it unset.
+   */
+  resolve?: HostResolver
 }
+
+/** Every address a hostname resolves to, as `dns.lookup(hostname, { all: true })` gives them. */
+export type HostResolver = (hostname: string) => Promise<readonly dns.LookupAddress[]>
 
 export interface GuardedAgentTimeouts {
   connectMs: number
@@ -95,6 +104,17 @@ function defaultPort(protocol: string): number {
   return protocol === 'https:' ? 443 : 80
 }
 
+/**
+ * Names that never lead to a public host, whatever a resolver says: `localhost` and `*.localhost` mean loopback
+ * (RFC 6761) even where the system resolver does not know them, and `.internal` is reserved for private networks
+ * (it holds cloud metadata endpoints such as metadata.google.internal).
+ */
+function reservedName(host: string): 'loopback' | 'internal' | undefined {
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'loopback'
+  if (host === 'internal' || host.endsWith('.internal')) return 'internal'
+  return undefined
+}
+
 /** Why an address is not a public unicast target, or undefined when it is one. */
 export function nonPublicRange(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return 'not an IP address'
@@ -113,9 +133,11 @@ export function nonPublicRange(address: string): string | undefined {
 export class SsrfGuard {
   readonly #allow: AllowEntry[]
   readonly #agents = new Map<string, Agent>()
+  readonly #resolve: HostResolver | undefined
 
   constructor(options: SsrfGuardOptions = {}) {
     this.#allow = (options.allow ?? []).map(parseAllowEntry)
+    this.#resolve = options.resolve
   }
 
   /** Throws OutboundBlockedError when the URL may not be requested. */
@@ -141,7 +163,52 @@ export class SsrfGuard {
   checkHost(hostname: string, port: number, displayHost = hostname): void {
     const host = normaliseHostname(hostname)
     if (!host) throw new OutboundBlockedError(displayHost, 'the URL has no host')
-    if (net.isIP(host)) this.checkAddress(host, host, port, displayHost)
+    if (net.isIP(host)) {
+      this.checkAddress(host, host, port, displayHost)
+      return
+    }
+    if (this.#hostAllowed(host, port)) return
+    const reserved = reservedName(host)
+    // A loopback name passes where loopback itself is allowed (the demo allowlists 127.0.0.1 and uses localhost).
+    if (reserved === 'loopback' && !this.#addressAllowed('127.0.0.1', port)) {
+      throw new OutboundBlockedError(
+        displayHost,
+        `"${host}" is a loopback name: it resolves to a loopback address by definition`,
+      )
+    }
+    if (reserved === 'internal') {
+      throw new OutboundBlockedError(displayHost, `"${host}" is a private-network name`)
+    }
+  }
+
+  /**
+   * Decides a URL the user entered before anything is sent to it, resolving its hostname as the connection would,
+   * so that a refusal can name the form field instead of surfacing from the middle of a plugin call. A name that
+   * does not resolve passes: the request then fails on its own as unreachable. The connection-time check still
+   * runs on every request, since a name may resolve elsewhere later.
+   */
+  async checkTarget(url: URL): Promise<void> {
+    this.checkUrl(url)
+    const host = normaliseHostname(url.hostname)
+    const port = url.port ? Number(url.port) : defaultPort(url.protocol)
+    if (net.isIP(host) || this.#hostAllowed(host, port)) return
+    let addresses: readonly dns.LookupAddress[]
+    try {
+      addresses = await this.#lookupAll(host, {})
+    } catch {
+      return
+    }
+    for (const { address } of addresses) this.checkAddress(address, host, port, url.host)
+  }
+
+  #lookupAll(hostname: string, options: dns.LookupOptions): Promise<readonly dns.LookupAddress[]> {
+    if (this.#resolve) return this.#resolve(hostname)
+    return new Promise((resolve, reject) => {
+      dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+        if (error) reject(error)
+        else resolve(addresses)
+      })
+    })
   }
 
   /** Throws OutboundBlockedError when `address` (what `hostname` resolved to) may not be contacted on `port`. */
@@ -160,29 +227,28 @@ export class SsrfGuard {
   /** A DNS lookup for connections to `port` that fails when any resolved address is refused. */
   lookupFor(port: number): LookupFunction {
     return (hostname, options, callback) => {
-      dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-        if (error) {
-          callback(error, '')
-          return
-        }
-        try {
-          // Every address must pass, not just the first: the socket may fall back to any of them.
-          for (const { address } of addresses)
-            this.checkAddress(address, hostname, port, `${hostname}:${port}`)
-        } catch (blocked) {
-          callback(blocked as NodeJS.ErrnoException, '')
-          return
-        }
-        const first = addresses[0]
-        if (!first) {
-          const notFound: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`)
-          notFound.code = 'ENOTFOUND'
-          callback(notFound, '')
-          return
-        }
-        if (options.all) callback(null, addresses)
-        else callback(null, first.address, first.family)
-      })
+      this.#lookupAll(hostname, options).then(
+        (addresses) => {
+          try {
+            // Every address must pass, not just the first: the socket may fall back to any of them.
+            for (const { address } of addresses)
+              this.checkAddress(address, hostname, port, `${hostname}:${port}`)
+          } catch (blocked) {
+            callback(blocked as NodeJS.ErrnoException, '')
+            return
+          }
+          const first = addresses[0]
+          if (!first) {
+            const notFound: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`)
+            notFound.code = 'ENOTFOUND'
+            callback(notFound, '')
+            return
+          }
+          if (options.all) callback(null, [...addresses])
+          else callback(null, first.address, first.family)
+        },
+        (error: NodeJS.ErrnoException) => callback(error, ''),
+      )
     }
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { HttpRequestInfo } from '../http/http-client.ts'
 import { createPluginContext } from '../http/plugin-context.ts'
 import type { RateLimiterRegistry } from '../http/rate-limiter.ts'
-import type { SsrfGuard } from '../http/ssrf-guard.ts'
+import { OutboundBlockedError, type SsrfGuard } from '../http/ssrf-guard.ts'
 import {
   type CheckResult,
   type DateWindow,
@@ -71,6 +71,33 @@ export class PlatformRunner {
     return ctx
   }
 
+  /**
+   * The first URL field of a connection whose target the SSRF guard refuses (scheme, credentials, an address or a
+   * name that resolves to one that is not public), decided before any plugin code runs so that the refusal names
+   * the field the user typed. Requests are still checked one by one, for redirects and names that move later.
+   */
+  async refusedUrlField(
+    platform: LoadedPlatform,
+    connection: Record<string, unknown>,
+  ): Promise<{ field: string; error: OutboundBlockedError } | undefined> {
+    for (const name of platform.fieldNames) {
+      const value = connection[name]
+      if (
+        platform.definition.connection.fields[name]?.kind !== 'url' ||
+        typeof value !== 'string' ||
+        !URL.canParse(value)
+      )
+        continue
+      try {
+        await this.#options.guard.checkTarget(new URL(value))
+      } catch (error) {
+        if (error instanceof OutboundBlockedError) return { field: name, error }
+        throw error
+      }
+    }
+    return undefined
+  }
+
   async check(
     platform: LoadedPlatform,
     connection: Record<string, unknown>,
@@ -120,8 +147,9 @@ export class PlatformRunner {
 function normalizeError(error: unknown, redact: (e: unknown) => unknown): PlatformError | Error {
   const redacted = redact(error)
   if (isPlatformError(redacted)) return redacted
-  if (redacted instanceof Error && (redacted as { code?: unknown }).code === 'OUTBOUND_BLOCKED')
-    return redacted
+  const code = redacted instanceof Error ? (redacted as { code?: unknown }).code : undefined
+  // The host's own refusals and outages are not plugin bugs: they keep their code (and stay retryable).
+  if (code === 'OUTBOUND_BLOCKED' || code === 'RATE_LIMIT_STORE_UNAVAILABLE') return redacted as Error
   const message = redacted instanceof Error ? redacted.message : String(redacted)
   return new ResponseFormatError(`the plugin failed: ${message}`)
 }

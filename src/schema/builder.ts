@@ -145,6 +145,10 @@ export function createBuilder(): AppBuilder {
     parseValue: (value) => {
       const date = new Date(String(value))
       if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string')
+      // JavaScript dates reach ±275760 years, PostgreSQL's timestamptz only 4713 BC: a year PostgreSQL refuses
+      // would fail the statement as an unexpected error instead of telling the client what is wrong.
+      const year = date.getUTCFullYear()
+      if (year < 1 || year > 9999) throw new GraphQLError('DateTime must lie between the years 0001 and 9999')
       return date
     },
   })

@@ -198,9 +198,34 @@ export interface FaultOptions {
   after?: number
 }
 
+/**
+ * Random faults for soak tests: about `rate` of the requests meet one of `faults`, drawn with a seeded `random`
+ * so that a failing run can be replayed. A fault may be listed several times with different options (a rate
+ * limit with and without a wait, say) and one of its entries is picked each time it strikes.
+ */
+export interface FaultChaos {
+  rate: number
+  faults: readonly { name: FaultName; options?: FaultOptions }[]
+  random: () => number
+}
+
 export class FaultController {
   #active = new Map<FaultName, { pass: number; remaining: number; options: FaultOptions }>()
   #hits = new Map<FaultName, number>()
+  #chaos: (FaultChaos & { perCheck: number }) | null = null
+
+  /**
+   * Starts (or, with null, stops) random faults. A simulator checks each fault it knows once per request, so
+   * each check strikes with the probability that makes "at least one of them" come out at `rate`.
+   */
+  chaos(chaos: FaultChaos | null): void {
+    if (!chaos) {
+      this.#chaos = null
+      return
+    }
+    const distinct = new Set(chaos.faults.map((f) => f.name)).size
+    this.#chaos = { ...chaos, perCheck: distinct === 0 ? 0 : 1 - (1 - chaos.rate) ** (1 / distinct) }
+  }
 
   inject(name: FaultName, options: FaultOptions = {}): void {
     this.#active.set(name, {
@@ -218,7 +243,7 @@ export class FaultController {
   /** Consumes one occurrence of the fault if it is active; returns its options, or undefined. */
   take(name: FaultName): FaultOptions | undefined {
     const state = this.#active.get(name)
-    if (!state) return undefined
+    if (!state) return this.#takeChaos(name)
     if (state.pass > 0) {
       state.pass -= 1
       return undefined
@@ -227,6 +252,15 @@ export class FaultController {
     if (state.remaining <= 0) this.#active.delete(name)
     this.#hits.set(name, (this.#hits.get(name) ?? 0) + 1)
     return state.options
+  }
+
+  #takeChaos(name: FaultName): FaultOptions | undefined {
+    const chaos = this.#chaos
+    if (!chaos) return undefined
+    const entries = chaos.faults.filter((f) => f.name === name)
+    if (entries.length === 0 || chaos.random() >= chaos.perCheck) return undefined
+    this.#hits.set(name, (this.#hits.get(name) ?? 0) + 1)
+    return entries[Math.floor(chaos.random() * entries.length)]!.options ?? {}
   }
 
   /** How many requests each fault has affected so far. */

@@ -9,6 +9,7 @@ import {
   type ReportRow,
   rowKey,
 } from '../sdk/index.ts'
+import { crashPoint } from '../sync/crash-points.ts'
 
 /** SQL column of each metric. */
 export const METRIC_COLUMNS: Record<Metric, string> = {
@@ -179,6 +180,8 @@ export async function writeReport(
         params,
       )
     }
+    // Rows are upserted but their changes and coverage not yet recorded: a death here must roll all of it back.
+    crashPoint('mid-write')
     for (const old of removed) {
       await exec(
         'delete from stat_day where account_id = ? and day = ? and brand = ? and campaign = ? and currency = ?',

@@ -19,6 +19,15 @@ export function cellRate(limit: { requests: number; intervalMs: number }): {
 }
 
 /**
+ * The shared limits could not be read (the database restarting, say). Not the platform's fault nor the plugin's:
+ * the run is retried later like any transient failure, instead of being failed as a plugin bug.
+ */
+export class RateLimitStoreError extends Error {
+  readonly code = 'RATE_LIMIT_STORE_UNAVAILABLE'
+  override readonly name = 'RateLimitStoreError'
+}
+
+/**
  * Rate limits shared by every process that reaches the same PostgreSQL: each key keeps its "theoretical arrival
  * time" (TAT), and one transaction moves every key of a request at once under row locks; the database clock is the
  * only clock that counts. A request may go once the clock has reached every key's TAT less its burst tolerance.
@@ -29,12 +38,12 @@ export function cellRate(limit: { requests: number; intervalMs: number }): {
  */
 export function createPostgresRateLimiterStore(
   db: Database,
-  options: { onReserve?: (slot: { keys: string[]; atMs: number }) => void } = {},
+  options: { onReserve?: (slot: { keys: string[]; atMs: number; decidedAtMs: number }) => void } = {},
 ): RateLimiterStore {
   return {
     async reserve(specs: readonly RateLimiterSpec[]): Promise<RateLimitReservation> {
       const sorted = [...specs].sort((a, b) => a.key.localeCompare(b.key))
-      const { slot, now } = await db.orm.em.fork().transactional(async (em) => {
+      const reserved = db.orm.em.fork().transactional(async (em) => {
         const conn = em.getConnection()
         const ctx = em.getTransactionContext()
         const keys = sorted.map((s) => s.key)
@@ -70,7 +79,7 @@ export function createPostgresRateLimiterStore(
             ctx,
           )
         }
-        options.onReserve?.({ keys, atMs: slot })
+        options.onReserve?.({ keys, atMs: slot, decidedAtMs: now })
         // Read the clock again at the very end, so the wait measured from here is late by one commit at most.
         const [end] = (await conn.execute(
           'select extract(epoch from clock_timestamp()) * 1000 as now_ms',
@@ -81,6 +90,9 @@ export function createPostgresRateLimiterStore(
           now_ms: unknown
         }[]
         return { slot, now: Number(end?.now_ms ?? now) }
+      })
+      const { slot, now } = await reserved.catch((error: Error) => {
+        throw new RateLimitStoreError(`rate limits unavailable: ${error.message}`, { cause: error })
       })
       const releaseAt = Date.now() + Math.max(0, slot - now)
       return {

@@ -10,6 +10,7 @@ import { isoDay } from '../db/iso-day.ts'
 import { splitWindow } from '../platform/window.ts'
 import { type DateWindow, isPlatformError, retryAfterOf } from '../sdk/index.ts'
 import { writeReport } from '../stats/stat-writer.ts'
+import { crashPoint } from './crash-points.ts'
 import { createJobQueue } from './job-queue.ts'
 import { SyncRun, type SyncRunKind, type SyncRunStatus } from './sync.entity.ts'
 
@@ -52,9 +53,15 @@ export interface SyncEngineOptions {
   /** Failures in a row after which a host's circuit opens. */
   circuitThreshold: number
   circuitOpenSeconds: number
+  /**
+   * A job active for longer is presumed lost with its worker (killed, cut off) and pg-boss hands it back for a
+   * retry. It must outlast the longest honest run: rate-limit waits plus the HTTP timeouts of every page.
+   */
+  jobTimeoutSeconds?: number
 }
 
 const DAY = 86_400_000
+const DEFAULT_JOB_TIMEOUT_SECONDS = 15 * 60
 const dayString = (t: number) => new Date(t).toISOString().slice(0, 10)
 
 /** Today in the account's reporting time zone: the last day a platform can have figures for. */
@@ -100,6 +107,11 @@ export class SyncEngine {
   #stopping = false
   #pumping: Promise<void> | null = null
   #wake: (() => void) | null = null
+  /** Settles when stop() is called, so a pump waiting for a free slot leaves at once, not after a job ends. */
+  #requestStop: () => void = () => undefined
+  readonly #stopRequested = new Promise<void>((resolve) => {
+    this.#requestStop = resolve
+  })
   readonly #abort = new AbortController()
   #analyzedAt = 0
 
@@ -125,7 +137,7 @@ export class SyncEngine {
       retryLimit: this.#options.retryLimit,
       retryDelay: this.#options.retryDelaySeconds,
       retryBackoff: true,
-      expireInSeconds: 15 * 60,
+      expireInSeconds: this.#options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
     })
     await boss.createQueue(SCHEDULE_QUEUE, { policy: 'singleton' })
     this.#boss = boss
@@ -174,7 +186,7 @@ export class SyncEngine {
     while (!this.#stopping) {
       const free = limit - this.#active.size
       if (free <= 0) {
-        await Promise.race([...this.#active]).catch(() => undefined)
+        await Promise.race([...this.#active, this.#stopRequested]).catch(() => undefined)
         continue
       }
       let jobs: PgBoss.JobWithMetadata<SyncJobData>[] = []
@@ -220,6 +232,7 @@ export class SyncEngine {
   /** Takes no new jobs, lets running ones finish within the deadline; unfinished ones are picked up again later. */
   async stop(timeoutMs = 30_000): Promise<void> {
     this.#stopping = true
+    this.#requestStop()
     this.#wake?.()
     const boss = this.#boss
     if (!boss) return
@@ -288,7 +301,7 @@ export class SyncEngine {
         retryLimit: this.#options.retryLimit,
         retryDelay: this.#options.retryDelaySeconds,
         retryBackoff: true,
-        expireInSeconds: 15 * 60,
+        expireInSeconds: this.#options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
       })),
     )
     for (const { account, run } of planned) this.#publish(account, run, 'QUEUED')
@@ -428,6 +441,7 @@ export class SyncEngine {
     this.#publish(account, run, 'RUNNING')
     let requests = 0
     try {
+      crashPoint('before-fetch')
       const connection = openConnection(this.#services, account)
       const rows = await this.#services.runner.fetchReport(platform, connection, window, {
         accountKey: account.id,
@@ -437,6 +451,7 @@ export class SyncEngine {
           this.#services.metrics.recordUpstreamRequest(platform.definition.id, info)
         },
       })
+      crashPoint('after-fetch')
       const result = await writeReport(em.fork(), {
         workspaceId: account.workspace.id,
         accountId: account.id,

@@ -132,10 +132,22 @@ describe('public and protected fields', () => {
     expect(sim.log.length).toBe(requestsBefore)
   })
 
-  it('given no Authorization header, when the schema is introspected, then it answers (connect forms need no account)', async () => {
+  it('given no Authorization header and the default introspection setting, when the schema is introspected, then INTROSPECTION_DISABLED and no schema', async () => {
     const response = await send<{ __schema: { queryType: { name: string } } }>(
       t,
       '{ __schema { queryType { name } } }',
+    )
+    expect(response.body.data ?? null).toBeNull()
+    expect(response.body.errors?.map((e) => e.extensions?.code)).toEqual(['INTROSPECTION_DISABLED'])
+    expect(response.body.errors?.[0]?.message).toMatch(/token/i)
+  })
+
+  it('given a token, when the schema is introspected, then it answers (connect forms are built after sign-in)', async () => {
+    const response = await send<{ __schema: { queryType: { name: string } } }>(
+      t,
+      '{ __schema { queryType { name } } }',
+      {},
+      bearer(owner.token),
     )
     expect(response.status).toBe(200)
     expect(response.body.data?.__schema.queryType.name).toBe('Query')
@@ -239,8 +251,8 @@ describe('token failures', () => {
   })
 })
 
-describe('connect forms from introspection alone, without a token', () => {
-  it('given no token, when SoftSwissConnectionInput is introspected, then baseUrl is URL! and token is Secret! with label and help in their descriptions', async () => {
+describe('connect forms from introspection alone, with a token and no platform-specific code', () => {
+  it('given a token, when SoftSwissConnectionInput is introspected, then baseUrl is URL! and token is Secret! with label and help in their descriptions', async () => {
     const response = await send<{
       __type: {
         kind: string
@@ -253,6 +265,8 @@ describe('connect forms from introspection alone, without a token', () => {
     }>(
       t,
       '{ __type(name: "SoftSwissConnectionInput") { kind inputFields { name description type { kind ofType { kind name } } } } }',
+      {},
+      bearer(owner.token),
     )
     expect(response.status).toBe(200)
     const type = response.body.data?.__type
@@ -269,24 +283,27 @@ describe('connect forms from introspection alone, without a token', () => {
     expect(byName.token?.description).toContain('between "token=" and "&page="')
   })
 
-  it('given no token, when ConnectionInput is introspected, then it is a oneOf input with a softSwiss field', async () => {
+  it('given a token, when ConnectionInput is introspected, then it is a oneOf input with a softSwiss field', async () => {
     const response = await send<{
       __type: {
         kind: string
         isOneOf: boolean
         inputFields: { name: string; type: { kind: string; name: string } }[]
       }
-    }>(t, '{ __type(name: "ConnectionInput") { kind isOneOf inputFields { name type { kind name } } } }')
+    }>(
+      t,
+      '{ __type(name: "ConnectionInput") { kind isOneOf inputFields { name type { kind name } } } }',
+      {},
+      bearer(owner.token),
+    )
     expect(response.body.errors).toBeUndefined()
     expect(response.body.data?.__type).toEqual({
       kind: 'INPUT_OBJECT',
       isOneOf: true,
-      inputFields: t.registry
-        .all()
-        .map((p) => ({
-          name: p.fieldName,
-          type: { kind: 'INPUT_OBJECT', name: `${p.typeName}ConnectionInput` },
-        })),
+      inputFields: t.registry.all().map((p) => ({
+        name: p.fieldName,
+        type: { kind: 'INPUT_OBJECT', name: `${p.typeName}ConnectionInput` },
+      })),
     })
   })
 

@@ -1,4 +1,5 @@
 import { expect } from 'vitest'
+import { secretForms } from '../support/log-sink.ts'
 import type { TestApp } from '../support/test-app.ts'
 
 /** A GraphQL response as the server sent it: the HTTP status, the parsed body and the raw text. */
@@ -178,20 +179,7 @@ export async function storedCredentials(t: TestApp, accountId: string): Promise<
   return rows[0]!.credentials
 }
 
-/** Every spelling of a secret that could carry it out: raw, URL-encoded (both cases), form-encoded, base64. */
-export function secretForms(secret: string): string[] {
-  const uri = encodeURIComponent(secret)
-  return [
-    ...new Set([
-      secret,
-      uri,
-      uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
-      new URLSearchParams({ s: secret }).toString().slice(2),
-      Buffer.from(secret).toString('base64').replace(/=+$/, ''),
-      Buffer.from(secret).toString('base64url'),
-    ]),
-  ]
-}
+export { secretForms }
 
 export function expectNoSecret(text: string, secrets: readonly string[], where: string): void {
   for (const secret of secrets) {

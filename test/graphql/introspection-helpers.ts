@@ -22,13 +22,21 @@ import {
 } from 'graphql'
 import { expect } from 'vitest'
 import type { TestApp } from '../support/test-app.ts'
-import { send } from './graphql-helpers.ts'
+import { bearer, send } from './graphql-helpers.ts'
 
-/** The schema exactly as a client sees it: built from the server's introspection answer, fetched without a token. */
-export async function introspect(t: TestApp): Promise<{ schema: GraphQLSchema; result: IntrospectionQuery }> {
+/**
+ * The schema exactly as a client sees it: built from the server's introspection answer. Introspection needs a
+ * token by default (AFFGRAPH_INTROSPECTION=authenticated), so it is fetched with one of a workspace of its own.
+ */
+export async function introspect(
+  t: TestApp,
+  token?: string,
+): Promise<{ schema: GraphQLSchema; result: IntrospectionQuery }> {
   const response = await send<IntrospectionQuery>(
     t,
     getIntrospectionQuery({ oneOf: true, descriptions: true }),
+    {},
+    bearer(token ?? (await t.workspace('introspection')).token),
   )
   expect(response.body.errors, response.text).toBeUndefined()
   const result = response.body.data as IntrospectionQuery

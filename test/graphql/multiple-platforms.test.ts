@@ -44,7 +44,12 @@ describe('a schema built from two plugins', () => {
   it('given a second plugin folder, when ConnectionInput is introspected, then it is oneOf with one field per platform', async () => {
     const response = await send<{
       __type: { isOneOf: boolean; inputFields: { name: string; type: { name: string } }[] }
-    }>(t, '{ __type(name: "ConnectionInput") { isOneOf inputFields { name type { name } } } }')
+    }>(
+      t,
+      '{ __type(name: "ConnectionInput") { isOneOf inputFields { name type { name } } } }',
+      {},
+      bearer(ws.token),
+    )
     expect(response.body.data?.__type).toEqual({
       isOneOf: true,
       inputFields: t.registry

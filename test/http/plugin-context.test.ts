@@ -13,6 +13,7 @@ import {
 import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
 import { createSsrfGuard } from '../../src/http/ssrf-guard.ts'
 import { AuthError, UnavailableError } from '../../src/sdk/errors.ts'
+import { sinkLogText } from '../support/log-sink.ts'
 
 interface TestServer {
   url: string
@@ -47,6 +48,7 @@ function captureLogs(): { lines: string[]; logger: pino.Logger } {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       lines.push(chunk.toString('utf8'))
+      sinkLogText('logger', chunk.toString('utf8'))
       callback()
     },
   })

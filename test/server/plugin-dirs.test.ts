@@ -187,10 +187,14 @@ describe('plugins loaded from AFFGRAPH_PLUGIN_DIRS', () => {
 
     it('when the schema is introspected, then AcmePartnersConnectionInput has baseUrl: URL! and apiKey: Secret!, selectable from ConnectionInput.acmePartners', async () => {
       const fragment = 'name kind isOneOf inputFields { name type { kind name ofType { name } } }'
-      const result = await server.gql<{ acme: IntrospectedInput; choice: IntrospectedInput }>(`{
+      const result = await server.gql<{ acme: IntrospectedInput; choice: IntrospectedInput }>(
+        `{
         acme: __type(name: "AcmePartnersConnectionInput") { ${fragment} }
         choice: __type(name: "ConnectionInput") { ${fragment} }
-      }`)
+      }`,
+        {},
+        token,
+      )
       expect(result.errors).toBeUndefined()
       const acme = result.data?.acme
       expect(acme?.kind).toBe('INPUT_OBJECT')

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/logger.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { expectNoSecret } from '../graphql/graphql-helpers.ts'
+import { sinkLogText } from '../support/log-sink.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 const TEST_CONNECTION = `mutation ($c: ConnectionInput!) { testConnection(input: $c) { __typename } }`
@@ -88,6 +89,7 @@ describe('request ids in logs', () => {
       destination: new Writable({
         write(chunk, _encoding, done) {
           lines.push(String(chunk))
+          sinkLogText('logger', String(chunk))
           done()
         },
       }),

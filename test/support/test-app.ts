@@ -1,13 +1,14 @@
 import type { Logger } from 'pino'
-import { createApp, type AffgraphApp } from '../../src/app.ts'
+import { type AffgraphApp, createApp } from '../../src/app.ts'
 import type { AppServices } from '../../src/app-services.ts'
-import { createAppServices } from '../../src/bootstrap.ts'
+import { type BootstrapOverrides, createAppServices } from '../../src/bootstrap.ts'
 import { loadConfig } from '../../src/config.ts'
 import { generateMasterKeyEntry, parseMasterKeys } from '../../src/crypto/master-key.ts'
-import { BUNDLED_PLUGIN_DIR, loadPlugins } from '../../src/platform/plugin-loader.ts'
 import type { PlatformRegistry } from '../../src/platform/platform-registry.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugins } from '../../src/platform/plugin-loader.ts'
 import { ensureWorkspace, issueApiToken } from '../../src/workspace/workspace.service.ts'
 import { captureLogs } from './log-capture.ts'
+import { plantCanary } from './log-sink.ts'
 import { openTestDatabase, type TestDatabase } from './test-database.ts'
 
 export interface TestApp {
@@ -34,6 +35,8 @@ export interface TestAppOptions {
   pluginDirs?: string[]
   logger?: Logger
   env?: Record<string, string>
+  /** Passed to createAppServices, e.g. `outboundResolve` to point test names at chosen addresses. */
+  overrides?: Pick<BootstrapOverrides, 'outboundResolve'>
 }
 
 /** A real app: real database (PGlite or PostgreSQL), real plugins, real HTTP client allowed to reach loopback. */
@@ -57,6 +60,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: options.logger ?? capture.logger,
     keyRing: parseMasterKeys(generateMasterKeyEntry('test')),
     httpRetry: { baseDelayMs: 20, maxDelayMs: 200 },
+    ...options.overrides,
   })
   const app = createApp(services)
   const tokens = new Map<string, { id: string; token: string }>()
@@ -72,6 +76,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       const em = db.fork()
       const { workspace } = await ensureWorkspace(em, name)
       const { token } = await issueApiToken(em, workspace, 'test')
+      // A bearer token is a secret like any credential: the end-of-run log sweep must not find it anywhere.
+      plantCanary(token)
       const entry = { id: workspace.id, token }
       tokens.set(name, entry)
       return entry

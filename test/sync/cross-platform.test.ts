@@ -11,6 +11,7 @@ import {
   type ReportRow,
 } from '../../src/sdk/index.ts'
 import type { SyncEngine } from '../../src/sync/sync-engine.ts'
+import { plantCanary } from '../support/log-sink.ts'
 import { sortRows } from '../support/plugin-harness.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
@@ -71,6 +72,10 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     for (const platform of t.registry.all()) {
       const sim = await platform.definition.simulator.create({ seed: SEED, accounts: 1, pageSize: 25 })
       const account = sim.accounts[0]!
+      for (const [name, field] of Object.entries(platform.definition.connection.fields)) {
+        const value = account.connection[name]
+        if ((field as { secret?: boolean }).secret && value) plantCanary(value)
+      }
       const res = await t.gql<{
         connectAccount: { __typename: string; account?: { id: string }; message?: string }
       }>(

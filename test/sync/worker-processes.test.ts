@@ -12,6 +12,7 @@ import { SyncRun } from '../../src/sync/sync.entity.ts'
 import { SyncEngine } from '../../src/sync/sync-engine.ts'
 import { ensureWorkspace } from '../../src/workspace/workspace.service.ts'
 import { captureLogs } from '../support/log-capture.ts'
+import { sinkLogText } from '../support/log-sink.ts'
 import { createScratchPostgresDatabase, TEST_DATABASE_URL } from '../support/test-database.ts'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -103,6 +104,8 @@ describe.skipIf(!TEST_DATABASE_URL)('worker processes sharing one PostgreSQL', (
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => sinkLogText('worker-stdout', chunk))
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => sinkLogText('worker-stderr', chunk))
       workers.push(child)
     }
   }, 120_000)

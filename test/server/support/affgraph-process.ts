@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { sinkLogText } from '../../support/log-sink.ts'
 
 /** The repository root: every child runs there, as `npm start` would. */
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..')
@@ -55,9 +56,11 @@ export function spawnAffgraph(entry: string, args: string[], env: Record<string,
   let err = ''
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk
+    sinkLogText('process-stdout', chunk)
   })
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk
+    sinkLogText('process-stderr', chunk)
   })
   let exited = false
   const handle: AffgraphProcess = {

@@ -1,0 +1,1067 @@
+import type { GraphQLSchema } from 'graphql'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startSync } from '../../src/bootstrap.ts'
+import { buildSchema } from '../../src/schema/schema.ts'
+import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { type StatsInput, toStatsQuery } from '../../src/stats/stats.service.ts'
+import { accountCounting } from '../../src/stats/stats-sql.ts'
+import { type AccountView, bearer, connectSoftSwiss, ok, send } from '../graphql/graphql-helpers.ts'
+import { insertRates } from '../stats/stats-seed.ts'
+import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+import {
+  type ClicksFilter,
+  collectEvents,
+  markersOf,
+  nestedFieldsWithArguments,
+  rootFieldNames,
+  scopedArgumentPaths,
+  settleSyncs,
+  snapshotWorkspace,
+  storedClicks,
+} from './support/tenant-matrix.ts'
+
+/**
+ * The tenant matrix: every root field of the schema, called by workspace B with workspace A's ids (and filters
+ * naming A's accounts, tags and cursors), must answer nothing of A and change none of A's rows; the same call
+ * made by A must see or change the thing, so that no case passes because the call does nothing at all.
+ */
+
+type Caller = <T>(query: string, variables?: Record<string, unknown>) => Promise<T>
+
+interface MatrixCase {
+  /** Root field, e.g. `Query.stats`. */
+  field: string
+  /** Argument paths this case feeds with A's ids or cursors, as `scopedArgumentPaths` names them. */
+  feeds: string[]
+  /** Fields below the roots with arguments that this case walks (as B and as A). */
+  nested?: string[]
+  expectation: string
+  run(): Promise<void>
+}
+
+interface SyncEvent {
+  data?: { syncProgress?: { accountId: string; runId: string; status: string } }
+}
+
+let t: TestApp
+let schema: GraphQLSchema
+let sim: PlatformSimulator
+let a: { id: string; token: string }
+let b: { id: string; token: string }
+let a1: AccountView
+let a2: AccountView
+let a3: AccountView
+let b1: AccountView
+let window: { from: string; to: string }
+let revisedDay: string
+let aAccountsCursor: string
+let aChangesCursor: string
+let aSpareTokenId: string
+let aMemberId: string
+let brandsOfA: string[]
+let campaignsOfA: string[]
+const tally = { cross: 0, controls: 0 }
+/** Words both workspaces use: not a trace of A when B's answer holds them. */
+const SHARED_WORDS = new Set(['shared', 'softswiss'])
+
+const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10)
+
+/** Runs B's calls: none may fail, none may carry a trace of A, and A's rows must be byte-for-byte the same after. */
+async function asB(what: string, fn: (call: Caller) => Promise<void>): Promise<void> {
+  const markers = (await markersOf(t.db, a.id)).filter((m) => !SHARED_WORDS.has(m))
+  expect(markers.length, 'markers of A').toBeGreaterThan(5)
+  const before = await snapshotWorkspace(t.db, a.id)
+  const call: Caller = async <T>(query: string, variables: Record<string, unknown> = {}) => {
+    const response = await send<T>(t, query, variables, bearer(b.token))
+    expect(response.body.errors, `${what}: ${response.text.slice(0, 500)}`).toBeUndefined()
+    // What B sent may come back (an email B chose, an id B named): a leak is what B did not already hold.
+    const sent = JSON.stringify([query, variables])
+    expect(
+      markers.filter((m) => response.text.includes(m) && !sent.includes(m)),
+      `${what}: B's answer names A`,
+    ).toEqual([])
+    tally.cross++
+    return response.body.data as T
+  }
+  await fn(call)
+  expect(await snapshotWorkspace(t.db, a.id), `${what}: workspace A's rows`).toEqual(before)
+}
+
+/** The positive control: the same field, called by A on its own ids. */
+async function asA(fn: (call: Caller) => Promise<void>): Promise<void> {
+  await fn(async <T>(query: string, variables: Record<string, unknown> = {}) => {
+    tally.controls++
+    return ok<T>(t, a.token, query, variables)
+  })
+}
+
+/** Sync runs that the ids name, with the workspace each belongs to. */
+async function runWorkspaces(ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await t.db.query<{ w: string }>(
+    `select workspace_id::text as w from sync_run where id in (${ids.map(() => '?').join(', ')})`,
+    ids,
+  )
+  expect(rows).toHaveLength(ids.length)
+  return rows.map((r) => r.w)
+}
+
+const openSubscription = (token: string, accountId: string | null) =>
+  t.app.fetch('http://affgraph.test/graphql', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'text/event-stream',
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      query: 'subscription ($id: ID) { syncProgress(accountId: $id) { accountId runId status } }',
+      variables: { id: accountId },
+    }),
+  })
+
+const progressOf = (events: SyncEvent[]) => events.map((e) => e.data?.syncProgress).filter((p) => !!p)
+const finished = (runId: string) => (events: SyncEvent[]) =>
+  progressOf(events).some((p) => p.runId === runId && (p.status === 'SUCCEEDED' || p.status === 'FAILED'))
+
+// --- stats: every aggregation path of the statement ---------------------------------------------------------------
+
+interface StatsVariant {
+  input: StatsInput
+  /** Select `accountsContributing` (without it the statement counts no accounts). */
+  accounts: boolean
+  /** Select `totals` (without it the statement computes no grand total; clicks are summed from the rows). */
+  totals: boolean
+}
+
+const GRANULARITIES = ['DAY', 'WEEK', 'MONTH', 'YEAR', 'TOTAL'] as const
+const DIMENSION_SETS: string[][] = [
+  [],
+  ['ACCOUNT'],
+  ['PROGRAM'],
+  ['PLATFORM'],
+  ['BRAND'],
+  ['CAMPAIGN'],
+  ['TAG'],
+  ['PROGRAM', 'TAG'],
+  ['ACCOUNT', 'BRAND', 'CAMPAIGN'],
+  ['PLATFORM', 'CAMPAIGN'],
+]
+
+function statsFilters(): ClicksFilter[] {
+  return [
+    {},
+    { accountIds: [a1.id, a2.id] },
+    { tags: ['alpha-only'] },
+    { tags: ['shared'] },
+    { platformIds: ['softswiss'] },
+    { brands: brandsOfA },
+    { campaigns: campaignsOfA },
+    { accountIds: [a1.id], tags: ['shared'], platformIds: ['softswiss'] },
+  ]
+}
+
+function statsVariants(): StatsVariant[] {
+  const filters = statsFilters()
+  const currencies = [null, 'EUR', 'USD']
+  const policies = ['DAILY', 'PERIOD_END', 'FIXED_DATE'] as const
+  const variants: StatsVariant[] = []
+  let k = 0
+  for (const granularity of GRANULARITIES) {
+    for (const groupBy of DIMENSION_SETS) {
+      const currency = currencies[k % currencies.length]!
+      const policy = policies[Math.floor(k / currencies.length) % policies.length]!
+      const rowsOnly = k % 4 === 3 && !groupBy.includes('TAG')
+      variants.push({
+        input: {
+          range: window,
+          granularity,
+          groupBy: groupBy as StatsInput['groupBy'],
+          filter: filters[k % filters.length]!,
+          ...(currency
+            ? { currency, fx: { policy, ...(policy === 'FIXED_DATE' ? { date: window.to } : {}) } }
+            : {}),
+        },
+        accounts: !rowsOnly && k % 5 !== 4,
+        totals: !rowsOnly,
+      })
+      k++
+    }
+  }
+  // Counting accounts by index probes needs a report currency, coarse periods and account-level keys only.
+  variants.push(
+    {
+      input: { range: window, granularity: 'MONTH', groupBy: ['PROGRAM'], currency: 'EUR' },
+      accounts: true,
+      totals: true,
+    },
+    {
+      input: {
+        range: window,
+        granularity: 'WEEK',
+        groupBy: ['TAG', 'PLATFORM'],
+        currency: 'USD',
+        filter: { tags: ['alpha-only', 'shared'] },
+        fx: { policy: 'PERIOD_END' },
+      },
+      accounts: true,
+      totals: true,
+    },
+  )
+  return variants
+}
+
+/** The code paths of the stats statement a variant takes, as the statement builder itself classifies them. */
+function pathsOf(variant: StatsVariant): string[] {
+  const query = toStatsQuery(variant.input)
+  const dims = query.groupBy
+  return [
+    `counting:${variant.accounts ? accountCounting(query) : 'none'}`,
+    `pass:${dims.includes('ACCOUNT') ? 'direct' : 'folded'}`,
+    `money:${query.currency ? 'converted' : 'native'}`,
+    ...(query.fx ? [`fx:${query.fx.policy}`] : []),
+    `granularity:${query.granularity}`,
+    ...dims.map((d) => `dimension:${d}`),
+    ...Object.keys(query.filter ?? {}).map((f) => `filter:${f}`),
+    `totals:${variant.totals}`,
+  ]
+}
+
+const statsQuery = (v: StatsVariant) => `query Stats($input: StatsInput!) {
+  stats(input: $input) {
+    rows { accountId tag clicks ${v.accounts && !v.totals ? 'accountsContributing' : ''} }
+    ${v.totals ? `totals { clicks ${v.accounts ? 'accountsContributing' : ''} }` : ''}
+  }
+}`
+
+interface StatsAnswer {
+  stats: {
+    rows: { accountId: string | null; tag: string | null; clicks: number | null }[]
+    totals?: { clicks: number | null; accountsContributing?: number }
+  }
+}
+
+const clicksOf = (answer: StatsAnswer) =>
+  answer.stats.totals
+    ? (answer.stats.totals.clicks ?? 0)
+    : answer.stats.rows.reduce((sum, r) => sum + (r.clicks ?? 0), 0)
+
+// --- the cases -----------------------------------------------------------------------------------------------------
+
+const ACCOUNT_STATS =
+  'stats(range: $range, granularity: MONTH, currency: "EUR") { rows { accountId clicks } }'
+
+const CASES: MatrixCase[] = [
+  {
+    field: 'Query.account',
+    feeds: ['Query.account(id)'],
+    nested: ['Account.stats', 'Account.syncRuns'],
+    expectation: "null for each of A's accounts, also beside B's own in one batched request",
+    async run() {
+      const query = `query($id: ID!, $range: StatsRangeInput!) {
+        account(id: $id) { id label ${ACCOUNT_STATS} syncRuns(first: 50) { id } } }`
+      await asB('account(id)', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<{ account: unknown }>(query, { id, range: window })
+          expect(data.account).toBeNull()
+        }
+        // One request, one DataLoader batch: B's account beside A's must not pull A's rows into B's answer.
+        const both = await call<{
+          mine: { stats: { rows: { clicks: number }[] }; syncRuns: { id: string }[] }
+          theirs: unknown
+        }>(
+          `query($mine: ID!, $theirs: ID!, $range: StatsRangeInput!) {
+            mine: account(id: $mine) { ${ACCOUNT_STATS} syncRuns(first: 50) { id } }
+            theirs: account(id: $theirs) { ${ACCOUNT_STATS} syncRuns(first: 50) { id } } }`,
+          { mine: b1.id, theirs: a1.id, range: window },
+        )
+        expect(both.theirs).toBeNull()
+        const mine = both.mine.stats.rows.reduce((s, r) => s + r.clicks, 0)
+        expect(mine).toBe(await storedClicks(t.db, b.id, window, { accountIds: [b1.id] }))
+        expect(new Set(await runWorkspaces(both.mine.syncRuns.map((r) => r.id)))).toEqual(new Set([b.id]))
+      })
+      await asA(async (call) => {
+        const data = await call<{
+          account: { id: string; stats: { rows: { clicks: number }[] }; syncRuns: { id: string }[] }
+        }>(query, { id: a1.id, range: window })
+        expect(data.account.id).toBe(a1.id)
+        const clicks = data.account.stats.rows.reduce((s, r) => s + r.clicks, 0)
+        expect(clicks).toBeGreaterThan(0)
+        expect(clicks).toBe(await storedClicks(t.db, a.id, window, { accountIds: [a1.id] }))
+        expect(data.account.syncRuns.length).toBeGreaterThan(0)
+        expect(new Set(await runWorkspaces(data.account.syncRuns.map((r) => r.id)))).toEqual(new Set([a.id]))
+      })
+    },
+  },
+  {
+    field: 'Query.accounts',
+    feeds: ['Query.accounts(after)'],
+    nested: ['Account.stats', 'Account.syncRuns'],
+    expectation: "only B's accounts, whatever A's tag, platform or cursor it names",
+    async run() {
+      const query = `query($tag: String, $platformId: String, $after: String, $range: StatsRangeInput!) {
+        accounts(tag: $tag, platformId: $platformId, after: $after, first: 100) {
+          totalCount nodes { id tags ${ACCOUNT_STATS} syncRuns { id } } } }`
+      type Page = {
+        accounts: {
+          totalCount: number
+          nodes: { id: string; stats: { rows: { clicks: number }[] }; syncRuns: { id: string }[] }[]
+        }
+      }
+      await asB('accounts', async (call) => {
+        const ownIds = (
+          await t.db.query<{ id: string }>('select id::text as id from account where workspace_id = ?', [
+            b.id,
+          ])
+        ).map((r) => r.id)
+        for (const variables of [
+          {},
+          { tag: 'alpha-only' },
+          { tag: 'shared' },
+          { platformId: 'softswiss' },
+          { after: aAccountsCursor },
+        ]) {
+          const data = await call<Page>(query, { ...variables, range: window })
+          const expected = variables.tag === 'alpha-only' ? [] : ownIds
+          expect(data.accounts.nodes.map((n) => n.id).sort(), JSON.stringify(variables)).toEqual(
+            [...expected].sort(),
+          )
+          if (!('after' in variables)) expect(data.accounts.totalCount).toBe(expected.length)
+          const clicks = data.accounts.nodes.flatMap((n) => n.stats.rows).reduce((s, r) => s + r.clicks, 0)
+          const stored = expected.length
+            ? await storedClicks(t.db, b.id, window, { accountIds: expected })
+            : 0
+          expect(clicks).toBe(stored)
+          const runs = data.accounts.nodes.flatMap((n) => n.syncRuns.map((r) => r.id))
+          for (const w of await runWorkspaces(runs)) expect(w).toBe(b.id)
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<Page>(query, { tag: 'alpha-only', range: window })
+        expect(data.accounts.nodes.map((n) => n.id)).toEqual([a1.id])
+        expect(data.accounts.nodes[0]!.stats.rows.length).toBeGreaterThan(0)
+        const all = await call<Page>(query, { range: window })
+        expect(all.accounts.totalCount).toBe(3)
+      })
+    },
+  },
+  {
+    field: 'Query.apiTokens',
+    feeds: [],
+    expectation: "none of A's tokens",
+    async run() {
+      const query = '{ apiTokens { id name prefix } }'
+      const aTokens = (
+        await t.db.query<{ id: string }>('select id::text as id from api_token where workspace_id = ?', [
+          a.id,
+        ])
+      ).map((r) => r.id)
+      await asB('apiTokens', async (call) => {
+        const data = await call<{ apiTokens: { id: string }[] }>(query)
+        expect(data.apiTokens.length).toBeGreaterThan(0)
+        for (const token of data.apiTokens) expect(aTokens).not.toContain(token.id)
+      })
+      await asA(async (call) => {
+        const data = await call<{ apiTokens: { id: string }[] }>(query)
+        expect(data.apiTokens.map((k) => k.id).sort()).toEqual([...aTokens].sort())
+      })
+    },
+  },
+  {
+    field: 'Query.members',
+    feeds: [],
+    expectation: "none of A's members",
+    async run() {
+      const query = '{ members { id email role } }'
+      await asB('members', async (call) => {
+        const data = await call<{ members: { id: string; email: string }[] }>(query)
+        expect(data.members.map((m) => m.email)).toEqual(['member@bravo.example'])
+      })
+      await asA(async (call) => {
+        const data = await call<{ members: { id: string; email: string }[] }>(query)
+        expect(data.members).toEqual([{ id: aMemberId, email: 'owner@alpha.example', role: 'OWNER' }])
+      })
+    },
+  },
+  {
+    field: 'Query.viewer',
+    feeds: [],
+    expectation: "B's own workspace and token",
+    async run() {
+      const query = '{ viewer { workspace { id name } token { id } } }'
+      await asB('viewer', async (call) => {
+        const data = await call<{ viewer: { workspace: { id: string; name: string } } }>(query)
+        expect(data.viewer.workspace).toEqual({ id: b.id, name: 'tenant-matrix-bravo' })
+      })
+      await asA(async (call) => {
+        const data = await call<{ viewer: { workspace: { id: string } } }>(query)
+        expect(data.viewer.workspace.id).toBe(a.id)
+      })
+    },
+  },
+  {
+    field: 'Query.platform',
+    feeds: ['Query.platform(id)'],
+    expectation: 'the same public catalogue entry A gets, and null for an account id',
+    async run() {
+      const query = 'query($id: ID!) { platform(id: $id) { id name connectionFields { name secret } } }'
+      let seenByB: unknown
+      await asB('platform', async (call) => {
+        seenByB = (await call<{ platform: unknown }>(query, { id: 'softswiss' })).platform
+        expect((await call<{ platform: unknown }>(query, { id: a1.id })).platform).toBeNull()
+      })
+      await asA(async (call) => {
+        const seenByA = (await call<{ platform: unknown }>(query, { id: 'softswiss' })).platform
+        expect(seenByA).not.toBeNull()
+        expect(seenByB).toEqual(seenByA)
+      })
+    },
+  },
+  {
+    field: 'Query.platforms',
+    feeds: [],
+    expectation: 'the same public catalogue A gets',
+    async run() {
+      const query = '{ platforms { id name version capabilities { timeZone } } }'
+      let seenByB: unknown
+      await asB('platforms', async (call) => {
+        seenByB = await call(query)
+      })
+      await asA(async (call) => {
+        const seenByA = await call<{ platforms: unknown[] }>(query)
+        expect(seenByA.platforms.length).toBeGreaterThan(0)
+        expect(seenByB).toEqual(seenByA)
+      })
+    },
+  },
+  {
+    field: 'Query.changes',
+    feeds: ['Query.changes(filter.accountIds)', 'Query.changes(after)'],
+    expectation: "no revision of A's, filtered by A's accounts, days or metrics, or paged from A's cursor",
+    async run() {
+      const query = `query($filter: StatChangesFilterInput, $after: String) {
+        changes(filter: $filter, after: $after, first: 100) {
+          nodes { id accountId account { id label } metric day } pageInfo { hasNextPage endCursor } } }`
+      type Changes = {
+        changes: { nodes: { id: string; accountId: string; account: { id: string } | null }[] }
+      }
+      await asB('changes', async (call) => {
+        for (const variables of [
+          {},
+          { filter: { accountIds: [a1.id, a2.id] } },
+          { filter: { from: revisedDay, to: revisedDay } },
+          { filter: { metrics: ['CLICKS', 'FTDS', 'COMMISSION'] } },
+          { after: aChangesCursor },
+          { filter: { accountIds: [a1.id] }, after: aChangesCursor },
+        ]) {
+          const data = await call<Changes>(query, variables)
+          expect(data.changes.nodes, JSON.stringify(variables)).toEqual([])
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<Changes>(query, { filter: { accountIds: [a1.id] } })
+        expect(data.changes.nodes.length).toBeGreaterThan(0)
+        for (const node of data.changes.nodes) expect(node.account?.id).toBe(a1.id)
+        const paged = await call<Changes>(query, { after: aChangesCursor })
+        expect(paged.changes.nodes.length).toBe(data.changes.nodes.length - 1)
+      })
+    },
+  },
+  {
+    field: 'Query.stats',
+    feeds: ['Query.stats(input.filter.accountIds)'],
+    expectation:
+      "only B's own stored clicks on every aggregation path, and nothing under filters naming A's accounts or tags",
+    async run() {
+      const variants = statsVariants()
+      const aIds = [a1.id, a2.id, a3.id]
+      const expected = async (workspaceId: string, v: StatsVariant) =>
+        storedClicks(t.db, workspaceId, window, (v.input.filter ?? {}) as ClicksFilter)
+      await asB('stats', async (call) => {
+        for (const [i, variant] of variants.entries()) {
+          const what = `stats #${i} ${JSON.stringify(variant)}`
+          const expectedB = await expected(b.id, variant)
+          const data = await call<StatsAnswer>(statsQuery(variant), { input: variant.input })
+          expect(clicksOf(data), what).toBe(expectedB)
+          for (const row of data.stats.rows) expect(aIds, what).not.toContain(row.accountId)
+          if (expectedB === 0) {
+            expect(data.stats.rows, what).toEqual([])
+            if (variant.accounts && variant.totals)
+              expect(data.stats.totals?.accountsContributing, what).toBe(0)
+          }
+        }
+      })
+      await asA(async (call) => {
+        for (const [i, variant] of variants.entries()) {
+          const what = `stats #${i} ${JSON.stringify(variant)}`
+          const expectedA = await expected(a.id, variant)
+          expect(expectedA, `${what}: A has clicks under this filter`).toBeGreaterThan(0)
+          const data = await call<StatsAnswer>(statsQuery(variant), { input: variant.input })
+          expect(clicksOf(data), what).toBe(expectedA)
+          if (variant.accounts && variant.totals)
+            expect(data.stats.totals?.accountsContributing, what).toBeGreaterThan(0)
+        }
+      })
+    },
+  },
+  {
+    field: 'Subscription.syncProgress',
+    feeds: ['Subscription.syncProgress(accountId)'],
+    expectation: "no event about A's accounts while A's sync runs, subscribed to all or to A's account",
+    async run() {
+      let everything: Response | undefined
+      let targeted: Response | undefined
+      await asB('syncProgress', async () => {
+        everything = await openSubscription(b.token, null)
+        targeted = await openSubscription(b.token, a1.id)
+        for (const r of [everything, targeted]) {
+          expect(r.status).toBe(200)
+          expect(r.headers.get('content-type')).toContain('text/event-stream')
+        }
+        tally.cross += 2
+      })
+      const own = await openSubscription(a.token, a1.id)
+      let aRun = ''
+      await asA(async (call) => {
+        const started = await call<{ syncAccount: { runs: { id: string }[] } }>(
+          'mutation($id: ID!, $d: String!) { syncAccount(accountId: $id, range: { from: $d, to: $d }) { ... on SyncStarted { runs { id } } } }',
+          { id: a1.id, d: revisedDay },
+        )
+        aRun = started.syncAccount.runs[0]!.id
+        const seen = progressOf(await collectEvents<SyncEvent>(own, finished(aRun), 30_000))
+        expect(seen.map((p) => p.status)).toContain('SUCCEEDED')
+        expect(seen.every((p) => p.accountId === a1.id)).toBe(true)
+      })
+      // B's own sync ends B's stream: everything A's run published came before it.
+      const bStarted = await ok<{ syncAccount: { runs: { id: string }[] } }>(
+        t,
+        b.token,
+        'mutation($id: ID!, $d: String!) { syncAccount(accountId: $id, range: { from: $d, to: $d }) { ... on SyncStarted { runs { id } } } }',
+        { id: b1.id, d: revisedDay },
+      )
+      const bRun = bStarted.syncAccount.runs[0]!.id
+      const seenByB = progressOf(await collectEvents<SyncEvent>(everything!, finished(bRun), 30_000))
+      expect(seenByB.some((p) => p.runId === bRun)).toBe(true)
+      expect(seenByB.filter((p) => p.accountId !== b1.id || p.runId === aRun)).toEqual([])
+      expect(progressOf(await collectEvents<SyncEvent>(targeted!, () => false, 300))).toEqual([])
+      await settleSyncs(t.db, a.id)
+      await settleSyncs(t.db, b.id)
+    },
+  },
+  {
+    field: 'Mutation.updateAccount',
+    feeds: ['Mutation.updateAccount(input.accountId)'],
+    expectation: 'AccountNotFoundError, label and tags untouched',
+    async run() {
+      const query = `mutation($input: UpdateAccountInput!) { updateAccount(input: $input) {
+        __typename ... on UpdateAccountSuccess { account { id label } } ... on UserError { code } } }`
+      await asB('updateAccount', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<{ updateAccount: { __typename: string } }>(query, {
+            input: { accountId: id, label: 'bravo took it', tags: ['bravo'] },
+          })
+          expect(data.updateAccount.__typename).toBe('AccountNotFoundError')
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ updateAccount: { account: { label: string } } }>(query, {
+          input: { accountId: a2.id, label: 'alpha-ledger-2-renamed' },
+        })
+        expect(data.updateAccount.account.label).toBe('alpha-ledger-2-renamed')
+      })
+    },
+  },
+  {
+    field: 'Mutation.updateAccountSync',
+    feeds: ['Mutation.updateAccountSync(input.accountId)'],
+    expectation: 'AccountNotFoundError, sync settings untouched',
+    async run() {
+      const query = `mutation($input: UpdateAccountSyncInput!) { updateAccountSync(input: $input) {
+        __typename ... on UpdateAccountSyncSuccess { account { lookbackDays } } } }`
+      await asB('updateAccountSync', async (call) => {
+        for (const id of [a1.id, a2.id]) {
+          const data = await call<{ updateAccountSync: { __typename: string } }>(query, {
+            input: { accountId: id, lookbackDays: 1, backfillDays: 1, syncIntervalMinutes: 15 },
+          })
+          expect(data.updateAccountSync.__typename).toBe('AccountNotFoundError')
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ updateAccountSync: { account: { lookbackDays: number } } }>(query, {
+          input: { accountId: a2.id, lookbackDays: 5 },
+        })
+        expect(data.updateAccountSync.account.lookbackDays).toBe(5)
+      })
+    },
+  },
+  {
+    field: 'Mutation.updateAccountConnection',
+    feeds: ['Mutation.updateAccountConnection(input.accountId)'],
+    expectation: 'AccountNotFoundError before the platform is called, credentials untouched',
+    async run() {
+      const query = `mutation($input: UpdateAccountConnectionInput!) { updateAccountConnection(input: $input) {
+        __typename ... on UserError { code } } }`
+      await asB('updateAccountConnection', async (call) => {
+        const requests = sim.log.length
+        for (const id of [a1.id, a3.id]) {
+          const data = await call<{ updateAccountConnection: { __typename: string } }>(query, {
+            input: { accountId: id, connection: { softSwiss: sim.accounts[3]!.connection } },
+          })
+          expect(data.updateAccountConnection.__typename).toBe('AccountNotFoundError')
+        }
+        expect(sim.log.length).toBe(requests)
+      })
+      await asA(async (call) => {
+        const before = await t.db.query<{ c: string }>(
+          'select credentials::text as c from account where id = ?',
+          [a3.id],
+        )
+        const data = await call<{ updateAccountConnection: { __typename: string } }>(query, {
+          input: { accountId: a3.id, connection: { softSwiss: sim.accounts[2]!.connection } },
+        })
+        expect(data.updateAccountConnection.__typename).toBe('UpdateAccountConnectionSuccess')
+        const after = await t.db.query<{ c: string }>(
+          'select credentials::text as c from account where id = ?',
+          [a3.id],
+        )
+        // Re-keyed: sealed anew (fresh data key and nonce), although the secret is the same.
+        expect(after[0]!.c).not.toBe(before[0]!.c)
+      })
+    },
+  },
+  {
+    field: 'Mutation.checkAccount',
+    feeds: ['Mutation.checkAccount(accountId)'],
+    expectation: "AccountNotFoundError and A's credentials never used",
+    async run() {
+      const query = `mutation($id: ID!) { checkAccount(accountId: $id) {
+        __typename ... on CheckAccountSuccess { account { id status } } } }`
+      await asB('checkAccount', async (call) => {
+        const requests = sim.log.length
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<{ checkAccount: { __typename: string } }>(query, { id })
+          expect(data.checkAccount.__typename).toBe('AccountNotFoundError')
+        }
+        expect(sim.log.length).toBe(requests)
+      })
+      await asA(async (call) => {
+        const requests = sim.log.length
+        const data = await call<{ checkAccount: { __typename: string } }>(query, { id: a1.id })
+        expect(data.checkAccount.__typename).toBe('CheckAccountSuccess')
+        expect(sim.log.length).toBeGreaterThan(requests)
+      })
+    },
+  },
+  {
+    field: 'Mutation.syncAccount',
+    feeds: ['Mutation.syncAccount(accountId)'],
+    expectation: 'AccountNotFoundError and no run or job queued for A',
+    async run() {
+      const query = `mutation($id: ID!, $range: DateRangeInput) { syncAccount(accountId: $id, range: $range) {
+        __typename ... on SyncStarted { runs { id } } } }`
+      await asB('syncAccount', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          for (const range of [null, { from: revisedDay, to: revisedDay }]) {
+            const data = await call<{ syncAccount: { __typename: string } }>(query, { id, range })
+            expect(data.syncAccount.__typename).toBe('AccountNotFoundError')
+          }
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ syncAccount: { runs: { id: string }[] } }>(query, {
+          id: a2.id,
+          range: { from: revisedDay, to: revisedDay },
+        })
+        expect(await runWorkspaces(data.syncAccount.runs.map((r) => r.id))).toEqual([a.id])
+      })
+      await settleSyncs(t.db, a.id)
+    },
+  },
+  {
+    field: 'Mutation.syncAll',
+    feeds: [],
+    expectation: "runs for B's accounts only",
+    async run() {
+      const query = `mutation($range: DateRangeInput) { syncAll(range: $range) {
+        __typename ... on SyncStarted { runs { id } } } }`
+      const range = { from: revisedDay, to: revisedDay }
+      await asB('syncAll', async (call) => {
+        const data = await call<{ syncAll: { runs: { id: string }[] } }>(query, { range })
+        const workspaces = await runWorkspaces(data.syncAll.runs.map((r) => r.id))
+        expect(workspaces.length).toBeGreaterThan(0)
+        expect(new Set(workspaces)).toEqual(new Set([b.id]))
+        // Their work runs too (same platform, same hosts) before A's rows are read again.
+        await settleSyncs(t.db, b.id)
+      })
+      await asA(async (call) => {
+        const data = await call<{ syncAll: { runs: { id: string }[] } }>(query, { range })
+        const workspaces = await runWorkspaces(data.syncAll.runs.map((r) => r.id))
+        expect(workspaces).toEqual([a.id, a.id, a.id])
+      })
+      await settleSyncs(t.db, a.id)
+    },
+  },
+  {
+    field: 'Mutation.testConnection',
+    feeds: [],
+    expectation: "a check of the given credentials that names nothing of A's, even with A's own credentials",
+    async run() {
+      const query = `mutation($input: ConnectionInput!) { testConnection(input: $input) {
+        __typename ... on TestConnectionSuccess { platform { id } accountName currency timeZone } } }`
+      let seenByB: unknown
+      await asB('testConnection', async (call) => {
+        seenByB = await call(query, { input: { softSwiss: sim.accounts[0]!.connection } })
+      })
+      await asA(async (call) => {
+        const seenByA = await call<{ testConnection: { __typename: string } }>(query, {
+          input: { softSwiss: sim.accounts[0]!.connection },
+        })
+        expect(seenByA.testConnection.__typename).toBe('TestConnectionSuccess')
+        expect(seenByB).toEqual(seenByA)
+      })
+    },
+  },
+  {
+    field: 'Mutation.importAccounts',
+    feeds: [],
+    expectation: "no duplicate of A's account reported (which would name it), nothing written to A",
+    async run() {
+      const query = `mutation($input: ImportAccountsInput!) { importAccounts(input: $input) {
+        imported failed rows { line account { id } error { code message fields } } } }`
+      const connection = sim.accounts[0]!.connection
+      const csv = `platform,label,tags,baseUrl,token\nsoftswiss,bravo import,shared,${connection.baseUrl},${connection.token}\n`
+      type Import = {
+        importAccounts: { imported: number; rows: { error: { code: string; message: string } | null }[] }
+      }
+      await asB('importAccounts', async (call) => {
+        const data = await call<Import>(query, { input: { csv, dryRun: true } })
+        expect(data.importAccounts.rows).toEqual([{ line: 2, account: null, error: null }])
+        expect(data.importAccounts.imported).toBe(1)
+      })
+      await asA(async (call) => {
+        const data = await call<Import>(query, { input: { csv, dryRun: true } })
+        expect(data.importAccounts.rows[0]!.error?.code).toBe('ACCOUNT_DUPLICATE')
+        expect(data.importAccounts.rows[0]!.error?.message).toContain(a1.id)
+      })
+    },
+  },
+  {
+    field: 'Mutation.createApiToken',
+    feeds: [],
+    expectation: 'a token of B that authenticates as B',
+    async run() {
+      const query = 'mutation { createApiToken(name: "matrix token") { token apiToken { id } } }'
+      const viewer = async (token: string) =>
+        (await ok<{ viewer: { workspace: { id: string } } }>(t, token, '{ viewer { workspace { id } } }'))
+          .viewer.workspace.id
+      await asB('createApiToken', async (call) => {
+        const data = await call<{ createApiToken: { token: string } }>(query)
+        expect(await viewer(data.createApiToken.token)).toBe(b.id)
+      })
+      await asA(async (call) => {
+        const data = await call<{ createApiToken: { token: string } }>(query)
+        expect(await viewer(data.createApiToken.token)).toBe(a.id)
+      })
+    },
+  },
+  {
+    field: 'Mutation.revokeApiToken',
+    feeds: ['Mutation.revokeApiToken(id)'],
+    expectation: "ApiTokenNotFoundError and A's tokens keep working",
+    async run() {
+      const query = 'mutation($id: ID!) { revokeApiToken(id: $id) { __typename ... on UserError { code } } }'
+      const aTokens = (
+        await t.db.query<{ id: string }>('select id::text as id from api_token where workspace_id = ?', [
+          a.id,
+        ])
+      ).map((r) => r.id)
+      await asB('revokeApiToken', async (call) => {
+        for (const id of aTokens) {
+          const data = await call<{ revokeApiToken: { __typename: string } }>(query, { id })
+          expect(data.revokeApiToken.__typename).toBe('ApiTokenNotFoundError')
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ revokeApiToken: { __typename: string } }>(query, { id: aSpareTokenId })
+        expect(data.revokeApiToken.__typename).toBe('RevokeApiTokenSuccess')
+        const [row] = await t.db.query<{ revoked: boolean }>(
+          'select revoked_at is not null as revoked from api_token where id = ?',
+          [aSpareTokenId],
+        )
+        expect(row!.revoked).toBe(true)
+      })
+    },
+  },
+  {
+    field: 'Mutation.addMember',
+    feeds: [],
+    expectation: "a member of B's own, A's member with the same email untouched",
+    async run() {
+      const query = 'mutation($email: String!) { addMember(email: $email, role: MEMBER) { id email role } }'
+      await asB('addMember', async (call) => {
+        const data = await call<{ addMember: { id: string } }>(query, { email: 'owner@alpha.example' })
+        expect(data.addMember.id).not.toBe(aMemberId)
+        const [row] = await t.db.query<{ w: string }>(
+          'select workspace_id::text as w from member where id = ?',
+          [data.addMember.id],
+        )
+        expect(row!.w).toBe(b.id)
+      })
+      await asA(async (call) => {
+        const data = await call<{ addMember: { id: string; role: string } }>(query, {
+          email: 'owner@alpha.example',
+        })
+        expect(data.addMember).toMatchObject({ id: aMemberId, role: 'OWNER' })
+      })
+    },
+  },
+  {
+    field: 'Mutation.disconnectAccount',
+    feeds: ['Mutation.disconnectAccount(accountId)'],
+    expectation: "AccountNotFoundError and A's accounts, stats and runs all still there",
+    async run() {
+      const query = `mutation($id: ID!) { disconnectAccount(accountId: $id) {
+        __typename ... on DisconnectAccountSuccess { accountId } } }`
+      await asB('disconnectAccount', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<{ disconnectAccount: { __typename: string } }>(query, { id })
+          expect(data.disconnectAccount.__typename).toBe('AccountNotFoundError')
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ disconnectAccount: { accountId: string } }>(query, { id: a3.id })
+        expect(data.disconnectAccount.accountId).toBe(a3.id)
+        const rows = await t.db.query('select 1 from account where id = ?', [a3.id])
+        expect(rows).toEqual([])
+      })
+    },
+  },
+  {
+    // Last: A's control queues a backfill that nothing waits for.
+    field: 'Mutation.connectAccount',
+    feeds: [],
+    expectation: "an account of B's own even with A's credentials, whose backfill writes nothing of A's",
+    async run() {
+      const query = `mutation($input: ConnectAccountInput!) { connectAccount(input: $input) {
+        __typename ... on ConnectAccountSuccess { account { id } } } }`
+      await asB('connectAccount', async (call) => {
+        const data = await call<{ connectAccount: { account: { id: string } } }>(query, {
+          input: {
+            connection: { softSwiss: sim.accounts[0]!.connection },
+            label: 'bravo copy',
+            tags: ['shared'],
+          },
+        })
+        const [row] = await t.db.query<{ w: string }>(
+          'select workspace_id::text as w from account where id = ?',
+          [data.connectAccount.account.id],
+        )
+        expect(row!.w).toBe(b.id)
+        // The same upstream account, synced into B: its 90-day backfill must write B's rows only.
+        await settleSyncs(t.db, b.id, 60_000)
+        const [stored] = await t.db.query<{ n: number | string }>(
+          'select count(*)::int as n from stat_day where account_id = ?',
+          [data.connectAccount.account.id],
+        )
+        expect(Number(stored!.n)).toBeGreaterThan(0)
+      })
+      await asA(async (call) => {
+        const data = await call<{ connectAccount: { account: { id: string } } }>(query, {
+          input: { connection: { softSwiss: sim.accounts[4]!.connection }, label: 'alpha-ledger-4' },
+        })
+        const [row] = await t.db.query<{ w: string }>(
+          'select workspace_id::text as w from account where id = ?',
+          [data.connectAccount.account.id],
+        )
+        expect(row!.w).toBe(a.id)
+      })
+    },
+  },
+]
+
+// --- seeding through the API ----------------------------------------------------------------------------------------
+
+const SYNC_ACCOUNT = `mutation($id: ID!, $range: DateRangeInput) { syncAccount(accountId: $id, range: $range) {
+  __typename ... on SyncStarted { runs { id } } } }`
+
+beforeAll(async () => {
+  t = await createTestApp({
+    env: { AFFGRAPH_SYNC_RETRY_DELAY_SECONDS: '1', AFFGRAPH_SYNC_POLL_SECONDS: '1' },
+  })
+  schema = buildSchema(t.registry)
+  sim = await t.registry
+    .get('softswiss')!
+    .definition.simulator.create({ seed: 'tenant-matrix', accounts: 5, pageSize: 500 })
+  a = await t.workspace('tenant-matrix-alpha')
+  b = await t.workspace('tenant-matrix-bravo')
+  window = { from: dayOffset(-21), to: dayOffset(-2) }
+  revisedDay = dayOffset(-5)
+  // Connected before the sync engine starts, so no 90-day backfill is queued: each syncs one short window below.
+  a1 = await connectSoftSwiss(t, a.token, sim.accounts[0]!.connection, {
+    label: 'alpha-ledger-1',
+    tags: ['shared', 'alpha-only'],
+  })
+  a2 = await connectSoftSwiss(t, a.token, sim.accounts[1]!.connection, {
+    label: 'alpha-ledger-2',
+    tags: ['shared'],
+  })
+  a3 = await connectSoftSwiss(t, a.token, sim.accounts[2]!.connection, { label: 'alpha-ledger-3' })
+  b1 = await connectSoftSwiss(t, b.token, sim.accounts[3]!.connection, {
+    label: 'bravo-ledger-1',
+    tags: ['shared'],
+  })
+  await startSync(t.services, { schedule: false })
+  for (const [token, id] of [
+    [a.token, a1.id],
+    [a.token, a2.id],
+    [b.token, b1.id],
+  ] as const) {
+    const started = await ok<{ syncAccount: { __typename: string } }>(t, token, SYNC_ACCOUNT, {
+      id,
+      range: window,
+    })
+    expect(started.syncAccount.__typename).toBe('SyncStarted')
+  }
+  await settleSyncs(t.db, a.id)
+  await settleSyncs(t.db, b.id)
+  // A revised day, synced again: revisions (stat_change) exist for A.
+  sim.revise(sim.accounts[0]!.key, revisedDay)
+  await ok(t, a.token, SYNC_ACCOUNT, { id: a1.id, range: { from: revisedDay, to: revisedDay } })
+  await settleSyncs(t.db, a.id)
+  const failed = await t.db.query(`select id from sync_run where status <> 'SUCCEEDED'`)
+  expect(failed).toEqual([])
+  // Reference rates are shared by every workspace (they are not tenant data): stored directly.
+  const days = Array.from({ length: 30 }, (_, i) => dayOffset(-30 + i))
+  await insertRates(
+    t.db,
+    days.flatMap((day) => [
+      { day, currency: 'USD', rate: '1.25' },
+      { day, currency: 'GBP', rate: '0.8' },
+      { day, currency: 'CAD', rate: '1.5' },
+    ]),
+  )
+  const spare = await ok<{ createApiToken: { apiToken: { id: string } } }>(
+    t,
+    a.token,
+    'mutation { createApiToken(name: "alpha spare token") { apiToken { id } } }',
+  )
+  aSpareTokenId = spare.createApiToken.apiToken.id
+  aMemberId = (
+    await ok<{ addMember: { id: string } }>(
+      t,
+      a.token,
+      'mutation { addMember(email: "owner@alpha.example", role: OWNER) { id } }',
+    )
+  ).addMember.id
+  await ok(t, b.token, 'mutation { addMember(email: "member@bravo.example") { id } }')
+  const page = await ok<{ accounts: { pageInfo: { endCursor: string } } }>(
+    t,
+    a.token,
+    '{ accounts(first: 1) { pageInfo { endCursor } } }',
+  )
+  aAccountsCursor = page.accounts.pageInfo.endCursor
+  const changes = await ok<{ changes: { pageInfo: { endCursor: string } } }>(
+    t,
+    a.token,
+    '{ changes(first: 1) { pageInfo { endCursor } } }',
+  )
+  aChangesCursor = changes.changes.pageInfo.endCursor
+  expect(aChangesCursor).toBeTruthy()
+  const distinct = async (column: 'brand' | 'campaign') =>
+    (
+      await t.db.query<{ v: string }>(
+        `select distinct ${column} as v from stat_day where workspace_id = ? and ${column} <> '' order by 1 limit 2`,
+        [a.id],
+      )
+    ).map((r) => r.v)
+  brandsOfA = await distinct('brand')
+  campaignsOfA = await distinct('campaign')
+  expect(brandsOfA.length).toBeGreaterThan(0)
+  expect(campaignsOfA.length).toBeGreaterThan(0)
+}, 120_000)
+
+afterAll(async () => {
+  await t?.services.sync?.stop(5_000)
+  await sim?.close()
+  await t?.close()
+  console.log(
+    `tenant matrix on ${TEST_DATABASE_KIND}: ${new Set(CASES.map((c) => c.field)).size} root fields, ` +
+      `${new Set(CASES.flatMap((c) => c.nested ?? [])).size} nested fields, ${statsVariantCount} stats variants, ` +
+      `${tally.cross} calls as workspace B, ${tally.controls} positive controls as workspace A`,
+  )
+})
+
+let statsVariantCount = 0
+
+describe(`tenant matrix on ${TEST_DATABASE_KIND}`, () => {
+  it('given the schema, when its root fields are listed, then each has a case and no case names a field that is gone', () => {
+    const roots = rootFieldNames(schema)
+    const covered = new Set(CASES.map((c) => c.field))
+    expect(roots.length).toBeGreaterThan(20)
+    expect(
+      roots.filter((f) => !covered.has(f)),
+      'root fields without a case',
+    ).toEqual([])
+    expect(
+      [...covered].filter((f) => !roots.includes(f)),
+      'cases of fields the schema lacks',
+    ).toEqual([])
+  })
+
+  it('given the schema, when fields below the roots take arguments, then a case walks each of them', () => {
+    const nested = nestedFieldsWithArguments(schema)
+    expect(nested).toContain('Account.stats')
+    const walked = new Set(CASES.flatMap((c) => c.nested ?? []))
+    expect(
+      nested.filter((f) => !walked.has(f)),
+      'nested fields with arguments without a case',
+    ).toEqual([])
+  })
+
+  it("given the schema, when arguments name ids or cursors at any depth, then a case feeds each one A's values", () => {
+    const paths = scopedArgumentPaths(schema)
+    expect(paths).toContain('Query.stats(input.filter.accountIds)')
+    const fed = new Set(CASES.flatMap((c) => c.feeds))
+    expect(
+      paths.filter((p) => !fed.has(p)),
+      'id or cursor arguments no case feeds',
+    ).toEqual([])
+    expect(
+      [...fed].filter((p) => !paths.includes(p)),
+      'fed paths the schema lacks',
+    ).toEqual([])
+  })
+
+  it('given the stats variants, when the statement builder classifies them, then every aggregation path is run', () => {
+    const variants = statsVariants()
+    statsVariantCount = variants.length
+    const taken = new Set(variants.flatMap(pathsOf))
+    const expected = [
+      ...['row', 'probe', 'scan', 'none'].map((x) => `counting:${x}`),
+      'pass:direct',
+      'pass:folded',
+      'money:converted',
+      'money:native',
+      ...['DAILY', 'PERIOD_END', 'FIXED_DATE'].map((x) => `fx:${x}`),
+      ...GRANULARITIES.map((x) => `granularity:${x}`),
+      ...['ACCOUNT', 'PROGRAM', 'PLATFORM', 'BRAND', 'CAMPAIGN', 'TAG'].map((x) => `dimension:${x}`),
+      ...['accountIds', 'platformIds', 'tags', 'brands', 'campaigns'].map((x) => `filter:${x}`),
+      'totals:true',
+      'totals:false',
+    ]
+    expect(
+      expected.filter((p) => !taken.has(p)),
+      'aggregation paths no variant takes',
+    ).toEqual([])
+  })
+
+  for (const matrixCase of CASES) {
+    it(`given A's ids, when B calls ${matrixCase.field}, then ${matrixCase.expectation}; A's own call does`, async () => {
+      const before = { ...tally }
+      await matrixCase.run()
+      expect(tally.cross - before.cross, 'calls as B').toBeGreaterThan(0)
+      expect(tally.controls - before.controls, 'positive controls as A').toBeGreaterThan(0)
+    }, 120_000)
+  }
+})
