@@ -8,6 +8,7 @@ import {
   type SealedCredentials,
 } from '../crypto/credential-cipher.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
+import { connectionUrls } from '../platform/platform-runner.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
 import { type CheckResult, isPlatformError, retryAfterOf } from '../sdk/index.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
@@ -40,21 +41,9 @@ export function blockedUrlFields(
   connection: Record<string, unknown>,
   blockedHost: string,
 ): string[] {
-  const set: string[] = []
-  const matching: string[] = []
-  for (const name of platform.fieldNames) {
-    const value = connection[name]
-    if (
-      platform.definition.connection.fields[name]?.kind !== 'url' ||
-      typeof value !== 'string' ||
-      !URL.canParse(value)
-    )
-      continue
-    set.push(name)
-    const url = new URL(value)
-    if (url.host === blockedHost || url.hostname === blockedHost) matching.push(name)
-  }
-  return matching.length > 0 ? matching : set
+  const urls = connectionUrls(platform, connection)
+  const matching = urls.filter(({ url }) => url.host === blockedHost || url.hostname === blockedHost)
+  return (matching.length > 0 ? matching : urls).map(({ name }) => name)
 }
 
 /** Maps any failure of a platform call to a typed result; unknown failures become "unavailable", never a crash. */

@@ -36,6 +36,24 @@ export interface RunOptions {
  * Runs plugin code with a host-built context. Every error leaving here is an SDK error (or the guard's
  * OutboundBlockedError) with secrets already redacted; a plugin bug becomes a ResponseFormatError.
  */
+/** The connection's URL fields that hold a parseable URL, in the form's order. */
+export function connectionUrls(
+  platform: LoadedPlatform,
+  connection: Record<string, unknown>,
+): { name: string; url: URL }[] {
+  const urls: { name: string; url: URL }[] = []
+  for (const name of platform.fieldNames) {
+    const value = connection[name]
+    if (
+      platform.definition.connection.fields[name]?.kind === 'url' &&
+      typeof value === 'string' &&
+      URL.canParse(value)
+    )
+      urls.push({ name, url: new URL(value) })
+  }
+  return urls
+}
+
 export class PlatformRunner {
   readonly #options: PlatformRunnerOptions
   readonly #caches = new Map<string, PluginCache>()
@@ -80,16 +98,9 @@ export class PlatformRunner {
     platform: LoadedPlatform,
     connection: Record<string, unknown>,
   ): Promise<{ field: string; error: OutboundBlockedError } | undefined> {
-    for (const name of platform.fieldNames) {
-      const value = connection[name]
-      if (
-        platform.definition.connection.fields[name]?.kind !== 'url' ||
-        typeof value !== 'string' ||
-        !URL.canParse(value)
-      )
-        continue
+    for (const { name, url } of connectionUrls(platform, connection)) {
       try {
-        await this.#options.guard.checkTarget(new URL(value))
+        await this.#options.guard.checkTarget(url)
       } catch (error) {
         if (error instanceof OutboundBlockedError) return { field: name, error }
         throw error

@@ -1,39 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSync } from '../../src/bootstrap.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { collectEvents } from '../support/sse-events.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 
-/** Reads server-sent events from a streaming response until `enough` says stop. */
+/** Reads server-sent events until `enough` says stop; fails when the time runs out first. */
 async function readEvents(
   response: Response,
   enough: (events: unknown[]) => boolean,
   timeoutMs = 30_000,
 ): Promise<unknown[]> {
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  const events: unknown[] = []
-  let buffer = ''
-  const deadline = Date.now() + timeoutMs
-  while (!enough(events)) {
-    if (Date.now() > deadline) throw new Error(`only ${events.length} events before the deadline`)
-    const { value, done } = await reader.read()
-    if (done) break
-    buffer += decoder.decode(value, { stream: true })
-    let cut = buffer.indexOf('\n\n')
-    while (cut !== -1) {
-      const block = buffer.slice(0, cut)
-      buffer = buffer.slice(cut + 2)
-      const data = block
-        .split('\n')
-        .filter((l) => l.startsWith('data:'))
-        .map((l) => l.slice(5).trim())
-        .join('')
-      if (data) events.push(JSON.parse(data))
-      cut = buffer.indexOf('\n\n')
-    }
-  }
-  await reader.cancel()
+  const events = await collectEvents(response, enough, timeoutMs)
+  if (!enough(events)) throw new Error(`only ${events.length} events before the deadline`)
   return events
 }
 
