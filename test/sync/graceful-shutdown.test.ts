@@ -173,7 +173,13 @@ describe.skipIf(!TEST_DATABASE_URL)(`graceful shutdown of worker and server proc
         'select count(*) as n from pgboss.job where name = ? and started_on > ?',
         [SYNC_QUEUE, signalAt],
       ),
-      runsStartedAfter: await count('select count(*) as n from sync_run where started_at > ?', [signalAt]),
+      // A job fetched just before the signal may write its run's start a few milliseconds after it; what must not
+      // happen is a run whose job was fetched after the signal.
+      runsStartedAfter: await count(
+        `select count(*) as n from sync_run r where r.started_at > ? and not exists (
+           select 1 from pgboss.job j where j.name = ? and j.data->>'runId' = r.id::text and j.started_on <= ?)`,
+        [signalAt, SYNC_QUEUE, signalAt],
+      ),
       jobsActive: await count(`select count(*) as n from pgboss.job where name = ? and state = 'active'`, [
         SYNC_QUEUE,
       ]),
