@@ -73,6 +73,8 @@ export interface SoakFigures {
   faultShare: number
   kills: Record<CrashPointName | 'other', number>
   workerStarts: number
+  /** Workers that started while PostgreSQL was restarting, exited 1 and were started again. */
+  workerStartsRefused: number
   pgRestarts: number
   apiAfterRestart: { failedRequests: number; recovered: boolean }
   jobs: number
@@ -257,6 +259,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       other: 0,
     }
     let workerStarts = 0
+    let workerStartsRefused = 0
     let crashPoints = true
     const startWorker = () => {
       workerStarts += 1
@@ -296,12 +299,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const point = /affgraph crash point: ([a-z-]+)/.exec(worker.stderr())?.[1] as
           | CrashPointName
           | undefined
+        // A worker started while PostgreSQL restarts cannot reach it and exits 1 with the reason, as it should:
+        // a process supervisor starts it again, and so does this harness, a second later.
+        const refusedAtStart =
+          code === 1 &&
+          /affgraph worker: .*(ECONNREFUSED|the database system is (starting up|shutting down|in recovery mode))/.test(
+            worker.stderr(),
+          )
         if (signal === 'SIGKILL' && point && point in kills) kills[point] += 1
+        else if (refusedAtStart && !asked) workerStartsRefused += 1
         else if (!asked) {
           kills.other += 1
           samples.push(`worker exited unasked (${signal ?? code}):\n${worker.stderr().slice(-1500)}`)
         }
-        if (!asked) startWorker()
+        if (asked) return
+        if (!refusedAtStart) startWorker()
+        else setTimeout(() => keepWorkersAlive && startWorker(), 1000)
       })
     }
     for (let i = 0; i < options.workers; i++) startWorker()
@@ -602,6 +615,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       faultShare: requestsInChaos ? Math.round((faultsInjected / requestsInChaos) * 1000) / 1000 : 0,
       kills,
       workerStarts,
+      workerStartsRefused,
       pgRestarts: restarted,
       apiAfterRestart,
       jobs: jobStates.reduce((n, s) => n + Number(s.n), 0),
@@ -646,7 +660,7 @@ export function formatFigures(f: SoakFigures): string {
   return [
     `seed ${f.seed}: ${f.accounts} accounts × ${f.days} days = ${f.storedRows} stored rows`,
     `  upstream requests ${f.upstreamRequests}, faults injected ${f.faultsInjected} (${(f.faultShare * 100).toFixed(1)}% of the ${f.requestsInChaos} made during the chaos)`,
-    `  kills: ${kills}; worker starts ${f.workerStarts}; PostgreSQL restarts ${f.pgRestarts} (API: ${f.apiAfterRestart.failedRequests} failed requests, recovered ${f.apiAfterRestart.recovered})`,
+    `  kills: ${kills}; worker starts ${f.workerStarts} (${f.workerStartsRefused} refused by the restarting database, started again); PostgreSQL restarts ${f.pgRestarts} (API: ${f.apiAfterRestart.failedRequests} failed requests, recovered ${f.apiAfterRestart.recovered})`,
     `  jobs ${f.jobs}, retries ${f.retries}, not completed ${f.jobsNotDone}, runs not succeeded ${f.runsNotSucceeded}`,
     `  revisions ${f.revisions}, of which synced before ${f.revisionsCheckable}, recorded ${f.revisionsRecorded}`,
     `  differences ${f.differences}, duplicate keys ${f.duplicateKeys}, hosts over budget ${f.overBudgetHosts.length}`,
