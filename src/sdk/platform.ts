@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { ConnectionFields, ConnectionOf, ConnectionSpec } from './connection.ts'
+import { type EvidenceFact, evidenceSchema } from './evidence.ts'
 import type { HttpClient } from './http.ts'
 import {
   BREAKDOWNS,
@@ -96,6 +97,11 @@ export interface PlatformDefinition<F extends ConnectionFields = ConnectionField
   ): Promise<ReportRow[]>
   /** A local fake of the platform's HTTP API for tests, the demo and benchmarks; never used for real traffic. */
   simulator: SimulatorFactory
+  /**
+   * Every wire fact the plugin relies on (endpoint, auth, parameters, paging, fields, errors, limits, revisions),
+   * each with its public source and confidence. The host derives the platform's maturity from it.
+   */
+  evidence?: EvidenceFact[]
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds plugins of every connection shape
@@ -147,6 +153,7 @@ export const platformManifestSchema = z.object({
     (v) => typeof v === 'function',
     'must be a function',
   ),
+  evidence: evidenceSchema.optional(),
   simulator: z
     .object({
       create: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
