@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { MasterKeyRing } from './crypto/master-key.ts'
 import type { Database } from './db/database.ts'
@@ -10,6 +11,8 @@ import type { SyncEngine } from './sync/sync-engine.ts'
 /** What the GraphQL layer and the CLI commands share; built once per process in `createAppServices`. */
 export interface AppServices {
   config: Config
+  /** "Now" for everything calendar-based; the system clock in production, injected by tests. */
+  clock: Clock
   db: Database
   registry: PlatformRegistry
   keyRing: MasterKeyRing

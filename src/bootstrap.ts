@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { AppServices } from './app-services.ts'
+import { type Clock, systemClock } from './clock.ts'
 import type { Config } from './config.ts'
 import { type MasterKeyRing, resolveMasterKeyRing } from './crypto/master-key.ts'
 import { type Database, openDatabase } from './db/database.ts'
@@ -24,6 +25,8 @@ export interface BootstrapOverrides {
   httpRetry?: { baseDelayMs?: number; maxDelayMs?: number }
   /** DNS for the SSRF guard (tests point names at chosen addresses); the system resolver when unset. */
   outboundResolve?: HostResolver
+  /** "Now" for calendar decisions; the system clock when unset. */
+  clock?: Clock
 }
 
 export async function loadMasterKeys(config: Config, logger: Logger): Promise<MasterKeyRing> {
@@ -90,5 +93,15 @@ export async function createAppServices(
       ...overrides.httpRetry,
     },
   })
-  return { config, db, registry, keyRing, runner, logger, metrics: createMetrics(), sync: null }
+  return {
+    config,
+    clock: overrides.clock ?? systemClock,
+    db,
+    registry,
+    keyRing,
+    runner,
+    logger,
+    metrics: createMetrics(),
+    sync: null,
+  }
 }
