@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { AppServices } from './app-services.ts'
-import { type Clock, systemClock } from './clock.ts'
+import { type Clock, shiftedClock, systemClock } from './clock.ts'
 import type { Config } from './config.ts'
 import { type MasterKeyRing, resolveMasterKeyRing } from './crypto/master-key.ts'
 import { type Database, openDatabase } from './db/database.ts'
@@ -80,7 +80,10 @@ export async function createAppServices(
   const db =
     overrides.db ??
     (await openDatabase({ url: config.databaseUrl, pgliteDir: join(config.dataDir, 'pglite') }))
+  const clock = overrides.clock ?? (config.now ? shiftedClock(config.now) : systemClock)
   const runner = new PlatformRunner({
+    // Plugins' ctx.now() ("yesterday" for a check call, no future days) follows the same clock as the host.
+    now: () => clock.now(),
     guard: createSsrfGuard({ allow: config.outboundAllowlist, resolve: overrides.outboundResolve }),
     // On PostgreSQL the limits live in the database, where every worker process sees them.
     rateLimiters: createRateLimiterRegistry(
@@ -95,7 +98,7 @@ export async function createAppServices(
   })
   return {
     config,
-    clock: overrides.clock ?? systemClock,
+    clock,
     db,
     registry,
     keyRing,

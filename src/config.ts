@@ -90,6 +90,10 @@ const envSchema = z.object({
     )
     .optional(),
   AFFGRAPH_CRASH_SEED: z.string().min(1).optional(),
+  AFFGRAPH_NOW: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('testing aid: the instant the process takes as "now" at start; the clock runs on from there'),
   AFFGRAPH_TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d)$/, 'must be false, true or the number of proxies in front of the server (0-9)')
@@ -146,6 +150,8 @@ export interface Config {
   }
   /** How long a stopping server or worker lets running syncs finish before it hands them back to the queue. */
   shutdownTimeoutMs: number
+  /** Testing aid: the instant this process takes as "now" when it starts (the clock runs on from there). */
+  now: Date | null
   /** Testing aid: named points where a worker kills itself with SIGKILL, each with a probability. */
   crashPoints: { points: Record<string, number>; seed: string } | null
   /** Re-wrapping stored data keys under the active master key (see src/crypto/key-rotation.ts). */
@@ -212,6 +218,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
   const e = parsed.data
+  if (e.AFFGRAPH_NOW && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration:\n  AFFGRAPH_NOW: a testing aid that moves the calendar; refused when NODE_ENV=production',
+    )
+  }
   if (e.AFFGRAPH_CRASH_POINTS && e.NODE_ENV === 'production') {
     throw new ConfigError(
       'Invalid configuration:\n  AFFGRAPH_CRASH_POINTS: a testing aid that kills the process; refused when NODE_ENV=production',
@@ -249,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jobTimeoutSeconds: e.AFFGRAPH_SYNC_JOB_TIMEOUT_SECONDS,
     },
     shutdownTimeoutMs: e.AFFGRAPH_SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    now: e.AFFGRAPH_NOW ? new Date(e.AFFGRAPH_NOW) : null,
     crashPoints: e.AFFGRAPH_CRASH_POINTS
       ? {
           points: Object.fromEntries(

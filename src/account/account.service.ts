@@ -200,7 +200,7 @@ export async function connectAccount(
   const checked = await checkConnection(services, platform, connection)
   if (!checked.ok) return { ok: false, error: checked.error }
   const id = crypto.randomUUID()
-  const now = new Date()
+  const now = services.clock.now()
   const account = em.create(Account, {
     id,
     workspace: em.getReference(Workspace, principal.workspaceId),
@@ -266,7 +266,7 @@ export async function updateAccountConnection(
   account.connectionState = connectionState(platform, connection)
   account.baseUrl = typeof connection.baseUrl === 'string' ? connection.baseUrl : null
   account.status = 'OK'
-  account.lastCheckAt = new Date()
+  account.lastCheckAt = services.clock.now()
   account.lastErrorCode = null
   account.lastErrorMessage = null
   if (checked.result.accountName) account.externalAccountName = checked.result.accountName
@@ -317,7 +317,7 @@ export async function recheckAccount(
           ),
         }
   }
-  account.lastCheckAt = new Date()
+  account.lastCheckAt = services.clock.now()
   account.status = outcome.ok ? 'OK' : outcome.status
   account.lastErrorCode = outcome.ok ? null : outcome.error.code
   account.lastErrorMessage = outcome.ok ? null : outcome.error.message

@@ -94,7 +94,8 @@ export const evidenceFactSchema = z
 export const evidenceSchema = z.array(evidenceFactSchema).superRefine((facts, ctx) => {
   const seen = new Set<string>()
   for (const [i, f] of facts.entries()) {
-    if (seen.has(f.id)) ctx.addIssue({ code: 'custom', message: `duplicate fact id "${f.id}"`, path: [i, 'id'] })
+    if (seen.has(f.id))
+      ctx.addIssue({ code: 'custom', message: `duplicate fact id "${f.id}"`, path: [i, 'id'] })
     seen.add(f.id)
   }
 })

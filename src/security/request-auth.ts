@@ -10,7 +10,7 @@ const settled = new WeakMap<Request, Promise<AuthResult>>()
 export function authenticateRequest(services: AppServices, request: Request): Promise<AuthResult> {
   let result = settled.get(request)
   if (!result) {
-    result = authenticate(services.db.fork(), request.headers.get('authorization'))
+    result = authenticate(services.db.fork(), request.headers.get('authorization'), services.clock.now())
     settled.set(request, result)
   }
   return result

@@ -35,7 +35,7 @@ export async function fetchMissing(
   em: EntityManager,
   accounts: Account[],
   window: DateWindow,
-  now = new Date(),
+  now = services.clock.now(),
 ): Promise<OnDemandOutcome[]> {
   const gaps = await missingWindows(
     em,

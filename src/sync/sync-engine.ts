@@ -65,7 +65,7 @@ const DEFAULT_JOB_TIMEOUT_SECONDS = 15 * 60
 const dayString = (t: number) => new Date(t).toISOString().slice(0, 10)
 
 /** Today in the account's reporting time zone: the last day a platform can have figures for. */
-export function platformToday(timeZone: string, now = new Date()): string {
+export function platformToday(timeZone: string, now: Date): string {
   return new Intl.DateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
@@ -74,7 +74,7 @@ export function platformToday(timeZone: string, now = new Date()): string {
   }).format(now)
 }
 
-export function trailingWindow(days: number, timeZone: string, now = new Date()): DateWindow {
+export function trailingWindow(days: number, timeZone: string, now: Date): DateWindow {
   const to = platformToday(timeZone, now)
   return { from: dayString(Date.parse(`${to}T00:00:00Z`) - (days - 1) * DAY), to }
 }
@@ -265,7 +265,7 @@ export class SyncEngine {
     items: { account: Account; window: DateWindow; kind: SyncRunKind }[],
   ): Promise<SyncRun[]> {
     const planned: { account: Account; run: SyncRun }[] = []
-    const now = new Date()
+    const now = this.#services.clock.now()
     for (const { account, window, kind } of items) {
       const platform = this.#services.registry.get(account.platformId)
       for (const piece of platform ? splitWindow(window, platform.definition.limits) : [window]) {
@@ -309,13 +309,17 @@ export class SyncEngine {
     return planned.map((p) => p.run)
   }
 
-  async enqueueBackfill(em: EntityManager, account: Account, now = new Date()): Promise<SyncRun[]> {
+  async enqueueBackfill(
+    em: EntityManager,
+    account: Account,
+    now = this.#services.clock.now(),
+  ): Promise<SyncRun[]> {
     account.nextSyncAt = new Date(now.getTime() + account.syncIntervalMinutes * 60_000)
     return this.enqueue(em, account, trailingWindow(account.backfillDays, account.timeZone, now), 'BACKFILL')
   }
 
   /** Periodic syncs that are due: the lookback window of every account whose next sync time has come. */
-  async enqueueDue(now = new Date()): Promise<number> {
+  async enqueueDue(now = this.#services.clock.now()): Promise<number> {
     if (this.#stopping) return 0
     const em = this.#services.db.fork()
     const due = await em.find(
@@ -349,7 +353,7 @@ export class SyncEngine {
       rowsChanged: run.rowsChanged,
       errorCode: run.errorCode ?? null,
       errorMessage: run.errorMessage ?? null,
-      at: new Date(),
+      at: this.#services.clock.now(),
     }
     if (this.#services.db.kind !== 'postgresql') {
       this.pubsub.publish('syncProgress', event)
@@ -405,7 +409,7 @@ export class SyncEngine {
     const platform = this.#services.registry.get(account.platformId)
     const finish = async (status: SyncRunStatus, error?: { code: string; message: string }) => {
       run.status = status
-      run.finishedAt = new Date()
+      run.finishedAt = this.#services.clock.now()
       run.errorCode = error?.code ?? null
       run.errorMessage = error?.message ?? null
       await em.flush()
@@ -436,7 +440,7 @@ export class SyncEngine {
 
     run.status = 'RUNNING'
     run.attempts += 1
-    run.startedAt ??= new Date()
+    run.startedAt ??= this.#services.clock.now()
     await em.flush()
     this.#publish(account, run, 'RUNNING')
     let requests = 0
@@ -463,7 +467,7 @@ export class SyncEngine {
       run.rowsWritten += result.rowsWritten
       run.rowsChanged += result.rowsChanged
       account.status = 'OK'
-      account.lastSyncAt = new Date()
+      account.lastSyncAt = this.#services.clock.now()
       account.lastErrorCode = null
       account.lastErrorMessage = null
       await this.#recordHostOutcome(em, host, false)

@@ -141,7 +141,8 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
           return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
         const sync = ctx.services.sync
         if (!sync) return unavailable()
-        const window = args.range ?? trailingWindow(account.lookbackDays, account.timeZone)
+        const window =
+          args.range ?? trailingWindow(account.lookbackDays, account.timeZone, ctx.services.clock.now())
         const runs = await sync.enqueue(ctx.em, account, window, 'MANUAL')
         return { __typename: 'SyncStarted', runs }
       },
@@ -164,7 +165,8 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
           ctx.em,
           accounts.map((account) => ({
             account,
-            window: args.range ?? trailingWindow(account.lookbackDays, account.timeZone),
+            window:
+              args.range ?? trailingWindow(account.lookbackDays, account.timeZone, ctx.services.clock.now()),
             kind: 'MANUAL' as const,
           })),
         )
@@ -205,7 +207,9 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
         if (args.input.lookbackDays) account.lookbackDays = args.input.lookbackDays
         if (args.input.syncIntervalMinutes) {
           account.syncIntervalMinutes = args.input.syncIntervalMinutes
-          account.nextSyncAt = new Date(Date.now() + account.syncIntervalMinutes * 60_000)
+          account.nextSyncAt = new Date(
+            ctx.services.clock.now().getTime() + account.syncIntervalMinutes * 60_000,
+          )
         }
         await ctx.em.flush()
         return { __typename: 'UpdateAccountSyncSuccess', account }

@@ -141,7 +141,7 @@ export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) 
         const token = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.em.findOne(ApiToken, { id }) : null
         if (!token)
           return userError('ApiTokenNotFoundError', 'API_TOKEN_NOT_FOUND', 'API token not found.', ['id'])
-        token.revokedAt ??= new Date()
+        token.revokedAt ??= ctx.services.clock.now()
         await ctx.em.flush()
         return { __typename: 'RevokeApiTokenSuccess', apiToken: token }
       },

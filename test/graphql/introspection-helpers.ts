@@ -23,6 +23,7 @@ import {
 import { expect } from 'vitest'
 import type { TestApp } from '../support/test-app.ts'
 import { bearer, send } from './graphql-helpers.ts'
+import { suiteClock, testDay } from '../support/test-clock.ts'
 
 /**
  * The schema exactly as a client sees it: built from the server's introspection answer. Introspection needs a
@@ -70,16 +71,14 @@ export function sampleValue(type: GraphQLInputType, name = ''): unknown {
       case 'Boolean':
         return true
       case 'DateTime':
-        return new Date(Date.now() + 86_400_000).toISOString()
+        return new Date(suiteClock.now().getTime() + 86_400_000).toISOString()
       case 'URL':
         return 'https://partners.example.com'
       case 'Secret':
         return 'Q7wErTy8uIoP3aSdF5gHjK2lZxCvBnM4'
       default:
         // Day-valued strings (ranges, windows) get yesterday; anything else a value that passes e-mail checks.
-        return /^(from|to|day|date|since|until)$/i.test(name)
-          ? new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
-          : 'someone@example.com'
+        return /^(from|to|day|date|since|until)$/i.test(name) ? testDay(-1) : 'someone@example.com'
     }
   }
   throw new Error(`no sample value for ${String(type)}`)

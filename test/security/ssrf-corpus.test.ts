@@ -372,7 +372,7 @@ describe('SSRF at request time: names, rebinding, redirects and stored accounts'
     const em = t.db.fork()
     em.setFilterParams('workspace', { id: workspaceId })
     const account = await em.findOneOrFail(Account, { id: accountId }, { populate: ['workspace'] })
-    const window = trailingWindow(2, 'UTC')
+    const window = trailingWindow(2, 'UTC', t.services.clock.now())
     const run = em.create(SyncRun, {
       id: crypto.randomUUID(),
       workspace: account.workspace,

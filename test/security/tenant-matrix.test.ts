@@ -20,6 +20,7 @@ import {
   snapshotWorkspace,
   storedClicks,
 } from './support/tenant-matrix.ts'
+import { testDay } from '../support/test-clock.ts'
 
 /**
  * The tenant matrix: every root field of the schema, called by workspace B with workspace A's ids (and filters
@@ -65,7 +66,7 @@ const tally = { cross: 0, controls: 0 }
 /** Words both workspaces use: not a trace of A when B's answer holds them. */
 const SHARED_WORDS = new Set(['shared', 'softswiss'])
 
-const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10)
+const dayOffset = (days: number) => testDay(days)
 
 /** Runs B's calls: none may fail, none may carry a trace of A, and A's rows must be byte-for-byte the same after. */
 async function asB(what: string, fn: (call: Caller) => Promise<void>): Promise<void> {

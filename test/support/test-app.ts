@@ -9,6 +9,7 @@ import { BUNDLED_PLUGIN_DIR, loadPlugins } from '../../src/platform/plugin-loade
 import { ensureWorkspace, issueApiToken } from '../../src/workspace/workspace.service.ts'
 import { captureLogs } from './log-capture.ts'
 import { plantCanary } from './log-sink.ts'
+import { suiteClock } from './test-clock.ts'
 import { openTestDatabase, type TestDatabase } from './test-database.ts'
 
 export interface TestApp {
@@ -36,7 +37,7 @@ export interface TestAppOptions {
   logger?: Logger
   env?: Record<string, string>
   /** Passed to createAppServices, e.g. `outboundResolve` to point test names at chosen addresses. */
-  overrides?: Pick<BootstrapOverrides, 'outboundResolve'>
+  overrides?: Pick<BootstrapOverrides, 'outboundResolve' | 'clock'>
 }
 
 /** A real app: real database (PGlite or PostgreSQL), real plugins, real HTTP client allowed to reach loopback. */
@@ -60,6 +61,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: options.logger ?? capture.logger,
     keyRing: parseMasterKeys(generateMasterKeyEntry('test')),
     httpRetry: { baseDelayMs: 20, maxDelayMs: 200 },
+    clock: suiteClock,
     ...options.overrides,
   })
   const app = createApp(services)

@@ -22,10 +22,9 @@ import {
 import { captureLogs } from '../support/log-capture.ts'
 import { sortRows } from '../support/plugin-harness.ts'
 import { createScratchPostgresDatabase, TEST_DATABASE_URL } from '../support/test-database.ts'
+import { testWindow } from '../support/test-clock.ts'
 
-const DAY = 86_400_000
-const iso = (t: number) => new Date(t).toISOString().slice(0, 10)
-const WINDOW: DateWindow = { from: iso(Date.now() - 11 * DAY), to: iso(Date.now() - 2 * DAY) }
+const WINDOW: DateWindow = testWindow(2, 10)
 const ACCOUNTS = 16
 const CONCURRENCY = 12
 // Every upstream answer takes this long, so a run lasts a few seconds and a dozen are caught mid-flight.
@@ -254,8 +253,7 @@ describe.skipIf(!TEST_DATABASE_URL)(`graceful shutdown of worker and server proc
         env: { ...env, AFFGRAPH_SYNC: 'off', AFFGRAPH_SHUTDOWN_TIMEOUT_SECONDS: '20' },
       })
       // Days never synced are fetched from the slow platform while the request waits.
-      const from = iso(Date.now() - 40 * DAY)
-      const to = iso(Date.now() - 35 * DAY)
+      const { from, to } = testWindow(35, 6)
       const inFlight = postGraphQL<{ account: { stats: { rows: { clicks: number | null }[] } } }>(
         server.graphqlUrl,
         `query ($id: ID!, $range: StatsRangeInput!) {

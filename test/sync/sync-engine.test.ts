@@ -70,7 +70,7 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
     const runs = await t.db.fork().find(SyncRun, { account: account.id }, { filters: false })
     // The default 90-day backfill, in windows no longer than the plugin's 31 days.
     expect(runs.map((r) => r.kind)).toEqual(['BACKFILL', 'BACKFILL', 'BACKFILL'])
-    const window = trailingWindow(90, 'UTC')
+    const window = trailingWindow(90, 'UTC', t.services.clock.now())
     const truth = sim.truth(sim.accounts[0]!.key, window)
     const stored = await t.db.query<{ n: unknown; clicks: unknown; commission: unknown }>(
       'select count(*) as n, sum(clicks) as clicks, sum(commission)::text as commission from stat_day where account_id = ?',
@@ -108,7 +108,7 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
   it('given the same window synced again, when nothing changed upstream, then no row is written and no change recorded', async () => {
     await settle(account.id, 3)
     const changesBefore = await t.db.query<{ n: unknown }>('select count(*) as n from stat_change')
-    const [run] = await syncWindow(account.id, trailingWindow(10, 'UTC'))
+    const [run] = await syncWindow(account.id, trailingWindow(10, 'UTC', t.services.clock.now()))
     expect(run!.status).toBe('SUCCEEDED')
     expect(run!.rowsWritten).toBe(0)
     expect(run!.rowsChanged).toBe(0)
@@ -117,7 +117,7 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
   })
 
   it('given the platform revised a past day, when the lookback sync runs, then the stored day follows and each change is recorded', async () => {
-    const window = trailingWindow(7, 'UTC')
+    const window = trailingWindow(7, 'UTC', t.services.clock.now())
     const day = window.from
     const key = sim.accounts[0]!.key
     const before = sim.truth(key, { from: day, to: day })
@@ -144,7 +144,7 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
     const requestsBefore = sim.log.length
     sim.faults.inject('expired-token')
     try {
-      const [run] = await syncWindow(account.id, trailingWindow(3, 'UTC'))
+      const [run] = await syncWindow(account.id, trailingWindow(3, 'UTC', t.services.clock.now()))
       expect(run!.status).toBe('FAILED')
       expect(run!.attempts).toBe(1)
       expect(run!.errorCode).toBe('PLATFORM_AUTH_FAILED')
@@ -189,8 +189,13 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
         { id: account.id },
         { filters: false, populate: ['workspace'] },
       )
-      const [failing] = await engine.enqueue(em2, down, trailingWindow(2, 'UTC'), 'MANUAL')
-      const [healthy] = await syncWindow(outcome.account.id, trailingWindow(5, 'UTC'))
+      const [failing] = await engine.enqueue(
+        em2,
+        down,
+        trailingWindow(2, 'UTC', t.services.clock.now()),
+        'MANUAL',
+      )
+      const [healthy] = await syncWindow(outcome.account.id, trailingWindow(5, 'UTC', t.services.clock.now()))
       expect(healthy!.status).toBe('SUCCEEDED')
       const host = new URL(sim.baseUrl).host
       await until(async () => {

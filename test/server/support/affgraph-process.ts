@@ -5,6 +5,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { sinkLogText } from '../../support/log-sink.ts'
+import { suiteClock } from '../../support/test-clock.ts'
 
 /** The repository root: every child runs there, as `npm start` would. */
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..')
@@ -42,7 +43,9 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     if (['DATABASE_URL', 'PORT', 'HOST', 'NODE_ENV', 'NODE_OPTIONS'].includes(key)) continue
     env[key] = value
   }
-  return { ...env, ...extra }
+  // Children share the suite's calendar: their clock starts where the suite's is now (a testing aid that a
+  // production NODE_ENV refuses).
+  return { ...env, NODE_ENV: 'test', AFFGRAPH_NOW: suiteClock.now().toISOString(), ...extra }
 }
 
 /** Starts `node --import tsx <entry> ...args` in the repository root. */
