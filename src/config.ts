@@ -50,6 +50,7 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: positiveInt(0, 65535).default(4000),
+  AFFGRAPH_DEMO_PORT_BASE: positiveInt(1024, 65000).default(4100),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -123,6 +124,8 @@ export interface Config {
   env: 'production' | 'development' | 'test'
   host: string
   port: number
+  /** `--demo`: simulators prefer the ports after this one (a taken port falls back to any free one). */
+  demoPortBase: number
   databaseUrl: string | undefined
   dataDir: string
   masterKey: string | undefined
@@ -232,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
+    demoPortBase: e.AFFGRAPH_DEMO_PORT_BASE,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.AFFGRAPH_DATA_DIR),
     masterKey: e.AFFGRAPH_MASTER_KEY,

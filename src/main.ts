@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     allowPositionals: false,
   })
   let config = loadConfig()
-  const demo = values.demo ? await startDemo.simulators() : null
+  const demo = values.demo ? await startDemo.simulators(config.demoPortBase) : null
   if (demo) {
     config = {
       ...config,
@@ -27,7 +27,15 @@ async function main(): Promise<void> {
   const app = createApp(services)
   const server = createServer(app)
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `port ${config.port} on ${config.host} is in use by another program: stop it, or set PORT to a free port`,
+            )
+          : error,
+      ),
+    )
     server.listen(config.port, config.host, resolve)
   })
   const address = server.address()

@@ -16,22 +16,20 @@ export interface DemoHandle {
 }
 
 export const DEMO_WORKSPACE = 'demo'
-/** Fixed ports keep a restarted demo's stored account URLs valid; 0 falls back to any free port. */
+/**
+ * Fixed ports keep a restarted demo's stored account URLs valid; a simulator whose port is taken takes any free
+ * one, and the demo re-keys its stored account to the new URL.
+ */
 const DEMO_PORT_BASE = 4100
 
-async function simulators(): Promise<DemoHandle> {
+async function simulators(portBase = DEMO_PORT_BASE): Promise<DemoHandle> {
   const registry = await loadPlugins([BUNDLED_PLUGIN_DIR])
   const running = new Map<string, PlatformSimulator>()
   let index = 0
   for (const platform of registry.all()) {
     index += 1
     const options = { seed: 'affgraph-demo', accounts: 2 }
-    let sim: PlatformSimulator
-    try {
-      sim = await platform.definition.simulator.create({ ...options, port: DEMO_PORT_BASE + index })
-    } catch {
-      sim = await platform.definition.simulator.create(options)
-    }
+    const sim: PlatformSimulator = await platform.definition.simulator.create({ ...options, port: portBase + index })
     running.set(platform.definition.id, sim)
   }
   const ecb = await startEcbSimulator({ seed: 'affgraph-demo' })

@@ -373,7 +373,21 @@ export async function startSimulatorServer(
     }
   })
   server.keepAliveTimeout = 1000
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  try {
+    await listen(options.port ?? 0)
+  } catch (error) {
+    // A port asked for is a preference (the demo's stable URLs): when it is taken, any free port serves.
+    if (!options.port || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    await listen(0)
+  }
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,

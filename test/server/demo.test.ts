@@ -1,4 +1,4 @@
-import { connect } from 'node:net'
+import { connect, createServer, type Server } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
@@ -87,6 +87,50 @@ describe('demo mode', () => {
       }
       expect((await server.stop()).code).toBe(0)
     } finally {
+      await killAllProcesses()
+      await dataDir.remove()
+    }
+  }, 180_000)
+
+  it('given the ports the demo prefers are taken, when --demo starts, then each simulator takes a free port instead and every demo account is OK', async () => {
+    // Two listeners of our own on ports the system chose; the demo is told to prefer exactly those.
+    const blockers: Server[] = []
+    for (let i = 0; i < 2; i++) {
+      const blocker = createServer()
+      await new Promise<void>((resolve, reject) => {
+        blocker.once('error', reject)
+        blocker.listen(0, '127.0.0.1', resolve)
+      })
+      blockers.push(blocker)
+    }
+    const taken = blockers.map((b) => (b.address() as { port: number }).port)
+    const dataDir = await makeTempDir('demo-busy')
+    try {
+      const server = await startServer({
+        dataDir: dataDir.path,
+        args: ['--demo'],
+        // The first bundled simulator prefers base + 1.
+        env: { AFFGRAPH_DEMO_PORT_BASE: String(taken[0]! - 1) },
+        readyPattern: /^agk_[0-9A-Za-z]{8}_[0-9A-Za-z]{43}$/m,
+      })
+      const token =
+        server.proc
+          .stdout()
+          .split('\n')
+          .find((line) => API_TOKEN_PATTERN.test(line)) ?? ''
+      const result = await server.gql<{
+        accounts: { nodes: { platformId: string; status: string; baseUrl: string | null }[] }
+      }>('{ accounts { nodes { platformId status baseUrl } } }', {}, token)
+      const accounts = result.data?.accounts.nodes ?? []
+      expect(accounts.map((a) => a.platformId).sort()).toEqual(await bundledPluginIds())
+      for (const account of accounts) {
+        expect(account.status, account.platformId).toBe('OK')
+        if (account.baseUrl)
+          expect(taken, account.platformId).not.toContain(Number(new URL(account.baseUrl).port))
+      }
+      expect((await server.stop()).code).toBe(0)
+    } finally {
+      for (const b of blockers) b.close()
       await killAllProcesses()
       await dataDir.remove()
     }

@@ -243,15 +243,20 @@ export async function postGraphQL<T>(
   return { status: response.status, ...body }
 }
 
-/** Starts `src/main.ts` on a port of our choosing and waits until it says it is listening. */
+/**
+ * Starts `src/main.ts` and waits until it says it is listening. The server takes a port the system gives it
+ * (PORT=0, unless the test names one) and says which in its start-up line, so no port is guessed in advance.
+ */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const port = await freePort()
   const proc = spawnAffgraph('src/main.ts', options.args ?? [], {
     AFFGRAPH_DATA_DIR: options.dataDir,
-    PORT: String(port),
+    PORT: '0',
     ...options.env,
   })
   await waitForStdout(proc, options.readyPattern ?? /"msg":"affgraph is listening"/)
+  await waitForStdout(proc, /"msg":"affgraph is listening"/)
+  const listening = parseLogLines(proc.stdout()).find((l) => l.msg === 'affgraph is listening')
+  const port = Number(new URL(String(listening?.url)).port)
   const origin = `http://127.0.0.1:${port}`
   const graphqlUrl = `${origin}/graphql`
   return {
