@@ -18,6 +18,7 @@ import { useGraphQLLimits } from './security/graphql-limits.ts'
 import { useInputErrorHygiene } from './security/input-errors.ts'
 import { useIntrospectionPolicy } from './security/introspection.ts'
 import { authenticateRequest } from './security/request-auth.ts'
+import { renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
 import { useWebApp } from './web/web-routes.ts'
 import { AUTH_FAILURE_MESSAGES } from './workspace/workspace.service.ts'
 
@@ -127,8 +128,16 @@ export function createApp(services: AppServices): AffgraphApp {
     // Yoga's own default (25 MB) is far above any real operation: the largest, a CSV import, is capped at 1 MiB.
     maxRequestBodySize: services.config.maxBodyBytes,
     graphiql: services.config.graphiql
-      ? { title: 'affgraph', defaultQuery: '{ platforms { id name } }' }
+      ? {
+          title: 'affgraph',
+          // Everything but the platform list needs a token; say where it goes before the first error does.
+          defaultQuery:
+            '# Add your API token under Headers below:\n' +
+            '# {"Authorization": "Bearer agk_…"}\n' +
+            '{ platforms { id name } }\n',
+        }
       : false,
+    renderGraphiQL: renderGraphiQLPage,
     // Unexpected errors reach clients as "Unexpected error."; the original goes to the log, already redacted.
     maskedErrors: true,
     // One operation per request: a JSON array body is refused with 400, so rate limits count every operation.
@@ -154,6 +163,7 @@ export function createApp(services: AppServices): AffgraphApp {
       // After the auth gate: an anonymous caller learns that it needs a token before what its query would cost.
       ...useGraphQLLimits(services.config.graphqlLimits),
       useWebApp(),
+      ...(services.config.graphiql ? [useGraphiQLAssets('/graphql')] : []),
       useMetrics(services),
       useRequestLogging(services.logger),
     ],

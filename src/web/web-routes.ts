@@ -8,8 +8,9 @@ import type { Plugin } from 'graphql-yoga'
 /** The page's own files, served as they are: there is no build step. */
 export const WEB_DIR = resolve(import.meta.dirname, '../../web')
 
-const TYPES = {
+export const TYPES = {
   html: 'text/html; charset=utf-8',
+  ico: 'image/x-icon',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
 } as const
@@ -60,7 +61,7 @@ interface PackageJson {
 const require = createRequire(import.meta.url)
 
 /** The installed package's folder, found from its resolved main file (some packages do not export package.json). */
-function packageDir(name: string): { dir: string; pkg: PackageJson } {
+export function packageDir(name: string): { dir: string; pkg: PackageJson } {
   let dir = dirname(require.resolve(name))
   for (;;) {
     const candidate = join(dir, 'package.json')
@@ -106,21 +107,37 @@ export function contentSecurityPolicy(html: string): string {
   ].join('; ')
 }
 
-interface Asset {
+export interface Asset {
   body: Uint8Array
   gzip: Uint8Array | null
   etag: string
   headers: Record<string, string>
 }
 
-function asset(body: Uint8Array, type: keyof typeof TYPES, extra: Record<string, string>): Asset {
+export function asset(
+  body: Uint8Array,
+  type: keyof typeof TYPES,
+  extra: Record<string, string>,
+  // Below a kilobyte gzip saves less than its own header costs in CPU and bytes.
+  gzip: Uint8Array | null = body.byteLength > 1024 ? gzipSync(body, { level: 9 }) : null,
+): Asset {
   const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22)
   return {
     body,
-    // Below a kilobyte gzip saves less than its own header costs in CPU and bytes.
-    gzip: body.byteLength > 1024 ? gzipSync(body, { level: 9 }) : null,
+    gzip,
     etag: `"${digest}"`,
     headers: { 'content-type': TYPES[type], 'x-content-type-options': 'nosniff', ...extra },
+  }
+}
+
+/** The headers every HTML page of ours carries: its CSP, and no framing, sniffing, referrer or opener. */
+export function pageHeaders(csp: string): Record<string, string> {
+  return {
+    'content-security-policy': csp,
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
   }
 }
 
@@ -133,14 +150,7 @@ export function loadWebAssets(webDir = WEB_DIR): Map<string, Asset> {
   for (const [path, { file, type }] of Object.entries(APP_FILES)) {
     const body = readFileSync(join(webDir, file))
     const extra: Record<string, string> = { 'cache-control': REVALIDATE }
-    if (type === 'html') {
-      Object.assign(extra, {
-        'content-security-policy': contentSecurityPolicy(body.toString('utf8')),
-        'referrer-policy': 'no-referrer',
-        'cross-origin-opener-policy': 'same-origin',
-        'x-frame-options': 'DENY',
-      })
-    }
+    if (type === 'html') Object.assign(extra, pageHeaders(contentSecurityPolicy(body.toString('utf8'))))
     assets.set(path, asset(body, type, extra))
   }
   const packages = new Map<string, ReturnType<typeof packageDir>>()
@@ -172,28 +182,31 @@ export function useWebApp(options: { webDir?: string } = {}): Plugin {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return
       const found = assets.get(url.pathname)
-      if (!found) return
-      const gzip = found.gzip && acceptsGzip(request) ? found.gzip : null
-      // The two encodings are different representations, so they carry different validators.
-      const etag = gzip ? `${found.etag.slice(0, -1)}-gz"` : found.etag
-      const headers: Record<string, string> = { ...found.headers, etag, vary: 'accept-encoding' }
-      const matches = (request.headers.get('if-none-match') ?? '')
-        .split(',')
-        .map((tag) => tag.trim().replace(/^W\//, ''))
-        .includes(etag)
-      if (matches) {
-        endResponse(new fetchAPI.Response(null, { status: 304, headers }))
-        return
-      }
-      const body = gzip ?? found.body
-      if (gzip) headers['content-encoding'] = 'gzip'
-      headers['content-length'] = String(body.byteLength)
-      endResponse(
-        new fetchAPI.Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), {
-          status: 200,
-          headers,
-        }),
-      )
+      if (found) endResponse(assetResponse(request, found, fetchAPI))
     },
   }
+}
+
+/** 200 with the body (gzip when the client takes it), or 304 when the client's copy is current. */
+export function assetResponse(
+  request: Request,
+  found: Asset,
+  fetchAPI: { Response: typeof Response },
+): Response {
+  const gzip = found.gzip && acceptsGzip(request) ? found.gzip : null
+  // The two encodings are different representations, so they carry different validators.
+  const etag = gzip ? `${found.etag.slice(0, -1)}-gz"` : found.etag
+  const headers: Record<string, string> = { ...found.headers, etag, vary: 'accept-encoding' }
+  const matches = (request.headers.get('if-none-match') ?? '')
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .includes(etag)
+  if (matches) return new fetchAPI.Response(null, { status: 304, headers })
+  const body = gzip ?? found.body
+  if (gzip) headers['content-encoding'] = 'gzip'
+  headers['content-length'] = String(body.byteLength)
+  return new fetchAPI.Response(request.method === 'HEAD' ? null : (body as Uint8Array<ArrayBuffer>), {
+    status: 200,
+    headers,
+  })
 }

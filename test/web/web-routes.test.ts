@@ -60,7 +60,11 @@ function importsOf(source: string): string[] {
   return [...source.matchAll(statements), ...source.matchAll(dynamic)].map((m) => m[1] ?? '')
 }
 
-const webFiles = () => readdirSync(WEB_DIR).sort()
+/** The web app's own files; GraphiQL's page and boot script are served at /graphql and /graphiql/. */
+const webFiles = () =>
+  readdirSync(WEB_DIR)
+    .filter((f) => !f.startsWith('graphiql'))
+    .sort()
 
 describe('the web app at /', () => {
   it('given a browser, when it asks for /, then it gets the page as HTML with a strict Content-Security-Policy', async () => {
@@ -243,10 +247,36 @@ describe('the web app at /', () => {
     expect(post.status).toBe(404)
   })
 
-  it('given the web app, when a browser asks for /graphql, then GraphiQL still answers there and GraphQL still works', async () => {
+  it('given the web app, when a browser asks for /graphql, then GraphiQL answers there from local files under the same protections as the page, and GraphQL still works', async () => {
     const graphiql = await get('/graphql', { accept: 'text/html' })
     expect(graphiql.status).toBe(200)
-    expect(await graphiql.text()).toMatch(/graphiql/i)
+    const html = await graphiql.text()
+    expect(html).toMatch(/graphiql/i)
+    // Nothing comes from elsewhere: every script, style and icon is a path of this server.
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//)
+    expect(html).not.toMatch(/<script>|<script(?![^>]*(src=|type="application\/json"))/)
+    const csp = graphiql.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toMatch(/script-src[^;]*(unsafe|https?:)/)
+    expect(csp).toContain("frame-ancestors 'none'")
+    expect(graphiql.headers.get('x-frame-options')).toBe('DENY')
+    expect(graphiql.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(graphiql.headers.get('referrer-policy')).toBe('no-referrer')
+    const referenced = [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!)
+    expect(referenced.length).toBeGreaterThanOrEqual(4)
+    for (const path of [
+      ...referenced,
+      '/graphiql/editor.worker.js',
+      '/graphiql/json.worker.js',
+      '/graphiql/graphql.worker.js',
+    ]) {
+      const file = await get(path, { 'accept-encoding': 'gzip' })
+      expect(file.status, path).toBe(200)
+      expect(file.headers.get('x-content-type-options'), path).toBe('nosniff')
+      expect((await file.arrayBuffer()).byteLength, path).toBeGreaterThan(100)
+    }
+    // The options reach the page as data that cannot close its block.
+    expect(html).toContain('"defaultQuery"')
     const { status, body } = await t.gql('{ platforms { id } }')
     expect(status).toBe(200)
     expect(body.data).toBeDefined()
