@@ -27,6 +27,8 @@ export interface BootstrapOverrides {
   outboundResolve?: HostResolver
   /** "Now" for calendar decisions; the system clock when unset. */
   clock?: Clock
+  /** What this process is, as another process finding the embedded database taken is told. */
+  role?: string
 }
 
 export async function loadMasterKeys(config: Config, logger: Logger): Promise<MasterKeyRing> {
@@ -79,7 +81,11 @@ export async function createAppServices(
   const keyRing = overrides.keyRing ?? (await loadMasterKeys(config, logger))
   const db =
     overrides.db ??
-    (await openDatabase({ url: config.databaseUrl, pgliteDir: join(config.dataDir, 'pglite') }))
+    (await openDatabase({
+      url: config.databaseUrl,
+      pgliteDir: join(config.dataDir, 'pglite'),
+      lockRole: overrides.role,
+    }))
   const clock = overrides.clock ?? (config.now ? shiftedClock(config.now) : systemClock)
   const runner = new PlatformRunner({
     // Plugins' ctx.now() ("yesterday" for a check call, no future days) follows the same clock as the host.

@@ -2,8 +2,10 @@ import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
 import { createApp } from './app.ts'
 import { createAppServices, startSync } from './bootstrap.ts'
+import { startAdminSocket } from './cli/admin-socket.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
+import { EmbeddedDatabaseBusyError } from './db/embedded-lock.ts'
 import { startDemo } from './demo/demo.ts'
 import { PluginLoadError } from './platform/plugin-loader.ts'
 
@@ -22,7 +24,11 @@ async function main(): Promise<void> {
     }
   }
 
-  const services = await createAppServices(config)
+  const services = await createAppServices(config, { role: 'server' })
+  // Commands that need the embedded database (npm run token) reach it through this server while it runs.
+  const admin = services.db.embeddedLock
+    ? await startAdminSocket(services, config.dataDir, services.db.embeddedLock)
+    : null
   if (config.sync.mode !== 'off') await startSync(services)
   const app = createApp(services)
   const server = createServer(app)
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
     clearTimeout(deadline)
     await keyRotation?.stop()
     await demo?.close()
+    await admin?.close()
     await services.db.close()
     process.exit(0)
   }
@@ -82,6 +89,7 @@ main().catch((error: unknown) => {
   if (
     error instanceof ConfigError ||
     error instanceof PluginLoadError ||
+    error instanceof EmbeddedDatabaseBusyError ||
     (error as { code?: string }).code?.startsWith?.('MASTER_KEY')
   ) {
     process.stderr.write(`affgraph: ${(error as Error).message}\n`)

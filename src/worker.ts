@@ -10,7 +10,7 @@ import { configureCrashPoints } from './sync/crash-points.ts'
 async function main(): Promise<void> {
   const config = loadConfig()
   configureCrashPoints(config.crashPoints)
-  const services = await createAppServices(config)
+  const services = await createAppServices(config, { role: 'worker' })
   const engine = await startSync(services, { work: true, schedule: true })
   services.logger.info(
     { concurrency: config.sync.concurrency, database: services.db.kind },

@@ -1,58 +1,43 @@
-import { parseArgs } from 'node:util'
+import { join } from 'node:path'
 import { createAppServices } from '../bootstrap.ts'
 import { loadConfig } from '../config.ts'
+import { embeddedLockHolder } from '../db/embedded-lock.ts'
 import { createLogger } from '../logger.ts'
-import { ApiToken } from '../workspace/workspace.entity.ts'
-import { ensureWorkspace, issueApiToken } from '../workspace/workspace.service.ts'
+import { callAdminSocket } from './admin-socket.ts'
+import { runTokenCommand, tokenUsageError } from './token-command.ts'
 
-const USAGE = `usage:
-  npm run token -- create --workspace <name> [--name <token name>]   prints the new token alone on its last line
-  npm run token -- list --workspace <name>
-  npm run token -- revoke --workspace <name> --prefix <prefix>`
+const io = {
+  out: (text: string) => process.stdout.write(text),
+  err: (text: string) => process.stderr.write(text),
+}
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { workspace: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' } },
-  })
-  const command = positionals[0]
-  if (!command || !values.workspace || !['create', 'list', 'revoke'].includes(command)) {
-    process.stderr.write(`${USAGE}\n`)
+  const argv = process.argv.slice(2)
+  const usage = tokenUsageError(argv)
+  if (usage) {
+    io.err(`${usage}\n`)
     return 2
   }
   const config = loadConfig()
+  if (!config.databaseUrl) {
+    // The embedded database belongs to one process. A running server does the work itself, so the token exists
+    // where the server looks for it; any other holder is waited for by the user, never opened behind its back.
+    const holder = await embeddedLockHolder(join(config.dataDir, 'pglite'))
+    if (holder?.adminSocket) {
+      const reply = await callAdminSocket(holder.adminSocket, { command: 'token', argv })
+      io.out(reply.stdout)
+      io.err(reply.stderr)
+      return reply.code
+    }
+  }
   // Logs go to stderr so that stdout carries only what scripts read.
   const logger = createLogger({
     level: config.logLevel === 'info' ? 'warn' : config.logLevel,
     destination: process.stderr as never,
   })
-  const services = await createAppServices(config, { logger })
+  const services = await createAppServices(config, { logger, role: 'npm run token' })
   try {
-    const em = services.db.fork()
-    const { workspace, created } = await ensureWorkspace(em, values.workspace)
-    em.setFilterParams('workspace', { id: workspace.id })
-    if (command === 'create') {
-      const { token, record } = await issueApiToken(em, workspace, values.name ?? 'cli')
-      process.stdout.write(
-        `${created ? `Created workspace "${workspace.name}".\n` : ''}API token "${record.name}" for workspace "${workspace.name}" (shown once; affgraph keeps only its hash):\n${token}\n`,
-      )
-    } else if (command === 'list') {
-      for (const t of await em.find(ApiToken, {}, { orderBy: { createdAt: 'asc' } })) {
-        process.stdout.write(
-          `${t.prefix}\t${t.name}\tcreated ${t.createdAt.toISOString()}\t${t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'active'}\n`,
-        )
-      }
-    } else {
-      const token = values.prefix ? await em.findOne(ApiToken, { prefix: values.prefix }) : null
-      if (!token) {
-        process.stderr.write('no such token in this workspace\n')
-        return 1
-      }
-      token.revokedAt ??= new Date()
-      await em.flush()
-      process.stdout.write(`revoked ${token.prefix}\n`)
-    }
-    return 0
+    return await runTokenCommand(services, argv, io)
   } finally {
     await services.db.close()
   }
@@ -61,6 +46,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // A busy embedded database says who holds it and what to do; nothing else needs a stack here either.
     process.stderr.write(`affgraph token: ${(error as Error).message}\n`)
     process.exit(1)
   },

@@ -4,6 +4,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core'
 import { MikroORM as PgliteORM } from '@mikro-orm/pglite'
 import { MikroORM as PostgresORM } from '@mikro-orm/postgresql'
 import { ormOptions } from '../../mikro-orm.config.ts'
+import { acquireEmbeddedLock, type EmbeddedLock } from './embedded-lock.ts'
 
 export type DatabaseKind = 'pglite' | 'postgresql'
 
@@ -14,6 +15,8 @@ export interface Database {
   url: string | undefined
   /** The embedded instance when on PGlite (pg-boss runs its SQL on it through an adapter). */
   pglite: PGlite | undefined
+  /** This process's hold on an embedded data directory (none in memory or on PostgreSQL). */
+  embeddedLock: EmbeddedLock | undefined
   /** A fresh EntityManager for one unit of work (one GraphQL request, one job). */
   fork(): EntityManager
   /** Raw SQL with `?` placeholders (MikroORM binds them for both drivers). */
@@ -30,6 +33,8 @@ export interface DatabaseOptions {
   pglite?: PGlite
   debug?: boolean
   migrate?: boolean
+  /** Who opens an embedded data directory, as other processes are told when they find it taken. */
+  lockRole?: string
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -37,6 +42,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let kind: DatabaseKind
   let ownPglite: PGlite | undefined
   let pgliteInstance: PGlite | undefined
+  let embeddedLock: EmbeddedLock | undefined
   if (options.url) {
     kind = 'postgresql'
     orm = (await PostgresORM.init({
@@ -49,8 +55,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     let pglite = options.pglite
     if (!pglite) {
       const dir = options.pgliteDir ?? 'memory://'
-      if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true })
-      pglite = await PGlite.create({ dataDir: dir })
+      if (!dir.startsWith('memory://')) {
+        await mkdir(dir, { recursive: true })
+        embeddedLock = await acquireEmbeddedLock(dir, options.lockRole ?? process.argv[1] ?? 'process')
+      }
+      try {
+        pglite = await PGlite.create({ dataDir: dir })
+      } catch (error) {
+        await embeddedLock?.release()
+        throw error
+      }
       ownPglite = pglite
     }
     pgliteInstance = pglite
@@ -67,6 +81,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     orm,
     url: options.url,
     pglite: pgliteInstance,
+    embeddedLock,
     fork: () => orm.em.fork(),
     async query<T>(sql: string, params: unknown[] = []) {
       return (await orm.em.getConnection().execute(sql, params)) as T[]
@@ -74,6 +89,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async close() {
       await orm.close(true)
       if (ownPglite && !ownPglite.closed) await ownPglite.close()
+      await embeddedLock?.release()
     },
   }
 }

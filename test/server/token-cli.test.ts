@@ -15,8 +15,8 @@ const VIEWER = '{ viewer { workspace { name } } }'
 type Viewer = { viewer: { workspace: { name: string } } }
 
 /**
- * The token CLI and the server share one data dir. PGlite is single-process, so each CLI command runs while no
- * server is up, and each server is stopped before the next command. The tests build on each other, in order.
+ * The token CLI and the server share one data dir. PGlite is single-process: a command run while no server is up
+ * opens the database itself, one run while a server holds it goes through the server. The tests build on each other.
  */
 describe('token CLI and server restarts on one data dir', () => {
   let dataDir: { path: string; remove: () => Promise<void> }
@@ -123,5 +123,57 @@ describe('token CLI and server restarts on one data dir', () => {
     ])
     expect(await readFile(join(dataDir.path, 'master.key'), 'utf8'), 'the key file is reused').toBe(keyFile)
     expect((await server.stop()).code).toBe(0)
+  }, 240_000)
+
+  it('given a running server on the embedded database, when a token is created from another terminal, then the server accepts it at once and nothing opened the database behind its back', async () => {
+    const server = await startServer({ dataDir: dataDir.path })
+    try {
+      const run = await cli('create', '--workspace', 'Team B')
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.stdout).toContain('Created workspace "Team B".')
+      const token = lastLine(run.stdout)
+      expect(token).toMatch(API_TOKEN_PATTERN)
+      const seen = await server.gql<Viewer>(VIEWER, {}, token)
+      expect(seen.errors).toBeUndefined()
+      expect(seen.data?.viewer.workspace.name).toBe('Team B')
+
+      const listed = await cli('list', '--workspace', 'Team B')
+      expect(listed.code, listed.stderr).toBe(0)
+      expect(listed.stdout).toMatch(new RegExp(`^${token.split('_')[1]}\\tcli\\t.*\\tactive\\n$`))
+      const revoked = await cli('revoke', '--workspace', 'Team B', '--prefix', token.split('_')[1] ?? '')
+      expect(revoked.code, revoked.stderr).toBe(0)
+      const refused = await server.gql(VIEWER, {}, token)
+      expect(refused.errors?.[0]?.extensions?.code).toBe('TOKEN_REVOKED')
+    } finally {
+      expect((await server.stop()).code).toBe(0)
+    }
+  }, 240_000)
+
+  it('given a workspace name with a typo, when its tokens are listed or revoked, then the command fails and no workspace is created', async () => {
+    for (const args of [
+      ['list', '--workspace', 'Team Typo'],
+      ['revoke', '--workspace', 'Team Typo', '--prefix', 'abcdefgh'],
+    ]) {
+      const run = await cli(...args)
+      expect(run.code, args.join(' ')).toBe(1)
+      expect(run.stderr).toContain('no workspace named "Team Typo"')
+    }
+    const create = await cli('create', '--workspace', 'Team Typo')
+    expect(create.stdout, 'the earlier commands created nothing').toContain('Created workspace "Team Typo".')
+  }, 120_000)
+
+  it('given a server holding the embedded database, when a second server starts on the same data directory, then it is refused with who holds it and what to do', async () => {
+    const server = await startServer({ dataDir: dataDir.path })
+    try {
+      const second = await runToCompletion('src/main.ts', [], { AFFGRAPH_DATA_DIR: dataDir.path, PORT: '0' })
+      expect(second.code).toBe(1)
+      expect(second.stderr).toMatch(/embedded database .* is open in another process \(server, pid \d+/)
+      expect(second.stderr).toContain('DATABASE_URL')
+      // The first server is unharmed.
+      const still = await server.gql<Viewer>(VIEWER, {}, viaGraphQL)
+      expect(still.data?.viewer.workspace.name).toBe('Team A')
+    } finally {
+      expect((await server.stop()).code).toBe(0)
+    }
   }, 240_000)
 })
