@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { request as httpRequest } from 'node:http'
 import { afterEach, beforeAll } from 'vitest'
 import { createPluginContext, type HostPluginContext } from '../../src/http/plugin-context.ts'
 import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
@@ -15,6 +16,43 @@ import {
   type SimulatorOptions,
 } from '../../src/sdk/index.ts'
 import { captureLogs } from './log-capture.ts'
+
+/** An answer read off the wire by `rawGet`. */
+export interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  text: string
+}
+
+/** A plain GET over node:http, so a simulator is tested on the wire and not through any client's niceties. */
+export function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', reject)
+      res.on('end', () => {
+        const flat: Record<string, string> = {}
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v)
+        resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') })
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** `base` with `query` appended; an array repeats its parameter. */
+export function withQuery(
+  base: string,
+  query: Record<string, string | number | readonly (string | number)[]>,
+): string {
+  const url = new URL(base)
+  for (const [k, v] of Object.entries(query)) {
+    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item))
+  }
+  return url.toString()
+}
 
 export const sortRows = (rows: ReportRow[]): ReportRow[] =>
   [...rows].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
