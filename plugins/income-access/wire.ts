@@ -193,7 +193,11 @@ function rewriteRaw(raw: string, oldValue: string, newValue: string): string {
     // Percent escapes hold hex digits of their own: skip them.
     return raw.replace(/%[0-9A-Fa-f]{2}|\d/g, (m) => (m.length === 1 ? next[i++]! : m))
   }
-  return encodeURIComponent(newValue).replace(/%20/g, '+')
+  // Otherwise escape afresh, writing separators the way the pasted value wrote them.
+  let escaped = encodeURIComponent(newValue)
+  for (const ch of ['/', ':', '.', ','])
+    if (raw.includes(ch)) escaped = escaped.replaceAll(encodeURIComponent(ch), ch)
+  return raw.includes('+') ? escaped.replaceAll('%20', '+') : escaped
 }
 
 /** The pasted URL with its two date parameters set to the window; every other byte is kept. */
