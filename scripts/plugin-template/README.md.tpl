@@ -67,9 +67,10 @@ metrics are not reported and stay null, never 0.
 
 ## Simulator
 
-`simulator.create(options)` starts a loopback fake of the API fed by the SDK's shared ground truth
-(`createGroundTruth(seed)` over `defaultTruthAccounts(n)` or the given specs, projected onto the metrics and
-breakdowns above). Each account has a deterministic key (`simulatorApiKey(seed, key)`); `invalidConnection()`
+`simulator.create(options)` starts a loopback fake of the API, declared on the SDK's simulator kit
+(`defineSimulator`): the kit runs the server and the faults and feeds every simulator the same ground truth
+(`defaultTruthAccounts(n)` or the given specs, projected onto the metrics and breakdowns above); `simulator.ts`
+declares only the routes, how a caller is recognised and how each fault looks on this platform. Each account has a deterministic key (`simulatorApiKey(seed, key)`); `invalidConnection()`
 gives a well-formed key the server does not know (→ 401). Pages hold `pageSize` items (default 100).
 
 Faults (`simulator.faults`, every SDK fault name): `outage` (503 with an HTML page), `rate-limit` (429 with
