@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   AuthError,
-  type DateWindow,
   type HttpResponse,
   mergeRows,
   type PlatformSimulator,

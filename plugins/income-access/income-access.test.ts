@@ -5,7 +5,7 @@ import {
   type HttpResponse,
   type PlatformSimulator,
   platformManifestSchema,
-  RateLimitError,
+  type RateLimitError,
   ResponseFormatError,
   UnavailableError,
 } from '../../src/sdk/index.ts'
