@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createGroundTruth,
   type DateWindow,
@@ -12,12 +12,12 @@ import {
   projectRows,
   type ReportRow,
 } from '../../src/sdk/index.ts'
-import { createPluginHarness, type PluginHarness, sortRows } from '../../test/support/plugin-harness.ts'
+import { sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { mapMediaReport } from './map.ts'
 import { checkResponse, mediaReportQuery } from './report.ts'
-import { type CellxpertSimulator, type CellxpertSimulatorOptions, simulator } from './simulator.ts'
+import type { CellxpertSimulator, CellxpertSimulatorOptions } from './simulator.ts'
 import { ERROR_BODIES, HEADERS } from './wire.ts'
 
 const SEED = 'cellxpert-test'
@@ -35,28 +35,19 @@ interface Failure {
   cause?: unknown
 }
 
-let harness: PluginHarness
-let sims: CellxpertSimulator[] = []
 const errorsSeen: Failure[] = []
 const secretsSeen = new Set<string>()
-let runs = 0
-
-beforeAll(async () => {
-  harness = await createPluginHarness(new URL('.', import.meta.url))
-})
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()))
-  sims = []
+const t = usePluginTest<CellxpertSimulator, CellxpertSimulatorOptions>(new URL('.', import.meta.url), {
+  seed: SEED,
 })
 
 async function startSim(options: CellxpertSimulatorOptions = {}): Promise<CellxpertSimulator> {
-  const sim = await simulator.create({ seed: SEED, ...options })
-  sims.push(sim)
+  const sim = await t.sim(options)
   for (const account of sim.accounts) secretsSeen.add(account.connection.apiKey!.trim())
   return sim
 }
 
-const connOf = (sim: CellxpertSimulator, index = 0) => harness.parse(sim.accounts[index]!.connection)
+const connOf = (sim: CellxpertSimulator, index = 0) => t.conn(sim, index)
 
 async function recorded<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -69,9 +60,7 @@ async function recorded<T>(fn: () => Promise<T>): Promise<T> {
 
 /** A fresh account key per call, so the per-account limit never slows the suite down. */
 const fetchVia = (sim: CellxpertSimulator, window: DateWindow, index = 0) =>
-  recorded(() =>
-    harness.runner.fetchReport(harness.platform, connOf(sim, index), window, { accountKey: `t-${++runs}` }),
-  )
+  recorded(() => t.fetch(sim, window, { index }))
 
 const failureOf = (promise: Promise<unknown>): Promise<Failure> =>
   promise.then(
@@ -333,9 +322,9 @@ describe('cellxpert against its simulator through the host', () => {
     const sim = await startSim()
     const window = { from: daysAgo(47), to: daysAgo(3) }
     const pieces: DateWindow[] = []
-    const definition = harness.platform.definition
+    const definition = t.harness.platform.definition
     const spied = {
-      ...harness.platform,
+      ...t.harness.platform,
       definition: {
         ...definition,
         fetchReport: (...args: Parameters<typeof definition.fetchReport>) => {
@@ -345,7 +334,7 @@ describe('cellxpert against its simulator through the host', () => {
       },
     }
     const rows = await recorded(() =>
-      harness.runner.fetchReport(spied, connOf(sim), window, { accountKey: `t-${++runs}` }),
+      t.harness.runner.fetchReport(spied, connOf(sim), window, { accountKey: t.key() }),
     )
     expect(pieces, 'the host cut the window before the plugin saw it').toEqual([
       { from: window.from, to: daysAgo(17) },
@@ -364,7 +353,7 @@ describe('cellxpert against its simulator through the host', () => {
     const conn = connOf(sim)
     const error = await failureOf(
       recorded(() =>
-        harness.context(conn).http.request({
+        t.harness.context(conn).http.request({
           url: sim.baseUrl,
           query: mediaReportQuery({ from: daysAgo(47), to: daysAgo(3) }),
           headers: { [HEADERS.affiliateId]: String(conn.affiliateId), [HEADERS.apiKey]: String(conn.apiKey) },
@@ -380,7 +369,7 @@ describe('cellxpert against its simulator through the host', () => {
     const sim = await startSim()
     const conn = connOf(sim)
     const window = { from: daysAgo(6), to: daysAgo(4) }
-    const raw = await harness.context(conn).http.request({
+    const raw = await t.harness.context(conn).http.request({
       url: sim.baseUrl,
       query: mediaReportQuery(window),
       headers: { [HEADERS.affiliateId]: String(conn.affiliateId), [HEADERS.apiKey]: String(conn.apiKey) },
@@ -405,7 +394,7 @@ describe('cellxpert against its simulator through the host', () => {
 
   it('given the pasted-style connection of the second account, when checked, then the affiliate id and currency come back', async () => {
     const sim = await startSim()
-    const result = await harness.runner.check(harness.platform, connOf(sim, 1), { accountKey: `t-${++runs}` })
+    const result = await t.check(connOf(sim, 1), { accountKey: t.key() })
     expect(result).toEqual({ accountName: sim.credentials('acct-2').affiliateId, currency: 'USD' })
     expect(sim.requests).toHaveLength(1)
     expect(sim.requests[0]).toMatchObject({ fromdate: daysAgo(1), todate: daysAgo(1) })
@@ -413,11 +402,7 @@ describe('cellxpert against its simulator through the host', () => {
 
   it('given a key Cellxpert refuses, when checked, then one call ends in an AuthError that names the IP whitelist', async () => {
     const sim = await startSim()
-    const error = await failureOf(
-      recorded(() =>
-        harness.runner.check(harness.platform, harness.parse(sim.invalidConnection()), { accountKey: 'bad' }),
-      ),
-    )
+    const error = await failureOf(recorded(() => t.check(sim.invalidConnection(), { accountKey: 'bad' })))
     expect(error.code).toBe('PLATFORM_AUTH')
     expect(error.message).toMatch(/Affiliate ID.*API access key.*whitelisted/s)
     expect(sim.requests.map((r) => r.outcome)).toEqual([ERROR_BODIES.badAuthentication])
@@ -427,7 +412,7 @@ describe('cellxpert against its simulator through the host', () => {
     const sim = await startSim()
     const error = await failureOf(
       recorded(() =>
-        harness.context().http.request({
+        t.harness.context().http.request({
           url: sim.baseUrl,
           query: { command: 'mediarepor', Day: 1 },
           headers: { [HEADERS.affiliateId]: '1', [HEADERS.apiKey]: 'placeholder-key-000' },
@@ -526,7 +511,7 @@ describe('cellxpert against its simulator through the host', () => {
   it.each(FAULTS)(
     'given the $fault fault ($options), when a report is fetched, then it ends as $expect',
     async (c) => {
-      expect(simulator.faults).toContain(c.fault)
+      expect(platform.simulator.faults).toContain(c.fault)
       const sim = await startSim(c.sim)
       const window = { from: daysAgo(10), to: daysAgo(4) }
       sim.faults.inject(c.fault, c.options)
@@ -543,10 +528,10 @@ describe('cellxpert against its simulator through the host', () => {
 
   it('given every call of this file, when errors and log lines are swept, then no API key appears in any of them', () => {
     expect(errorsSeen.length).toBeGreaterThan(5)
-    expect(harness.logs.lines.length).toBeGreaterThan(0)
+    expect(t.harness.logs.lines.length).toBeGreaterThan(0)
     expect(secretsSeen.size).toBeGreaterThan(0)
     const haystacks = [
-      harness.logs.text(),
+      t.harness.logs.text(),
       ...errorsSeen.map((e) => `${e.message}\n${e.stack}\n${JSON.stringify(e)}\n${String(e.cause)}`),
     ]
     for (const secret of secretsSeen) for (const hay of haystacks) expect(hay.includes(secret)).toBe(false)

@@ -1,4 +1,4 @@
-import { defineConnection, field, z } from '../../src/sdk/index.ts'
+import { currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
 import { API_PATH, HEADERS } from './wire.ts'
 
 const API_KEY_MIN = 16
@@ -90,24 +90,6 @@ export function apiKeySchema() {
         return z.NEVER
       }
       return key
-    })
-}
-
-const CURRENCY_SYMBOLS: Record<string, string> = { '€': 'EUR', '£': 'GBP' }
-
-/** ISO 4217 code; `$` is refused rather than guessed, several currencies use it. */
-export function currencySchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .transform((input, ctx) => {
-      const code = (CURRENCY_SYMBOLS[input] ?? input).toUpperCase()
-      if (!/^[A-Z]{3}$/.test(code)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a three-letter currency code such as USD or EUR' })
-        return z.NEVER
-      }
-      return code
     })
 }
 

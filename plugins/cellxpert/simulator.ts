@@ -1,21 +1,34 @@
+/**
+ * A Cellxpert program's affiliate API (`command=mediareport`).
+ *
+ * Reproduced from the evidence, all of it kept in `wire.ts` (shared with the plugin because it is the vendor's own
+ * artefact): Cellxpert's Postman collection "Affiliate API Documentation- API Key version" (responses of 12 May
+ * 2024) as copied in https://github.com/elonreevemuskllc/pwebapp/blob/a1375434784e5ace17701575e844ee6451a71fad/cellxpert-affiliate-api-settings.json
+ * — GET and POST alike, headers `affiliateid` and `x-api-key`, `fromdate`/`todate`, boolean breakdown switches,
+ * `Day` as `YYYY/MM/DD`, XML labelled `text/html`, a second `<Leads>` in place of registrations, errors as plain
+ * text with HTTP 200 ("Bad Authentication Key", "Bad Command"); and the live guide
+ * https://github.com/elonreevemuskllc/pwebapp/blob/a1375434784e5ace17701575e844ee6451a71fad/CELLXPERT.md
+ * (`<Tracking_Code>`, `<Registrations>`, four-decimal commission, ≤31 days a call, no future dates, default window
+ * one month back to today).
+ *
+ * Assumed [INF]: how long or future windows are refused (here "Bad Command"), the rate-limit signal (429, or a
+ * plain-text 200), a non-whitelisted IP answered like a bad key, one currency per affiliate account, and the
+ * columns that have no unified metric (Volume, Demo…), which are derived or zero.
+ */
 import {
   type Breakdown,
-  createGroundTruth,
-  type DateWindow,
-  defaultTruthAccounts,
+  defineSimulator,
   eachDay,
-  FaultController,
-  type FaultName,
+  htmlAnswer,
   normalizeDecimal,
   type PlatformSimulator,
   projectRows,
   type ReportRow,
-  type SimulatorFactory,
+  type SimulatorCaller,
   type SimulatorOptions,
-  type SimulatorRequest,
   type SimulatorResponse,
   seededRandom,
-  startSimulatorServer,
+  seededText,
   type TruthAccountSpec,
 } from '../../src/sdk/index.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
@@ -49,26 +62,15 @@ export interface CellxpertRequestRecord {
   outcome: 'report' | (typeof ERROR_BODIES)[keyof typeof ERROR_BODIES]
 }
 
-export interface CellxpertSimulator extends PlatformSimulator {
+export interface CellxpertSimulatorExtra {
   readonly requests: readonly CellxpertRequestRecord[]
   /** The affiliate id and key of an account, for tests that build requests by hand. */
   credentials(accountKey: string): { affiliateId: string; apiKey: string }
 }
-
-const SIMULATED_FAULTS = [
-  'outage',
-  'rate-limit',
-  'slow',
-  'malformed',
-  'truncated',
-  'connection-reset',
-  'missing-permission',
-  'expired-token',
-] as const satisfies readonly FaultName[]
+export type CellxpertSimulator = PlatformSimulator & CellxpertSimulatorExtra
 
 /** Cellxpert labels its XML and its error texts alike as `text/html` (Postman sample headers). */
 const CELLXPERT_TYPE = { 'content-type': 'text/html' }
-const HTML = { 'content-type': 'text/html; charset=utf-8' }
 const OUTAGE_PAGE =
   '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service ' +
   'Temporarily Unavailable</h1></center></body></html>'
@@ -82,11 +84,8 @@ const SUPPORTED_BREAKDOWNS = ['Day', 'Brand', 'TrackingCode']
 
 /** A fake API access key, 92 hex digits like the vendor's sample, stable for a seed and account key. */
 export function simulatorApiKey(seed: string, key: string): string {
-  const rand = seededRandom(`${seed}|cellxpert-key|${key}`)
-  return Array.from({ length: 92 }, () => '0123456789abcdef'[Math.floor(rand() * 16)]).join('')
+  return seededText(`${seed}|cellxpert-key|${key}`, 92, '0123456789abcdef')
 }
-
-const utcToday = () => new Date().toISOString().slice(0, 10)
 
 function shiftMonths(day: string, months: number): string {
   const d = new Date(`${day}T00:00:00Z`)
@@ -102,6 +101,14 @@ function dateParam(value: string | null): string | undefined | 'invalid' {
 
 const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+const cellxpertText = (body: string): SimulatorResponse => ({ status: 200, headers: CELLXPERT_TYPE, body })
+
+/** A refusal the program sends with HTTP 200, noted in the request record. */
+function refusal(record: CellxpertRequestRecord, body: CellxpertRequestRecord['outcome']): SimulatorResponse {
+  record.outcome = body
+  return cellxpertText(body)
+}
 
 /** Amounts as a decimal(18,4) column prints them: "417.1100", "-20.0000". */
 export function fourPlaces(amount: string): string {
@@ -148,54 +155,55 @@ export function toResultSet(
   return `<ResultSet xmlns:xsi="${XSI}">\n${rows.map((r) => rowXml(r, parts, labels)).join('\n')}\n</ResultSet>`
 }
 
-export const simulator = {
-  faults: SIMULATED_FAULTS,
+interface Caller extends SimulatorCaller {
+  params: URLSearchParams
+  record: CellxpertRequestRecord
+}
 
-  async create(options: CellxpertSimulatorOptions = {}): Promise<CellxpertSimulator> {
-    const seed = options.seed ?? 'affgraph'
-    const given = Array.isArray(options.accounts)
-      ? options.accounts
-      : defaultTruthAccounts(options.accounts ?? 2, seed)
-    // The media report carries no currency: a program reports each affiliate in one currency [assumed], the
-    // account's main one. Its rows are the very rows every other simulator derives from the same seed.
-    const specs: TruthAccountSpec[] = given.map((spec) => ({
-      ...spec,
-      currencies: spec.currencies.slice(0, 1),
-    }))
-    const groundTruth = createGroundTruth(seed)
-    const faults = new FaultController()
+export const simulator = defineSimulator<CellxpertSimulatorOptions, Caller, CellxpertSimulatorExtra>({
+  platform: 'Cellxpert',
+  reports: { metrics: MAPPED_METRICS, breakdowns: MAPPED_BREAKDOWNS },
+  // The media report carries no currency: a program reports each affiliate in one currency, the account's main one.
+  account: (spec) => ({ ...spec, currencies: spec.currencies.slice(0, 1) }),
+  answers: {
+    outage: () => htmlAnswer(503, OUTAGE_PAGE),
+    notFound: () => htmlAnswer(404, NOT_FOUND_PAGE),
+    // A non-whitelisted IP (missing-permission) and a regenerated key (expired-token) look like a bad key.
+    expiredToken: (_request, caller) => refusal(caller.record, ERROR_BODIES.badAuthentication),
+    missingPermission: (_request, caller) => refusal(caller.record, ERROR_BODIES.badAuthentication),
+    malformed: () => cellxpertText(MALFORMED_REPORT),
+  },
+  setup(kit, options) {
     const requests: CellxpertRequestRecord[] = []
-    const firstId = 10_000 + Math.floor(seededRandom(`${seed}|cellxpert-affiliate`)() * 80_000)
-    const idOf = new Map(specs.map((spec, index) => [spec.key, String(firstId + index)]))
-    const byId = new Map(specs.map((spec) => [idOf.get(spec.key)!, spec]))
+    const firstId = 10_000 + Math.floor(seededRandom(`${kit.seed}|cellxpert-affiliate`)() * 80_000)
+    const idOf = new Map(kit.specs.map((spec, index) => [spec.key, String(firstId + index)]))
+    const byId = new Map(kit.specs.map((spec) => [idOf.get(spec.key)!, spec]))
 
     /** The program has no figures for days that have not happened yet. */
-    const truthRows = (spec: TruthAccountSpec, window: DateWindow, breakdowns: Breakdown[]) => {
-      const today = utcToday()
-      const to = window.to.localeCompare(today) > 0 ? today : window.to
-      if (window.from > to) return []
-      const rows = groundTruth.rows(spec, { from: window.from, to })
-      return projectRows(rows, { metrics: MAPPED_METRICS, breakdowns })
+    const truthRows = (
+      spec: TruthAccountSpec,
+      window: { from: string; to: string },
+      breakdowns: Breakdown[],
+    ) => {
+      const today = kit.today()
+      return kit.rows(
+        spec,
+        { from: window.from, to: window.to.localeCompare(today) > 0 ? today : window.to },
+        {
+          metrics: MAPPED_METRICS,
+          breakdowns,
+        },
+      )
     }
-
-    const text = (body: string, delayMs: number): SimulatorResponse => ({
-      status: 200,
-      headers: CELLXPERT_TYPE,
-      body,
-      delayMs,
-    })
 
     function mediaReport(spec: TruthAccountSpec, params: URLSearchParams, record: CellxpertRequestRecord) {
       const parts = new Set(record.breakdowns)
-      const badCommand = () => {
-        record.outcome = ERROR_BODIES.badCommand
-        return ERROR_BODIES.badCommand
-      }
+      const badCommand = () => refusal(record, ERROR_BODIES.badCommand)
       // At least one breakdown is mandatory; the simulator serves day, brand and tracking code only.
       if (parts.size === 0 || [...parts].some((p) => !SUPPORTED_BREAKDOWNS.includes(p))) return badCommand()
       const format = params.get('DateFormat')
       if (format !== null && format !== 'day') return badCommand()
-      const today = utcToday()
+      const today = kit.today()
       const from = dateParam(record.fromdate) ?? shiftMonths(today, -1)
       const to = dateParam(record.todate) ?? today
       if (from === 'invalid' || to === 'invalid' || from > to) return badCommand()
@@ -209,109 +217,79 @@ export const simulator = {
       if (codes.length) rows = rows.filter((r) => codes.includes(r.campaign ?? ''))
       if (!parts.has('Day')) rows = rows.map((r) => ({ ...r, date: from }))
       rows = projectRows(rows, { metrics: MAPPED_METRICS, breakdowns })
-      return toResultSet(rows, parts, options.registrations)
-    }
-
-    async function handle(request: SimulatorRequest): Promise<SimulatorResponse> {
-      if (faults.take('connection-reset')) return { reset: true }
-      if (faults.take('outage')) return { status: 503, headers: HTML, body: OUTAGE_PAGE }
-      const slow = faults.take('slow')
-      const delayMs = slow ? (slow.delayMs ?? 1500) : 0
-      const limited = faults.take('rate-limit')
-      if (limited) {
-        if (options.rateLimitStyle === 'text-200') return text('Too Many Requests', delayMs)
-        const seconds = Math.max(0, Math.ceil((limited.delayMs ?? 1000) / 1000))
-        return {
-          status: 429,
-          headers: { ...CELLXPERT_TYPE, 'retry-after': String(seconds) },
-          body: 'Too Many Requests',
-          delayMs,
-        }
-      }
-      const isGetOrPost = request.method === 'GET' || request.method === 'POST'
-      if (!isGetOrPost || request.path.replace(/\/+$/, '') !== API_PATH)
-        return { status: 404, headers: HTML, body: NOT_FOUND_PAGE, delayMs }
-      // The API takes GET and POST alike; a POST may carry the parameters as a form.
-      const params = new URLSearchParams(request.query)
-      if (request.method === 'POST')
-        for (const [k, v] of new URLSearchParams(request.body)) params.append(k, v)
-      const record: CellxpertRequestRecord = {
-        command: params.get('command'),
-        fromdate: params.get('fromdate'),
-        todate: params.get('todate'),
-        breakdowns: BREAKDOWN_PARAMS.filter((p) => ['1', 'true'].includes(params.get(p) ?? '')),
-        outcome: 'report',
-      }
-      requests.push(record)
-      // The vendor's samples answer an unknown command "Bad Command" even with a placeholder key: the command is
-      // read before the credentials.
-      if (record.command !== MEDIA_REPORT_COMMAND) {
-        record.outcome = ERROR_BODIES.badCommand
-        return text(ERROR_BODIES.badCommand, delayMs)
-      }
-      const spec = byId.get(request.headers[HEADERS.affiliateId]?.trim() ?? '')
-      const keyOk = spec !== undefined && request.headers[HEADERS.apiKey] === simulatorApiKey(seed, spec.key)
-      // A non-whitelisted IP (missing-permission) and a regenerated key (expired-token) look like a bad key.
-      const ipRefused = faults.take('missing-permission') !== undefined
-      if (ipRefused || !spec || !keyOk || faults.take('expired-token')) {
-        record.outcome = ERROR_BODIES.badAuthentication
-        return text(ERROR_BODIES.badAuthentication, delayMs)
-      }
-      if (faults.take('malformed')) return text(MALFORMED_REPORT, delayMs)
-      const body = mediaReport(spec, params, record)
-      const truncate = record.outcome === 'report' && faults.take('truncated') !== undefined
-      return { ...text(body, delayMs), truncate }
-    }
-
-    const server = await startSimulatorServer(handle, { latencyMs: options.latencyMs, port: options.port })
-    const apiUrl = `${server.url}${API_PATH}/`
-    const specOf = (accountKey: string) => {
-      const spec = specs.find((s) => s.key === accountKey)
-      if (!spec) throw new Error(`the Cellxpert simulator has no account "${accountKey}"`)
-      return spec
+      return cellxpertText(toResultSet(rows, parts, options.registrations))
     }
 
     return {
-      baseUrl: apiUrl,
+      answers: {
+        rateLimit: (seconds) =>
+          options.rateLimitStyle === 'text-200'
+            ? cellxpertText('Too Many Requests')
+            : {
+                status: 429,
+                headers: { ...CELLXPERT_TYPE, 'retry-after': String(seconds) },
+                body: 'Too Many Requests',
+              },
+      },
+      routes: [
+        {
+          method: ['GET', 'POST'],
+          path: API_PATH,
+          auth(request) {
+            // The API takes GET and POST alike; a POST may carry the parameters as a form.
+            const params = new URLSearchParams(request.query)
+            if (request.method === 'POST')
+              for (const [k, v] of new URLSearchParams(request.body)) params.append(k, v)
+            const record: CellxpertRequestRecord = {
+              command: params.get('command'),
+              fromdate: params.get('fromdate'),
+              todate: params.get('todate'),
+              breakdowns: BREAKDOWN_PARAMS.filter((p) => ['1', 'true'].includes(params.get(p) ?? '')),
+              outcome: 'report',
+            }
+            requests.push(record)
+            // The vendor's samples answer an unknown command "Bad Command" even with a placeholder key: the
+            // command is read before the credentials.
+            if (record.command !== MEDIA_REPORT_COMMAND) return refusal(record, ERROR_BODIES.badCommand)
+            const spec = byId.get(request.headers[HEADERS.affiliateId]?.trim() ?? '')
+            if (!spec || request.headers[HEADERS.apiKey] !== simulatorApiKey(kit.seed, spec.key))
+              return refusal(record, ERROR_BODIES.badAuthentication)
+            return { spec, params, record }
+          },
+          handle: (_request, caller) => mediaReport(caller.spec, caller.params, caller.record),
+        },
+      ],
+      baseUrl: () => `${kit.url}${API_PATH}/`,
       // The second account is typed the way users paste: a whole API call as the URL, stray whitespace around
       // the id and the key, the currency in lower case.
-      accounts: specs.map((spec, index) => {
+      connection: (spec, index) => {
+        const apiUrl = `${kit.url}${API_PATH}/`
         const affiliateId = idOf.get(spec.key)!
-        const apiKey = simulatorApiKey(seed, spec.key)
+        const apiKey = simulatorApiKey(kit.seed, spec.key)
         const currency = spec.currencies[0] ?? 'USD'
-        return {
-          key: spec.key,
-          connection:
-            index === 1
-              ? {
-                  baseUrl: `${apiUrl}?command=mediareport&fromdate=2024-01-01&todate=2024-01-31&Day=1`,
-                  affiliateId: ` ${affiliateId}\n`,
-                  apiKey: `  ${apiKey} `,
-                  currency: currency.toLowerCase(),
-                }
-              : { baseUrl: apiUrl, affiliateId, apiKey, currency },
-        }
-      }),
-      faults,
-      log: server.log,
-      requests,
-      credentials: (accountKey) => ({
-        affiliateId: idOf.get(specOf(accountKey).key)!,
-        apiKey: simulatorApiKey(seed, accountKey),
-      }),
+        return index === 1
+          ? {
+              baseUrl: `${apiUrl}?command=mediareport&fromdate=2024-01-01&todate=2024-01-31&Day=1`,
+              affiliateId: ` ${affiliateId}\n`,
+              apiKey: `  ${apiKey} `,
+              currency: currency.toLowerCase(),
+            }
+          : { baseUrl: apiUrl, affiliateId, apiKey, currency }
+      },
       invalidConnection: () => ({
-        baseUrl: apiUrl,
-        affiliateId: idOf.get(specs[0]?.key ?? '') ?? String(firstId),
-        apiKey: simulatorApiKey(seed, '\u0000unknown-account'),
-        currency: specs[0]?.currencies[0] ?? 'USD',
+        baseUrl: `${kit.url}${API_PATH}/`,
+        affiliateId: idOf.get(kit.specs[0]?.key ?? '') ?? String(firstId),
+        apiKey: simulatorApiKey(kit.seed, '\u0000unknown-account'),
+        currency: kit.specs[0]?.currencies[0] ?? 'USD',
       }),
-      revise(accountKey: string, day: string): void {
-        groundTruth.revise(accountKey, day)
+      truth: (spec, window) => truthRows(spec, window, MAPPED_BREAKDOWNS),
+      extra: {
+        requests,
+        credentials: (accountKey: string) => ({
+          affiliateId: idOf.get(kit.spec(accountKey).key)!,
+          apiKey: simulatorApiKey(kit.seed, accountKey),
+        }),
       },
-      truth(accountKey: string, window: DateWindow): ReportRow[] {
-        return truthRows(specOf(accountKey), window, MAPPED_BREAKDOWNS)
-      },
-      close: () => server.close(),
     }
   },
-} satisfies SimulatorFactory
+})

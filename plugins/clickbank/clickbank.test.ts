@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   AuthError,
-  type DateWindow,
   type HttpResponse,
   mergeRows,
   type PlatformSimulator,
@@ -13,19 +11,19 @@ import {
   UnavailableError,
 } from '../../src/sdk/index.ts'
 import {
-  createPluginHarness,
-  type PluginHarness,
+  rawGet,
   recordRequests,
   sortRows,
+  usePluginTest,
+  withQuery,
 } from '../../test/support/plugin-harness.ts'
 import { connection, DEFAULT_API_BASE_URL } from './credentials.ts'
 import platform from './index.ts'
 import { mapAnalyticsPage } from './map.ts'
-import { ANALYTICS_PATH, apiBase, checkResponse, STATUS_PATH } from './report.ts'
+import { ANALYTICS_PATH, apiBase, type ClickbankConnection, checkResponse, STATUS_PATH } from './report.ts'
 import {
   CAPTAIN_DEV_KEY,
   type ClickbankSimulatorOptions,
-  simulator,
   simulatorApiKey,
   simulatorNickname,
   TEXT,
@@ -37,60 +35,12 @@ const fixture = (name: string): unknown =>
 const KEY = 'API-KX7Q2M9ZP4RT8WNC6VHB3YJD5LFG1SAE'
 
 // ---------------------------------------------------------------------------------------------------------------
-// Raw HTTP over node:http, so the simulator is tested on the wire.
-// ---------------------------------------------------------------------------------------------------------------
-
-interface RawResponse {
-  status: number
-  headers: Record<string, string>
-  text: string
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', reject)
-      res.on('end', () => {
-        const flat: Record<string, string> = {}
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v)
-        resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') })
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-function withQuery(
-  base: string,
-  query: Record<string, string | number | readonly (string | number)[]>,
-): string {
-  const url = new URL(base)
-  for (const [k, v] of Object.entries(query)) {
-    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item))
-  }
-  return url.toString()
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // The plugin end to end runs on the host's own runner and HTTP client: retries, rate limits, redaction.
 // ---------------------------------------------------------------------------------------------------------------
 
-let harness: PluginHarness
-beforeAll(async () => {
-  harness = await createPluginHarness(new URL('.', import.meta.url))
+const t = usePluginTest<PlatformSimulator, ClickbankSimulatorOptions>(new URL('.', import.meta.url), {
+  seed: 'clickbank-test',
 })
-
-/** A fresh account key per call: no cache or per-account rate limit carries over between tests. */
-let keys = 0
-const fetchRows = (sim: PlatformSimulator, window: DateWindow, index = 0) =>
-  harness.runner.fetchReport(harness.platform, harness.parse(sim.accounts[index]!.connection), window, {
-    accountKey: `k${++keys}`,
-  })
-const check = (conn: Record<string, unknown>) =>
-  harness.runner.check(harness.platform, conn, { accountKey: `k${++keys}` })
 
 const response = (status: number, text: string, headers: Record<string, string> = {}): HttpResponse => ({
   status,
@@ -109,18 +59,7 @@ const thrown = (fn: () => unknown): unknown => {
   return undefined
 }
 
-let sims: PlatformSimulator[] = []
-async function startSim(options: ClickbankSimulatorOptions = {}): Promise<PlatformSimulator> {
-  const sim = await simulator.create(options)
-  sims.push(sim)
-  return sim
-}
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()))
-  sims = []
-})
-
-const connOf = (sim: PlatformSimulator, index = 0) => connection.schema.parse(sim.accounts[index]!.connection)
+const connOf = (sim: PlatformSimulator, index = 0) => t.conn(sim, index) as ClickbankConnection
 
 function analyticsUrl(sim: PlatformSimulator, nickname: string, day: string, select: string[] = []): string {
   return withQuery(`${sim.baseUrl}${ANALYTICS_PATH}`, {
@@ -234,6 +173,21 @@ describe('clickbank map', () => {
     })
   })
 
+  // Before: the no-tracking-id bucket was stored as a campaign named "Not Set".
+  it('given the published live tracking-id table, when mapped, then "Not Set" is no campaign and tracking ids keep their case', () => {
+    const rows = mapAnalyticsPage(fixture('analytics-live-tracking-ids.json'), '2026-07-14')
+    expect(rows.map((r) => [r.campaign, r.clicks, r.salesCount])).toEqual([
+      [null, 132, 0],
+      ['index_top_txt', 26, 0],
+      ['index_pic_txt', 24, 0],
+      ['ABC29', 1, 0],
+      ['mc_ind', 1, 0],
+    ])
+    expect(rows.every((r) => r.currency === 'USD' && r.date === '2026-07-14')).toBe(true)
+    // Stored rows hold no campaign literally named "Not Set", whatever the case of the others.
+    expect(mergeRows(rows).some((r) => r.campaign === 'Not Set')).toBe(false)
+  })
+
   it('given a single row object and a single data object instead of arrays, when mapped, then one row is read', () => {
     const rows = mapAnalyticsPage(fixture('analytics-single.json'), '2026-02-01')
     expect(rows).toHaveLength(1)
@@ -315,29 +269,32 @@ describe('clickbank status mapping', () => {
 
 describe('clickbank simulator wire format', () => {
   it('given the key as Bearer, unknown or absent, when called, then 401 "Invalid API key" in plain text', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const conn = connOf(sim)
     const url = analyticsUrl(sim, conn.nickname, daysAgo(2))
     for (const authorization of [`Bearer ${conn.apiKey}`, simulatorApiKey('x', 'y'), '']) {
-      const answer = await get(url, { authorization, accept: 'application/json' })
+      const answer = await rawGet(url, { authorization, accept: 'application/json' })
       expect(answer.status).toBe(401)
       expect(answer.text).toBe('Invalid API key')
     }
   })
 
   it('given the bare key and the legacy DEV:API form, when called, then both are accepted', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const conn = connOf(sim)
     expect(connOf(sim, 1).apiKey).toMatch(/^DEV-\w+:API-\w+$/)
     for (const authorization of [conn.apiKey, `DEV-ABCDEF123456:${conn.apiKey}`]) {
-      const answer = await get(`${sim.baseUrl}${STATUS_PATH}`, { authorization, accept: 'application/json' })
+      const answer = await rawGet(`${sim.baseUrl}${STATUS_PATH}`, {
+        authorization,
+        accept: 'application/json',
+      })
       expect(answer.status).toBe(200)
       expect(JSON.parse(answer.text)).toMatchObject({ status: 'GREEN' })
     }
   })
 
   it('given a page size of one, when pages are walked with the Page header, then 206 until the last page, single objects each', async () => {
-    const sim = await startSim({ pageSize: 1 })
+    const sim = await t.sim({ pageSize: 1 })
     const conn = connOf(sim)
     const day = daysAgo(3)
     const headers = (page: number) => ({
@@ -349,7 +306,7 @@ describe('clickbank simulator wire format', () => {
     expect(truth.length).toBeGreaterThan(1)
     const statuses: number[] = []
     for (let page = 1; page <= truth.length; page++) {
-      const answer = await get(analyticsUrl(sim, conn.nickname, day, ['HOP_COUNT']), headers(page))
+      const answer = await rawGet(analyticsUrl(sim, conn.nickname, day, ['HOP_COUNT']), headers(page))
       statuses.push(answer.status)
       const body = JSON.parse(answer.text)
       expect(Array.isArray(body.rows.row)).toBe(false)
@@ -359,9 +316,9 @@ describe('clickbank simulator wire format', () => {
   })
 
   it('given single objects turned off, when a one-row page is asked, then rows and data stay arrays and amounts have 2 decimals', async () => {
-    const sim = await startSim({ pageSize: 1, singleObjects: false })
+    const sim = await t.sim({ pageSize: 1, singleObjects: false })
     const conn = connOf(sim)
-    const answer = await get(analyticsUrl(sim, conn.nickname, daysAgo(3), ['NET_SALE_AMOUNT']), {
+    const answer = await rawGet(analyticsUrl(sim, conn.nickname, daysAgo(3), ['NET_SALE_AMOUNT']), {
       authorization: conn.apiKey,
       accept: 'application/json',
     })
@@ -371,37 +328,40 @@ describe('clickbank simulator wire format', () => {
   })
 
   it('given another nickname, a missing-permission or a rate-limit fault, when called, then 403 with distinct texts', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const conn = connOf(sim)
     const headers = { authorization: conn.apiKey, accept: 'application/json' }
-    const other = await get(analyticsUrl(sim, simulatorNickname(sim.accounts[1]!.key), daysAgo(2)), headers)
+    const other = await rawGet(
+      analyticsUrl(sim, simulatorNickname(sim.accounts[1]!.key), daysAgo(2)),
+      headers,
+    )
     expect([other.status, other.text]).toEqual([
       403,
       TEXT.missingPermission(simulatorNickname(sim.accounts[1]!.key)),
     ])
     sim.faults.inject('missing-permission', { times: 1 })
-    const denied = await get(analyticsUrl(sim, conn.nickname, daysAgo(2)), headers)
+    const denied = await rawGet(analyticsUrl(sim, conn.nickname, daysAgo(2)), headers)
     expect(denied.status).toBe(403)
     expect(denied.text).toMatch(/permission/)
     sim.faults.inject('rate-limit', { times: 1 })
-    const limited = await get(analyticsUrl(sim, conn.nickname, daysAgo(2)), headers)
+    const limited = await rawGet(analyticsUrl(sim, conn.nickname, daysAgo(2)), headers)
     expect(limited.status).toBe(403)
     expect(limited.text).toBe(TEXT.rateLimited)
   })
 
   it('given a daily limit, when it is used up, then 403 with the daily-limit text', async () => {
-    const sim = await startSim({ dailyLimit: 2 })
+    const sim = await t.sim({ dailyLimit: 2 })
     const conn = connOf(sim)
     const headers = { authorization: conn.apiKey, accept: 'application/json' }
     const statuses: number[] = []
     for (let i = 0; i < 3; i++)
-      statuses.push((await get(analyticsUrl(sim, conn.nickname, daysAgo(2)), headers)).status)
+      statuses.push((await rawGet(analyticsUrl(sim, conn.nickname, daysAgo(2)), headers)).status)
     expect(statuses).toEqual([200, 200, 403])
   })
 
   it('given no Accept header, when called, then the answer is XML', async () => {
-    const sim = await startSim()
-    const answer = await get(analyticsUrl(sim, connOf(sim).nickname, daysAgo(2)), {
+    const sim = await t.sim()
+    const answer = await rawGet(analyticsUrl(sim, connOf(sim).nickname, daysAgo(2)), {
       authorization: connOf(sim).apiKey,
     })
     expect(answer.text).toMatch(/^<\?xml/)
@@ -410,20 +370,20 @@ describe('clickbank simulator wire format', () => {
 
 describe('clickbank fetchReport against the simulator', () => {
   it('given several pages per day and both key forms, when fetched, then the rows equal truth() exactly', async () => {
-    const sim = await startSim({ pageSize: 1 })
+    const sim = await t.sim({ pageSize: 1 })
     const window = { from: daysAgo(6), to: daysAgo(2) }
     for (const [index, account] of sim.accounts.entries()) {
-      const rows = await fetchRows(sim, window, index)
+      const rows = await t.fetch(sim, window, { index: index })
       expect(rows.length).toBeGreaterThan(5)
       expect(sortRows(rows)).toEqual(sortRows(sim.truth(account.key, window)))
     }
   })
 
   it('given a fetch, when the requests are inspected, then one day per request, the key verbatim, repeated select and Page', async () => {
-    const sim = await startSim({ pageSize: 1 })
+    const sim = await t.sim({ pageSize: 1 })
     const conn = connOf(sim, 1)
     const { requests: sent } = await recordRequests(sim.baseUrl, () =>
-      fetchRows(sim, { from: daysAgo(3), to: daysAgo(2) }, 1),
+      t.fetch(sim, { from: daysAgo(3), to: daysAgo(2) }, { index: 1 }),
     )
     expect(sent.length).toBeGreaterThan(2)
     expect(sent).toHaveLength(sim.log.length)
@@ -443,32 +403,32 @@ describe('clickbank fetchReport against the simulator', () => {
   })
 
   it('given an account without tracking ids and arrays only, when fetched, then campaigns are null and rows equal truth()', async () => {
-    const sim = await startSim({
+    const sim = await t.sim({
       singleObjects: false,
       accounts: [{ key: 'plain', brands: ['B'], currencies: ['EUR'] }],
     })
     const window = { from: daysAgo(5), to: daysAgo(2) }
-    const rows = await fetchRows(sim, window)
+    const rows = await t.fetch(sim, window)
     expect(rows.every((r) => r.campaign === null && r.currency === 'USD')).toBe(true)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('plain', window)))
   })
 
   it('given a revised day, when fetched again, then the new figures equal truth()', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const window = { from: daysAgo(4), to: daysAgo(3) }
-    const before = await fetchRows(sim, window)
+    const before = await t.fetch(sim, window)
     sim.revise(sim.accounts[0]!.key, daysAgo(3))
-    const after = await fetchRows(sim, window)
+    const after = await t.fetch(sim, window)
     expect(sortRows(after)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
     expect(sortRows(after)).not.toEqual(sortRows(before))
   })
 
   it('given a transient 403 rate limit and an outage, when fetched, then the retried result still equals truth()', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const window = { from: daysAgo(3), to: daysAgo(2) }
     sim.faults.inject('rate-limit', { times: 1 })
     sim.faults.inject('outage', { times: 1 })
-    const rows = await fetchRows(sim, window)
+    const rows = await t.fetch(sim, window)
     expect(sim.faults.hits('rate-limit')).toBe(1)
     expect(sim.faults.hits('outage')).toBe(1)
     // One request per day, the first sent three times (outage, then the 403 limit, then the answer).
@@ -477,19 +437,19 @@ describe('clickbank fetchReport against the simulator', () => {
   })
 
   it('given check, when the key is good, unknown, expired or lacks the permission, then it answers accordingly', async () => {
-    const sim = await startSim()
-    expect(await check(connOf(sim))).toEqual({
+    const sim = await t.sim()
+    expect(await t.check(connOf(sim))).toEqual({
       accountName: connOf(sim).nickname,
       currency: 'USD',
       timeZone: 'UTC',
     })
-    const bad = await check(connection.schema.parse(sim.invalidConnection())).catch((e) => e)
+    const bad = await t.check(connection.schema.parse(sim.invalidConnection())).catch((e) => e)
     expect(bad).toBeInstanceOf(AuthError)
     expect(bad.field).toBe('apiKey')
     sim.faults.inject('expired-token', { times: 1 })
-    expect(await check(connOf(sim)).catch((e) => e)).toBeInstanceOf(AuthError)
+    expect(await t.check(connOf(sim)).catch((e) => e)).toBeInstanceOf(AuthError)
     sim.faults.inject('missing-permission', { times: 1 })
-    const denied = await check(connOf(sim)).catch((e) => e)
+    const denied = await t.check(connOf(sim)).catch((e) => e)
     expect(denied).toBeInstanceOf(AuthError)
     expect(denied.field).toBe('nickname')
     // Four checks, four requests: a refused key or permission is never retried.
@@ -497,13 +457,13 @@ describe('clickbank fetchReport against the simulator', () => {
   })
 
   it('given a malformed answer, when fetched, then it is a ResponseFormatError not retried; given answers cut short, then the host retries and ends with an UnavailableError', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     sim.faults.inject('malformed', { times: 1 })
     const window = { from: daysAgo(2), to: daysAgo(2) }
-    expect(await fetchRows(sim, window).catch((e) => e)).toBeInstanceOf(ResponseFormatError)
+    expect(await t.fetch(sim, window).catch((e) => e)).toBeInstanceOf(ResponseFormatError)
     expect(sim.log, 'a format error is not retried').toHaveLength(1)
     sim.faults.inject('truncated', { times: 3 })
-    const error = await fetchRows(sim, window).catch((e) => e)
+    const error = await t.fetch(sim, window).catch((e) => e)
     expect(error).toBeInstanceOf(Error)
     expect(error).not.toBeInstanceOf(AuthError)
     expect(error).toBeInstanceOf(UnavailableError)

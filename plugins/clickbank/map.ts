@@ -35,6 +35,9 @@ export const MAPPED_METRICS: Metric[] = [...Object.values(COUNT_COLUMNS), ...Obj
 /** The TRACKING_ID dimension gives one row per tracking id (TID), which is the unified campaign. */
 export const MAPPED_BREAKDOWNS: Breakdown[] = ['campaign']
 
+/** The label of the TRACKING_ID row that gathers hops and sales without a tracking id. */
+export const NO_TRACKING_ID = 'Not Set'
+
 /** ClickBank pays affiliates in US dollars; the analytics amounts carry no currency. */
 export const CURRENCY = 'USD'
 
@@ -96,7 +99,8 @@ export function mapAnalyticsRow(row: unknown, day: string, index = 0): ReportRow
     values.set(entry.attribute.toUpperCase(), scalar(entry.value))
   }
   const tid = scalar(row.dimensionValue)
-  const campaign = tid === null || tid === '' ? null : tid.slice(0, 200)
+  // Hops and sales without a tracking id are one bucket labelled "Not Set": no campaign. Tracking ids keep their case.
+  const campaign = tid === null || tid === '' || tid === NO_TRACKING_ID ? null : tid.slice(0, 200)
 
   const counts: Partial<Record<CountMetric, number | null>> = {}
   for (const [column, metric] of Object.entries(COUNT_COLUMNS)) {

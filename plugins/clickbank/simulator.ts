@@ -1,34 +1,50 @@
+/**
+ * ClickBank's Analytics API (`/rest/1.3/analytics/{role}/{dimension}`), affiliate role.
+ *
+ * Reproduced from the evidence:
+ * - Query `account`, `startDate`/`endDate` (`yyyy-MM-dd`, default yesterday → today), repeated `select` (absent ⇒
+ *   every attribute); request header `Page`; JSON with `Accept: application/json`, XML otherwise; attribute names
+ *   (HOP_COUNT, SALE_COUNT, SALE_AMOUNT, …). Source: ClickBank's doc page as scraped in
+ *   https://github.com/OcelliSolutions/OpenClickBank/blob/4f0063cfa84e932b298b7f506989db9f8903ec18/docs/analytics.html
+ * - `Authorization: <key>` verbatim, `API-…` or legacy `DEV-…:API-…`; `Bearer` → 401 "Invalid API key" (code-index
+ *   #71477010412, a 2026 run-book with tables "pulled live"; OpenClickBank README "Developer Notes").
+ * - Result `rows.row[]{dimensionIdentifier, dimensionValue, accountNickName, data[]{attribute, value}}` and `totals`
+ *   (vendor XSD, OpenClickBank `analytic_result.xsd`); values wrapped `{"@type":"xs:int","$":"5"}`, numbers as
+ *   strings; one row ⇒ `row` is an object, one attribute ⇒ `data` is an object; `rows` null when empty; the
+ *   attributes come in the platform's order, not the `select` order (code-index #49764556443, #13744457729).
+ * - ≤100 rows a page, 206 Partial Content while more pages follow; 403 with a plain-string body for refusals
+ *   and exceeded limits (25,000 requests a day per account, 10 a second per IP) (OpenClickBank
+ *   `open-clickbank.yaml` and README).
+ * - Hops and sales without a tracking id come as the dimension value `"Not Set"`; tracking ids keep the case the
+ *   affiliate gave them (`ABC11`, `MGWP`, `index_top_txt`); only vendor tracking ids are lower-cased, which the
+ *   affiliate role never sees (#71477010412 live table, #49764556443;
+ *   https://support.clickbank.com/hc/en-us/articles/226159487-Analytics-API).
+ *
+ * Assumed [INF]: the exact wording of the plain-text errors, the `status` endpoint's body, and how the extra
+ * attributes (GROSS_SALE_*, EARNINGS_PER_HOP, HOPS_PER_SALE) relate to the others.
+ */
 import {
-  createGroundTruth,
-  type DateWindow,
-  defaultTruthAccounts,
-  FaultController,
-  type FaultName,
+  addDays,
+  dayParam,
+  defineSimulator,
+  jsonAnswer,
+  type MatchedRequest,
+  type Metric,
   normalizeDecimal,
-  type PlatformSimulator,
+  pageOf,
   projectRows,
   type ReportRow,
-  type SimulatorFactory,
+  type SimulatorCaller,
   type SimulatorOptions,
-  type SimulatorRequest,
   type SimulatorResponse,
-  seededRandom,
-  startSimulatorServer,
-  type TruthAccountSpec,
+  seededText,
+  textAnswer,
 } from '../../src/sdk/index.ts'
-import {
-  type AnalyticsColumn,
-  COUNT_COLUMNS,
-  CURRENCY,
-  MAPPED_METRICS,
-  MONEY_COLUMNS,
-  SELECT_COLUMNS,
-} from './map.ts'
-import { API_PREFIX, STATUS_PATH } from './report.ts'
+import { MAPPED_METRICS } from './map.ts'
 
 export interface ClickbankSimulatorOptions extends SimulatorOptions {
   /**
-   * XML heritage: a list of exactly one element (one row, one selected column) is sent as the element itself.
+   * XML heritage: a list of exactly one element (one row, one selected attribute) is sent as the element itself.
    * Default true, as ClickBank does; false always sends arrays.
    */
   singleObjects?: boolean
@@ -36,16 +52,10 @@ export interface ClickbankSimulatorOptions extends SimulatorOptions {
   dailyLimit?: number
 }
 
-const SIMULATED_FAULTS = [
-  'outage',
-  'rate-limit',
-  'slow',
-  'malformed',
-  'truncated',
-  'connection-reset',
-  'missing-permission',
-  'expired-token',
-] as const satisfies readonly FaultName[]
+export const API_PREFIX = '/rest/1.3'
+/** The label of hops and sales that carry no tracking id. */
+export const NOT_SET = 'Not Set'
+export const CURRENCY = 'USD'
 
 /** Plain-text bodies, as ClickBank sends its errors. The exact live wording is not public [INF]. */
 export const TEXT = {
@@ -56,19 +66,36 @@ export const TEXT = {
   dailyLimit: (nickname: string) => `Request limit exceeded: 25000 requests per day for account ${nickname}`,
 } as const
 
-const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8' }
-const HTML_HEADERS = { 'content-type': 'text/html; charset=utf-8' }
 const OUTAGE_PAGE =
   '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>Service Unavailable</body></html>'
 
-const text = (status: number, body: string): SimulatorResponse => ({ status, headers: TEXT_HEADERS, body })
-
-const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+/** Attributes in the platform's order; the unified metric each one is, or how it derives from the row. */
+const ATTRIBUTES: readonly {
+  name: string
+  metric?: Metric
+  money: boolean
+  derive?: (r: ReportRow) => string
+}[] = [
+  { name: 'HOP_COUNT', metric: 'clicks', money: false },
+  { name: 'NET_SALE_AMOUNT', metric: 'commission', money: true },
+  { name: 'SALE_AMOUNT', metric: 'salesAmount', money: true },
+  { name: 'SALE_COUNT', metric: 'salesCount', money: false },
+  { name: 'REFUND_AMOUNT', metric: 'refundAmount', money: true },
+  { name: 'REFUND_COUNT', metric: 'refundCount', money: false },
+  { name: 'CHARGEBACK_AMOUNT', metric: 'chargebackAmount', money: true },
+  { name: 'CHARGEBACK_COUNT', metric: 'chargebackCount', money: false },
+  { name: 'GROSS_SALE_COUNT', money: false, derive: (r) => String(r.salesCount ?? 0) },
+  { name: 'GROSS_SALE_AMOUNT', money: true, derive: (r) => r.salesAmount ?? '0' },
+  {
+    name: 'HOPS_PER_SALE',
+    money: false,
+    derive: (r) => (r.salesCount ? ((r.clicks ?? 0) / r.salesCount).toFixed(2) : '0'),
+  },
+]
 
 /** A fake current-style key, `API-` and 32 characters, stable for a seed and account key. */
 export function simulatorApiKey(seed: string, key: string): string {
-  const rand = seededRandom(`${seed}|clickbank-key|${key}`)
-  return `API-${Array.from({ length: 32 }, () => ALPHANUM[Math.floor(rand() * ALPHANUM.length)]).join('')}`
+  return `API-${seededText(`${seed}|clickbank-key|${key}`, 32, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789')}`
 }
 
 /** ClickBank's published stand-in developer key for integrations that still insist on one [DOC S-CB3]. */
@@ -82,8 +109,7 @@ export function simulatorNickname(key: string): string {
 function keyOf(authorization: string): string | undefined {
   const value = authorization.trim()
   if (/^API-[A-Za-z0-9]+$/.test(value)) return value
-  const legacy = /^DEV-?[A-Za-z0-9]+:(API-?[A-Za-z0-9]+)$/.exec(value)
-  return legacy?.[1]
+  return /^DEV-?[A-Za-z0-9]+:(API-?[A-Za-z0-9]+)$/.exec(value)?.[1]
 }
 
 /** "417.1" → "417.10": ClickBank's amounts carry two decimals. */
@@ -92,201 +118,169 @@ function twoDecimals(amount: string): string {
   return `${int}.${frac.padEnd(2, '0')}`
 }
 
-const COLUMN_METRIC: Record<string, keyof ReportRow> = { ...COUNT_COLUMNS, ...MONEY_COLUMNS }
-
-function dayParam(query: URLSearchParams, name: string): string | undefined {
-  const value = query.get(name) ?? ''
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
-    ? value
-    : undefined
+/** Tracking ids as affiliates type them: every second one in capitals, so case is seen to be kept. */
+function asTypedTid(campaign: string | null, index: number): string | null {
+  return campaign !== null && index % 2 === 1 ? campaign.toUpperCase() : campaign
 }
 
-function utcDay(offsetDays: number): string {
-  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)
+interface Caller extends SimulatorCaller {
+  nickname: string
 }
 
-export const simulator: SimulatorFactory = {
-  faults: SIMULATED_FAULTS,
-
-  async create(options: ClickbankSimulatorOptions = {}): Promise<PlatformSimulator> {
-    const seed = options.seed ?? 'affgraph'
-    const given = Array.isArray(options.accounts)
-      ? options.accounts
-      : defaultTruthAccounts(options.accounts ?? 2, seed)
-    // ClickBank reports in US dollars only.
-    const specs: TruthAccountSpec[] = given.map((spec) => ({ ...spec, currencies: [CURRENCY] }))
-    const pageSize = Math.max(1, options.pageSize ?? 100)
+export const simulator = defineSimulator<ClickbankSimulatorOptions, Caller>({
+  platform: 'ClickBank',
+  reports: { metrics: MAPPED_METRICS, breakdowns: ['campaign'] },
+  // US dollars only; tracking ids in mixed case, and the hops that carry none.
+  account: (spec) => ({
+    ...spec,
+    currencies: [CURRENCY],
+    campaigns: [...(spec.campaigns ?? []).map(asTypedTid), ...(spec.campaigns?.includes(null) ? [] : [null])],
+  }),
+  answers: {
+    outage: () => ({
+      status: 503,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: OUTAGE_PAGE,
+    }),
+    rateLimit: () => textAnswer(403, TEXT.rateLimited),
+    notFound: () => textAnswer(404, 'Not Found'),
+    expiredToken: () => textAnswer(401, TEXT.invalidKey),
+    missingPermission: (request, caller) =>
+      textAnswer(403, TEXT.missingPermission(request.query.get('account') ?? caller.nickname)),
+    malformed: () =>
+      jsonAnswer(200, {
+        rows: { row: { dimensionValue: 'main', data: { attribute: 'HOP_COUNT', value: { $: 'many' } } } },
+      }),
+  },
+  setup(kit, options) {
+    const pageSize = Math.min(100, Math.max(1, options.pageSize ?? 100))
     const singleObjects = options.singleObjects ?? true
-    const groundTruth = createGroundTruth(seed)
-    const faults = new FaultController()
-    const byKey = new Map(specs.map((spec) => [simulatorApiKey(seed, spec.key), spec]))
+    const byKey = new Map(kit.specs.map((spec) => [simulatorApiKey(kit.seed, spec.key), spec]))
     const requestsPerNickname = new Map<string, number>()
-
     const list = <T>(items: T[]): T[] | T => (singleObjects && items.length === 1 ? items[0]! : items)
 
-    /** What ClickBank knows for the window: no date, one row per (lower-cased) tracking id. */
-    function truthRows(spec: TruthAccountSpec, window: DateWindow): ReportRow[] {
-      if (window.from > window.to) return []
-      const rows = groundTruth
-        .rows(spec, window)
-        .map((row) => ({ ...row, campaign: row.campaign === null ? null : row.campaign.toLowerCase() }))
-      return projectRows(rows, { metrics: MAPPED_METRICS, breakdowns: ['campaign'] })
-    }
-
-    function dataOf(row: ReportRow, columns: readonly AnalyticsColumn[]) {
-      return list(
-        columns.map((column) => {
-          const value = row[COLUMN_METRIC[column]!]
-          const isMoney = column in MONEY_COLUMNS
+    const dataOf = (row: ReportRow, selected: ReadonlySet<string> | null) =>
+      list(
+        ATTRIBUTES.filter((a) => (selected ? selected.has(a.name) : true)).map((a) => {
+          const value = a.metric ? row[a.metric] : a.derive!(row)
           return {
-            attribute: column,
+            attribute: a.name,
             value:
               value === null
                 ? { '@xsi.nil': 'true' }
                 : {
-                    '@type': isMoney ? 'xs:decimal' : 'xs:int',
-                    $: isMoney ? twoDecimals(String(value)) : String(value),
+                    '@type': a.money ? 'xs:decimal' : 'xs:int',
+                    $: a.money ? twoDecimals(String(value)) : String(value),
                   },
           }
         }),
       )
-    }
 
-    function analytics(
-      request: SimulatorRequest,
-      spec: TruthAccountSpec,
-      dimension: string,
-    ): SimulatorResponse {
+    /** Figures summed over the window (the dimension has no date), per tracking id or in all. */
+    const summed = (rows: readonly ReportRow[], from: string, byTid: boolean) =>
+      projectRows(
+        rows.map((r) => ({ ...r, date: from })),
+        { metrics: MAPPED_METRICS, breakdowns: byTid ? ['campaign'] : [] },
+      )
+
+    function analytics(request: MatchedRequest, caller: Caller): SimulatorResponse {
       const { query } = request
-      const nickname = simulatorNickname(spec.key)
+      const dimension = (request.match?.[1] ?? '').toUpperCase()
       const account = query.get('account')
-      if (!account) return text(400, 'account is required')
+      if (!account) return textAnswer(400, 'account is required')
       // The key only has permissions for its own nickname.
-      if (account.toLowerCase() !== nickname) return text(403, TEXT.missingPermission(account))
-      if (faults.take('missing-permission')) return text(403, TEXT.missingPermission(account))
-      const used = (requestsPerNickname.get(nickname) ?? 0) + 1
-      requestsPerNickname.set(nickname, used)
+      if (account.toLowerCase() !== caller.nickname) return textAnswer(403, TEXT.missingPermission(account))
+      const used = (requestsPerNickname.get(caller.nickname) ?? 0) + 1
+      requestsPerNickname.set(caller.nickname, used)
       if (options.dailyLimit !== undefined && used > options.dailyLimit)
-        return text(403, TEXT.dailyLimit(account))
+        return textAnswer(403, TEXT.dailyLimit(account))
+      if (dimension !== 'TRACKING_ID' && dimension !== 'AFFILIATE')
+        return textAnswer(
+          400,
+          `the simulator supports the TRACKING_ID and AFFILIATE dimensions, not ${dimension}`,
+        )
+      const from = query.has('startDate') ? dayParam(query, 'startDate') : addDays(kit.today(), -1)
+      const to = query.has('endDate') ? dayParam(query, 'endDate') : kit.today()
+      if (!from || !to) return textAnswer(400, 'startDate and endDate must be dates in the format yyyy-MM-dd')
+      const selectedNames = query.getAll('select')
+      const unknown = selectedNames.find((c) => !ATTRIBUTES.some((a) => a.name === c))
+      if (unknown) return textAnswer(400, `the simulator does not serve the attribute ${unknown}`)
+      const selected = selectedNames.length ? new Set(selectedNames) : null
 
-      if (dimension !== 'TRACKING_ID' && dimension !== 'AFFILIATE') {
-        return text(400, `the simulator supports the TRACKING_ID and AFFILIATE dimensions, not ${dimension}`)
-      }
-      const from = query.has('startDate') ? dayParam(query, 'startDate') : utcDay(-1)
-      const to = query.has('endDate') ? dayParam(query, 'endDate') : utcDay(0)
-      if (!from || !to) return text(400, 'startDate and endDate must be dates in the format yyyy-MM-dd')
-      const selected = query.getAll('select')
-      const unknown = selected.find((c) => !SELECT_COLUMNS.includes(c as AnalyticsColumn))
-      if (unknown) return text(400, `the simulator does not serve the column ${unknown}`)
-      const columns = (selected.length ? selected : SELECT_COLUMNS) as AnalyticsColumn[]
-
-      // No date dimension: the whole window is summed, per tracking id (or as one row for AFFILIATE).
-      let rows = truthRows(spec, { from, to }).map((row) => ({ ...row, date: from }))
-      if (dimension === 'AFFILIATE') {
-        rows = projectRows(rows, { metrics: MAPPED_METRICS, breakdowns: [] }).map((row) => ({
-          ...row,
-          campaign: nickname,
-        }))
-      } else {
-        rows = projectRows(rows, { metrics: MAPPED_METRICS, breakdowns: ['campaign'] })
-      }
-      const page = Math.max(1, Number.parseInt(request.headers.page ?? '1', 10) || 1)
-      const items = rows.slice((page - 1) * pageSize, page * pageSize)
-      const more = page * pageSize < rows.length
-      const totals = projectRows(rows, { metrics: MAPPED_METRICS, breakdowns: [] })[0]
+      const truth = kit.rows(caller.spec, { from, to })
+      const rows =
+        dimension === 'AFFILIATE'
+          ? summed(truth, from, false).map((r) => ({ ...r, campaign: caller.nickname }))
+          : summed(truth, from, true)
+      const page = pageOf(rows, request.headers.page, pageSize)
+      const totals = summed(truth, from, false)[0]
       const body = {
-        rows: items.length
+        rows: page.items.length
           ? {
               row: list(
-                items.map((row) => ({
+                page.items.map((row) => ({
                   dimensionIdentifier: dimension,
-                  // An empty TID comes back nil; TIDs come back lower-cased [DOC S-CB5].
-                  dimensionValue: row.campaign === null ? { '@xsi.nil': 'true' } : row.campaign,
-                  accountNickName: nickname,
-                  data: dataOf(row, columns),
+                  dimensionValue: row.campaign ?? NOT_SET,
+                  accountNickName: caller.nickname,
+                  data: dataOf(row, selected),
                 })),
               ),
             }
           : null,
-        totals: totals ? { total: dataOf(totals, columns) } : null,
+        totals: totals ? { total: dataOf(totals, selected) } : null,
       }
-      return { status: more ? 206 : 200, body }
+      return { status: page.more ? 206 : 200, body }
     }
 
-    async function handle(request: SimulatorRequest): Promise<SimulatorResponse> {
-      if (faults.take('connection-reset')) return { reset: true }
-      if (faults.take('outage')) return { status: 503, headers: HTML_HEADERS, body: OUTAGE_PAGE }
-      const slow = faults.take('slow')
-      const delayMs = slow ? (slow.delayMs ?? 1500) : 0
-      if (faults.take('rate-limit')) return { ...text(403, TEXT.rateLimited), delayMs }
-
-      const path = request.path.replace(/\/+$/, '')
-      const match = new RegExp(`^${API_PREFIX}/analytics/(affiliate|vendor)/([A-Za-z_]+)$`, 'i').exec(path)
-      if (request.method !== 'GET' || (path !== STATUS_PATH && !match))
-        return { ...text(404, 'Not Found'), delayMs }
-
+    function authenticated(request: MatchedRequest): Caller | SimulatorResponse {
       const apiKey = keyOf(request.headers.authorization ?? '')
       const spec = apiKey ? byKey.get(apiKey) : undefined
-      if (!spec || faults.take('expired-token')) return { ...text(401, TEXT.invalidKey), delayMs }
-
-      if (!/application\/json/i.test(request.headers.accept ?? '')) {
+      if (!spec) return textAnswer(401, TEXT.invalidKey)
+      // Without `Accept: application/json` the API answers XML.
+      if (!/application\/json/i.test(request.headers.accept ?? ''))
         return {
           status: 200,
           headers: { 'content-type': 'application/xml' },
           body: '<?xml version="1.0" encoding="UTF-8"?><analyticsResult/>',
-          delayMs,
         }
-      }
-      if (faults.take('malformed')) {
-        const body = {
-          rows: { row: { dimensionValue: 'main', data: { attribute: 'HOP_COUNT', value: { $: 'many' } } } },
-        }
-        return { status: 200, body, delayMs }
-      }
-      let answer: SimulatorResponse
-      if (path === STATUS_PATH) {
-        answer = { status: 200, body: { status: 'GREEN', lastUpdateTime: `${utcDay(0)}T00:00:00Z` } }
-      } else if (match?.[1]?.toUpperCase() !== 'AFFILIATE') {
-        answer = text(403, TEXT.missingPermission(request.query.get('account') ?? ''))
-      } else {
-        answer = analytics(request, spec, match[2]!.toUpperCase())
-      }
-      const truncate = (answer.status ?? 200) < 300 && faults.take('truncated') !== undefined
-      return { ...answer, delayMs, truncate }
+      return { spec, nickname: simulatorNickname(spec.key) }
     }
-
-    const server = await startSimulatorServer(handle, { latencyMs: options.latencyMs, port: options.port })
 
     return {
-      baseUrl: server.url,
+      routes: [
+        {
+          method: 'GET',
+          path: `${API_PREFIX}/analytics/status`,
+          auth: authenticated,
+          handle: () => jsonAnswer(200, { status: 'GREEN', lastUpdateTime: `${kit.today()}T00:00:00Z` }),
+        },
+        {
+          method: 'GET',
+          path: new RegExp(`^${API_PREFIX}/analytics/affiliate/([A-Za-z_]+)$`, 'i'),
+          auth: authenticated,
+          handle: analytics,
+        },
+        {
+          method: 'GET',
+          path: new RegExp(`^${API_PREFIX}/analytics/vendor/[A-Za-z_]+$`, 'i'),
+          auth: authenticated,
+          handle: (request) => textAnswer(403, TEXT.missingPermission(request.query.get('account') ?? '')),
+        },
+      ],
       // The second account connects with the legacy `DEV-…:API-…` form.
-      accounts: specs.map((spec, index) => {
-        const key = simulatorApiKey(seed, spec.key)
+      connection: (spec, index) => {
+        const key = simulatorApiKey(kit.seed, spec.key)
         return {
-          key: spec.key,
-          connection: {
-            apiKey: index === 1 ? `${CAPTAIN_DEV_KEY}:${key}` : key,
-            nickname: simulatorNickname(spec.key),
-            apiBaseUrl: server.url,
-          },
+          apiKey: index === 1 ? `${CAPTAIN_DEV_KEY}:${key}` : key,
+          nickname: simulatorNickname(spec.key),
+          apiBaseUrl: kit.url,
         }
-      }),
-      faults,
-      log: server.log,
+      },
       invalidConnection: () => ({
-        apiKey: simulatorApiKey(seed, '\u0000unknown-account'),
+        apiKey: simulatorApiKey(kit.seed, '\u0000unknown-account'),
         nickname: 'unknownnick',
-        apiBaseUrl: server.url,
+        apiBaseUrl: kit.url,
       }),
-      revise(accountKey: string, day: string): void {
-        groundTruth.revise(accountKey, day)
-      },
-      truth(accountKey: string, window: DateWindow): ReportRow[] {
-        const spec = specs.find((s) => s.key === accountKey)
-        if (!spec) throw new Error(`the ClickBank simulator has no account "${accountKey}"`)
-        return truthRows(spec, window)
-      },
-      close: () => server.close(),
     }
   },
-}
+})

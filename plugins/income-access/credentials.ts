@@ -1,153 +1,105 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
-import { KEY_PARAM_ALIASES, MERCHANT_PARAM_ALIASES } from './wire.ts'
+import { baseUrlSchema, currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { DateParamsError, findDateParams } from './wire.ts'
+
+/** What a report is labelled in when the user leaves the currency empty; shown in the field's help. */
+export const DEFAULT_CURRENCY = 'EUR'
+
+const GENERATE_URL = 'Reports → API Reports → URL → Generate URL'
 
 /**
- * The security key's format is not documented. The charset is what a URL query carries unescaped (so a key typed
- * by hand and one copied out of a generated URL validate alike); the minimum length keeps redaction reliable.
+ * The URL the program generated, kept whole: its host, path and parameter names are not public, so affgraph only
+ * checks that it is a web address with a start and an end date it can recognise, and later replaces those dates.
  */
-const KEY_PATTERN = /^[A-Za-z0-9._~-]+$/
-const KEY_MIN = 12
-const KEY_MAX = 256
-const MERCHANT_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/
-
-const GENERATE_URL_HINT = 'Reports → API Reports → URL → Generate URL'
-
-export function looksLikeUrl(text: string): boolean {
-  return (
-    /^[a-z][a-z0-9+.-]*:\/\//i.test(text) || text.includes('?') || text.includes('&') || text.includes('=')
-  )
-}
-
-/**
- * One query parameter of a pasted link, by any of `names` (case-insensitive), percent-decoded. Read by hand rather
- * than with URLSearchParams, which needs a well-formed URL and turns a `+` into a space.
- */
-function queryParam(text: string, names: readonly string[]): string | undefined {
-  const query = text.includes('?') ? text.slice(text.indexOf('?') + 1) : text
-  for (const part of query.split(/[&#]/)) {
-    const eq = part.indexOf('=')
-    if (eq < 0) continue
-    const name = part.slice(0, eq).trim().toLowerCase()
-    if (!names.includes(name)) continue
-    const raw = part.slice(eq + 1).trim()
-    try {
-      return decodeURIComponent(raw)
-    } catch {
-      return raw
-    }
-  }
-  return undefined
-}
-
-export interface GeneratedUrlParts {
-  key: string | undefined
-  merchant: string | undefined
-}
-
-/** The security key and the merchant of a pasted "Generate URL" link (either may be missing). */
-export function partsOfGeneratedUrl(text: string): GeneratedUrlParts {
-  const merchant = queryParam(text, MERCHANT_PARAM_ALIASES)?.trim()
-  return { key: queryParam(text, KEY_PARAM_ALIASES)?.trim(), merchant: merchant || undefined }
-}
-
-function keyProblem(key: string): string | undefined {
-  if (key.length < KEY_MIN || key.length > KEY_MAX || !KEY_PATTERN.test(key)) {
-    return `does not look like a security key: expected ${KEY_MIN}–${KEY_MAX} letters, digits or "-_.~" (the securitykey shown in Reports → API Reports, or the whole generated URL)`
-  }
-  return undefined
-}
-
-/**
- * The field accepts the bare security key or the whole generated URL. It only validates here; the connection
- * schema below replaces a pasted URL by its key (and fills the merchant from it), because the merchant is another
- * field and a field's own schema cannot set it.
- */
-export function securityKeySchema() {
+export function reportUrlSchema() {
   return z
     .string()
     .trim()
     .min(1, 'is required')
     .max(4096, 'is too long')
     .superRefine((input, ctx) => {
-      if (!looksLikeUrl(input)) {
-        const problem = keyProblem(input)
-        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      const issue = (message: string) => ctx.addIssue({ code: 'custom', message })
+      if (!/^https?:\/\//i.test(input)) {
+        issue(
+          `must be the whole URL made by ${GENERATE_URL} (starting with https://), not the key alone: the key is part of that URL`,
+        )
         return
       }
-      const { key, merchant } = partsOfGeneratedUrl(input)
-      if (key === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `this link has no security key ("key=" part): copy the address from ${GENERATE_URL_HINT}, or paste the bare securitykey`,
-        })
-        return
+      if (!URL.canParse(input)) return issue('is not a well-formed web address: copy the generated URL again')
+      const url = new URL(input)
+      if (url.username || url.password) return issue('must not contain a user name or password')
+      if (!url.search) return issue(`has no query: copy the whole URL made by ${GENERATE_URL}`)
+      try {
+        findDateParams(input)
+      } catch (error) {
+        if (!(error instanceof DateParamsError)) throw error
+        issue(error.message)
       }
-      const problem = keyProblem(key)
-      if (problem) ctx.addIssue({ code: 'custom', message: `the link's key ${problem}` })
-      if (merchant !== undefined && !MERCHANT_PATTERN.test(merchant))
-        ctx.addIssue({ code: 'custom', message: "the link's merchant is not a merchant id" })
     })
-}
-
-export function merchantIdSchema() {
-  return z
-    .string()
-    .trim()
-    .max(64, 'is too long')
-    .regex(
-      /^[A-Za-z0-9._~-]*$/,
-      'must be the merchant id as shown in the API Reports merchant list (letters, digits)',
-    )
-    .transform((v) => (v === '' ? undefined : v))
+    .transform((input) => input.replace(/#.*$/, ''))
 }
 
 const spec = defineConnection({
+  reportUrl: field.secret(
+    {
+      label: 'Report URL',
+      help:
+        "On the program's affiliate site open Reports → API Reports, add your affgraph server's public IP address to the " +
+        'whitelist, switch Active on and press Update. In the URL tab choose the report "Member Report – Detailed", any ' +
+        'past start and end dates, one merchant (brand) and the format CSV, press Generate URL and paste the whole URL ' +
+        'here. The key is part of the URL, so affgraph keeps it secret; it replaces only the dates on each fetch. One URL ' +
+        'covers one merchant: connect each brand as an account of its own. If you generate a new key, paste the new URL.',
+      example:
+        'https://affiliates.example-casino.com/…?…=0f3a9c1e7b2d4c6a8e0f1a2b&…=2026-01-01&…=2026-01-31&…=csv',
+    },
+    reportUrlSchema(),
+  ),
+  currency: field.text(
+    {
+      label: 'Report currency',
+      help:
+        `The currency the program reports your earnings in, as shown next to amounts in the program's own reports on its ` +
+        `affiliate site (e.g. GBP or USD). The report does not name it, so affgraph labels every amount with this code. ` +
+        `Leave empty for ${DEFAULT_CURRENCY}.`,
+      example: DEFAULT_CURRENCY,
+      optional: true,
+    },
+    currencySchema(),
+  ),
   baseUrl: field.url(
     {
       label: 'Affiliate site URL',
       help:
-        "The address of the program's affiliate site where you log in, e.g. https://affiliates.example-casino.com. " +
-        'Each program on Income Access runs at its own address; copy it from your browser without any path after the domain.',
+        'Leave empty: affgraph takes it from the report URL. It is shown on the account so you can tell programs ' +
+        "apart; if you fill it in, it must be the report URL's own address, e.g. https://affiliates.example-casino.com.",
       example: 'https://affiliates.example-casino.com',
+      optional: true,
     },
     baseUrlSchema(),
   ),
-  securityKey: field.secret(
-    {
-      label: 'Security key',
-      help:
-        "On the program's affiliate site open Reports → API Reports. First add your affgraph server's IP address to the " +
-        'whitelist. Then press GENERATENEWKEY, tick Active and press SUBMIT: the securitykey shown is the credential. ' +
-        'You may instead paste the whole link made by the URL tab\'s "Generate URL"; affgraph keeps only the key ' +
-        '(and the merchant, if the link names one).',
-      example: 'c3VwZXJzZWNyZXRrZXk4Mjc1',
-    },
-    securityKeySchema(),
-  ),
-  merchantId: field.text(
-    {
-      label: 'Merchant ID',
-      help:
-        'Only for programs with several merchants (brands): the merchant id chosen in Reports → API Reports → URL. ' +
-        'Leave empty to report every merchant of the program; it is taken from a pasted Generate URL when that names one.',
-      example: '12',
-      optional: true,
-    },
-    merchantIdSchema(),
-  ),
 })
 
+const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : undefined)
+
 /**
- * A pasted generated URL becomes its key, and lends its merchant to an empty Merchant ID. `overwrite` keeps the
- * schema a plain object schema (the host reads its shape) and is idempotent: a parsed connection parses to itself.
+ * The affiliate site is the report URL's own origin, filled in when left empty, and the currency defaults to
+ * EUR in the stored connection, where the user sees it. `overwrite` keeps the schema a plain object schema (the
+ * host reads its shape) and is idempotent: a parsed connection parses to itself.
  */
 export const connection = {
   ...spec,
-  schema: spec.schema.overwrite((conn) => {
-    const raw = conn.securityKey
-    if (typeof raw !== 'string' || !looksLikeUrl(raw)) return conn
-    const { key, merchant } = partsOfGeneratedUrl(raw)
-    if (key === undefined) return conn
-    return { ...conn, securityKey: key, merchantId: conn.merchantId ?? merchant }
-  }),
+  schema: spec.schema
+    .superRefine((conn, ctx) => {
+      const origin = originOf(conn.reportUrl)
+      if (conn.baseUrl !== undefined && origin !== undefined && originOf(conn.baseUrl) !== origin)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['baseUrl'],
+          message: `must be the report URL's own address (${origin}), or be left empty`,
+        })
+    })
+    .overwrite((conn) => ({
+      ...conn,
+      currency: conn.currency ?? DEFAULT_CURRENCY,
+      baseUrl: conn.baseUrl ?? originOf(conn.reportUrl),
+    })),
 }

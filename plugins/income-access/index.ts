@@ -1,5 +1,6 @@
 import { definePlatform } from '../../src/sdk/index.ts'
 import { connection } from './credentials.ts'
+import { evidence } from './evidence.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { check, fetchReport } from './report.ts'
 import { simulator } from './simulator.ts'
@@ -12,7 +13,8 @@ export default definePlatform({
   description:
     'Affiliate programs run on Income Access (Paysafe), each at its own affiliate site. Reads the API Reports ' +
     '"Member Report – Detailed" as CSV (impressions, clicks, signups, FTDs, CPA count, deposits, net revenue, ' +
-    'commission) per day, merchant (brand) and currency with the securitykey from Reports → API Reports.',
+    'commission, as far as the report has them) per day through the report URL generated in Reports → API Reports, ' +
+    'replacing only its dates.',
   connection,
   limits: {
     // Income Access publishes no limits; these are deliberately modest assumptions (see README).
@@ -30,4 +32,5 @@ export default definePlatform({
   check,
   fetchReport,
   simulator,
+  evidence,
 })

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto'
 import {
   AuthError,
   type CheckResult,
   type ConnectionOf,
   type DateWindow,
+  eachDay,
   type HttpResponse,
   mergeRows,
   type PluginContext,
@@ -12,13 +14,14 @@ import {
   ResponseFormatError,
   UnavailableError,
 } from '../../src/sdk/index.ts'
-import type { connection } from './credentials.ts'
-import { mapReportCsv } from './map.ts'
-import { WIRE } from './wire.ts'
+import { type connection, DEFAULT_CURRENCY } from './credentials.ts'
+import { discoverColumns, mapReportCsv, parseCsv } from './map.ts'
+import { rewriteDates, secretLookingValues } from './wire.ts'
 
 export type IncomeAccessConnection = ConnectionOf<typeof connection>
 
 const API_REPORTS = 'Reports → API Reports'
+const REGENERATE = `generate the URL again in ${API_REPORTS} → URL and paste it into this connection`
 
 /** What the program's refusal says is wrong. The bodies are not public: these patterns are assumptions. */
 export type Refusal = 'ip-not-whitelisted' | 'key-inactive' | 'key-unknown'
@@ -54,26 +57,24 @@ export function refusalError(refusal: Refusal, status: number): AuthError {
       // Not a connection field: the fix is on the program's site, so no field is named.
       return new AuthError(
         `the program refused the request because your affgraph server's IP address is not whitelisted (${http}): ` +
-          `on the program's affiliate site open ${API_REPORTS} and add the server's public IP address to the whitelist; the security key itself was not rejected`,
+          `on the program's affiliate site open ${API_REPORTS} and add the server's public IP address to the whitelist; the report URL itself was not rejected`,
       )
     case 'key-inactive':
       return new AuthError(
-        `the security key is not active (${http}): on the program's affiliate site open ${API_REPORTS}, tick Active and press SUBMIT ` +
-          '(or press GENERATENEWKEY, tick Active, SUBMIT, and paste the new securitykey here)',
-        { field: 'securityKey' },
+        `the key in the report URL is not active (${http}): on the program's affiliate site open ${API_REPORTS}, switch Active on and press Update, then ${REGENERATE}`,
+        { field: 'reportUrl' },
       )
     case 'key-unknown':
-      return new AuthError(
-        `the program does not know this security key (${http}): copy the securitykey again from ${API_REPORTS} on this program's affiliate site ` +
-          '(or press GENERATENEWKEY, tick Active, SUBMIT) and check the affiliate site URL',
-        { field: 'securityKey' },
-      )
+      return new AuthError(`the program does not know the key in this report URL (${http}): ${REGENERATE}`, {
+        field: 'reportUrl',
+      })
   }
 }
 
 /**
- * Maps an API Reports answer to SDK errors. The refusal bodies are read whatever the status (some platforms send
- * errors with HTTP 200), so an inactive key and a non-whitelisted IP each get their own message.
+ * Maps an API Reports answer to SDK errors. Nothing about the program's error answers is public: refusal texts
+ * are read whatever the status (some platforms send errors with HTTP 200), and a body that is neither a refusal
+ * nor a CSV is left to the CSV reader, which names what it found.
  */
 export function checkResponse(response: HttpResponse): void {
   const { status, text } = response
@@ -84,9 +85,9 @@ export function checkResponse(response: HttpResponse): void {
     if (!firstLine.includes(',')) {
       const refusal = classifyRefusal(trimmed)
       if (refusal) throw refusalError(refusal, status)
-      if (trimmed.startsWith('<')) {
+      if (/^<(!doctype\s+html|html|head|body)\b/i.test(trimmed)) {
         throw new UnavailableError(
-          'the program answered with a web page instead of the report (maintenance?); if this persists, check the affiliate site URL',
+          'the program answered with a web page instead of the report (maintenance?); if this persists, generate the report URL again with the CSV format',
         )
       }
     }
@@ -96,15 +97,14 @@ export function checkResponse(response: HttpResponse): void {
     const refusal = classifyRefusal(text)
     if (refusal) throw refusalError(refusal, status)
     throw new AuthError(
-      `the program refused the request (HTTP ${status}): check in ${API_REPORTS} that your server's IP address is whitelisted and that the security key is Active`,
-      { field: 'securityKey' },
+      `the program refused the request (HTTP ${status}): check in ${API_REPORTS} that your server's IP address is whitelisted and that the API is Active, or ${REGENERATE}`,
+      { field: 'reportUrl' },
     )
   }
   if (status === 404) {
-    throw new ResponseFormatError(
-      'no Income Access API Reports endpoint at this address (HTTP 404): check the affiliate site URL',
-      { field: 'baseUrl' },
-    )
+    throw new ResponseFormatError(`the program does not know this report URL (HTTP 404): ${REGENERATE}`, {
+      field: 'reportUrl',
+    })
   }
   if (status === 429) {
     throw new RateLimitError('the program is rate limiting requests (HTTP 429)', {
@@ -116,34 +116,58 @@ export function checkResponse(response: HttpResponse): void {
   throw new ResponseFormatError(`unexpected HTTP status ${status} from the program`)
 }
 
-/** The query of one report request; the key travels in the query, as in the program's generated URLs. */
-export function reportQuery(
-  conn: IncomeAccessConnection,
-  window: DateWindow,
-): Record<string, string | undefined> {
-  const p = WIRE.params
-  return {
-    [p.key]: conn.securityKey,
-    [p.report]: WIRE.reportId,
-    [p.merchant]: conn.merchantId,
-    [p.from]: window.from,
-    [p.to]: window.to,
-    [p.format]: WIRE.format,
-  }
+/** Query values of the URL that may be its key are redacted wherever they appear on their own. */
+const SECRET_MIN_LENGTH = 8
+
+/** The pasted report URL for `window`: the same URL with only its two dates replaced. */
+async function requestCsv(ctx: PluginContext, conn: IncomeAccessConnection, window: DateWindow) {
+  for (const value of secretLookingValues(conn.reportUrl, SECRET_MIN_LENGTH)) ctx.registerSecret(value)
+  const response = await ctx.http.request({
+    url: rewriteDates(conn.reportUrl, window),
+    headers: { accept: 'text/csv, text/plain;q=0.9, */*;q=0.1' },
+    check: checkResponse,
+  })
+  return response.text
 }
 
-async function requestReport(
+/** Remembers, per report URL, that its report has no date column, so long windows are asked day by day at once. */
+const undatedKey = (conn: IncomeAccessConnection) =>
+  `income-access:undated:${createHash('sha256').update(conn.reportUrl).digest('hex').slice(0, 16)}`
+const UNDATED_TTL_MS = 6 * 60 * 60 * 1000
+
+function readDay(ctx: PluginContext, text: string, conn: IncomeAccessConnection, day?: string): ReportRow[] {
+  if (text.trim() === '') return []
+  const { rows, columns } = mapReportCsv(text, { currency: conn.currency ?? DEFAULT_CURRENCY, day })
+  if (columns.missing.length > 0)
+    ctx.log.debug('income-access report lacks columns; those metrics stay empty', {
+      missing: columns.missing,
+    })
+  return rows
+}
+
+/**
+ * The whole window in one request when the report has a date column. A report without one (nothing public says
+ * which the Member Report – Detailed is) cannot say which day a line belongs to, so it is asked one day at a time.
+ */
+export async function fetchReport(
   ctx: PluginContext,
   conn: IncomeAccessConnection,
   window: DateWindow,
 ): Promise<ReportRow[]> {
-  const response = await ctx.http.request({
-    url: `${conn.baseUrl}${WIRE.path}`,
-    query: reportQuery(conn, window),
-    headers: { accept: 'text/csv, text/plain;q=0.9, */*;q=0.1' },
-    check: checkResponse,
-  })
-  return mapReportCsv(response.text)
+  const oneDay = window.from === window.to
+  if (oneDay || ctx.cache.get(undatedKey(conn)) !== true) {
+    const text = await requestCsv(ctx, conn, window)
+    const [headers] = text.trim() === '' ? [] : parseCsv(text)
+    if (oneDay || !headers || discoverColumns(headers).date >= 0)
+      return mergeRows(readDay(ctx, text, conn, oneDay ? window.from : undefined), window)
+    ctx.cache.set(undatedKey(conn), true, UNDATED_TTL_MS)
+    ctx.log.debug('income-access report has no date column; asking one day at a time')
+  }
+  const rows: ReportRow[] = []
+  for (const day of eachDay(window)) {
+    rows.push(...readDay(ctx, await requestCsv(ctx, conn, { from: day, to: day }), conn, day))
+  }
+  return mergeRows(rows, window)
 }
 
 /** The day before `now` in UTC, `YYYY-MM-DD`. */
@@ -151,20 +175,10 @@ export function yesterday(now: Date): string {
   return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10)
 }
 
-/** The cheapest authenticated call: yesterday's report (one day). */
+/** The cheapest authenticated call: yesterday's report (one day) through the pasted URL. */
 export async function check(ctx: PluginContext, conn: IncomeAccessConnection): Promise<CheckResult> {
   const day = yesterday(ctx.now())
-  const rows = await requestReport(ctx, conn, { from: day, to: day })
+  const rows = await fetchReport(ctx, conn, { from: day, to: day })
   ctx.log.debug('income-access check', { rows: rows.length })
-  const currencies = new Set(rows.map((r) => r.currency).filter((c): c is string => c !== null))
-  return currencies.size === 1 ? { currency: [...currencies][0]! } : {}
-}
-
-/** `from` and `to` are read as inclusive days [assumed]; rows outside the window are dropped all the same. */
-export async function fetchReport(
-  ctx: PluginContext,
-  conn: IncomeAccessConnection,
-  window: DateWindow,
-): Promise<ReportRow[]> {
-  return mergeRows(await requestReport(ctx, conn, window), window)
+  return conn.currency ? { currency: conn.currency } : {}
 }

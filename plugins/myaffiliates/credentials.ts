@@ -1,4 +1,4 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
 
 /**
  * The affiliate portal's root. Users often paste the address of the page they are on (`…/affiliates/index.php`,
@@ -40,7 +40,10 @@ const WHERE =
   'In the affiliate portal of the program go to Account → Authorisation (OAuth2 Clients), type a client name ' +
   '(e.g. "affgraph") and press "Create new client".'
 
-export const connection = defineConnection({
+/** What the statistics are labelled in when the user leaves the currency empty; shown in the field's help. */
+export const DEFAULT_CURRENCY = 'EUR'
+
+const spec = defineConnection({
   baseUrl: field.url(
     {
       label: 'Affiliate portal URL',
@@ -67,4 +70,25 @@ export const connection = defineConnection({
     },
     clientSecretSchema(),
   ),
+  currency: field.text(
+    {
+      label: 'Report currency',
+      help:
+        "The currency the program reports your earnings in, as shown next to amounts on the affiliate portal's statistics " +
+        `page (e.g. GBP or USD). MyAffiliates' statistics export does not name it, so affgraph labels every amount with ` +
+        `this code. Leave empty for ${DEFAULT_CURRENCY}.`,
+      example: DEFAULT_CURRENCY,
+      optional: true,
+    },
+    currencySchema(),
+  ),
 })
+
+/**
+ * The currency defaults to EUR in the stored connection, where the user sees it. `overwrite` keeps the schema a
+ * plain object schema (the host reads its shape) and is idempotent: a parsed connection parses to itself.
+ */
+export const connection = {
+  ...spec,
+  schema: spec.schema.overwrite((conn) => ({ ...conn, currency: conn.currency ?? DEFAULT_CURRENCY })),
+}

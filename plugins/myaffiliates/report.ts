@@ -10,14 +10,18 @@ import {
   ResponseFormatError,
   UnavailableError,
 } from '../../src/sdk/index.ts'
-import type { connection } from './credentials.ts'
+import { type connection, DEFAULT_CURRENCY } from './credentials.ts'
 import { mapStatisticsCsv } from './map.ts'
 
 export type MyAffiliatesConnection = ConnectionOf<typeof connection>
 
+/** Connections stored before the currency was asked have none: they keep the former default. */
+const currencyOf = (conn: MyAffiliatesConnection) => conn.currency ?? DEFAULT_CURRENCY
+
 /**
- * Endpoint paths, relative to the portal URL. Both are [UNV] in the research notes (seen only in one third-party
- * engine), so they are kept in one place and can be overridden with `createMyAffiliatesClient({ paths })`.
+ * Endpoint paths, relative to the portal URL, as the vendor's own example script and a client run against a live
+ * portal use them (see evidence.ts). Kept in one place and overridable with `createMyAffiliatesClient({ paths })`
+ * for a portal that serves them elsewhere.
  */
 export interface MyAffiliatesPaths {
   token: string
@@ -189,7 +193,8 @@ export function createMyAffiliatesClient(paths: MyAffiliatesPaths = DEFAULT_PATH
   function statistics(ctx: PluginContext, conn: MyAffiliatesConnection, window: DateWindow, token: string) {
     return ctx.http.request({
       url: `${conn.baseUrl}${paths.statistics}`,
-      query: { d1: window.from, d2: window.to, mode: 'csv', sbm: 1, dnl: 1 },
+      // The vendor's example, in its order: `sd=1` asks for one line per day (without it, per pay period).
+      query: { d1: window.from, d2: window.to, sd: 1, mode: 'csv', sbm: 1, dnl: 1 },
       headers: { authorization: `Bearer ${token}`, accept: 'text/csv, text/plain;q=0.9, */*;q=0.1' },
       check: checkStatisticsResponse,
     })
@@ -232,20 +237,18 @@ export function createMyAffiliatesClient(paths: MyAffiliatesPaths = DEFAULT_PATH
     conn: MyAffiliatesConnection,
     window: DateWindow,
   ): Promise<ReportRow[]> {
-    return mapStatisticsCsv(await statisticsCsv(ctx, conn, window), window)
+    return mapStatisticsCsv(await statisticsCsv(ctx, conn, window), window, currencyOf(conn))
   }
 
   /** Obtains a token (proving the client) and reads one day of statistics (proving the scope). */
   async function check(ctx: PluginContext, conn: MyAffiliatesConnection): Promise<CheckResult> {
     await requestToken(ctx, conn)
     const day = new Date(ctx.now().getTime() - 86_400_000).toISOString().slice(0, 10)
-    const rows = mapStatisticsCsv(await statisticsCsv(ctx, conn, { from: day, to: day }), {
-      from: day,
-      to: day,
-    })
+    const window = { from: day, to: day }
+    const rows = mapStatisticsCsv(await statisticsCsv(ctx, conn, window), window, currencyOf(conn))
     ctx.log.debug('myaffiliates statistics readable', { rows: rows.length })
-    // Nothing else is learnt: the currency may be a default (no currency column), so it is not reported.
-    return {}
+    // The export names no currency: the one the user stated is the account's.
+    return { currency: currencyOf(conn) }
   }
 
   return { check, fetchReport, requestToken, accessToken }

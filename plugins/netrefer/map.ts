@@ -13,22 +13,24 @@ import {
 import { ROW_FIELDS, ROWS_FIELD } from './wire.ts'
 
 /**
- * What the Daily Activity Report gives, in unified terms. Depositing Customers is not `depositCount`: it counts
- * customers, not deposits, so a customer who deposits three times would be counted once. Nothing in the
- * evidence is a CPA count, so `cpaCount` stays null too.
+ * What the Daily Activity Report gives, in unified terms, by field name: the first name of each list is what
+ * affgraph assumes ASR sends (wire.ts); the others are the portal export's column titles in camelCase ("First
+ * Time Depositing Customers", "Net Revenue", "Marketing Source Name", as a client reading that export shows) and
+ * other spellings. Depositing Customers is not `depositCount`: it counts customers, not deposits, so a customer
+ * who deposits three times would be counted once.
  */
 export const COUNT_FIELDS = {
-  impressions: ROW_FIELDS.views,
-  clicks: ROW_FIELDS.clicks,
-  signups: ROW_FIELDS.signups,
-  ftds: ROW_FIELDS.firstTimeDepositingCustomers,
-} as const satisfies Partial<Record<CountMetric, string>>
+  impressions: [ROW_FIELDS.views, 'impressions'],
+  clicks: [ROW_FIELDS.clicks, 'hits'],
+  signups: [ROW_FIELDS.signups, 'registrations', 'signUps'],
+  ftds: [ROW_FIELDS.firstTimeDepositingCustomers, 'ftd', 'ftds', 'firstTimeDepositors'],
+} as const satisfies Partial<Record<CountMetric, readonly string[]>>
 
 export const MONEY_FIELDS = {
-  deposits: ROW_FIELDS.deposits,
-  netRevenue: ROW_FIELDS.netRevenue,
-  commission: ROW_FIELDS.commission,
-} as const satisfies Partial<Record<MoneyMetric, string>>
+  deposits: [ROW_FIELDS.deposits, 'depositAmount', 'totalDeposits'],
+  netRevenue: [ROW_FIELDS.netRevenue, 'ngr', 'netGamingRevenue'],
+  commission: [ROW_FIELDS.commission, 'totalCommission', 'affiliateCommission', 'earnings'],
+} as const satisfies Partial<Record<MoneyMetric, readonly string[]>>
 
 export const MAPPED_METRICS: Metric[] = [
   ...(Object.keys(COUNT_FIELDS) as Metric[]),
@@ -40,10 +42,18 @@ export const MAPPED_BREAKDOWNS: Breakdown[] = ['brand', 'campaign']
 /** "Net Revenue", "net_revenue", "NetRevenue" and "netRevenue" are one name: the real spelling is not public. */
 const norm = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '')
 
-const ROW_LIST_NAMES = [ROWS_FIELD, 'data', 'items', 'records', 'results'].map(norm)
+const ROW_LIST_NAMES = [ROWS_FIELD, 'data', 'items', 'records', 'results', 'value'].map(norm)
 const DATE_NAMES = [ROW_FIELDS.date, 'day', 'activityDate', 'reportDate'].map(norm)
+const BRAND_NAMES = [ROW_FIELDS.brand, 'brandName'].map(norm)
 const CAMPAIGN_NAMES = [ROW_FIELDS.marketingSource, 'marketingSourceName', 'campaign'].map(norm)
 const CURRENCY_NAMES = [ROW_FIELDS.currency, 'currencyCode'].map(norm)
+const METRIC_NAMES = [...Object.values(COUNT_FIELDS), ...Object.values(MONEY_FIELDS)]
+
+const found = (names: string[]) =>
+  names
+    .slice(0, 30)
+    .map((n) => `"${n.slice(0, 40)}"`)
+    .join(', ') || 'none'
 
 /** The row list: the body itself when it is an array, else the first array under a known name. */
 function rowList(body: unknown): unknown[] {
@@ -55,8 +65,11 @@ function rowList(body: unknown): unknown[] {
         if (Array.isArray(value)) return value
       }
     }
+    throw new ResponseFormatError(
+      `the report has no list of rows (found: ${found(Object.keys(body))}; expected "${ROWS_FIELD}" or a list)`,
+    )
   }
-  throw new ResponseFormatError(`the report has no "${ROWS_FIELD}" list`)
+  throw new ResponseFormatError(`the report is not a JSON object or list (${typeof body})`)
 }
 
 /** `2026-01-05` or a .NET date-time starting with it (`2026-01-05T00:00:00`): the platform's own day. */
@@ -84,8 +97,13 @@ function parseCount(value: unknown, where: string): number | null {
 export function parseMoney(value: unknown, where: string): string | null {
   if (value === null || value === undefined || value === '') return null
   if (typeof value === 'string') {
+    // The portal export writes "€1,234.50"; an API may too.
+    const text = value
+      .trim()
+      .replace(/^([+-]?)[$€£]\s*/, '$1')
+      .replace(/^([+-]?\d{1,3})((?:,\d{3})+)(?=$|\.)/, (_, a: string, b: string) => a + b.replace(/,/g, ''))
     try {
-      return normalizeDecimal(value)
+      return normalizeDecimal(text)
     } catch {
       throw new ResponseFormatError(`${where} is not a decimal amount`)
     }
@@ -117,25 +135,32 @@ const isTotal = (v: string | null) => v !== null && /^(grand )?totals?:?$/i.test
  */
 export function mapDailyActivity(body: unknown, window: DateWindow): ReportRow[] {
   const rows: ReportRow[] = []
-  rowList(body).forEach((item, index) => {
+  const list = rowList(body)
+  // Rows may leave out empty figures, but a report where no row has any is not read the way it is written.
+  let figures = false
+  list.forEach((item, index) => {
     const where = `report row ${index + 1}`
     if (!item || typeof item !== 'object' || Array.isArray(item))
       throw new ResponseFormatError(`${where} is not an object`)
     const fields = new Map(Object.entries(item).map(([k, v]) => [norm(k), v]))
     const pick = (names: readonly string[]) => names.map((n) => fields.get(n)).find((v) => v !== undefined)
-    const brand = label(fields.get(norm(ROW_FIELDS.brand)))
+    if (METRIC_NAMES.some((names) => names.some((n) => fields.has(norm(n))))) figures = true
+    const brand = label(pick(BRAND_NAMES))
     const campaign = label(pick(CAMPAIGN_NAMES))
     const rawDate = pick(DATE_NAMES)
     if ((rawDate === null || rawDate === undefined) && (isTotal(brand) || isTotal(campaign))) return
     const date = parseDay(rawDate)
-    if (!date) throw new ResponseFormatError(`${where} has no day (${JSON.stringify(rawDate)?.slice(0, 30)})`)
+    if (!date)
+      throw new ResponseFormatError(
+        `${where} has no day (${JSON.stringify(rawDate)?.slice(0, 30)}; fields found: ${found(Object.keys(item))})`,
+      )
     if (date < window.from || date > window.to) return
 
     const input: Record<string, unknown> = { date, brand, campaign }
-    for (const [metric, name] of Object.entries(COUNT_FIELDS))
-      input[metric] = parseCount(fields.get(norm(name)), `${where}, ${name}`)
-    for (const [metric, name] of Object.entries(MONEY_FIELDS))
-      input[metric] = parseMoney(fields.get(norm(name)), `${where}, ${name}`)
+    for (const [metric, names] of Object.entries(COUNT_FIELDS))
+      input[metric] = parseCount(pick(names.map(norm)), `${where}, ${names[0]}`)
+    for (const [metric, names] of Object.entries(MONEY_FIELDS))
+      input[metric] = parseMoney(pick(names.map(norm)), `${where}, ${names[0]}`)
     const rawCurrency = pick(CURRENCY_NAMES)
     const hasMoney = Object.keys(MONEY_FIELDS).some((m) => input[m] !== null)
     if (typeof rawCurrency === 'string' && rawCurrency.trim() !== '') {
@@ -144,10 +169,16 @@ export function mapDailyActivity(body: unknown, window: DateWindow): ReportRow[]
         throw new ResponseFormatError(`${where}: "${currency.slice(0, 10)}" is not a currency code`)
       input.currency = currency
     } else if (hasMoney) {
-      throw new ResponseFormatError(`${where} has amounts but no currency`)
+      throw new ResponseFormatError(
+        `${where} has amounts but no currency (fields found: ${found(Object.keys(item))})`,
+      )
     }
 
     rows.push(reportRow(input as Parameters<typeof reportRow>[0]))
   })
+  if (list.length > 0 && !figures)
+    throw new ResponseFormatError(
+      `the report rows have none of the expected figures (found: ${found(Object.keys(list[0] ?? {}))}; expected any of: ${METRIC_NAMES.map((n) => n[0]).join(', ')})`,
+    )
   return mergeRows(rows)
 }

@@ -191,7 +191,43 @@ describe('netrefer report mapping', () => {
     ] as const) {
       expect(() => mapDailyActivity({ rows: [{ ...row, ...bad }] }, MARCH)).toThrow(message)
     }
-    expect(() => mapDailyActivity({ report: 'failed' }, MARCH)).toThrow(/no "rows" list/)
+    expect(() => mapDailyActivity({ report: 'failed' }, MARCH)).toThrow(
+      /no list of rows \(found: "report"; expected "rows"/,
+    )
+  })
+
+  it('given rows whose figures have unknown names, when mapped, then the error names the fields found and those expected', () => {
+    const body = { rows: [{ date: '2025-03-05', brand: 'B', hits2: 1, money: 3 }] }
+    expect(() => mapDailyActivity(body, MARCH)).toThrow(
+      /none of the expected figures \(found: "date", "brand", "hits2", "money"; expected any of: views, clicks, signups, firstTimeDepositingCustomers, deposits, netRevenue, commission\)/,
+    )
+  })
+
+  // Before: amounts written as the portal writes them ("€1,250.50") were refused.
+  it("given a body named like the portal's report columns, amounts with a currency sign and a totals line, when mapped, then the row is read", () => {
+    expect(mapDailyActivity(fixture('daily-activity-report-portal-names.json'), MARCH)).toEqual([
+      {
+        date: '2025-03-05',
+        brand: 'Example Casino',
+        campaign: 'spring-push',
+        currency: 'EUR',
+        impressions: 400,
+        clicks: 52,
+        signups: 6,
+        ftds: 2,
+        depositCount: null,
+        cpaCount: null,
+        salesCount: null,
+        refundCount: null,
+        chargebackCount: null,
+        deposits: '1250.5',
+        netRevenue: '-310.25',
+        commission: '77.56',
+        salesAmount: null,
+        refundAmount: null,
+        chargebackAmount: null,
+      },
+    ])
   })
 })
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import {
   createGroundTruth,
   type DateWindow,
@@ -6,42 +6,29 @@ import {
   type FaultName,
   projectRows,
 } from '../../src/sdk/index.ts'
-import { createPluginHarness, type PluginHarness, sortRows } from '../../test/support/plugin-harness.ts'
+import { type PluginHarness, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
-import { type NetReferSimulator, type NetReferSimulatorOptions, simulator } from './simulator.ts'
+import type { NetReferSimulator, NetReferSimulatorOptions } from './simulator.ts'
 
 const MARCH: DateWindow = { from: '2025-03-01', to: '2025-03-10' }
 const tokenRequests = (sim: NetReferSimulator) =>
   sim.log.filter((e) => e.path.endsWith('/oauth2/v2.0/token')).length
 const reportRequests = (sim: NetReferSimulator) => sim.log.filter((e) => e.path.startsWith('/dpm/'))
 
-let harness: PluginHarness
-let impatient: PluginHarness
-const errorsSeen: unknown[] = []
-beforeAll(async () => {
-  harness = await createPluginHarness(new URL('.', import.meta.url))
-  impatient = await createPluginHarness(new URL('.', import.meta.url), { totalTimeoutMs: 400, attempts: 2 })
-})
-
-let sims: NetReferSimulator[] = []
-async function startSim(options: NetReferSimulatorOptions = {}): Promise<NetReferSimulator> {
-  const sim = (await simulator.create({ seed: 'netrefer-test', ...options })) as NetReferSimulator
-  sims.push(sim)
-  return sim
-}
 /** Every token any simulator of this file issued, for the secret sweep at the end. */
 const tokensIssued = new Set<string>()
-afterEach(async () => {
-  for (const sim of sims) for (const t of sim.issuedTokens) tokensIssued.add(t)
-  await Promise.all(sims.map((s) => s.close()))
-  sims = []
+const t = usePluginTest<NetReferSimulator, NetReferSimulatorOptions>(new URL('.', import.meta.url), {
+  seed: 'netrefer-test',
+  beforeClose: (sim) => {
+    for (const token of sim.issuedTokens) tokensIssued.add(token)
+  },
 })
+let impatient: PluginHarness
+beforeAll(async () => {
+  impatient = await t.variant({ totalTimeoutMs: 400, attempts: 2 })
+})
+const errorsSeen: unknown[] = []
 
-let keys = 0
-const fetchRows = (sim: NetReferSimulator, window: DateWindow, accountKey = `k${++keys}`, index = 0) =>
-  harness.runner.fetchReport(harness.platform, harness.parse(sim.accounts[index]!.connection), window, {
-    accountKey,
-  })
 const failure = async (promise: Promise<unknown>) => {
   const error = await promise.then(
     () => undefined,
@@ -54,13 +41,13 @@ const failure = async (promise: Promise<unknown>) => {
 
 describe('netrefer token handling against the simulator', () => {
   it('given a check and two fetches, when run for one account, then one token serves them all', async () => {
-    const sim = await startSim()
-    const conn = harness.parse(sim.accounts[0]!.connection)
-    expect(await harness.runner.check(harness.platform, conn, { accountKey: 'cache' })).toEqual({
+    const sim = await t.sim()
+    const conn = t.harness.parse(sim.accounts[0]!.connection)
+    expect(await t.check(conn, { accountKey: 'cache' })).toEqual({
       accountName: sim.accounts[0]!.connection.affiliateId,
     })
-    await fetchRows(sim, MARCH, 'cache')
-    const rows = await fetchRows(sim, { from: '2025-04-01', to: '2025-04-03' }, 'cache')
+    await t.fetch(sim, MARCH, { accountKey: 'cache' })
+    const rows = await t.fetch(sim, { from: '2025-04-01', to: '2025-04-03' }, { accountKey: 'cache' })
     expect(sortRows(rows)).toEqual(
       sortRows(sim.truth(sim.accounts[0]!.key, { from: '2025-04-01', to: '2025-04-03' })),
     )
@@ -69,36 +56,38 @@ describe('netrefer token handling against the simulator', () => {
   })
 
   it('given a token the report API calls expired, when fetched, then it is renewed once and the rows are the truth', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     sim.faults.inject('expired-token', { times: 1 })
-    const rows = await fetchRows(sim, MARCH)
+    const rows = await t.fetch(sim, MARCH)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, MARCH)))
     expect(tokenRequests(sim)).toBe(2)
     expect(reportRequests(sim)).toHaveLength(2)
   })
 
   it('given every token refused, when fetched, then an AuthError follows exactly one renewal', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     sim.faults.inject('expired-token')
-    const error = await failure(fetchRows(sim, MARCH))
+    const error = await failure(t.fetch(sim, MARCH))
     expect(error).toMatchObject({ code: 'PLATFORM_AUTH', field: 'username' })
     expect(tokenRequests(sim)).toBe(2)
     expect(reportRequests(sim)).toHaveLength(2)
   })
 
   it('given a token whose lifetime ran out, when fetched again, then a new token is asked for before any 401', async () => {
-    const sim = await startSim({ tokenLifetimeS: 1 })
-    await fetchRows(sim, MARCH, 'short-lived')
+    const sim = await t.sim({ tokenLifetimeS: 1 })
+    await t.fetch(sim, MARCH, { accountKey: 'short-lived' })
     await new Promise((r) => setTimeout(r, 700))
-    await fetchRows(sim, MARCH, 'short-lived')
+    await t.fetch(sim, MARCH, { accountKey: 'short-lived' })
     expect(tokenRequests(sim)).toBe(2)
     expect(reportRequests(sim), 'no report call was refused and repeated').toHaveLength(2)
   })
 
   it('given a refused password, when checked, then an AuthError names the password after one request, never retried', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const error = await failure(
-      harness.runner.check(harness.platform, harness.parse(sim.invalidConnection()), { accountKey: 'bad' }),
+      t.check(sim.invalidConnection(), {
+        accountKey: 'bad',
+      }),
     )
     expect(error).toMatchObject({ code: 'PLATFORM_AUTH', field: 'password' })
     expect(error.message).toMatch(/AADSTS50126/)
@@ -106,7 +95,7 @@ describe('netrefer token handling against the simulator', () => {
   })
 
   it('given each wrong credential, when checked, then the AuthError names that field', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const good = sim.accounts[0]!.connection
     const other = sim.accounts[1]!.connection
     const cases: [Record<string, string>, string][] = [
@@ -122,9 +111,12 @@ describe('netrefer token handling against the simulator', () => {
     ]
     for (const [change, field] of cases) {
       const error = await failure(
-        harness.runner.check(harness.platform, harness.parse({ ...good, ...change }), {
-          accountKey: `f-${field}`,
-        }),
+        t.check(
+          { ...good, ...change },
+          {
+            accountKey: `f-${field}`,
+          },
+        ),
       )
       expect(error, field).toMatchObject({ code: 'PLATFORM_AUTH', field })
     }
@@ -133,9 +125,9 @@ describe('netrefer token handling against the simulator', () => {
 
 describe('netrefer windows and reports against the simulator', () => {
   it('given a window over three months, when the host runs it, then the simulator only ever sees one month per request', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const window = { from: '2025-01-20', to: '2025-03-10' }
-    const rows = await fetchRows(sim, window)
+    const rows = await t.fetch(sim, window)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
     const asked = reportRequests(sim).map((e) => e.path.split('/').slice(-2))
     expect(asked).toEqual([
@@ -146,10 +138,10 @@ describe('netrefer windows and reports against the simulator', () => {
   })
 
   it('given a month-crossing window handed to the plugin directly, when fetched, then the simulator refuses it', async () => {
-    const sim = await startSim()
-    const conn = harness.parse(sim.accounts[0]!.connection)
+    const sim = await t.sim()
+    const conn = t.harness.parse(sim.accounts[0]!.connection)
     const error = await failure(
-      harness.platform.definition.fetchReport(harness.context(conn), conn, {
+      t.harness.platform.definition.fetchReport(t.harness.context(conn), conn, {
         from: '2025-01-31',
         to: '2025-02-01',
       }),
@@ -159,14 +151,14 @@ describe('netrefer windows and reports against the simulator', () => {
   })
 
   it('given a window before any activity, when fetched, then the report is asked for and is empty', async () => {
-    const sim = await startSim()
-    expect(await fetchRows(sim, { from: '2019-01-01', to: '2019-01-20' })).toEqual([])
+    const sim = await t.sim()
+    expect(await t.fetch(sim, { from: '2019-01-01', to: '2019-01-20' })).toEqual([])
     expect(reportRequests(sim)).toHaveLength(1)
   })
 
   it('given the fetched rows, when compared with the truth, then unmapped metrics are null, never zero', async () => {
-    const sim = await startSim()
-    const rows = await fetchRows(sim, MARCH)
+    const sim = await t.sim()
+    const rows = await t.fetch(sim, MARCH)
     expect(rows.length).toBeGreaterThan(10)
     for (const row of rows) {
       expect(row.depositCount).toBeNull()
@@ -179,39 +171,37 @@ describe('netrefer windows and reports against the simulator', () => {
   })
 
   it('given the second account (pasted report URL, explicit settings), when checked and fetched, then it works', async () => {
-    const sim = await startSim()
-    const conn = harness.parse(sim.accounts[1]!.connection)
+    const sim = await t.sim()
+    const conn = t.harness.parse(sim.accounts[1]!.connection)
     expect(conn.baseUrl).toBe(sim.baseUrl)
-    expect(await harness.runner.check(harness.platform, conn, { accountKey: 'second' })).toEqual({
+    expect(await t.check(conn, { accountKey: 'second' })).toEqual({
       accountName: conn.affiliateId,
     })
-    expect(sortRows(await fetchRows(sim, MARCH, 'second', 1))).toEqual(
+    expect(sortRows(await t.fetch(sim, MARCH, { accountKey: 'second', index: 1 }))).toEqual(
       sortRows(sim.truth(sim.accounts[1]!.key, MARCH)),
     )
   })
 
   it('given a report type code the API does not serve, when fetched, then a format error points at the URL settings', async () => {
-    const sim = await startSim({ reportTypeCode: 'DAILY' })
+    const sim = await t.sim({ reportTypeCode: 'DAILY' })
     const conn = { ...sim.accounts[0]!.connection, reportTypeCode: 'DAR' }
-    const error = await failure(
-      harness.runner.fetchReport(harness.platform, harness.parse(conn), MARCH, { accountKey: 'code' }),
-    )
+    const error = await failure(t.fetch(t.harness.parse(conn), MARCH, { accountKey: 'code' }))
     expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT', field: 'baseUrl' })
-    expect(await fetchRows(sim, MARCH)).toEqual(sim.truth(sim.accounts[0]!.key, MARCH))
+    expect(await t.fetch(sim, MARCH)).toEqual(sim.truth(sim.accounts[0]!.key, MARCH))
   })
 
   it('given a revised day, when fetched again, then the rows follow the revision and equal the truth', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const key = sim.accounts[0]!.key
     const before = sim.truth(key, MARCH)
     sim.revise(key, '2025-03-04')
     const after = sim.truth(key, MARCH)
     expect(after).not.toEqual(before)
-    expect(sortRows(await fetchRows(sim, MARCH))).toEqual(sortRows(after))
+    expect(sortRows(await t.fetch(sim, MARCH))).toEqual(sortRows(after))
   })
 
   it('given the same seed, when the truth is asked for, then it is the shared ground truth projected', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const spec = defaultTruthAccounts(2, 'netrefer-test')[0]!
     const shared = projectRows(createGroundTruth('netrefer-test').rows(spec, MARCH), {
       metrics: MAPPED_METRICS,
@@ -226,9 +216,9 @@ describe('netrefer faults', () => {
 
   for (const fault of ['outage', 'rate-limit', 'slow', 'truncated', 'connection-reset'] as const) {
     it(`given one ${fault}, when fetched, then the host retries and the rows are the truth`, async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject(fault, { times: 1, delayMs: fault === 'slow' ? 200 : 100 })
-      expect(sortRows(await fetchRows(sim, MARCH))).toEqual(truthOf(sim))
+      expect(sortRows(await t.fetch(sim, MARCH))).toEqual(truthOf(sim))
       expect(sim.faults.hits(fault)).toBe(1)
     })
   }
@@ -243,9 +233,9 @@ describe('netrefer faults', () => {
   ]
   for (const [fault, code, extra] of lasting) {
     it(`given a lasting ${fault}, when fetched, then the error is ${code}`, async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject(fault, { delayMs: 100 })
-      const error = await failure(fetchRows(sim, MARCH))
+      const error = await failure(t.fetch(sim, MARCH))
       expect(error).toMatchObject({ code, ...extra })
       if (fault === 'rate-limit') expect(error.retryAfterMs).toBe(1000)
       if (fault === 'missing-permission') expect(error.message).toMatch(/Reports\.Read/)
@@ -253,7 +243,7 @@ describe('netrefer faults', () => {
   }
 
   it('given a platform that stops answering, when fetched with a short deadline, then it is unavailable', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     sim.faults.inject('slow', { delayMs: 3_000 })
     const error = await failure(
       impatient.runner.fetchReport(impatient.platform, impatient.parse(sim.accounts[0]!.connection), MARCH, {
@@ -266,12 +256,14 @@ describe('netrefer faults', () => {
 
 describe('netrefer secrets', () => {
   it('given every call of this file, when logs and errors are swept, then no credential or token appears', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     sim.faults.inject('expired-token')
-    await failure(fetchRows(sim, MARCH))
+    await failure(t.fetch(sim, MARCH))
     sim.faults.clear()
     await failure(
-      harness.runner.check(harness.platform, harness.parse(sim.invalidConnection()), { accountKey: 's' }),
+      t.check(sim.invalidConnection(), {
+        accountKey: 's',
+      }),
     )
     const secrets = [
       ...sim.accounts.flatMap((a) => [a.connection.clientSecret!, a.connection.password!]),
@@ -282,7 +274,7 @@ describe('netrefer secrets', () => {
     expect(tokensIssued.size).toBeGreaterThan(10)
     expect(errorsSeen.length).toBeGreaterThan(10)
     const haystacks = [
-      harness.logs.text(),
+      t.harness.logs.text(),
       impatient.logs.text(),
       ...errorsSeen.map((e) => {
         const err = e as Error & { cause?: unknown }

@@ -1,5 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { type SimulatorResponse, seededRandom, type TruthAccountSpec } from '../../src/sdk/index.ts'
+import {
+  createTokenIssuer,
+  type SimulatorResponse,
+  seededRandom,
+  seededText,
+  type TokenGrant,
+  type TruthAccountSpec,
+} from '../../src/sdk/index.ts'
 import { defaultScope, GRANT_TYPE, REPORTS_PERMISSION } from './wire.ts'
 
 /**
@@ -17,11 +24,7 @@ export interface SimulatedClient {
   scope: string
 }
 
-export interface Grant {
-  client: SimulatedClient
-  expiresAt: number
-  expired: boolean
-}
+export type Grant = TokenGrant<SimulatedClient>
 
 function guid(seed: string): string {
   const rand = seededRandom(seed)
@@ -32,16 +35,17 @@ function guid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-function randomText(seed: string, length: number, alphabet: string): string {
-  const rand = seededRandom(seed)
-  return Array.from({ length }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('')
-}
-
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-function aadError(status: number, error: string, code: number, description: string): SimulatorResponse {
-  const timestamp = new Date()
+function aadError(
+  now: Date,
+  status: number,
+  error: string,
+  code: number,
+  description: string,
+): SimulatorResponse {
+  const timestamp = now
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z')
@@ -62,7 +66,12 @@ function aadError(status: number, error: string, code: number, description: stri
   }
 }
 
-export function createSimulatedDirectory(seed: string, specs: TruthAccountSpec[], lifetimeS: number) {
+export function createSimulatedDirectory(
+  seed: string,
+  specs: readonly TruthAccountSpec[],
+  lifetimeS: number,
+  now: () => Date,
+) {
   const tenant = guid(`${seed}|netrefer-tenant`)
   const tokenPath = `/${tenant}/oauth2/v2.0/token`
   const clients: SimulatedClient[] = specs.map((spec) => {
@@ -73,34 +82,39 @@ export function createSimulatedDirectory(seed: string, specs: TruthAccountSpec[]
     return {
       spec,
       clientId,
-      clientSecret: randomText(`${seed}|netrefer-secret|${spec.key}`, 40, `${ALNUM}.~_-`),
+      clientSecret: seededText(`${seed}|netrefer-secret|${spec.key}`, 40, `${ALNUM}.~_-`),
       username: `asr.partner${affiliateId}@example-netrefer-client.test`,
-      password: randomText(`${seed}|netrefer-password|${spec.key}`, 20, `${ALNUM}!#%`),
+      password: seededText(`${seed}|netrefer-password|${spec.key}`, 20, `${ALNUM}!#%`),
       affiliateId,
       scope: defaultScope(clientId),
     }
   })
-  const tokens = new Map<string, { client: SimulatedClient; expiresAt: number }>()
-  const issued: string[] = []
+  const tokens = createTokenIssuer<SimulatedClient>({
+    now,
+    lifetimeS,
+    mint: (_n, client) => {
+      const issuedAt = Math.floor(now().getTime() / 1000)
+      const claims = {
+        aud: `api://${client.clientId}`,
+        iss: `https://sts.windows.net/${tenant}/`,
+        iat: issuedAt,
+        nbf: issuedAt,
+        exp: issuedAt + lifetimeS,
+        appid: client.clientId,
+        scp: REPORTS_PERMISSION,
+        tid: tenant,
+        upn: client.username,
+        ver: '1.0',
+      }
+      const header = { typ: 'JWT', alg: 'RS256', kid: 'simulated-signing-key' }
+      return `${base64url(header)}.${base64url(claims)}.${randomBytes(32).toString('base64url')}`
+    },
+  })
+  const aad = (status: number, error: string, code: number, description: string) =>
+    aadError(now(), status, error, code, description)
 
-  function issue(client: SimulatedClient) {
-    const now = Math.floor(Date.now() / 1000)
-    const claims = {
-      aud: `api://${client.clientId}`,
-      iss: `https://sts.windows.net/${tenant}/`,
-      iat: now,
-      nbf: now,
-      exp: now + lifetimeS,
-      appid: client.clientId,
-      scp: REPORTS_PERMISSION,
-      tid: tenant,
-      upn: client.username,
-      ver: '1.0',
-    }
-    const header = { typ: 'JWT', alg: 'RS256', kid: 'simulated-signing-key' }
-    const accessToken = `${base64url(header)}.${base64url(claims)}.${randomBytes(32).toString('base64url')}`
-    tokens.set(accessToken, { client, expiresAt: Date.now() + lifetimeS * 1000 })
-    issued.push(accessToken)
+  function issue(client: SimulatedClient): SimulatorResponse {
+    const { token } = tokens.issue(client)
     return {
       status: 200,
       headers: { 'cache-control': 'no-store, no-cache' },
@@ -109,7 +123,7 @@ export function createSimulatedDirectory(seed: string, specs: TruthAccountSpec[]
         scope: client.scope,
         expires_in: lifetimeS,
         ext_expires_in: lifetimeS,
-        access_token: accessToken,
+        access_token: token,
       },
     }
   }
@@ -118,12 +132,12 @@ export function createSimulatedDirectory(seed: string, specs: TruthAccountSpec[]
   function token(path: string, body: string): SimulatorResponse {
     if (path !== tokenPath) {
       const named = path.split('/')[1] ?? ''
-      return aadError(400, 'invalid_request', 90002, `Tenant '${named}' not found.`)
+      return aad(400, 'invalid_request', 90002, `Tenant '${named}' not found.`)
     }
     const form = new URLSearchParams(body)
     for (const name of ['grant_type', 'client_id', 'scope']) {
       if (!form.get(name))
-        return aadError(
+        return aad(
           400,
           'invalid_request',
           900144,
@@ -131,28 +145,28 @@ export function createSimulatedDirectory(seed: string, specs: TruthAccountSpec[]
         )
     }
     if (form.get('grant_type') !== GRANT_TYPE)
-      return aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.')
+      return aad(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.')
     const client = clients.find((c) => c.clientId === form.get('client_id'))
     if (!client)
-      return aadError(
+      return aad(
         400,
         'unauthorized_client',
         700016,
         `Application with identifier '${form.get('client_id')}' was not found in the directory.`,
       )
     if (form.get('client_secret') !== client.clientSecret)
-      return aadError(401, 'invalid_client', 7000215, 'Invalid client secret provided.')
+      return aad(401, 'invalid_client', 7000215, 'Invalid client secret provided.')
     if (!(form.get('scope') ?? '').split(' ').includes(client.scope))
-      return aadError(
+      return aad(
         400,
         'invalid_scope',
         70011,
         "The provided value for the input parameter 'scope' is not valid.",
       )
     if (form.get('username') !== client.username)
-      return aadError(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.')
+      return aad(400, 'invalid_grant', 50034, 'The user account does not exist in the directory.')
     if (form.get('password') !== client.password)
-      return aadError(
+      return aad(
         400,
         'invalid_grant',
         50126,
@@ -165,16 +179,10 @@ export function createSimulatedDirectory(seed: string, specs: TruthAccountSpec[]
     tenant,
     tokenPath,
     clients,
-    issued: issued as readonly string[],
+    issued: tokens.issued,
     token,
-    grant(accessToken: string): Grant | undefined {
-      const held = tokens.get(accessToken)
-      return held ? { ...held, expired: held.expiresAt <= Date.now() } : undefined
-    },
+    grant: (accessToken: string): Grant | undefined => tokens.grant(accessToken),
     /** Ends a token's life now, as the expired-token fault and a real expiry do. */
-    revoke(accessToken: string): void {
-      const held = tokens.get(accessToken)
-      if (held) held.expiresAt = Math.min(held.expiresAt, Date.now())
-    },
+    revoke: (accessToken: string) => tokens.revoke(accessToken),
   }
 }

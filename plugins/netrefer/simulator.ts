@@ -1,18 +1,29 @@
+/**
+ * NetRefer's Affiliate Statistics Reports (ASR v1.0) behind an Azure AD tenant.
+ *
+ * Reproduced from the evidence (the vendor's quick start, https://developer.netrefer.com/Affiliate-api/ASR):
+ * - OAuth2 password grant against `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token` with
+ *   `client_id`, `client_secret`, `username`, `password` and `scope=api://<client-id>/Reports.Read`, then
+ *   `Authorization: Bearer <JWT>`;
+ * - `GET https://{host}/dpm/v{version}/{report_type_code}/{affiliate_id}/{fromdate}/{todate}`, from and to within
+ *   one month.
+ *
+ * Assumed [INF] — the whole response side, since nothing public shows it: the report type code (`DAR`), the version
+ * spelling, the body (`rows` of the legacy portal's columns per day, brand and marketing source, money as JSON
+ * numbers), the errors (ASP.NET problem details, empty 404s, Azure API Management's 429), Azure AD's error bodies
+ * (modelled on its public AADSTS codes) and that an affiliate, rather than the operator, holds ASR credentials.
+ */
 import {
-  createGroundTruth,
-  type DateWindow,
-  defaultTruthAccounts,
-  FaultController,
-  type FaultName,
+  bearerToken,
+  defineSimulator,
+  htmlAnswer,
+  isDay,
+  jsonAnswer,
+  type MatchedRequest,
   type PlatformSimulator,
-  projectRows,
-  type ReportRow,
-  type SimulatorFactory,
+  type SimulatorCaller,
   type SimulatorOptions,
-  type SimulatorRequest,
   type SimulatorResponse,
-  startSimulatorServer,
-  type TruthAccountSpec,
   type TruthRow,
 } from '../../src/sdk/index.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
@@ -37,25 +48,14 @@ export interface NetReferSimulatorOptions extends SimulatorOptions {
   apiVersion?: string
 }
 
-export interface NetReferSimulator extends PlatformSimulator {
+export interface NetReferSimulatorExtra {
   /** The simulated tenant's token endpoint, as a connection's Access token URL. */
   readonly tokenUrl: string
   /** Every access token issued so far, so tests can sweep logs and errors for them. */
   readonly issuedTokens: readonly string[]
 }
+export type NetReferSimulator = PlatformSimulator & NetReferSimulatorExtra
 
-const SIMULATED_FAULTS = [
-  'outage',
-  'rate-limit',
-  'slow',
-  'malformed',
-  'truncated',
-  'connection-reset',
-  'missing-permission',
-  'expired-token',
-] as const satisfies readonly FaultName[]
-
-const HTML = { 'content-type': 'text/html; charset=utf-8' }
 const PROBLEM = { 'content-type': 'application/problem+json; charset=utf-8' }
 const OUTAGE_PAGE =
   '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1>' +
@@ -65,8 +65,6 @@ const LANDING_PAGE =
   '<!DOCTYPE html><html><head><title>NetRefer</title></head><body><h1>Welcome</h1>' +
   '<p>Please sign in to continue.</p></body></html>'
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/
-const isDay = (d: string) => DAY.test(d) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d)
 const REPORT_ROUTE = new RegExp(`^${REPORT_PREFIX}/v([^/]+)/([^/]+)/([^/]+)/([^/]+)/([^/]+)$`)
 
 function problem(status: number, title: string, errors?: Record<string, string[]>): SimulatorResponse {
@@ -113,41 +111,45 @@ export function toWireRows(rows: TruthRow[]): Record<string, unknown>[] {
   })
 }
 
-export const simulator: SimulatorFactory = {
-  faults: SIMULATED_FAULTS,
+interface Caller extends SimulatorCaller {
+  client: SimulatedClient
+  token: string
+}
 
-  async create(options: NetReferSimulatorOptions = {}): Promise<NetReferSimulator> {
-    const seed = options.seed ?? 'affgraph'
-    const specs: TruthAccountSpec[] = Array.isArray(options.accounts)
-      ? options.accounts
-      : defaultTruthAccounts(options.accounts ?? 2, seed)
+export const simulator = defineSimulator<NetReferSimulatorOptions, Caller, NetReferSimulatorExtra>({
+  platform: 'NetRefer',
+  reports: { metrics: MAPPED_METRICS, breakdowns: MAPPED_BREAKDOWNS },
+  answers: {
+    outage: () => htmlAnswer(503, OUTAGE_PAGE),
+    // Azure API Management's throttling answer.
+    rateLimit: (seconds) => ({
+      status: 429,
+      headers: { 'retry-after': String(Math.max(1, seconds)) },
+      body: {
+        statusCode: 429,
+        message: `Rate limit is exceeded. Try again in ${Math.max(1, seconds)} seconds.`,
+      },
+    }),
+    notFound: () => ({ status: 404, body: '' }),
+    missingPermission: () => ({
+      ...problem(403, `The user is not granted the ${REPORTS_PERMISSION} permission.`),
+      headers: { ...PROBLEM, 'www-authenticate': 'Bearer error="insufficient_scope"' },
+    }),
+    malformed: () => htmlAnswer(200, LANDING_PAGE),
+  },
+  setup(kit, options) {
     const reportTypeCode = options.reportTypeCode ?? DEFAULT_REPORT_TYPE_CODE
     const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION
-    const groundTruth = createGroundTruth(seed)
-    const faults = new FaultController()
-    const directory = createSimulatedDirectory(seed, specs, options.tokenLifetimeS ?? 3600)
+    const directory = createSimulatedDirectory(kit.seed, kit.specs, options.tokenLifetimeS ?? 3600, kit.now)
+    const tokenUrl = () => kit.url + directory.tokenPath
 
-    const truthRows = (spec: TruthAccountSpec, window: DateWindow) => groundTruth.rows(spec, window)
-
-    function report(request: SimulatorRequest, match: RegExpExecArray): SimulatorResponse {
-      const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
-      if (!bearer) return unauthorized()
-      const grant = directory.grant(bearer)
-      if (!grant) return unauthorized('The signature is invalid')
-      if (grant.expired || faults.take('expired-token')) {
-        directory.revoke(bearer)
-        return unauthorized(`The token expired at '${new Date(grant.expiresAt).toISOString()}'`)
-      }
-      if (faults.take('missing-permission')) {
-        return {
-          ...problem(403, `The user is not granted the ${REPORTS_PERMISSION} permission.`),
-          headers: { ...PROBLEM, 'www-authenticate': 'Bearer error="insufficient_scope"' },
-        }
-      }
-      const [, version, code, affiliateId, from = '', to = ''] = match.map((p) => decodeURIComponent(p))
+    function report(request: MatchedRequest, caller: Caller): SimulatorResponse {
+      const [, version, code, affiliateId, from = '', to = ''] = request.match!.map((p) =>
+        decodeURIComponent(p),
+      )
       // An unknown route is an empty 404, as ASP.NET routing answers.
       if (version !== apiVersion || code !== reportTypeCode) return { status: 404, body: '' }
-      const client: SimulatedClient = grant.client
+      const { client } = caller
       if (affiliateId !== client.affiliateId)
         return problem(403, `The user is not permitted to view reports of affiliate ${affiliateId}.`)
       if (!isDay(from))
@@ -160,51 +162,19 @@ export const simulator: SimulatorFactory = {
         })
       if (from.slice(0, 7) !== to.slice(0, 7))
         return problem(400, 'One or more validation errors occurred.', { todate: [SAME_MONTH_RULE] })
-      if (faults.take('malformed')) return { status: 200, headers: HTML, body: LANDING_PAGE }
-      const body = {
+      return jsonAnswer(200, {
         affiliateId: Number(client.affiliateId),
         reportTypeCode,
         fromDate: `${from}T00:00:00`,
         toDate: `${to}T00:00:00`,
-        [ROWS_FIELD]: toWireRows(truthRows(client.spec, { from, to })),
-      }
-      return { status: 200, body, truncate: faults.take('truncated') !== undefined }
+        [ROWS_FIELD]: toWireRows(kit.groundTruth.rows(client.spec, { from, to })),
+      })
     }
-
-    async function handle(request: SimulatorRequest): Promise<SimulatorResponse> {
-      if (faults.take('connection-reset')) return { reset: true }
-      if (faults.take('outage')) return { status: 503, headers: HTML, body: OUTAGE_PAGE }
-      const slow = faults.take('slow')
-      const delayMs = slow ? (slow.delayMs ?? 1500) : 0
-      const limited = faults.take('rate-limit')
-      if (limited) {
-        // Azure API Management's throttling answer.
-        const seconds = Math.max(1, Math.ceil((limited.delayMs ?? 1000) / 1000))
-        return {
-          status: 429,
-          headers: { 'retry-after': String(seconds) },
-          body: { statusCode: 429, message: `Rate limit is exceeded. Try again in ${seconds} seconds.` },
-          delayMs,
-        }
-      }
-      const path = request.path.replace(/\/+$/, '')
-      let answer: SimulatorResponse
-      if (/\/oauth2\/v2\.0\/token$/.test(path)) {
-        answer = request.method === 'POST' ? directory.token(path, request.body) : { status: 405, body: '' }
-      } else {
-        const match = request.method === 'GET' ? REPORT_ROUTE.exec(path) : null
-        answer = match ? report(request, match) : { status: 404, body: '' }
-      }
-      return { ...answer, delayMs }
-    }
-
-    const server = await startSimulatorServer(handle, { latencyMs: options.latencyMs, port: options.port })
-    const tokenUrl = server.url + directory.tokenPath
 
     const connectionOf = (client: SimulatedClient, index: number): Record<string, string> => {
       const base: Record<string, string> = {
-        baseUrl: server.url,
-        tokenUrl,
+        baseUrl: kit.url,
+        tokenUrl: tokenUrl(),
         clientId: client.clientId,
         clientSecret: client.clientSecret,
         username: client.username,
@@ -224,7 +194,7 @@ export const simulator: SimulatorFactory = {
       })
       return {
         ...base,
-        baseUrl: server.url + pasted,
+        baseUrl: kit.url + pasted,
         scope: client.scope,
         reportTypeCode,
         apiVersion: `v${apiVersion}`,
@@ -232,35 +202,52 @@ export const simulator: SimulatorFactory = {
     }
 
     return {
-      baseUrl: server.url,
-      tokenUrl,
-      accounts: directory.clients.map((client, index) => ({
-        key: client.spec.key,
-        connection: connectionOf(client, index),
-      })),
-      faults,
-      log: server.log,
-      get issuedTokens() {
-        return directory.issued
+      answers: {
+        expiredToken: (_request, caller) => expired(caller),
       },
+      routes: [
+        {
+          method: 'POST',
+          path: /\/oauth2\/v2\.0\/token$/,
+          handle: (request) => directory.token(request.path.replace(/\/+$/, ''), request.body),
+        },
+        { method: 'GET', path: /\/oauth2\/v2\.0\/token$/, handle: () => ({ status: 405, body: '' }) },
+        {
+          method: 'GET',
+          path: REPORT_ROUTE,
+          auth(request) {
+            const bearer = bearerToken(request)
+            if (!bearer) return unauthorized()
+            const grant = directory.grant(bearer)
+            if (!grant) return unauthorized('The signature is invalid')
+            const caller = { spec: grant.subject.spec, client: grant.subject, token: bearer }
+            return grant.expired ? expired(caller) : caller
+          },
+          handle: report,
+        },
+      ],
+      connection: (_spec, index) => connectionOf(directory.clients[index]!, index),
       invalidConnection: () => {
         const first = directory.clients[0]
         if (!first) throw new Error('the NetRefer simulator has no account')
         return { ...connectionOf(first, 0), password: `${first.password}-not-it` }
       },
-      revise(accountKey: string, day: string): void {
-        groundTruth.revise(accountKey, day)
+      extra: {
+        get tokenUrl() {
+          return tokenUrl()
+        },
+        get issuedTokens() {
+          return directory.issued
+        },
       },
-      truth(accountKey: string, window: DateWindow): ReportRow[] {
-        const spec = specs.find((s) => s.key === accountKey)
-        if (!spec) throw new Error(`the NetRefer simulator has no account "${accountKey}"`)
-        if (window.from > window.to) return []
-        return projectRows(truthRows(spec, window), {
-          metrics: MAPPED_METRICS,
-          breakdowns: MAPPED_BREAKDOWNS,
-        })
-      },
-      close: () => server.close(),
+    }
+
+    function expired(caller: Caller): SimulatorResponse {
+      const grant = directory.grant(caller.token)
+      directory.revoke(caller.token)
+      return unauthorized(
+        `The token expired at '${new Date(grant?.expiresAt ?? kit.now().getTime()).toISOString()}'`,
+      )
     }
   },
-}
+})

@@ -38,10 +38,13 @@ export const LEGACY_ALIASES: Partial<Record<ReportColumn, string>> = {
   ngr: 'casino_ngr',
 }
 
-/** Cell names that hold the day, the brand and the campaign of a grouped row. */
-const DATE_CELLS = ['date', 'day']
-const BRAND_CELLS = ['brand', 'brand_name']
-const CAMPAIGN_CELLS = ['campaign', 'campaign_name']
+/**
+ * Cell names that hold the day, the brand and the campaign of a grouped row, the name first. Some instances name
+ * the campaign cell `campaign_id` (a working client reads both): without it every campaign would collapse into one.
+ */
+export const DATE_CELLS = ['date', 'day']
+export const BRAND_CELLS = ['brand', 'brand_name']
+export const CAMPAIGN_CELLS = ['campaign', 'campaign_name', 'campaign_id']
 
 interface Cell {
   name: string

@@ -1,21 +1,40 @@
+/**
+ * A SoftSwiss (Affilka) partner dashboard's statistics API.
+ *
+ * Reproduced from the evidence (working clients; no vendor sample exists):
+ * - `GET {base}/api/customer/v1/partner/report` with the statistic token raw in `Authorization` (one client falls
+ *   back to `Bearer`), `from`/`to`, `columns[]=` or `columns=<JSON>`, `group_by[]=` or `group_by=<JSON>` (`day`,
+ *   `brand`, `campaign`…), `async=false`; `…/report/attributes` → `{"available_columns":[…]}`. Sources:
+ *   https://github.com/Vais96/Affilka-ETL/blob/639827ce02f5fa8b3234c1134c0c475d38c4ad33/config.py (and
+ *   `affilka_api.py`), https://github.com/HarshitTiwari111/affiliate-scraper-api (`scrapers/starzpartners.js`),
+ *   code-index #62508810360, #62563275935, #13283596740.
+ * - Rows `{"rows":{"data":[[{name, value, type}…]…]}, "totals":{…}}`, the day cell `date` as an ISO datetime, money
+ *   `{"currency":"EUR","amount_cents":"41711.0"}`, one row per currency per group (#13109056625, #13283596740).
+ * - Some instances name the campaign cell `campaign_id` (Vais96 `affilka_api.py` reads `campaign_id` or
+ *   `campaign`): this simulator's second account sees such an instance.
+ * - `traffic_report` takes `to` as exclusive (#56834982972); 401/403 for a bad token, 429 when throttled.
+ *
+ * Assumed [INF]: the campaign cell's value (`{id, name}` under `campaign`, the bare numeric id under
+ * `campaign_id`), paging of `/report` by `page`/`total_pages` (no client pages it), error bodies `{"errors":[…]}`,
+ * the legacy column names, and the maintenance page.
+ */
 import {
-  createGroundTruth,
-  type DateWindow,
-  defaultTruthAccounts,
-  FaultController,
-  type FaultName,
+  addDays,
+  defineSimulator,
+  htmlAnswer,
+  jsonAnswer,
+  MAINTENANCE_PAGE,
+  type MatchedRequest,
   type Metric,
   normalizeDecimal,
-  type PlatformSimulator,
+  pageOf,
   projectRows,
   type ReportRow,
-  type SimulatorFactory,
+  type SimulatorCaller,
   type SimulatorOptions,
-  type SimulatorRequest,
   type SimulatorResponse,
   seededRandom,
-  startSimulatorServer,
-  type TruthAccountSpec,
+  seededText,
 } from '../../src/sdk/index.ts'
 import {
   COUNT_COLUMNS,
@@ -26,39 +45,28 @@ import {
   REPORT_COLUMNS,
   type ReportColumn,
 } from './map.ts'
-import { ATTRIBUTES_PATH, REPORT_PATH } from './report.ts'
 
 export interface SoftswissSimulatorOptions extends SimulatorOptions {
   /** Serve `ftd_count` and `casino_ngr` instead of today's names, as older instances do. */
   legacyColumns?: boolean
   /** Read `to` of `/report` as exclusive (default inclusive): the plugin must be right under both readings. */
   exclusiveTo?: boolean
+  /**
+   * The name of the campaign cell for every account. Default: `campaign` for all accounts but the second, whose
+   * instance names it `campaign_id`.
+   */
+  campaignCell?: CampaignCell
 }
 
+export type CampaignCell = 'campaign' | 'campaign_id'
+
+export const REPORT_PATH = '/api/customer/v1/partner/report'
+export const ATTRIBUTES_PATH = `${REPORT_PATH}/attributes`
 export const TRAFFIC_REPORT_PATH = '/api/customer/v1/partner/traffic_report'
-
-const SIMULATED_FAULTS = [
-  'outage',
-  'rate-limit',
-  'slow',
-  'malformed',
-  'truncated',
-  'connection-reset',
-  'missing-permission',
-  'expired-token',
-] as const satisfies readonly FaultName[]
-
-const HTML = { 'content-type': 'text/html; charset=utf-8' }
-const MAINTENANCE_PAGE =
-  '<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>We will be back soon</h1>' +
-  '<p>The partner dashboard is undergoing scheduled maintenance.</p></body></html>'
-
-const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 
 /** A fake statistic token, stable for a seed and account key. */
 export function simulatorToken(seed: string, key: string): string {
-  const rand = seededRandom(`${seed}|softswiss-token|${key}`)
-  return Array.from({ length: 40 }, () => TOKEN_ALPHABET[Math.floor(rand() * TOKEN_ALPHABET.length)]).join('')
+  return seededText(`${seed}|softswiss-token|${key}`, 40)
 }
 
 /** What the dashboard's Export report → JSON opens: the same report, with the token in the query. */
@@ -77,8 +85,12 @@ export function decimalToCents(amount: string): string {
   return `${negative ? '-' : ''}${cents}.${padded.slice(2) || '0'}`
 }
 
-const json = (status: number, body: unknown): SimulatorResponse => ({ status, body })
-const badRequest = (message: string) => json(400, { errors: [message] })
+/** The numeric id an instance gives a campaign. */
+export function campaignId(name: string): number {
+  return 1000 + Math.floor(seededRandom(`campaign|${name}`)() * 9000)
+}
+
+const badRequest = (message: string) => jsonAnswer(400, { errors: [message] })
 
 /** Both list styles seen in clients: `x[]=a&x[]=b` and `x=["a","b"]` (a plain `x=a,b` is read too). */
 function listParam(query: URLSearchParams, name: string): string[] | { error: string } {
@@ -102,22 +114,14 @@ function listParam(query: URLSearchParams, name: string): string[] | { error: st
   return values.map((v) => v.trim())
 }
 
-function dayParam(query: URLSearchParams, name: string): string | undefined {
-  // Clients send `YYYY-MM-DD` or a full ISO datetime; the day is what counts.
+/** Clients send `YYYY-MM-DD` or a full ISO datetime; the day is what counts. */
+function dayOf(query: URLSearchParams, name: string): string | undefined {
   const match = /^(\d{4}-\d{2}-\d{2})(?:$|T)/.exec(query.get(name) ?? '')
   if (!match?.[1] || Number.isNaN(Date.parse(`${match[1]}T00:00:00Z`))) return undefined
   return match[1]
 }
 
-function previousDay(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
-}
-
 const METRIC_OF_COLUMN: Record<string, Metric> = { ...COUNT_COLUMNS, ...MONEY_COLUMNS }
-
-function campaignId(name: string): number {
-  return 1000 + Math.floor(seededRandom(`campaign|${name}`)() * 9000)
-}
 
 interface Cell {
   name: string
@@ -126,8 +130,7 @@ interface Cell {
 }
 
 function columnCell(row: ReportRow, name: string, canonical: ReportColumn): Cell {
-  const metric = METRIC_OF_COLUMN[canonical]!
-  const value = row[metric]
+  const value = row[METRIC_OF_COLUMN[canonical]!]
   if (canonical in MONEY_COLUMNS) {
     return {
       name,
@@ -138,52 +141,51 @@ function columnCell(row: ReportRow, name: string, canonical: ReportColumn): Cell
   return { name, value, type: 'integer' }
 }
 
-function page<T>(items: T[], requested: string | null, pageSize: number) {
-  const totalPages = Math.max(1, Math.ceil(items.length / pageSize))
-  const current = Math.max(1, Number.parseInt(requested ?? '1', 10) || 1)
-  return {
-    items: items.slice((current - 1) * pageSize, current * pageSize),
-    current_page: current,
-    total_pages: totalPages,
-    total_count: items.length,
-  }
+interface Caller extends SimulatorCaller {
+  campaignCell: CampaignCell
 }
 
-export const simulator: SimulatorFactory = {
-  faults: SIMULATED_FAULTS,
-
-  async create(options: SoftswissSimulatorOptions = {}): Promise<PlatformSimulator> {
-    const seed = options.seed ?? 'affgraph'
-    const specs: TruthAccountSpec[] = Array.isArray(options.accounts)
-      ? options.accounts
-      : defaultTruthAccounts(options.accounts ?? 2, seed)
+export const simulator = defineSimulator<SoftswissSimulatorOptions, Caller>({
+  platform: 'SoftSwiss',
+  reports: { metrics: MAPPED_METRICS, breakdowns: MAPPED_BREAKDOWNS },
+  answers: {
+    rateLimit: (seconds) => ({
+      ...jsonAnswer(429, { errors: ['Too many requests'] }),
+      headers: { 'retry-after': String(seconds) },
+    }),
+    notFound: () => jsonAnswer(404, { errors: ['Not found'] }),
+    expiredToken: () => jsonAnswer(401, { errors: ['Unauthorized'] }),
+    missingPermission: () => jsonAnswer(403, { errors: ['You are not allowed to view statistics'] }),
+    malformed: () => htmlAnswer(200, MAINTENANCE_PAGE),
+  },
+  setup(kit, options) {
     const pageSize = options.pageSize ?? 100
-    const groundTruth = createGroundTruth(seed)
-    const faults = new FaultController()
-    const byToken = new Map(specs.map((spec) => [simulatorToken(seed, spec.key), spec]))
-
+    const byToken = new Map(kit.specs.map((spec, index) => [simulatorToken(kit.seed, spec.key), index]))
+    const campaignCellOf = (index: number): CampaignCell =>
+      options.campaignCell ?? (index === 1 ? 'campaign_id' : 'campaign')
     // Canonical column → the name this instance serves it under.
     const served = new Map<string, ReportColumn>(
       REPORT_COLUMNS.map((c) => [options.legacyColumns ? (LEGACY_ALIASES[c] ?? c) : c, c]),
     )
+    /** Under `campaign_id` an instance sends the id alone, which is then all a plugin can call the campaign. */
+    const asSeen = (rows: ReportRow[], cell: CampaignCell) =>
+      cell === 'campaign'
+        ? rows
+        : rows.map((r) => ({ ...r, campaign: r.campaign === null ? null : String(campaignId(r.campaign)) }))
 
-    const rowsFor = (
-      spec: TruthAccountSpec,
-      window: DateWindow,
-      metrics: Metric[],
-      breakdowns = MAPPED_BREAKDOWNS,
-    ) => (window.from > window.to ? [] : projectRows(groundTruth.rows(spec, window), { metrics, breakdowns }))
-
-    function authenticate(request: SimulatorRequest): TruthAccountSpec | undefined {
+    function authenticate(request: MatchedRequest): Caller | SimulatorResponse {
       const header = request.headers.authorization?.trim() ?? ''
       // Clients send the token raw; one falls back to `Bearer`; export links carry it as `token=`.
       const token = header.replace(/^Bearer\s+/i, '') || request.query.get('token') || ''
-      return byToken.get(token)
+      const index = byToken.get(token)
+      if (index === undefined) return jsonAnswer(401, { errors: ['Unauthorized'] })
+      return { spec: kit.specs[index]!, campaignCell: campaignCellOf(index) }
     }
 
-    function report(spec: TruthAccountSpec, query: URLSearchParams): SimulatorResponse {
-      const from = dayParam(query, 'from')
-      const to = dayParam(query, 'to')
+    function report(request: MatchedRequest, caller: Caller): SimulatorResponse {
+      const { query } = request
+      const from = dayOf(query, 'from')
+      const to = dayOf(query, 'to')
       if (!from || !to) return badRequest('from and to must be dates (YYYY-MM-DD)')
       const columns = listParam(query, 'columns')
       const groupBy = listParam(query, 'group_by')
@@ -195,10 +197,10 @@ export const simulator: SimulatorFactory = {
       const unknownGroup = groupBy.find((g) => !['day', 'date', 'brand', 'campaign'].includes(g))
       if (unknownGroup) return badRequest(`unsupported group_by: ${unknownGroup}`)
 
-      const window = { from, to: options.exclusiveTo ? previousDay(to) : to }
+      const window = { from, to: options.exclusiveTo ? addDays(to, -1) : to }
       const byDay = groupBy.includes('day') || groupBy.includes('date')
       const breakdowns = MAPPED_BREAKDOWNS.filter((b) => groupBy.includes(b))
-      let rows = rowsFor(spec, window, MAPPED_METRICS, breakdowns)
+      let rows = kit.rows(caller.spec, window, { metrics: MAPPED_METRICS, breakdowns })
       // Without a time grouping the whole window is one group.
       if (!byDay) {
         rows = projectRows(
@@ -214,6 +216,9 @@ export const simulator: SimulatorFactory = {
             cells.push({ name: 'date', value: `${row.date}T00:00:00Z`, type: 'date' })
           } else if (group === 'brand') {
             cells.push({ name: 'brand', value: row.brand, type: 'string' })
+          } else if (group === 'campaign' && caller.campaignCell === 'campaign_id') {
+            const value = row.campaign === null ? null : campaignId(row.campaign)
+            cells.push({ name: 'campaign_id', value, type: 'integer' })
           } else if (group === 'campaign') {
             const value = row.campaign === null ? null : { id: campaignId(row.campaign), name: row.campaign }
             cells.push({ name: 'campaign', value, type: 'campaign' })
@@ -227,102 +232,70 @@ export const simulator: SimulatorFactory = {
         rows.map((r) => ({ ...r, date: from })),
         { metrics: MAPPED_METRICS, breakdowns: [] },
       ).map((row) => wanted.map((name) => columnCell(row, name, served.get(name)!)))
-      const { items, ...pagination } = page(rows, query.get('page'), pageSize)
-      return json(200, {
+      const page = pageOf(rows, query.get('page'), pageSize)
+      return jsonAnswer(200, {
         report_type: 'summary',
-        rows: { data: items.map(cellsOf) },
+        rows: { data: page.items.map(cellsOf) },
         totals: { data: totals },
-        ...pagination,
+        current_page: page.page,
+        total_pages: page.totalPages,
+        total_count: page.totalCount,
       })
     }
 
-    function trafficReport(spec: TruthAccountSpec, query: URLSearchParams): SimulatorResponse {
-      const from = dayParam(query, 'from')
-      const to = dayParam(query, 'to')
+    function trafficReport(request: MatchedRequest, caller: Caller): SimulatorResponse {
+      const { query } = request
+      const from = dayOf(query, 'from')
+      const to = dayOf(query, 'to')
       if (!from || !to) return badRequest('from and to must be dates (YYYY-MM-DD)')
       const grouping = query.get('date_group_by') ?? 'day'
       if (grouping !== 'day')
         return badRequest(`the simulator groups the traffic report by day only, not ${grouping}`)
       // This endpoint's `to` is exclusive.
-      const rows = rowsFor(spec, { from, to: previousDay(to) }, ['clicks', 'signups'], [])
+      const rows = kit.rows(
+        caller.spec,
+        { from, to: addDays(to, -1) },
+        { metrics: ['clicks', 'signups'], breakdowns: [] },
+      )
       const cellsOf = (row: ReportRow): Cell[] => [
         { name: 'date', value: `${row.date}T00:00:00Z`, type: 'date' },
         { name: 'visits_count', value: row.clicks, type: 'integer' },
         { name: 'registrations_count', value: row.signups, type: 'integer' },
       ]
-      const { items, ...pagination } = page(rows, query.get('page'), pageSize)
-      return json(200, {
-        rows: { data: items.map(cellsOf) },
+      const page = pageOf(rows, query.get('page'), pageSize)
+      return jsonAnswer(200, {
+        rows: { data: page.items.map(cellsOf) },
         overall_totals: {
           visits_count: rows.reduce((sum, r) => sum + (r.clicks ?? 0), 0),
           registrations_count: rows.reduce((sum, r) => sum + (r.signups ?? 0), 0),
         },
-        ...pagination,
+        current_page: page.page,
+        total_pages: page.totalPages,
+        total_count: page.totalCount,
       })
     }
 
-    async function handle(request: SimulatorRequest): Promise<SimulatorResponse> {
-      if (faults.take('connection-reset')) return { reset: true }
-      if (faults.take('outage')) return { status: 503, headers: HTML, body: MAINTENANCE_PAGE }
-      const slow = faults.take('slow')
-      const delayMs = slow ? (slow.delayMs ?? 1500) : 0
-      const limited = faults.take('rate-limit')
-      if (limited) {
-        const seconds = Math.max(0, Math.ceil((limited.delayMs ?? 1000) / 1000))
-        return {
-          status: 429,
-          headers: { 'retry-after': String(seconds) },
-          body: { errors: ['Too many requests'] },
-          delayMs,
-        }
-      }
-      if (faults.take('malformed')) return { status: 200, headers: HTML, body: MAINTENANCE_PAGE, delayMs }
-
-      const routes: Record<string, (spec: TruthAccountSpec, query: URLSearchParams) => SimulatorResponse> = {
-        [REPORT_PATH]: report,
-        [ATTRIBUTES_PATH]: () => json(200, { available_columns: [...served.keys()] }),
-        [TRAFFIC_REPORT_PATH]: trafficReport,
-      }
-      const route = request.method === 'GET' ? routes[request.path.replace(/\/+$/, '')] : undefined
-      if (!route) return { ...json(404, { errors: ['Not found'] }), delayMs }
-      const spec = authenticate(request)
-      if (!spec || faults.take('expired-token'))
-        return { ...json(401, { errors: ['Unauthorized'] }), delayMs }
-      if (faults.take('missing-permission')) {
-        return { ...json(403, { errors: ['You are not allowed to view statistics'] }), delayMs }
-      }
-      const answer = route(spec, request.query)
-      const truncate = answer.status === 200 && faults.take('truncated') !== undefined
-      return { ...answer, delayMs, truncate }
-    }
-
-    const server = await startSimulatorServer(handle, { latencyMs: options.latencyMs, port: options.port })
-
     return {
-      baseUrl: server.url,
+      routes: [
+        { method: 'GET', path: REPORT_PATH, auth: authenticate, handle: report },
+        {
+          method: 'GET',
+          path: ATTRIBUTES_PATH,
+          auth: authenticate,
+          handle: () => jsonAnswer(200, { available_columns: [...served.keys()] }),
+        },
+        { method: 'GET', path: TRAFFIC_REPORT_PATH, auth: authenticate, handle: trafficReport },
+      ],
       // The second account connects with the whole export link pasted as its token, as many users will.
-      accounts: specs.map((spec, index) => {
-        const token = simulatorToken(seed, spec.key)
-        return {
-          key: spec.key,
-          connection: { baseUrl: server.url, token: index === 1 ? exportUrl(server.url, token) : token },
-        }
-      }),
-      faults,
-      log: server.log,
+      connection: (spec, index) => {
+        const token = simulatorToken(kit.seed, spec.key)
+        return { baseUrl: kit.url, token: index === 1 ? exportUrl(kit.url, token) : token }
+      },
       invalidConnection: () => ({
-        baseUrl: server.url,
-        token: simulatorToken(seed, '\u0000unknown-account'),
+        baseUrl: kit.url,
+        token: simulatorToken(kit.seed, '\u0000unknown-account'),
       }),
-      revise(accountKey: string, day: string): void {
-        groundTruth.revise(accountKey, day)
-      },
-      truth(accountKey: string, window: DateWindow): ReportRow[] {
-        const spec = specs.find((s) => s.key === accountKey)
-        if (!spec) throw new Error(`the SoftSwiss simulator has no account "${accountKey}"`)
-        return rowsFor(spec, window, MAPPED_METRICS)
-      },
-      close: () => server.close(),
+      truth: (spec, window) => asSeen(kit.rows(spec, window), campaignCellOf(kit.specs.indexOf(spec))),
     }
   },
-}
+})

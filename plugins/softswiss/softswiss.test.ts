@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   AuthError,
   type DateWindow,
@@ -15,22 +14,17 @@ import {
   UnavailableError,
 } from '../../src/sdk/index.ts'
 import {
-  createPluginHarness,
-  type PluginHarness,
+  rawGet,
   recordRequests,
   sortRows,
+  usePluginTest,
+  withQuery,
 } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { chooseColumns, mapAvailableColumns, mapReportPage, mapReportRow } from './map.ts'
 import { ATTRIBUTES_PATH, checkResponse, REPORT_PATH } from './report.ts'
-import {
-  decimalToCents,
-  exportUrl,
-  type SoftswissSimulatorOptions,
-  simulator,
-  simulatorToken,
-} from './simulator.ts'
+import { decimalToCents, exportUrl, type SoftswissSimulatorOptions, simulatorToken } from './simulator.ts'
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
@@ -38,74 +32,14 @@ const fixture = (name: string): unknown =>
 const TOKEN = 'fk3Hq9ZrT2wLx7VbN4pYc8MdJ6sAe1Gu'
 
 // ---------------------------------------------------------------------------------------------------------------
-// A raw HTTP GET over node:http, so the simulator is tested on the wire and not through any client's niceties.
-// ---------------------------------------------------------------------------------------------------------------
-
-interface RawResponse {
-  status: number
-  headers: Record<string, string>
-  text: string
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', reject)
-      res.on('end', () => {
-        const flat: Record<string, string> = {}
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v)
-        resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') })
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-function withQuery(
-  base: string,
-  query: Record<string, string | number | readonly (string | number)[]>,
-): string {
-  const url = new URL(base)
-  for (const [k, v] of Object.entries(query)) {
-    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item))
-  }
-  return url.toString()
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // The plugin end to end runs on the host's own runner and HTTP client: retries, rate limits, redaction.
 // ---------------------------------------------------------------------------------------------------------------
 
-let harness: PluginHarness
-beforeAll(async () => {
-  harness = await createPluginHarness(new URL('.', import.meta.url))
+const t = usePluginTest<PlatformSimulator, SoftswissSimulatorOptions>(new URL('.', import.meta.url), {
+  seed: 'affgraph',
 })
+const tokenOf = (sim: PlatformSimulator, index = 0) => t.conn(sim, index).token as string
 
-let sims: PlatformSimulator[] = []
-async function startSim(options: SoftswissSimulatorOptions = {}): Promise<PlatformSimulator> {
-  const sim = await simulator.create(options)
-  sims.push(sim)
-  return sim
-}
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()))
-  sims = []
-})
-
-const tokenOf = (sim: PlatformSimulator, index = 0) =>
-  connection.schema.parse(sim.accounts[index]!.connection).token
-
-/** A fresh account key per call: no cache or per-account rate limit carries over between tests. */
-let keys = 0
-const fetchRows = (sim: PlatformSimulator, window: DateWindow, index = 0) =>
-  harness.runner.fetchReport(harness.platform, harness.parse(sim.accounts[index]!.connection), window, {
-    accountKey: `k${++keys}`,
-  })
-const check = (conn: Record<string, unknown>) =>
-  harness.runner.check(harness.platform, conn, { accountKey: `k${++keys}` })
 const reportRequests = (sim: PlatformSimulator) => sim.log.filter((e) => e.path === REPORT_PATH).length
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -123,7 +57,7 @@ describe('softswiss manifest', () => {
       'netRevenue',
       'commission',
     ])
-    expect(simulator.faults).toEqual(
+    expect(platform.simulator.faults).toEqual(
       expect.arrayContaining([
         'outage',
         'rate-limit',
@@ -295,6 +229,20 @@ describe('softswiss map', () => {
     expect(() => mapAvailableColumns({ columns: [] })).toThrow(ResponseFormatError)
   })
 
+  // Before: `campaign_id` was not read, so both campaigns collapsed into one row with no campaign.
+  it('given the published layout of an instance naming the campaign cell campaign_id, when mapped, then each campaign keeps its own row', () => {
+    const { rows } = mapReportPage(fixture('report-campaign-id.json'))
+    expect(
+      mergeRows(rows).map((r) => [r.campaign, r.clicks, r.deposits, r.netRevenue, r.commission]),
+    ).toEqual([
+      ['41876', 120, '417.11', '-85.2', '25.56'],
+      ['41877', 40, '25', '12', '3.6'],
+    ])
+    expect(
+      rows.every((r) => r.date === '2026-01-05' && r.brand === 'Example Casino' && r.currency === 'EUR'),
+    ).toBe(true)
+  })
+
   it('given rows past the window and two campaigns of one name, when collected, then out-of-window rows go and twins add up', () => {
     const [a, , c] = page.rows
     const rows = mergeRows([a!, a!, c!], { from: '2026-01-05', to: '2026-01-05' })
@@ -362,11 +310,11 @@ describe('softswiss simulator wire format', () => {
     query: Record<string, string | number | string[]>,
     token?: string,
   ) {
-    return get(withQuery(`${sim.baseUrl}${REPORT_PATH}`, query), { authorization: token ?? tokenOf(sim) })
+    return rawGet(withQuery(`${sim.baseUrl}${REPORT_PATH}`, query), { authorization: token ?? tokenOf(sim) })
   }
 
   it('given the two list styles, when the same report is asked, then the answers are identical', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const repeated = await report(sim, {
       ...window,
       'columns[]': columns,
@@ -385,7 +333,7 @@ describe('softswiss simulator wire format', () => {
   })
 
   it('given a small page size, when pages are walked, then current_page/total_pages describe every row once', async () => {
-    const sim = await startSim({ pageSize: 7 })
+    const sim = await t.sim({ pageSize: 7 })
     const query = { ...window, 'columns[]': columns, 'group_by[]': groupBy }
     const first = JSON.parse((await report(sim, { ...query, page: 1 })).text)
     expect(first.current_page).toBe(1)
@@ -403,7 +351,7 @@ describe('softswiss simulator wire format', () => {
   })
 
   it('given a report, when money cells are read, then they are cents strings with ".0" in one currency per row', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const body = JSON.parse(
       (await report(sim, { ...window, 'columns[]': columns, 'group_by[]': groupBy })).text,
     )
@@ -422,7 +370,7 @@ describe('softswiss simulator wire format', () => {
   })
 
   it('given from = to, when the report is asked, then only that day is returned (inclusive to)', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const body = JSON.parse(
       (
         await report(sim, {
@@ -438,29 +386,29 @@ describe('softswiss simulator wire format', () => {
   })
 
   it('given an unknown token, when any endpoint is called, then it answers 401', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const unknown = sim.invalidConnection().token!
     expect(connection.schema.safeParse(sim.invalidConnection()).success).toBe(true)
     expect((await report(sim, window, unknown)).status).toBe(401)
-    expect((await get(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: unknown })).status).toBe(
+    expect((await rawGet(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: unknown })).status).toBe(
       401,
     )
-    expect((await get(`${sim.baseUrl}${REPORT_PATH}/attributes`)).status).toBe(401)
+    expect((await rawGet(`${sim.baseUrl}${REPORT_PATH}/attributes`)).status).toBe(401)
   })
 
   it('given the token as Bearer or in the export link, when called, then the simulator accepts it', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const token = tokenOf(sim)
     expect(
-      (await get(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: `Bearer ${token}` })).status,
+      (await rawGet(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: `Bearer ${token}` })).status,
     ).toBe(200)
-    const link = await get(exportUrl(sim.baseUrl, token))
+    const link = await rawGet(exportUrl(sim.baseUrl, token))
     expect(link.status).toBe(200)
     expect(JSON.parse(link.text).rows.data.length).toBeGreaterThan(0)
   })
 
   it('given the default accounts, when their connections are read, then one is a pasted export link', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const raw = sim.accounts.map((a) => a.connection.token!)
     expect(raw.some((t) => t.includes('token=') && t.includes('&page='))).toBe(true)
     for (const account of sim.accounts) {
@@ -471,25 +419,25 @@ describe('softswiss simulator wire format', () => {
   })
 
   it('given attributes, when asked, then available_columns lists the report columns', async () => {
-    const sim = await startSim()
-    const res = await get(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: tokenOf(sim) })
+    const sim = await t.sim()
+    const res = await rawGet(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: tokenOf(sim) })
     expect(JSON.parse(res.text).available_columns).toEqual(
       expect.arrayContaining([...columns, 'registrations_count']),
     )
   })
 
   it('given a legacy instance, when a current column name is asked, then it is refused with 400', async () => {
-    const sim = await startSim({ legacyColumns: true })
+    const sim = await t.sim({ legacyColumns: true })
     const attrs = JSON.parse(
-      (await get(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: tokenOf(sim) })).text,
+      (await rawGet(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: tokenOf(sim) })).text,
     )
     expect(attrs.available_columns).toContain('ftd_count')
     expect((await report(sim, { ...window, 'columns[]': ['first_deposits_count'] })).status).toBe(400)
   })
 
   it('given the traffic report, when asked, then its to is exclusive', async () => {
-    const sim = await startSim()
-    const res = await get(
+    const sim = await t.sim()
+    const res = await rawGet(
       withQuery(`${sim.baseUrl}/api/customer/v1/partner/traffic_report`, {
         from: '2026-01-03',
         to: '2026-01-05',
@@ -506,10 +454,10 @@ describe('softswiss simulator wire format', () => {
 
   describe('faults', () => {
     const attributes = (sim: PlatformSimulator) =>
-      get(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: tokenOf(sim) })
+      rawGet(`${sim.baseUrl}${REPORT_PATH}/attributes`, { authorization: tokenOf(sim) })
 
     it('given an outage, when called, then 503 with an HTML page, once', async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject('outage', { times: 1 })
       const res = await attributes(sim)
       expect(res.status).toBe(503)
@@ -518,7 +466,7 @@ describe('softswiss simulator wire format', () => {
     })
 
     it('given a rate limit, when called, then 429 with Retry-After in seconds', async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject('rate-limit', { times: 1, delayMs: 2000 })
       const res = await attributes(sim)
       expect(res.status).toBe(429)
@@ -528,7 +476,7 @@ describe('softswiss simulator wire format', () => {
     })
 
     it('given a maintenance page, when called, then 200 with an HTML body', async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject('malformed', { times: 1 })
       const res = await attributes(sim)
       expect(res.status).toBe(200)
@@ -536,7 +484,7 @@ describe('softswiss simulator wire format', () => {
     })
 
     it('given a missing permission or a revoked token, when called, then 403 or 401', async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject('missing-permission', { times: 1 })
       expect((await attributes(sim)).status).toBe(403)
       sim.faults.inject('expired-token', { times: 1 })
@@ -544,7 +492,7 @@ describe('softswiss simulator wire format', () => {
     })
 
     it('given a connection reset or a truncated body, when called, then the request fails on the wire', async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject('connection-reset', { times: 1 })
       await expect(attributes(sim)).rejects.toThrow()
       sim.faults.inject('truncated', { times: 1 })
@@ -553,7 +501,7 @@ describe('softswiss simulator wire format', () => {
     })
 
     it('given a slow platform, when called, then the answer comes after the delay', async () => {
-      const sim = await startSim()
+      const sim = await t.sim()
       sim.faults.inject('slow', { times: 1, delayMs: 300 })
       const started = Date.now()
       expect((await attributes(sim)).status).toBe(200)
@@ -574,10 +522,10 @@ describe('softswiss fetchReport against the simulator', () => {
     async (_label, options) => {
       // Pages small enough that every account needs several; the accounts run side by side, as the host's
       // per-account limit (one request a second) would otherwise make the test wait for each page in turn.
-      const sim = await startSim({ pageSize: 75, ...options })
+      const sim = await t.sim({ pageSize: 75, ...options })
       await Promise.all(
         sim.accounts.map(async (account, index) => {
-          const rows = await fetchRows(sim, window, index)
+          const rows = await t.fetch(sim, window, { index: index })
           const truth = sim.truth(account.key, window)
           expect(truth.length).toBeGreaterThan(75)
           expect(sortRows(rows)).toEqual(sortRows(truth))
@@ -588,27 +536,27 @@ describe('softswiss fetchReport against the simulator', () => {
   )
 
   it('given an account without campaigns, when fetched, then rows carry a null campaign and equal truth()', async () => {
-    const sim = await startSim({
+    const sim = await t.sim({
       accounts: [{ key: 'solo', brands: ['Only Brand'], currencies: ['EUR', 'GBP'] }],
     })
-    const rows = await fetchRows(sim, window)
+    const rows = await t.fetch(sim, window)
     expect(rows.every((r) => r.campaign === null)).toBe(true)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('solo', window)))
   })
 
   it('given a one-day window, when fetched, then only that day comes back', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const day = { from: '2026-02-14', to: '2026-02-14' }
-    const rows = await fetchRows(sim, day)
+    const rows = await t.fetch(sim, day)
     expect(new Set(rows.map((r) => r.date))).toEqual(new Set(['2026-02-14']))
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, day)))
   })
 
   it('given a fetch, when the requests are inspected, then the token is sent raw and the query is as documented', async () => {
-    const sim = await startSim({ pageSize: 20 })
+    const sim = await t.sim({ pageSize: 20 })
     const conn = connection.schema.parse(sim.accounts[1]!.connection)
     const { requests: sent } = await recordRequests(sim.baseUrl, () =>
-      fetchRows(sim, { from: '2026-01-01', to: '2026-01-07' }, 1),
+      t.fetch(sim, { from: '2026-01-01', to: '2026-01-07' }, { index: 1 }),
     )
     expect(sent.length).toBeGreaterThan(2)
     expect(sent).toHaveLength(sim.log.length)
@@ -629,10 +577,10 @@ describe('softswiss fetchReport against the simulator', () => {
   })
 
   it('given a transient rate limit and outage, when fetched, then the retried result still equals truth()', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     sim.faults.inject('rate-limit', { times: 1, delayMs: 0 })
     sim.faults.inject('outage', { times: 1 })
-    const rows = await fetchRows(sim, window)
+    const rows = await t.fetch(sim, window)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
     expect([sim.faults.hits('rate-limit'), sim.faults.hits('outage')]).toEqual([1, 1])
     // The first request (the column lookup) met both faults: the host sent it three times.
@@ -641,28 +589,28 @@ describe('softswiss fetchReport against the simulator', () => {
   })
 
   it('given check, when the token is good, unknown, unauthorised or behind maintenance, then it answers accordingly', async () => {
-    const sim = await startSim()
+    const sim = await t.sim()
     const good = connection.schema.parse(sim.accounts[0]!.connection)
-    await expect(check(good)).resolves.toEqual({})
+    await expect(t.check(good)).resolves.toEqual({})
 
     const bad = connection.schema.parse(sim.invalidConnection())
-    const refused = await check(bad).catch((e: unknown) => e)
+    const refused = await t.check(bad).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(AuthError)
     expect((refused as AuthError).field).toBe('token')
     expect((refused as AuthError).message).not.toContain(bad.token)
 
     sim.faults.inject('missing-permission')
-    await expect(check(good)).rejects.toBeInstanceOf(AuthError)
+    await expect(t.check(good)).rejects.toBeInstanceOf(AuthError)
     expect(sim.faults.hits('missing-permission'), 'an AuthError is never retried').toBe(1)
     sim.faults.clear()
 
     sim.faults.inject('malformed')
-    const down = await check(good).catch((e: unknown) => e)
+    const down = await t.check(good).catch((e: unknown) => e)
     expect(down).toBeInstanceOf(UnavailableError)
     expect(sim.faults.hits('malformed'), 'a maintenance page is retried by the host').toBe(3)
     expect(isPlatformError(down) && down.message).not.toContain(good.token)
 
-    const logs = harness.logs.text()
+    const logs = t.harness.logs.text()
     for (const token of [good.token, bad.token]) expect(logs).not.toContain(token)
   })
 })

@@ -1,5 +1,6 @@
 import { definePlatform } from '{{sdk}}'
 import { connection } from './credentials.ts'
+import { evidence } from './evidence.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { check, fetchReport } from './report.ts'
 import { simulator } from './simulator.ts'
@@ -32,4 +33,5 @@ export default definePlatform({
   check,
   fetchReport,
   simulator,
+  evidence,
 })

@@ -1,6 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { type SimulatorServer, seededRandom } from '../sdk/simulator.ts'
+import { type SimulatorServer, seededRandom, startSimulatorServer } from '../sdk/simulator.ts'
 import {
   ECB_FILE_PATHS,
   type FxDay,
@@ -194,10 +192,7 @@ interface Answer {
   body: string | Uint8Array
 }
 
-/**
- * Starts the simulator on 127.0.0.1. It answers like the SDK's `startSimulatorServer` (same `url`, `log` and
- * `close`), but on a server of its own because the zip is binary and that helper sends only text and JSON.
- */
+/** Starts the simulator on 127.0.0.1, on the SDK's simulator server (the zip travels as bytes). */
 export async function startEcbSimulator(options: EcbSimulatorOptions = {}): Promise<EcbSimulator> {
   const seed = options.seed ?? 'affgraph'
   const to = options.to ?? new Date().toISOString().slice(0, 10)
@@ -244,48 +239,21 @@ export async function startEcbSimulator(options: EcbSimulatorOptions = {}): Prom
     return built
   }
 
-  const log: { method: string; path: string }[] = []
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
-    log.push({ method: req.method ?? 'GET', path })
-    req.resume()
-    req.on('end', () => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' })
-        res.end('Method Not Allowed')
-        return
-      }
-      let reply: Answer
+  const server = await startSimulatorServer(
+    (request) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return {
+          status: 405,
+          headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' },
+          body: 'Method Not Allowed',
+        }
       try {
-        reply = answer(path)
+        return answer(request.path)
       } catch (error) {
-        reply = { status: 500, headers: { 'content-type': 'text/plain' }, body: (error as Error).message }
+        return { status: 500, headers: { 'content-type': 'text/plain' }, body: (error as Error).message }
       }
-      const bytes = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : Buffer.from(reply.body)
-      res.writeHead(reply.status, { ...reply.headers, 'content-length': String(bytes.length) })
-      res.end(req.method === 'HEAD' ? undefined : bytes)
-    })
-  })
-  server.keepAliveTimeout = 1000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    log,
-    seed,
-    from,
-    to,
-    days: (file) => files[file],
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+    },
+    { port: options.port },
+  )
+  return { ...server, seed, from, to, days: (file) => files[file] }
 }

@@ -66,6 +66,39 @@ export interface HttpRequestInfo {
   error?: string
 }
 
+/** A request as the host puts it on the wire: the plugin's options applied, the host's headers added. */
+export interface OutgoingRequest {
+  method: string
+  url: URL
+  /** Lower-cased names. */
+  headers: Record<string, string>
+  body: string | undefined
+}
+
+/** A response as the client reads it off the wire, redirects followed and the body decoded. */
+export interface TransportResponse {
+  status: number
+  /** Lower-cased names. */
+  headers: Record<string, string>
+  /** The final URL. */
+  url: string
+  text: string
+}
+
+/** One attempt of one request: what was sent, what came back or how it failed, and when. */
+export interface HttpExchange {
+  request: OutgoingRequest
+  /** Absent when no response arrived (connection refused, timeout, reset). */
+  response?: TransportResponse
+  /** The error the attempt ended with: the network's, or the one the request's `check` threw on the response. */
+  error?: unknown
+  attempt: number
+  /** `performance.now()` when the attempt began. */
+  startedAt: number
+  /** Time on the network for this attempt, rate-limit waits excluded. */
+  durationMs: number
+}
+
 export interface HttpClientOptions {
   guard: SsrfGuard
   timeouts?: Partial<HttpTimeouts>
@@ -80,6 +113,16 @@ export interface HttpClientOptions {
   maxBodyBytes?: number
   /** Called once per attempt, for metrics and logs; it must not throw (errors are swallowed). */
   onRequest?: (info: HttpRequestInfo) => void
+  /**
+   * Called once per attempt with the whole request and response, before any redaction: for captures, which
+   * redact on their own. It must not throw (errors are swallowed).
+   */
+  onExchange?: (exchange: HttpExchange) => void
+  /**
+   * Answers every attempt instead of the network (a capture being replayed). The SSRF guard, rate limits and
+   * redirects are the network's business and are skipped; checks, retries and redaction run as usual.
+   */
+  transport?: (request: OutgoingRequest) => Promise<TransportResponse>
 }
 
 export const DEFAULT_TIMEOUTS: Readonly<HttpTimeouts> = {
@@ -234,6 +277,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       options.onRequest?.(info)
     } catch {
       // Metrics must never break a request.
+    }
+  }
+
+  const recordExchange = (exchange: HttpExchange): void => {
+    try {
+      options.onExchange?.(exchange)
+    } catch {
+      // A capture must never break a request.
     }
   }
 
@@ -426,6 +477,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return { method, url: buildUrl(request.url, request.query), headers, body }
   }
 
+  const replayed = async (
+    outgoing: OutgoingRequest,
+    transport: NonNullable<HttpClientOptions['transport']>,
+  ): Promise<HttpResponse> => {
+    const answer = await transport({ ...outgoing, headers: { ...outgoing.headers } })
+    return makeResponse(answer.status, Object.freeze({ ...answer.headers }), new URL(answer.url), answer.text)
+  }
+
   /*
    * The retry loop is written out rather than delegated to p-retry: p-retry computes its own delays
    * (exponential with a 1-2x random factor, not full jitter) and has no way to take a per-error delay, so
@@ -440,27 +499,38 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted()
       const stats = { networkMs: 0 }
-      let status: number | undefined
+      const startedAt = performance.now()
+      let response: HttpResponse | undefined
       try {
-        const response = await attemptOnce(outgoing, timeoutMs, stats)
-        status = response.status
+        response = options.transport
+          ? await replayed(outgoing, options.transport)
+          : await attemptOnce(outgoing, timeoutMs, stats)
         check(response)
         report({
           method: outgoing.method,
           host: outgoing.url.host,
-          status,
+          status: response.status,
           attempt,
           durationMs: stats.networkMs,
         })
+        recordExchange({ request: outgoing, response, attempt, startedAt, durationMs: stats.networkMs })
         return response
       } catch (error) {
         report({
           method: outgoing.method,
           host: outgoing.url.host,
-          status,
+          status: response?.status,
           attempt,
           durationMs: stats.networkMs,
           error: errorCode(error) ?? (error instanceof Error ? error.name : 'UNKNOWN'),
+        })
+        recordExchange({
+          request: outgoing,
+          response,
+          error,
+          attempt,
+          startedAt,
+          durationMs: stats.networkMs,
         })
         if (signal?.aborted) throw signal.reason
         const delay = retryDelay(error, attempt, attempts)

@@ -16,7 +16,10 @@ export interface HostLogger {
 }
 
 export interface PluginContextOptions
-  extends Pick<HttpClientOptions, 'timeouts' | 'retry' | 'userAgent' | 'maxBodyBytes' | 'onRequest'> {
+  extends Pick<
+    HttpClientOptions,
+    'timeouts' | 'retry' | 'userAgent' | 'maxBodyBytes' | 'onRequest' | 'onExchange' | 'transport'
+  > {
   guard: SsrfGuard
   /** Shared by every context of the process, so host and account limits hold across concurrent calls. */
   rateLimiters: RateLimiterRegistry
@@ -37,6 +40,8 @@ export interface PluginContextOptions
   now?: () => Date
   /** Give a per-account cache that outlives the call (e.g. for an OAuth token); default: a fresh one. */
   cache?: PluginCache
+  /** Told of each value the plugin registers with `ctx.registerSecret` (captures replace them too). */
+  onSecret?: (value: string) => void
 }
 
 /** The plugin's view plus what the host needs to clean up after it (e.g. redacting errors it throws). */
@@ -148,6 +153,8 @@ export function createPluginContext(options: PluginContextOptions): HostPluginCo
     userAgent: options.userAgent,
     maxBodyBytes: options.maxBodyBytes,
     onRequest: options.onRequest,
+    onExchange: options.onExchange,
+    transport: options.transport,
   })
 
   const bindings: Record<string, unknown> = { account: accountKey }
@@ -159,7 +166,10 @@ export function createPluginContext(options: PluginContextOptions): HostPluginCo
     signal,
     now: options.now ?? (() => new Date()),
     cache: options.cache ?? createMemoryCache(),
-    registerSecret: (value) => redactor.add(value),
+    registerSecret: (value) => {
+      redactor.add(value)
+      options.onSecret?.(value)
+    },
     redactor,
     redactError: (error) => redactor.redactError(error),
   }

@@ -221,10 +221,22 @@ export function createMemoryRateLimiterStore(options: MemoryRateLimiterStoreOpti
 export interface RateLimiterRegistryOptions {
   /** Default: an in-memory store (one process). */
   store?: RateLimiterStore
+  /**
+   * For tests only: every limit's interval is multiplied by this factor (0.1 turns "2 a second" into "2 per
+   * 100 ms"), so a suite keeps each platform's limits in shape without waiting for them in real time. Default 1.
+   */
+  timeScale?: number
 }
 
 export function createRateLimiterRegistry(options: RateLimiterRegistryOptions = {}): RateLimiterRegistry {
   const store = options.store ?? createMemoryRateLimiterStore()
+  const timeScale = options.timeScale ?? 1
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new TypeError(`the rate limiters' time scale must be a positive number, not ${timeScale}`)
+  const scaled = (spec: RateLimiterSpec): RateLimiterSpec =>
+    timeScale === 1
+      ? spec
+      : { ...spec, limit: { ...spec.limit, intervalMs: spec.limit.intervalMs * timeScale } }
   // A cancelled reservation frees a slot that requests already asleep may now take; they are woken to re-claim.
   const sleepers = new Set<() => void>()
   const wakeAll = () => {
@@ -253,7 +265,7 @@ export function createRateLimiterRegistry(options: RateLimiterRegistryOptions = 
     signal?.throwIfAborted()
     // One key named twice would count the request twice; the stricter limit of the two is kept.
     const unique = new Map<string, RateLimiterSpec>()
-    for (const spec of specs) {
+    for (const spec of specs.map(scaled)) {
       const previous = unique.get(spec.key)
       if (
         !previous ||

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { HttpRequestInfo } from '../http/http-client.ts'
+import type { HttpClientOptions, HttpRequestInfo } from '../http/http-client.ts'
 import { createPluginContext } from '../http/plugin-context.ts'
 import type { RateLimiterRegistry } from '../http/rate-limiter.ts'
 import { OutboundBlockedError, type SsrfGuard } from '../http/ssrf-guard.ts'
@@ -30,6 +30,17 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Called once per upstream attempt (sync runs count their requests with it). */
   onRequest?: (info: HttpRequestInfo) => void
+  /** Sees each attempt's request and response before redaction: a capture records them and redacts them itself. */
+  onExchange?: HttpClientOptions['onExchange']
+  /** Told of each secret the plugin registers at run time (an OAuth token), so that a capture replaces it too. */
+  onSecret?: (value: string) => void
+  /** Answers the plugin's requests instead of the network: a capture being replayed. */
+  transport?: HttpClientOptions['transport']
+  /**
+   * A cache of this call's own, neither read from nor kept for the account's later calls: a capture then records
+   * the whole exchange (an OAuth token request included) rather than starting from a cached token.
+   */
+  isolatedCache?: boolean
 }
 
 /**
@@ -76,8 +87,11 @@ export class PlatformRunner {
       logger: this.#options.logger.child({ plugin: platform.definition.id, account: run.accountKey }),
       signal: run.signal,
       onRequest: run.onRequest,
+      onExchange: run.onExchange,
+      onSecret: run.onSecret,
+      transport: run.transport,
       now: this.#options.now,
-      cache: this.#caches.get(cacheKey),
+      cache: run.isolatedCache ? undefined : this.#caches.get(cacheKey),
       timeouts: { totalMs: this.#options.http.totalTimeoutMs },
       retry: {
         attempts: this.#options.http.attempts,
@@ -85,7 +99,7 @@ export class PlatformRunner {
         maxDelayMs: this.#options.http.maxDelayMs,
       },
     })
-    this.#caches.set(cacheKey, ctx.cache)
+    if (!run.isolatedCache) this.#caches.set(cacheKey, ctx.cache)
     return ctx
   }
 

@@ -64,6 +64,23 @@ export function baseUrlSchema() {
     })
 }
 
+const CURRENCY_SYMBOLS: Record<string, string> = { '€': 'EUR', '£': 'GBP' }
+
+/**
+ * The currency a program reports in, for exports that do not name it: an ISO 4217 code, upper-cased; `€` and `£`
+ * are read as EUR and GBP, while `$` is refused rather than guessed, several currencies use it.
+ */
+export function currencySchema() {
+  return nonEmpty().transform((input, ctx) => {
+    const code = (CURRENCY_SYMBOLS[input] ?? input).toUpperCase()
+    if (!/^[A-Z]{3}$/.test(code)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a three-letter currency code such as USD or EUR' })
+      return z.NEVER
+    }
+    return code
+  })
+}
+
 export const field = {
   /** A plain value shown back to the user (account id, nickname, username). */
   text<S extends z.ZodType<unknown, string>>(meta: ConnectionFieldMeta, schema?: S) {

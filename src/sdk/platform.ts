@@ -101,7 +101,7 @@ export interface PlatformDefinition<F extends ConnectionFields = ConnectionField
    * Every wire fact the plugin relies on (endpoint, auth, parameters, paging, fields, errors, limits, revisions),
    * each with its public source and confidence. The host derives the platform's maturity from it.
    */
-  evidence?: EvidenceFact[]
+  evidence: EvidenceFact[]
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds plugins of every connection shape
@@ -153,7 +153,7 @@ export const platformManifestSchema = z.object({
     (v) => typeof v === 'function',
     'must be a function',
   ),
-  evidence: evidenceSchema.optional(),
+  evidence: evidenceSchema,
   simulator: z
     .object({
       create: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),

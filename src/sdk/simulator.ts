@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { centsToDecimal } from './decimal.ts'
 import {
   type Breakdown,
@@ -22,7 +23,8 @@ export interface TruthAccountSpec {
   brands: string[]
   /** The first currency is the account's main one; the others appear on some days (one row per currency). */
   currencies: string[]
-  campaigns?: string[]
+  /** Campaigns (tracking ids); `null` is traffic without one. Default: no campaign breakdown at all. */
+  campaigns?: (string | null)[]
   /** No activity before this day (default 2023-01-01): windows before it are empty. */
   since?: string
 }
@@ -286,7 +288,7 @@ export interface SimulatorRequest {
 export interface SimulatorResponse {
   status?: number
   headers?: Record<string, string>
-  /** A string is sent as is; anything else as JSON. */
+  /** A string or bytes are sent as they are; anything else as JSON. */
   body?: unknown
   /** Send only the first half of the body and then cut the connection. */
   truncate?: boolean
@@ -298,11 +300,19 @@ export interface SimulatorResponse {
 
 export type SimulatorHandler = (request: SimulatorRequest) => SimulatorResponse | Promise<SimulatorResponse>
 
+/** One request a simulator received: method and path only, since bodies and queries may hold credentials. */
+export interface SimulatorRequestRecord {
+  method: string
+  path: string
+  /** Arrival on the monotonic clock (`performance.now()`), so tests can count requests per time window. */
+  at: number
+}
+
 export interface SimulatorServer {
   /** `http://127.0.0.1:<port>` */
   url: string
-  /** Requests received, in order (method and path only: bodies may hold credentials). */
-  readonly log: { method: string; path: string }[]
+  /** Requests received, in order. */
+  readonly log: SimulatorRequestRecord[]
   close(): Promise<void>
 }
 
@@ -323,11 +333,18 @@ function collectBody(req: IncomingMessage): Promise<string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+function encodeBody(body: unknown): { bytes: Buffer; type: string } {
+  if (body === undefined) return { bytes: Buffer.alloc(0), type: 'text/plain; charset=utf-8' }
+  if (typeof body === 'string') return { bytes: Buffer.from(body), type: 'text/plain; charset=utf-8' }
+  if (body instanceof Uint8Array) return { bytes: Buffer.from(body), type: 'application/octet-stream' }
+  return { bytes: Buffer.from(JSON.stringify(body)), type: 'application/json; charset=utf-8' }
+}
+
 export async function startSimulatorServer(
   handler: SimulatorHandler,
   options: SimulatorServerOptions = {},
 ): Promise<SimulatorServer> {
-  const log: { method: string; path: string }[] = []
+  const log: SimulatorRequestRecord[] = []
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -336,7 +353,7 @@ export async function startSimulatorServer(
         if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v
       }
       const body = await collectBody(req)
-      log.push({ method: req.method ?? 'GET', path: url.pathname })
+      log.push({ method: req.method ?? 'GET', path: url.pathname, at: performance.now() })
       const answer = await handler({
         method: req.method ?? 'GET',
         url,
@@ -351,43 +368,34 @@ export async function startSimulatorServer(
         req.socket.destroy()
         return
       }
-      const isText = typeof answer.body === 'string'
-      const payload =
-        answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body)
+      const { bytes, type } = encodeBody(answer.body)
       const outHeaders: Record<string, string> = {
-        'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+        'content-type': type,
         ...answer.headers,
+        'content-length': String(bytes.length),
       }
+      res.writeHead(answer.status ?? 200, outHeaders)
       if (answer.truncate) {
-        const bytes = Buffer.from(payload)
-        res.writeHead(answer.status ?? 200, { ...outHeaders, 'content-length': String(bytes.length) })
         res.write(bytes.subarray(0, Math.floor(bytes.length / 2)))
         setTimeout(() => req.socket.destroy(), 5)
         return
       }
-      res.writeHead(answer.status ?? 200, outHeaders)
-      res.end(payload)
+      // Node sends no body to a HEAD request, whatever is written here.
+      res.end(bytes)
     } catch (error) {
       res.writeHead(500, { 'content-type': 'text/plain' })
       res.end(`simulator error: ${(error as Error).message}`)
     }
   })
   server.keepAliveTimeout = 1000
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
+  await new Promise<void>((resolve, reject) => {
+    // A busy port (EADDRINUSE) or a forbidden one (EACCES) must reach the caller, not hang the promise.
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
     })
-  try {
-    await listen(options.port ?? 0)
-  } catch (error) {
-    // A port asked for is a preference (the demo's stable URLs): when it is taken, any free port serves.
-    if (!options.port || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
-    await listen(0)
-  }
+  })
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
@@ -413,7 +421,13 @@ export interface SimulatorOptions {
   pageSize?: number
   /** Latency added to every answer. */
   latencyMs?: number
+  /** A port to listen on; when it is taken the simulator listens on any free port instead (see `baseUrl`). */
   port?: number
+  /**
+   * "Now" on the simulated platform: its today (a platform refuses future days, defaults a window to
+   * yesterday…) and its tokens' expiry. Default: the system clock.
+   */
+  clock?: { now(): Date }
 }
 
 export interface SimulatorAccount {
@@ -427,7 +441,7 @@ export interface PlatformSimulator {
   readonly accounts: SimulatorAccount[]
   readonly faults: FaultController
   /** Requests the simulator answered, in order. */
-  readonly log: { method: string; path: string }[]
+  readonly log: readonly SimulatorRequestRecord[]
   /** Well-formed connection input the platform refuses (e.g. an unknown key). */
   invalidConnection(): Record<string, string>
   /** What the platform's report holds for the account over the inclusive window, in ReportRow form. */

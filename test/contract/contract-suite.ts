@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { performance } from 'node:perf_hooks'
+import { afterAll, beforeAll, describe, expect, it as plainIt } from 'vitest'
+import { shiftedClock } from '../../src/clock.ts'
 import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
 import { createSsrfGuard } from '../../src/http/ssrf-guard.ts'
 import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
@@ -9,19 +11,59 @@ import {
   type FaultName,
   type FaultOptions,
   type PlatformSimulator,
+  type RateLimit,
   type ReportRow,
   rowKey,
 } from '../../src/sdk/index.ts'
 import { captureLogs } from '../support/log-capture.ts'
+import { testNow } from '../support/test-clock.ts'
 
 const sortRows = (rows: ReportRow[]) =>
   [...rows].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
 
-function daysAgoWindow(endDaysAgo: number, length: number): DateWindow {
-  const end = Date.now() - endDaysAgo * 86_400_000
-  const start = end - (length - 1) * 86_400_000
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10)
-  return { from: day(start), to: day(end) }
+/**
+ * The platforms' declared limits run at this fraction of their real intervals ("2 a second" becomes "2 per
+ * 100 ms"): the suite still proves every request goes through them, without spending minutes waiting.
+ */
+export const RATE_LIMIT_TIME_SCALE = 0.1
+
+/** The most requests that arrived within any span of `spanMs`. */
+export function densest(arrivals: readonly number[], spanMs: number): number {
+  const times = [...arrivals].sort((a, b) => a - b)
+  let most = 0
+  for (let end = 0, start = 0; end < times.length; end++) {
+    while (times[end]! - times[start]! >= spanMs) start++
+    most = Math.max(most, end - start + 1)
+  }
+  return most
+}
+
+const sequentialIt = plainIt.sequential
+
+/** No plugin may bypass the host's HTTP client: the global fetch throws while any contract suite runs. */
+let fetchForbidders = 0
+let realFetch: typeof fetch | undefined
+function forbidGlobalFetch(): () => void {
+  if (fetchForbidders++ === 0) {
+    realFetch = globalThis.fetch
+    globalThis.fetch = (() => {
+      throw new Error('global fetch is forbidden in plugins: use ctx.http')
+    }) as typeof fetch
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    if (--fetchForbidders === 0 && realFetch) globalThis.fetch = realFetch
+  }
+}
+
+export interface ContractSuiteOptions {
+  /**
+   * Run this plugin's suite at the same time as sibling suites declared with the same option (its own tests stay
+   * in order): the bundled file runs every plugin at once, so adding a platform barely lengthens it.
+   */
+  concurrent?: boolean
 }
 
 /**
@@ -29,15 +71,28 @@ function daysAgoWindow(endDaysAgo: number, length: number): DateWindow {
  * connection schema and its simulator are all it needs. A plugin author runs it with one line:
  * `defineContractSuite('/path/to/plugins/my-platform')`.
  */
-export function defineContractSuite(folder: string): void {
-  describe(`platform plugin contract: ${folder.split('/').at(-1)}`, () => {
+export function defineContractSuite(folder: string, options: ContractSuiteOptions = {}): void {
+  // Concurrent suites run their own tests one after the other: they share the simulator's faults.
+  const it = options.concurrent ? sequentialIt : plainIt
+  describe(`platform plugin contract: ${folder.split('/').at(-1)}`, {
+    concurrent: options.concurrent,
+  }, () => {
+    // Calendar days come from a fixed "today" (AFFGRAPH_TEST_NOW), which then runs at the real pace so that
+    // tokens still expire; the simulator and the plugin share it.
+    const clock = shiftedClock(testNow())
+    const daysAgoWindow = (endDaysAgo: number, length: number): DateWindow => {
+      const end = clock.now().getTime() - endDaysAgo * 86_400_000
+      const start = end - (length - 1) * 86_400_000
+      const day = (t: number) => new Date(t).toISOString().slice(0, 10)
+      return { from: day(start), to: day(end) }
+    }
+    let releaseFetch: () => void = () => {}
     let platform: LoadedPlatform
     let sim: PlatformSimulator
     let runner: PlatformRunner
     /** Same host, but a request deadline short enough to give up on a platform that stops answering. */
     let impatient: PlatformRunner
     const capture = captureLogs()
-    const realFetch = globalThis.fetch
     const secretsSeen = new Set<string>()
     const errorsSeen: unknown[] = []
 
@@ -66,29 +121,28 @@ export function defineContractSuite(folder: string): void {
     }
 
     beforeAll(async () => {
-      // No plugin may bypass the host's HTTP client: the global fetch throws for the whole suite.
-      globalThis.fetch = (() => {
-        throw new Error('global fetch is forbidden in plugins: use ctx.http')
-      }) as typeof fetch
+      releaseFetch = forbidGlobalFetch()
       platform = await loadPlugin(folder)
-      sim = await platform.definition.simulator.create({ seed: 'contract', accounts: 2, pageSize: 40 })
+      sim = await platform.definition.simulator.create({ seed: 'contract', accounts: 2, pageSize: 40, clock })
       runner = new PlatformRunner({
         guard: createSsrfGuard({ allow: ['127.0.0.1'] }),
-        // Limits are the platform's own, so the suite also proves the plugin lives within them.
-        rateLimiters: createRateLimiterRegistry(),
+        // Limits are the platform's own (on a faster clock), so the suite also proves the plugin lives within them.
+        rateLimiters: createRateLimiterRegistry({ timeScale: RATE_LIMIT_TIME_SCALE }),
         logger: capture.logger,
         http: { totalTimeoutMs: 15_000, attempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
+        now: () => clock.now(),
       })
       impatient = new PlatformRunner({
         guard: createSsrfGuard({ allow: ['127.0.0.1'] }),
-        rateLimiters: createRateLimiterRegistry(),
+        rateLimiters: createRateLimiterRegistry({ timeScale: RATE_LIMIT_TIME_SCALE }),
         logger: capture.logger,
         http: { totalTimeoutMs: 1_500, attempts: 2, baseDelayMs: 20, maxDelayMs: 100 },
+        now: () => clock.now(),
       })
     })
 
     afterAll(async () => {
-      globalThis.fetch = realFetch
+      releaseFetch()
       await sim?.close()
     })
 
@@ -169,15 +223,29 @@ export function defineContractSuite(folder: string): void {
       }
     })
 
-    it('given a window spanning several pages and request windows, when fetched, then the rows equal the ground truth exactly', async () => {
+    it('given a window spanning several pages and request windows, when fetched, then the rows equal the ground truth exactly and the requests kept within the declared limits', async () => {
       for (const [i, account] of sim.accounts.entries()) {
         const window = daysAgoWindow(3, Math.min(45, platform.definition.limits.maxWindowDays + 7))
+        const before = sim.log.length
         const rows = await run(() =>
           runner.fetchReport(platform, parse(account.connection), window, { accountKey: `c-full-${i}` }),
         )
         const truth = sim.truth(account.key, window)
         expect(truth.length, 'the simulator has data for the window').toBeGreaterThan(5)
         expect(sortRows(rows)).toEqual(sortRows(truth))
+        // One account calls one host here, so both limits bind every request. Arrivals are counted over half a
+        // (scaled) interval: network jitter may bunch two requests released a whole interval apart.
+        const arrivals = sim.log.slice(before).map((r) => r.at)
+        const { perHost, perAccount } = platform.definition.limits
+        for (const [name, limit] of [
+          ['per host', perHost],
+          ['per account', perAccount],
+        ] as [string, RateLimit | undefined][]) {
+          if (!limit) continue
+          expect(densest(arrivals, (limit.intervalMs * RATE_LIMIT_TIME_SCALE) / 2), name).toBeLessThanOrEqual(
+            limit.requests,
+          )
+        }
       }
     })
 
@@ -298,7 +366,7 @@ export function defineContractSuite(folder: string): void {
         const truth = sortRows(sim.truth(account.key, window))
         sim.faults.clear()
         sim.faults.inject(c.fault, c.options)
-        const started = Date.now()
+        const started = performance.now()
         let outcome: ReportRow[] | { code?: string; message?: string }
         try {
           outcome = await run(() =>
@@ -320,7 +388,7 @@ export function defineContractSuite(folder: string): void {
           expect(allowed, `${outcome.code}: ${outcome.message}`).toContain(outcome.code)
           expect(outcome.message?.length, 'the error says what happened').toBeGreaterThan(10)
         }
-        if (c.slowRunner) expect(Date.now() - started, 'the deadline held').toBeLessThan(4_500)
+        if (c.slowRunner) expect(performance.now() - started, 'the deadline held').toBeLessThan(4_500)
       })
     }
 

@@ -140,4 +140,27 @@ describe('rate limiter', () => {
     const registry = createRateLimiterRegistry()
     await expect(registry.acquire('k', { requests: 0, intervalMs: 100 })).rejects.toThrow(TypeError)
   })
+
+  it('given a time scale of 0.1 and a limit of 5 per second, when 15 requests are acquired at once, then each 100 ms releases at most 5 and all finish in three scaled windows', async () => {
+    const { store, released } = recordingStore()
+    const registry = createRateLimiterRegistry({ store, timeScale: 0.1 })
+    const started = performance.now()
+    await Promise.all(
+      Array.from({ length: 15 }, () =>
+        registry.acquire('host:scaled.example', { requests: 5, intervalMs: 1000 }),
+      ),
+    )
+    const elapsed = performance.now() - started
+    const stamps = released.get('host:scaled.example') ?? []
+    expect(stamps).toHaveLength(15)
+    expect(densestWindow(stamps, 100)).toBe(5)
+    expect(elapsed).toBeGreaterThanOrEqual(200)
+    // Unscaled, the same requests need two whole seconds.
+    expect(elapsed).toBeLessThan(1000)
+  })
+
+  it('given a time scale that is not a positive number, when the registry is created, then it throws a TypeError', () => {
+    for (const timeScale of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => createRateLimiterRegistry({ timeScale }), String(timeScale)).toThrow(TypeError)
+  })
 })

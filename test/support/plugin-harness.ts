@@ -1,12 +1,58 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { request as httpRequest } from 'node:http'
+import { afterEach, beforeAll } from 'vitest'
 import { createPluginContext, type HostPluginContext } from '../../src/http/plugin-context.ts'
 import { createRateLimiterRegistry } from '../../src/http/rate-limiter.ts'
 import { createSsrfGuard } from '../../src/http/ssrf-guard.ts'
 import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
 import { PlatformRunner } from '../../src/platform/platform-runner.ts'
 import { loadPlugin } from '../../src/platform/plugin-loader.ts'
-import { type ReportRow, rowKey } from '../../src/sdk/index.ts'
+import {
+  type CheckResult,
+  type DateWindow,
+  type PlatformSimulator,
+  type ReportRow,
+  rowKey,
+  type SimulatorOptions,
+} from '../../src/sdk/index.ts'
 import { captureLogs } from './log-capture.ts'
+
+/** An answer read off the wire by `rawGet`. */
+export interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  text: string
+}
+
+/** A plain GET over node:http, so a simulator is tested on the wire and not through any client's niceties. */
+export function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('error', reject)
+      res.on('end', () => {
+        const flat: Record<string, string> = {}
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v)
+        resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') })
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** `base` with `query` appended; an array repeats its parameter. */
+export function withQuery(
+  base: string,
+  query: Record<string, string | number | readonly (string | number)[]>,
+): string {
+  const url = new URL(base)
+  for (const [k, v] of Object.entries(query)) {
+    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item))
+  }
+  return url.toString()
+}
 
 export const sortRows = (rows: ReportRow[]): ReportRow[] =>
   [...rows].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
@@ -125,4 +171,87 @@ export async function createPluginHarness(
       })
     },
   }
+}
+
+type HarnessOptions = NonNullable<Parameters<typeof createPluginHarness>[1]>
+
+/** What a plugin's test file shares with every other: the harness, its simulators and calls through the runner. */
+export interface PluginTest<S extends PlatformSimulator, O extends SimulatorOptions> {
+  /** The plugin in the host's real runner (valid inside tests and hooks). */
+  readonly harness: PluginHarness
+  /** Starts the plugin's simulator with the file's seed; it is closed after the test. */
+  sim(options?: O): Promise<S>
+  /** A simulator account's connection, as the host stores it (parsed by the plugin's schema). */
+  conn(sim: S, index?: number): Record<string, unknown>
+  /** A fresh account key: calls sharing a key share the host's per-account cache (tokens) and rate limits. */
+  key(): string
+  /** The report through the host's runner: a simulator account (by index) or a connection. */
+  fetch(
+    target: S | Record<string, unknown>,
+    window: DateWindow,
+    options?: { accountKey?: string; index?: number; harness?: PluginHarness },
+  ): Promise<ReportRow[]>
+  /** The connection test through the host's runner, for raw input (parsed here) or a stored connection. */
+  check(
+    input: Record<string, unknown>,
+    options?: { accountKey?: string; harness?: PluginHarness },
+  ): Promise<CheckResult>
+  /** Another harness over the same plugin with other options (a stopped clock, an impatient runner). */
+  variant(options: HarnessOptions): Promise<PluginHarness>
+}
+
+const isSimulator = (target: unknown): target is PlatformSimulator =>
+  typeof (target as PlatformSimulator).truth === 'function'
+
+/**
+ * One call at the top of a plugin's test file sets up what every plugin test needs: the plugin loaded through the
+ * host's loader into its real runner, simulators started with the file's seed and closed after each test, and
+ * calls with fresh account keys. The file then declares only what is particular to its platform.
+ */
+export function usePluginTest<
+  S extends PlatformSimulator = PlatformSimulator,
+  O extends SimulatorOptions = SimulatorOptions,
+>(
+  folder: string | URL,
+  options: HarnessOptions & {
+    seed: string
+    /** Runs before a test's simulators close (e.g. to collect what they issued). */
+    beforeClose?: (sim: S) => void
+  },
+): PluginTest<S, O> {
+  const { seed, beforeClose, ...harnessOptions } = options
+  let harness: PluginHarness | undefined
+  let sims: S[] = []
+  let keys = 0
+  beforeAll(async () => {
+    harness = await createPluginHarness(folder, harnessOptions)
+  })
+  afterEach(async () => {
+    const closing = sims
+    sims = []
+    for (const sim of closing) beforeClose?.(sim)
+    await Promise.all(closing.map((s) => s.close()))
+  })
+  const test: PluginTest<S, O> = {
+    get harness() {
+      if (!harness) throw new Error('usePluginTest: the harness is ready only inside tests and hooks')
+      return harness
+    },
+    async sim(simOptions) {
+      const sim = (await test.harness.platform.definition.simulator.create({ seed, ...simOptions })) as S
+      sims.push(sim)
+      return sim
+    },
+    conn: (sim, index = 0) => test.harness.parse(sim.accounts[index]!.connection),
+    key: () => `k${++keys}`,
+    fetch(target, window, { accountKey = test.key(), index = 0, harness: host = test.harness } = {}) {
+      const connection = isSimulator(target) ? test.conn(target as S, index) : target
+      return host.runner.fetchReport(host.platform, connection, window, { accountKey })
+    },
+    check(input, { accountKey = test.key(), harness: host = test.harness } = {}) {
+      return host.runner.check(host.platform, host.parse(input), { accountKey })
+    },
+    variant: (variantOptions) => createPluginHarness(folder, variantOptions),
+  }
+  return test
 }

@@ -8,9 +8,9 @@ import { type Clock, shiftedClock } from '../../src/clock.ts'
 export const DEFAULT_TEST_NOW = '2026-06-15T12:00:00Z'
 
 export function testNow(): Date {
-  const raw = process.env.AFFGRAPH_TEST_NOW || DEFAULT_TEST_NOW
+  const raw = process.env.AFFGRAPH_TEST_NOW?.trim() || DEFAULT_TEST_NOW
   const at = new Date(raw)
-  if (Number.isNaN(at.getTime())) throw new Error(`AFFGRAPH_TEST_NOW is not an ISO instant: ${raw}`)
+  if (Number.isNaN(at.getTime())) throw new Error(`AFFGRAPH_TEST_NOW is not an ISO instant: "${raw}"`)
   return at
 }
 

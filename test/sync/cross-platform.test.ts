@@ -160,7 +160,8 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     for (const c of connected) {
       const truth = sortRows(c.sim.truth(c.simKey, window))
       const stored = sortRows(await storedRows(t, c.accountId))
-      expect(truth.length, `${c.platform.definition.id} has data in the window`).toBeGreaterThan(60)
+      // A platform may report one brand only (an Income Access report URL covers one merchant): a day each at least.
+      expect(truth.length, `${c.platform.definition.id} has data in the window`).toBeGreaterThan(50)
       for (let i = 0; i < Math.max(truth.length, stored.length); i++) {
         if (show(truth[i]) !== show(stored[i]))
           found.push(`${c.platform.definition.id}: truth ${show(truth[i])} stored ${show(stored[i])}`)
@@ -271,8 +272,8 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
 
   it('given the same seed, when the platforms are asked for their truth, then every one projects one shared ground truth', () => {
     // Count metrics do not depend on how money is reported, so wherever two platforms report an account in the same
-    // currencies (ClickBank, say, knows only US dollars) and both deliver a metric, its daily totals agree: the
-    // simulators differ in wire format, not in the activity they describe.
+    // currencies (ClickBank, say, knows only US dollars) and brands, and both deliver a metric, its daily totals
+    // agree: the simulators differ in wire format, not in the activity they describe.
     const daily = (c: Connected, metric: (typeof COUNT_METRICS)[number]) => {
       const byDay = new Map<string, number>()
       for (const row of c.sim.truth(c.simKey, WINDOW)) {
@@ -283,12 +284,21 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     }
     const currencies = (c: Connected) =>
       [...new Set(c.sim.truth(c.simKey, WINDOW).map((r) => r.currency))].sort().join(',')
+    // Likewise for brands: an Income Access report URL covers one merchant of the account, while a platform
+    // without a brand breakdown sums them all.
+    const brands = (c: Connected) =>
+      [...new Set(c.sim.truth(c.simKey, WINDOW).map((r) => r.brand ?? '(all)'))].sort().join(',')
+    const everyBrand = connected
+      .map(brands)
+      .reduce((a, b) => (b.split(',').length > a.split(',').length ? b : a))
+    const covers = (c: Connected) => brands(c) === '(all)' || brands(c) === everyBrand
     let compared = 0
     for (const metric of COUNT_METRICS) {
       const reporting = connected.filter((c) => c.platform.definition.capabilities.metrics.includes(metric))
       for (const [i, a] of reporting.entries()) {
         for (const b of reporting.slice(i + 1)) {
           if (currencies(a) !== currencies(b)) continue
+          if (brands(a) !== brands(b) && !(covers(a) && covers(b))) continue
           const label = `${metric}: ${a.platform.definition.id} vs ${b.platform.definition.id}`
           expect(daily(a, metric), label).toEqual(daily(b, metric))
           compared++

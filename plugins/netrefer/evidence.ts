@@ -1,0 +1,112 @@
+import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+
+const QUICK_START: EvidenceSource = {
+  title: 'NetRefer developer portal: ASR (Affiliate Standard Reporting) v1.0, "Limited Launch"',
+  url: 'https://developer.netrefer.com/Affiliate-api/ASR',
+}
+const GOALS: EvidenceSource = {
+  title: 'NetRefer: the goals of ASR ("HTTPS, JSON, Token-auth, and Webhooks")',
+  url: 'https://netreferaffiliates.com/asr/the-goals/',
+}
+const PORTAL_EXPORT: EvidenceSource = {
+  title:
+    'code-index #48456576588: a client reading the NetRefer portal’s CSV export (Marketing Source Name, First Time Depositing Customers, Net Revenue, CPA Triggered)',
+}
+const PORTAL_TABLE: EvidenceSource = {
+  title:
+    'code-index #13283596740 (syncNetrefer): the legacy affiliate portal’s table (Views, Clicks, Signups, Depositing Customers, … Net Revenue)',
+}
+
+export const evidence = defineEvidence([
+  {
+    id: 'report-path',
+    topic: 'endpoint',
+    fact: 'Reports are GET https://{host}/dpm/v{version_number}/{report_type_code}/{affiliate_id}/{fromdate}/{todate}.',
+    confidence: 'vendor',
+    sources: [QUICK_START],
+  },
+  {
+    id: 'password-grant',
+    topic: 'auth',
+    fact: 'An OAuth2 password grant at https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token with client_id, client_secret, username, password and scope api://<client-id>/Reports.Read, all issued at ASR onboarding; then Authorization: Bearer <JWT>.',
+    confidence: 'vendor',
+    sources: [QUICK_START],
+  },
+  {
+    id: 'one-month',
+    topic: 'parameters',
+    fact: 'fromdate and todate as YYYY-MM-DD within one calendar month.',
+    confidence: 'vendor',
+    sources: [QUICK_START],
+  },
+  {
+    id: 'report-code-and-version',
+    topic: 'parameters',
+    fact: 'The Daily Activity Report’s type code (DAR) and the version number (1) are not published; both can be set on the connection.',
+    confidence: 'assumed',
+    sources: [],
+  },
+  {
+    id: 'no-paging',
+    topic: 'paging',
+    fact: 'A report comes whole in one answer.',
+    confidence: 'assumed',
+    sources: [],
+  },
+  {
+    id: 'json-body',
+    topic: 'fields',
+    fact: 'The report is JSON; its body is not public: a list of rows (the body or a "rows"-like member) with a day, brand, marketing source, currency and figures is assumed, read by field name among several spellings.',
+    confidence: 'assumed',
+    sources: [GOALS],
+  },
+  {
+    id: 'portal-names',
+    topic: 'fields',
+    fact: 'Figures are also read under the names NetRefer’s portal gives its report columns (Views, Signups, First Time Depositing Customers, Net Revenue, Marketing Source Name), amounts with a currency sign and thousands separators.',
+    confidence: 'code',
+    sources: [PORTAL_EXPORT, PORTAL_TABLE],
+  },
+  {
+    id: 'token-errors',
+    topic: 'errors',
+    fact: 'The token endpoint answers as Azure AD does (invalid_client, invalid_grant …).',
+    confidence: 'inferred',
+    sources: [QUICK_START],
+  },
+  {
+    id: 'report-errors',
+    topic: 'errors',
+    fact: 'Report errors (401 renew once, 403 with insufficient_scope or a foreign affiliate, 404, 400 for a window across months) and their bodies are assumed.',
+    confidence: 'assumed',
+    sources: [],
+  },
+  {
+    id: 'request-rates',
+    topic: 'limits',
+    fact: 'No limit is published: affgraph keeps to 5 requests a second per host and 2 per account.',
+    confidence: 'assumed',
+    sources: [],
+  },
+  {
+    id: 'who-gets-credentials',
+    topic: 'identity',
+    fact: 'ASR lets NetRefer’s clients (the operators) view an affiliate’s reports; whether an individual affiliate can obtain credentials is not public.',
+    confidence: 'vendor',
+    sources: [QUICK_START],
+  },
+  {
+    id: 'utc-days',
+    topic: 'identity',
+    fact: 'Days are taken to be UTC days; nothing public says.',
+    confidence: 'assumed',
+    sources: [],
+  },
+  {
+    id: 'revisions',
+    topic: 'revisions',
+    fact: 'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+    confidence: 'assumed',
+    sources: [],
+  },
+])
