@@ -74,7 +74,7 @@ async function opened(accountId: string): Promise<Record<string, string> | strin
 
 describe('connectAccount', () => {
   it('given a valid SoftSwiss connection with a label and tags, when connectAccount runs, then the account is stored with status OK and no secret shown', async () => {
-    const startedAt = Date.now()
+    const startedAt = t.services.clock.now().getTime()
     const data = await ok<{ connectAccount: AccountResult }>(t, ws.token, CONNECT_ACCOUNT, {
       input: {
         connection: { softSwiss: conn(0) },
@@ -102,7 +102,7 @@ describe('connectAccount', () => {
     })
     const checkedAt = Date.parse(first.lastCheckAt!)
     expect(checkedAt).toBeGreaterThanOrEqual(startedAt - 1000)
-    expect(checkedAt).toBeLessThanOrEqual(Date.now())
+    expect(checkedAt).toBeLessThanOrEqual(t.services.clock.now().getTime())
 
     const rows = await t.db.query<{ workspace_id: string; status: string; platform_id: string }>(
       'select workspace_id, status, platform_id from account where id = ?',
