@@ -132,6 +132,7 @@ const spec = defineConnection({
         'Leave empty to report every merchant of the program; it is taken from a pasted Generate URL when that names one.',
       example: '12',
       optional: true,
+      identifier: false,
     },
     merchantIdSchema(),
   ),
