@@ -258,4 +258,6 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       resolve: (event) => event,
     }),
   )
+
+  return { DateRangeInput, DateWindowRef }
 }
