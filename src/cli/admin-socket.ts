@@ -5,16 +5,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppServices } from '../app-services.ts'
 import type { EmbeddedLock } from '../db/embedded-lock.ts'
+import { runCaptureCommand } from './capture-command.ts'
 import { type CommandOutput, runTokenCommand } from './token-command.ts'
 
 /**
  * A server that owns the embedded database answers the commands that need it (`npm run token`) on a Unix socket
- * beside its data, readable by the data's owner only: whoever may read the data directory may run them anyway.
+ * beside its data, readable by the data's owner only (as are the capture files it hands back): whoever may read the data directory may run them anyway.
  * The command process sends one line of JSON and gets one back; no port is opened, nothing leaves the machine.
  */
 type AdminCommand = (services: AppServices, argv: string[], io: CommandOutput) => Promise<number>
 
-const COMMANDS: Record<string, AdminCommand> = { token: runTokenCommand }
+const COMMANDS: Record<string, AdminCommand> = { token: runTokenCommand, capture: runCaptureCommand }
 
 export interface AdminRequest {
   command: string

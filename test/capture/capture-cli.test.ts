@@ -10,7 +10,12 @@ import { generateMasterKeyEntry } from '../../src/crypto/master-key.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { ensureWorkspace, issueApiToken } from '../../src/workspace/workspace.service.ts'
 import { expectNoSecret } from '../graphql/graphql-helpers.ts'
-import { makeTempDir, runToCompletion } from '../server/support/affgraph-process.ts'
+import {
+  killAllProcesses,
+  makeTempDir,
+  runToCompletion,
+  startServer,
+} from '../server/support/affgraph-process.ts'
 import { captureLogs } from '../support/log-capture.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { sortRows } from '../support/plugin-harness.ts'
@@ -21,8 +26,9 @@ const WINDOW = { from: '2025-11-03', to: '2025-11-16' }
 const CLI = 'src/cli/capture.cli.ts'
 
 /**
- * `npm run capture` in a process of its own, against a database an in-process "server" prepared: on PGlite it must
- * refuse while the server holds the data directory and work once it is closed; on PostgreSQL it works beside it.
+ * `npm run capture` in a process of its own, against a database an in-process app prepared: on PGlite it must refuse
+ * while another process holds the data directory, work once it is closed, and go through a running server that
+ * holds it; on PostgreSQL it works beside anything.
  */
 describe(`the capture command on ${TEST_DATABASE_KIND}`, () => {
   let dir: { path: string; remove: () => Promise<void> }
@@ -89,7 +95,7 @@ describe(`the capture command on ${TEST_DATABASE_KIND}`, () => {
   ]
 
   it.skipIf(TEST_DATABASE_KIND !== 'pglite')(
-    'given a server holding the embedded database, when the command runs, then it refuses and points to the web page and the mutation',
+    'given another process holding the embedded database, when the command runs, then it refuses and points to the web page and the mutation',
     async () => {
       const run = await runToCompletion(CLI, args(join(dir.path, 'refused.json')), env)
       expect(run.code).toBe(3)
@@ -127,6 +133,27 @@ describe(`the capture command on ${TEST_DATABASE_KIND}`, () => {
     expect(toStdout.code, toStdout.stderr).toBe(0)
     expect(parseCaptureFile(toStdout.stdout).window).toEqual(WINDOW)
   }, 120_000)
+
+  it.skipIf(TEST_DATABASE_KIND !== 'pglite')(
+    'given a running server that holds the embedded database, when the command runs, then the server records the capture and the command writes it',
+    async () => {
+      const server = await startServer({ dataDir: env.AFFGRAPH_DATA_DIR!, env })
+      try {
+        const out = join(dir.path, 'through-server.json')
+        const run = await runToCompletion(CLI, args(out), env)
+        expect(run.code, run.stderr).toBe(0)
+        expect(run.stderr).toContain(`Recorded 2 requests of myaffiliates for ${WINDOW.from} … ${WINDOW.to}`)
+        const text = await readFile(out, 'utf8')
+        expectNoSecret(text + run.stdout + run.stderr, [secret], 'capture file and command output')
+        const outcome = await replayCapture(parseCaptureFile(text))
+        expect(outcome.rows).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, WINDOW)))
+      } finally {
+        expect((await server.stop()).code).toBe(0)
+        await killAllProcesses()
+      }
+    },
+    180_000,
+  )
 
   it('given wrong arguments or an unknown account, when the command runs, then it says what is wrong', async () => {
     const usage = await runToCompletion(CLI, ['--account', accountId], env)
