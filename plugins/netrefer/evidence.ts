@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const QUICK_START: EvidenceSource = {
   title: 'NetRefer developer portal: ASR (Affiliate Standard Reporting) v1.0, "Limited Launch"',

@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const ETL: EvidenceSource = {
   title: 'Vais96/Affilka-ETL, an ETL run against Affilka instances (config.py, affilka_api.py)',
