@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { gql } from './api.js'
 import { splitTags } from './connect.js'
+import { downloadText } from './csv.js'
 import { html } from './html.js'
 
 const ACCOUNTS = `query Accounts($after: String) {
@@ -33,6 +34,14 @@ const SYNC = `mutation SyncNow($id: ID!) {
 const DISCONNECT = `mutation Disconnect($id: ID!) {
   disconnectAccount(accountId: $id) {
     __typename
+    ... on UserError { message }
+  }
+}`
+
+const RECORD_CAPTURE = `mutation RecordCapture($input: RecordCaptureInput!) {
+  recordCapture(input: $input) {
+    __typename
+    ... on RecordCaptureSuccess { capture { fileName content exchanges rows failure { code message } } }
     ... on UserError { message }
   }
 }`
@@ -103,6 +112,17 @@ function AccountCard({ account, onChanged, onRemoved }) {
       setMessage('Sync queued.')
       await onChanged()
     })
+  // The file leaves through the browser's download: the page keeps nothing of it.
+  const recordCapture = () =>
+    run(RECORD_CAPTURE, { input: { accountId: account.id } }, 'recordCapture', async ({ capture }) => {
+      downloadText(capture.fileName, capture.content, 'application/json')
+      const requests = `${capture.exchanges} request${capture.exchanges === 1 ? '' : 's'}`
+      setMessage(
+        capture.failure
+          ? `Capture saved as ${capture.fileName} (${requests}; the fetch failed: ${capture.failure.message}). Attach it to your bug report.`
+          : `Capture saved as ${capture.fileName} (${requests}, ${capture.rows} rows). Attach it to your bug report.`,
+      )
+    })
   const disconnect = () =>
     run(DISCONNECT, { id: account.id }, 'disconnectAccount', async () => {
       setConfirming(false)
@@ -141,6 +161,15 @@ function AccountCard({ account, onChanged, onRemoved }) {
     ${message ? html`<p class="notice" role="status">${message}</p>` : ''}
     <div class="actions">
       <button type="button" onClick=${syncNow} disabled=${busy || syncing}>Sync now</button>
+      <button
+        type="button"
+        class="secondary"
+        onClick=${recordCapture}
+        disabled=${busy}
+        title="Fetch this account's report once and save every request and response, credentials removed, for a bug report"
+      >
+        Record a capture
+      </button>
       ${
         confirming
           ? html`<span class="confirm" role="group" aria-label="Confirm disconnect">

@@ -2,7 +2,19 @@ import { useEffect, useState } from 'preact/hooks'
 import { errorsByField, gql } from './api.js'
 import { html } from './html.js'
 
-const PLATFORMS = '{ platforms { id name description connectionInputField connectionInputType } }'
+const PLATFORMS = `{ platforms {
+  id name description connectionInputField connectionInputType
+  maturity evidence { id topic fact confidence sources { title url } }
+} }`
+
+/** What each maturity means to a user choosing a platform (the API describes the levels; this is the short form). */
+const MATURITY = {
+  VERIFIED: { label: 'Verified', text: "Built from the vendor's samples" },
+  DOCUMENTED: { label: 'Documented', text: 'Documented, not yet confirmed on a live account' },
+  ASSUMED: { label: 'Assumed', text: 'Not confirmed: please report problems with a capture' },
+}
+/** Facts that no public source confirms. */
+const UNCONFIRMED = new Set(['ASSUMED', 'INFERRED'])
 
 // Three levels of ofType cover every input a connect form can have (`[String!]!` is the deepest).
 const INPUT_TYPE = `query ConnectForm($name: String!) {
@@ -217,6 +229,49 @@ export function splitTags(text) {
   ]
 }
 
+/** @param {string} value "VENDOR_COPY" → "vendor copy" */
+const words = (value) => value.toLowerCase().replaceAll('_', ' ')
+
+/**
+ * How far the chosen connector is known to work, as a badge, with the facts it rests on a click away: the
+ * unconfirmed ones when there are any, otherwise every fact with its sources.
+ */
+function Maturity({ platform }) {
+  const level = MATURITY[platform.maturity] ?? MATURITY.ASSUMED
+  const evidence = platform.evidence ?? []
+  const unconfirmed = evidence.filter((f) => UNCONFIRMED.has(f.confidence))
+  const listed = unconfirmed.length > 0 ? unconfirmed : evidence
+  const summary =
+    unconfirmed.length > 0
+      ? `What this connector assumes (${unconfirmed.length})`
+      : `What this connector rests on (${evidence.length} ${evidence.length === 1 ? 'fact' : 'facts'})`
+  return html`<div class=${`maturity maturity-${platform.maturity.toLowerCase()}`} data-maturity=${platform.maturity}>
+    <p><span class="badge">${level.label}</span> <span class="maturity-text">${level.text}</span></p>
+    ${
+      evidence.length === 0
+        ? html`<p class="muted">The plugin declares no public source for its platform's wire format.</p>`
+        : html`<details class="evidence">
+          <summary>${summary}</summary>
+          <ul>
+            ${listed.map(
+              (f) => html`<li key=${f.id} data-fact=${f.id}>
+                <span class="fact-topic">${words(f.topic)}</span> ${f.fact}
+                <span class="muted"> (${words(f.confidence)}${f.sources.length ? '; ' : ''}${f.sources.map(
+                  (source, i) =>
+                    html`${i > 0 ? ', ' : ''}${
+                      source.url
+                        ? html`<a href=${source.url} rel="noopener noreferrer" target="_blank">${source.title}</a>`
+                        : source.title
+                    }`,
+                )})</span>
+              </li>`,
+            )}
+          </ul>
+        </details>`
+    }
+  </div>`
+}
+
 /** Lists the server's platforms and renders the chosen one's form; knows nothing of any platform in particular. */
 export function Connect({ navigate }) {
   const [platforms, setPlatforms] = useState(null)
@@ -262,7 +317,7 @@ export function Connect({ navigate }) {
             <option value="">Choose a platform…</option>
             ${platforms.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
           </select>
-          ${platform ? html`<p class="muted">${platform.description}</p>` : ''}
+          ${platform ? html`<p class="muted">${platform.description}</p><${Maturity} platform=${platform} />` : ''}
         </div>`
         : !error && html`<p class="muted">Loading platforms…</p>`
     }

@@ -25,9 +25,10 @@ export function toCsv(rows) {
  * Saves text as a file through a temporary object URL (no round trip to the server).
  * @param {string} filename
  * @param {string} text
+ * @param {string} [type]
  */
-export function downloadText(filename, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }))
+export function downloadText(filename, text, type = 'text/csv;charset=utf-8') {
+  const url = URL.createObjectURL(new Blob([text], { type }))
   const link = document.createElement('a')
   link.href = url
   link.download = filename

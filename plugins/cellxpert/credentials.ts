@@ -137,6 +137,7 @@ export const connection = defineConnection({
         `The currency the program reports your deposits and commission in: the currency shown next to amounts in ${PORTAL}'s ` +
         "reports, e.g. USD. Cellxpert's media report does not name it, so affgraph labels every amount with this code.",
       example: 'USD',
+      identifier: false,
     },
     currencySchema(),
   ),

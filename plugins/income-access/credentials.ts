@@ -62,6 +62,7 @@ const spec = defineConnection({
         `Leave empty for ${DEFAULT_CURRENCY}.`,
       example: DEFAULT_CURRENCY,
       optional: true,
+      identifier: false,
     },
     currencySchema(),
   ),

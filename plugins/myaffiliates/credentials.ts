@@ -79,6 +79,7 @@ const spec = defineConnection({
         `this code. Leave empty for ${DEFAULT_CURRENCY}.`,
       example: DEFAULT_CURRENCY,
       optional: true,
+      identifier: false,
     },
     currencySchema(),
   ),

@@ -158,6 +158,37 @@ function sealConnection(
   return encryptCredentials(services.keyRing, plain, `account:${accountId}`)
 }
 
+export const platformNotLoaded = (platformId: string): UserErrorShape =>
+  userError(
+    'PlatformUnavailableError',
+    'PLATFORM_UNAVAILABLE',
+    `Platform plugin "${platformId}" is not loaded.`,
+  )
+
+export const credentialsUnreadable = (): UserErrorShape =>
+  userError(
+    'CredentialsUnreadableError',
+    'CREDENTIALS_UNREADABLE',
+    'The stored credentials of this account could not be decrypted. Enter them again with updateAccountConnection.',
+  )
+
+/**
+ * The account's stored connection, or null (and a log line) when it cannot be decrypted. Fail closed: no call is
+ * made with anything but intact credentials sealed for this very account.
+ */
+export function openStoredConnection(services: AppServices, account: Account): Record<string, string> | null {
+  try {
+    return openConnection(services, account)
+  } catch (error) {
+    if (!(error instanceof CredentialDecryptError)) throw error
+    services.logger.error(
+      { account: account.id, reason: error.reason },
+      'stored credentials could not be decrypted',
+    )
+    return null
+  }
+}
+
 export function openConnection(services: AppServices, account: Account): Record<string, string> {
   const opened = decryptCredentials(
     services.keyRing,
@@ -284,38 +315,12 @@ export async function recheckAccount(
   const platform = services.registry.get(account.platformId)
   let outcome: CheckOutcome
   if (!platform) {
-    outcome = {
-      ok: false,
-      status: 'UNREACHABLE',
-      error: userError(
-        'PlatformUnavailableError',
-        'PLATFORM_UNAVAILABLE',
-        `Platform plugin "${account.platformId}" is not loaded.`,
-      ),
-    }
+    outcome = { ok: false, status: 'UNREACHABLE', error: platformNotLoaded(account.platformId) }
   } else {
-    let connection: Record<string, string> | null = null
-    try {
-      connection = openConnection(services, account)
-    } catch (error) {
-      // Fail closed: no call is made with anything but intact credentials sealed for this very account.
-      if (!(error instanceof CredentialDecryptError)) throw error
-      services.logger.error(
-        { account: account.id, reason: error.reason },
-        'stored credentials could not be decrypted',
-      )
-    }
+    const connection = openStoredConnection(services, account)
     outcome = connection
       ? await checkConnection(services, platform, connection, account.id)
-      : {
-          ok: false,
-          status: 'AUTH_FAILED',
-          error: userError(
-            'CredentialsUnreadableError',
-            'CREDENTIALS_UNREADABLE',
-            'The stored credentials of this account could not be decrypted. Enter them again with updateAccountConnection.',
-          ),
-        }
+      : { ok: false, status: 'AUTH_FAILED', error: credentialsUnreadable() }
   }
   account.lastCheckAt = new Date()
   account.status = outcome.ok ? 'OK' : outcome.status

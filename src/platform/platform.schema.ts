@@ -1,5 +1,18 @@
 import { type AppBuilder, requirePrincipal } from '../schema/builder.ts'
-import { BREAKDOWNS, type ConnectionField, METRICS, type z } from '../sdk/index.ts'
+import {
+  BREAKDOWNS,
+  type ConnectionField,
+  EVIDENCE_CONFIDENCES,
+  EVIDENCE_TOPICS,
+  type EvidenceConfidence,
+  type EvidenceFact,
+  type EvidenceSource,
+  type EvidenceTopic,
+  METRICS,
+  type PlatformMaturity,
+  platformMaturity,
+  type z,
+} from '../sdk/index.ts'
 import type { LoadedPlatform, PlatformRegistry } from './platform-registry.ts'
 
 interface ConnectionFieldSpec {
@@ -8,6 +21,27 @@ interface ConnectionFieldSpec {
 }
 
 const SCREAMING = (value: string) => value.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
+
+const TOPIC_TEXT: Record<EvidenceTopic, string> = {
+  endpoint: 'Where the report is asked for: host, path, method.',
+  auth: 'How the credentials are sent and how a refusal looks.',
+  parameters: 'What the request must say: dates, breakdowns, formats.',
+  paging: 'How a long answer is split and followed.',
+  fields: 'What the answer holds: columns, names, units, currencies.',
+  errors: 'How the platform reports a failure.',
+  limits: 'Request rates and window lengths the platform accepts.',
+  revisions: 'How long past days keep changing.',
+  identity: 'How the account is named or found.',
+}
+
+const CONFIDENCE_TEXT: Record<EvidenceConfidence, string> = {
+  vendor: "The platform's own artefact: docs page, OpenAPI, Postman collection, XSD, a published sample.",
+  'vendor-copy': 'A vendor artefact preserved by a third party (scraped docs, a copied collection).',
+  'code-live': 'Third-party code whose history shows it ran against the live API.',
+  code: 'Third-party client code with no proof of a live run.',
+  inferred: 'Our inference from related facts.',
+  assumed: 'Nothing public says so: the plugin assumes it and reads defensively.',
+}
 
 /** Input-field description: the label on the first line, then where to find the value; forms split on the blank line. */
 export function describeConnectionField(field: ConnectionField): string {
@@ -92,6 +126,64 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
     }),
   })
 
+  const MaturityEnum = builder.enumType('PlatformMaturity', {
+    description:
+      'How far a connector is known to match its platform, derived from the evidence its plugin declares for the ' +
+      'wire facts it relies on (endpoint, credentials, fields).',
+    values: {
+      VERIFIED: {
+        value: 'verified',
+        description:
+          "Built from the vendor's samples: its requests and the answers it reads rest on the platform's own published samples or on runs against live accounts.",
+      },
+      DOCUMENTED: {
+        value: 'documented',
+        description:
+          'Documented, not yet confirmed on a live account: the vendor or working clients describe what it relies on, without a sample of every answer.',
+      },
+      ASSUMED: {
+        value: 'assumed',
+        description:
+          'Not confirmed: some fact it depends on (the endpoint, the credentials or the fields) has no public source. Please report problems with a capture.',
+      },
+    } satisfies Record<string, { value: PlatformMaturity; description: string }>,
+  })
+  const TopicEnum = builder.enumType('EvidenceTopic', {
+    description: 'What part of the wire a fact is about.',
+    values: Object.fromEntries(
+      EVIDENCE_TOPICS.map((topic) => [SCREAMING(topic), { value: topic, description: TOPIC_TEXT[topic] }]),
+    ),
+  })
+  const ConfidenceEnum = builder.enumType('EvidenceConfidence', {
+    description: 'How a fact is known, strongest first.',
+    values: Object.fromEntries(
+      EVIDENCE_CONFIDENCES.map((c) => [
+        SCREAMING(c).replace(/-/g, '_'),
+        { value: c, description: CONFIDENCE_TEXT[c] },
+      ]),
+    ),
+  })
+  const SourceRef = builder.objectRef<EvidenceSource>('EvidenceSource').implement({
+    description: 'A public place where a fact can be checked.',
+    fields: (t) => ({
+      title: t.exposeString('title', {
+        nullable: false,
+        description: 'What the source is, and where in it to look.',
+      }),
+      url: t.field({ type: 'URL', nullable: true, resolve: (s) => s.url ?? null }),
+    }),
+  })
+  const FactRef = builder.objectRef<EvidenceFact>('EvidenceFact').implement({
+    description: 'One wire fact a plugin relies on, with how it is known.',
+    fields: (t) => ({
+      id: t.exposeString('id', { nullable: false, description: 'Stable within the plugin, kebab-case.' }),
+      topic: t.field({ type: TopicEnum, nullable: false, resolve: (f) => f.topic }),
+      fact: t.exposeString('fact', { nullable: false }),
+      confidence: t.field({ type: ConfidenceEnum, nullable: false, resolve: (f) => f.confidence }),
+      sources: t.field({ type: [SourceRef], nullable: false, resolve: (f) => f.sources }),
+    }),
+  })
+
   const PlatformRef = builder.objectRef<LoadedPlatform>('Platform').implement({
     description: 'An affiliate platform affgraph can connect to, provided by a plugin.',
     fields: (t) => ({
@@ -105,6 +197,19 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
       description: t.string({ nullable: false, resolve: (p) => p.definition.description }),
       docsUrl: t.field({ type: 'URL', nullable: false, resolve: (p) => p.definition.docsUrl }),
       capabilities: t.field({ type: CapabilitiesRef, nullable: false, resolve: (p) => p }),
+      maturity: t.field({
+        type: MaturityEnum,
+        nullable: false,
+        description:
+          'How far this connector is known to match the platform; ASSUMED when the plugin declares no evidence.',
+        resolve: (p) => platformMaturity(p.definition.evidence ?? []),
+      }),
+      evidence: t.field({
+        type: [FactRef],
+        nullable: false,
+        description: 'The wire facts the plugin relies on, each with its sources and confidence.',
+        resolve: (p) => p.definition.evidence ?? [],
+      }),
       connectionInputType: t.string({
         nullable: false,
         description:

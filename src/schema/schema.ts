@@ -1,6 +1,7 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
 import { registerAccountImportSchema } from '../account/account-import.schema.ts'
+import { registerCaptureSchema } from '../capture/capture.schema.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { PlatformRegistry } from '../platform/platform-registry.ts'
 import { registerStatsSchema } from '../stats/stats.schema.ts'
@@ -16,7 +17,8 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
   const platforms = registerPlatformSchema(builder, registry)
   const accounts = registerAccountSchema(builder, platforms, errors.refs)
   registerAccountImportSchema(builder, accounts.AccountRef, errors)
-  registerSyncSchema(builder, accounts.AccountRef, errors.refs)
+  const sync = registerSyncSchema(builder, accounts.AccountRef, errors.refs)
+  registerCaptureSchema(builder, sync, errors.refs)
   registerStatsSchema(builder, { ...accounts, platforms })
   registerWorkspaceSchema(builder, errors.refs)
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.

@@ -12,6 +12,12 @@ export interface ConnectionFieldMeta {
   example: string
   /** Optional fields may be left empty. Default: required. */
   optional?: boolean
+  /**
+   * For text fields: whether the value identifies the user's account (an affiliate id, a nickname, a login), so that
+   * a capture replaces it with a placeholder. Default true; false for settings that identify nobody (a currency, a
+   * report code).
+   */
+  identifier?: boolean
 }
 
 export interface ConnectionField<S extends z.ZodType<unknown, string> = z.ZodType<unknown, string>>
@@ -33,6 +39,7 @@ function makeField<S extends z.ZodType<unknown, string>>(
     kind,
     secret: kind === 'secret',
     required: !meta.optional,
+    identifier: kind === 'text' && meta.identifier !== false,
     label: meta.label,
     help: meta.help,
     example: meta.example,

@@ -37,6 +37,8 @@ export const LIMITED_MUTATIONS: Readonly<Record<string, Exclude<ApiRateLimitClas
   syncAccount: 'SYNC_TRIGGER',
   // One per call: the queue keeps one job per account and window, so a repeat adds no upstream work.
   syncAll: 'SYNC_TRIGGER',
+  // A capture is one fetch of the account's report, run at once.
+  recordCapture: 'SYNC_TRIGGER',
 }
 
 /** Rows of a CSV text, header excluded, with quoted line breaks kept inside their cell. */

@@ -254,4 +254,6 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       resolve: (event) => event,
     }),
   )
+
+  return { DateRangeInput, DateWindowRef }
 }

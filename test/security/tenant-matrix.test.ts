@@ -654,6 +654,32 @@ const CASES: MatrixCase[] = [
     },
   },
   {
+    field: 'Mutation.recordCapture',
+    feeds: ['Mutation.recordCapture(input.accountId)'],
+    expectation: "AccountNotFoundError and A's credentials never used",
+    async run() {
+      const query = `mutation($input: RecordCaptureInput!) { recordCapture(input: $input) {
+        __typename ... on RecordCaptureSuccess { capture { exchanges content } } } }`
+      const range = { from: revisedDay, to: revisedDay }
+      await asB('recordCapture', async (call) => {
+        const requests = sim.log.length
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<{ recordCapture: { __typename: string } }>(query, {
+            input: { accountId: id, range },
+          })
+          expect(data.recordCapture.__typename).toBe('AccountNotFoundError')
+        }
+        expect(sim.log.length).toBe(requests)
+      })
+      await asA(async (call) => {
+        const data = await call<{ recordCapture: { capture: { exchanges: number } } }>(query, {
+          input: { accountId: a1.id, range },
+        })
+        expect(data.recordCapture.capture.exchanges).toBeGreaterThan(0)
+      })
+    },
+  },
+  {
     field: 'Mutation.syncAccount',
     feeds: ['Mutation.syncAccount(accountId)'],
     expectation: 'AccountNotFoundError and no run or job queued for A',

@@ -2,9 +2,15 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import { generateMasterKeyEntry } from '../../../src/crypto/master-key.ts'
 import {
   type AffgraphProcess,
+  freePort,
+  killAllProcesses,
+  lastLine,
+  makeTempDir,
   postGraphQL,
+  runToCompletion,
   spawnAffgraph,
   stopProcess,
   waitForStdout,
@@ -101,4 +107,75 @@ export function sumDecimals(values: (string | null | undefined)[], places = 2): 
   const sign = total < 0n ? '-' : ''
   const abs = total < 0n ? -total : total
   return `${sign}${abs / scale}.${(abs % scale).toString().padStart(places, '0')}`
+}
+
+export interface BrowserSuite {
+  env: Record<string, string>
+  /** An API token of the suite's workspace, made by the token CLI. */
+  token: string
+  browser: Browser
+  server: WebServer
+  /** A fresh tab (downloads allowed) that collects every script error and CSP violation in `problems`. */
+  openPage(): Promise<{ page: Page; problems: string[] }>
+  /** Signs the tab in with the suite's token. */
+  signIn(page: Page): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * What a browser test starts from: a data directory of its own, a workspace and its token from the token CLI,
+ * Chromium, and the server on a free port with the given environment on top of the usual one.
+ */
+export async function startBrowserSuite(options: {
+  label: string
+  workspace: string
+  env?: Record<string, string>
+}): Promise<BrowserSuite> {
+  const dataDir = await makeTempDir(options.label)
+  const env = {
+    AFFGRAPH_DATA_DIR: join(dataDir.path, 'data'),
+    AFFGRAPH_MASTER_KEY: generateMasterKeyEntry('e2e'),
+    AFFGRAPH_OUTBOUND_ALLOWLIST: '127.0.0.1',
+    AFFGRAPH_FX_FETCH: 'false',
+    ...options.env,
+  }
+  const [cli, browser, port] = await Promise.all([
+    runToCompletion('src/cli/token.cli.ts', ['create', '--workspace', options.workspace], env),
+    launchChromium(),
+    freePort(),
+  ])
+  if (cli.code !== 0) throw new Error(`token CLI failed: ${cli.stderr}`)
+  const token = lastLine(cli.stdout)
+  const server = await startWebServer(port, env)
+  return {
+    env,
+    token,
+    browser,
+    server,
+    async openPage() {
+      const context = await browser.newContext({
+        viewport: { width: 1100, height: 900 },
+        acceptDownloads: true,
+      })
+      const page = await context.newPage()
+      const problems: string[] = []
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`)
+      })
+      return { page, problems }
+    },
+    async signIn(page) {
+      await page.goto(`${server.origin}/`)
+      await page.getByLabel('API token', { exact: true }).fill(token)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('navigation', { name: 'Sections' }).waitFor({ timeout: 20_000 })
+    },
+    async close() {
+      await browser.close()
+      await server.stop().catch(() => undefined)
+      await killAllProcesses()
+      await dataDir.remove()
+    },
+  }
 }

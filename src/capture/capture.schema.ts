@@ -1,0 +1,126 @@
+import { GraphQLError } from 'graphql'
+import { findAccount } from '../account/account.service.ts'
+import type { AppBuilder } from '../schema/builder.ts'
+import { requirePrincipal } from '../schema/builder.ts'
+import type { ErrorRefs } from '../schema/errors.schema.ts'
+import { userError } from '../schema/errors.schema.ts'
+import type { DateWindow } from '../sdk/index.ts'
+import type { registerSyncSchema } from '../sync/sync.schema.ts'
+import {
+  type CaptureResult,
+  CaptureWindowError,
+  captureWindow,
+  MAX_CAPTURE_DAYS,
+  recordAccountCapture,
+} from './capture.service.ts'
+
+type SyncRefs = ReturnType<typeof registerSyncSchema>
+
+export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, errors: ErrorRefs) {
+  const CaptureFailureRef = builder
+    .objectRef<NonNullable<CaptureResult['error']>>('CaptureFailure')
+    .implement({
+      description: 'How the recorded fetch failed. The capture holds every request up to the failure.',
+      fields: (t) => ({
+        code: t.exposeString('code', {
+          nullable: false,
+          description:
+            'PLATFORM_AUTH, PLATFORM_RATE_LIMITED, PLATFORM_UNAVAILABLE, PLATFORM_RESPONSE_FORMAT or OUTBOUND_BLOCKED.',
+        }),
+        message: t.exposeString('message', { nullable: false }),
+        field: t.string({
+          nullable: true,
+          description: 'The connection field the platform pointed at, when it named one.',
+          resolve: (f) => f.field ?? null,
+        }),
+      }),
+    })
+
+  const CaptureRef = builder.objectRef<CaptureResult>('Capture').implement({
+    description:
+      "One fetch of an account's report, recorded request by request for a bug report. Credentials, tokens, " +
+      "cookies and the account's identifiers are replaced by placeholders (see the file's `redaction` note).",
+    fields: (t) => ({
+      fileName: t.exposeString('fileName', {
+        nullable: false,
+        description:
+          'A name to save the file under, e.g. "affgraph-capture-cellxpert-2026-01-01-2026-01-07.json".',
+      }),
+      content: t.exposeString('content', {
+        nullable: false,
+        description:
+          'The capture file itself: JSON in the `affgraph-capture` format, version 1 (docs/capture.md).',
+      }),
+      window: t.field({ type: sync.DateWindowRef, nullable: false, resolve: (c) => c.file.window }),
+      exchanges: t.int({
+        nullable: false,
+        description: 'HTTP attempts recorded (retries count).',
+        resolve: (c) => c.file.exchanges.length,
+      }),
+      rows: t.int({
+        nullable: true,
+        description: 'Rows the fetch returned; null when it failed. Nothing was stored.',
+        resolve: (c) => c.rows,
+      }),
+      failure: t.field({ type: CaptureFailureRef, nullable: true, resolve: (c) => c.error }),
+    }),
+  })
+
+  const RecordCaptureSuccess = builder
+    .objectRef<{ capture: CaptureResult }>('RecordCaptureSuccess')
+    .implement({
+      isTypeOf: (v) => (v as { __typename?: string }).__typename === 'RecordCaptureSuccess',
+      fields: (t) => ({ capture: t.field({ type: CaptureRef, nullable: false, resolve: (v) => v.capture }) }),
+    })
+
+  const RecordCaptureInput = builder.inputType('RecordCaptureInput', {
+    fields: (t) => ({
+      accountId: t.id({ required: true }),
+      range: t.field({
+        type: sync.DateRangeInput,
+        required: false,
+        description: `Days to fetch, at most ${MAX_CAPTURE_DAYS}; default the account's lookback window.`,
+      }),
+    }),
+  })
+
+  builder.mutationField('recordCapture', (t) =>
+    t.field({
+      type: builder.unionType('RecordCaptureResult', {
+        types: [
+          RecordCaptureSuccess,
+          errors.AccountNotFoundError,
+          errors.CredentialsUnreadableError,
+          errors.PlatformUnavailableError,
+        ],
+      }),
+      nullable: false,
+      description:
+        "Fetches the account's report now, recording every request and response its plugin makes, and returns " +
+        'the capture file for a bug report, redacted by affgraph. A failed fetch still gives its capture ' +
+        '(`failure` says how it failed). Stores no stats and changes no sync state.',
+      args: { input: t.arg({ type: RecordCaptureInput, required: true }) },
+      resolve: async (_, args, ctx) => {
+        requirePrincipal(ctx)
+        const input = args.input as { accountId: string; range?: DateWindow | null }
+        const account = await findAccount(ctx.em, input.accountId)
+        if (!account)
+          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+        let window: DateWindow
+        try {
+          window = captureWindow(ctx.services, account, input.range)
+        } catch (error) {
+          if (!(error instanceof CaptureWindowError)) throw error
+          throw new GraphQLError(`Invalid input: range: ${error.message}`, {
+            extensions: {
+              code: 'INVALID_ARGUMENT',
+              fields: [{ path: ['input', 'range'], message: error.message }],
+            },
+          })
+        }
+        const outcome = await recordAccountCapture(ctx.services, account, window)
+        return outcome.ok ? { __typename: 'RecordCaptureSuccess', capture: outcome.capture } : outcome.error
+      },
+    }),
+  )
+}
