@@ -94,6 +94,15 @@ describe('income-access manifest and connection', () => {
   })
 })
 
+describe('income-access outbound guard', () => {
+  it("given a report URL on a metadata address, when the host checks the connection's URLs, then the affiliate site taken from it is refused before any request", async () => {
+    const conn = parse({ reportUrl: `http://169.254.169.254/r?sk=${KEY}&sd=2026-01-13&ed=2026-01-31` })
+    expect(conn.baseUrl).toBe('http://169.254.169.254')
+    const refused = await t.harness.runner.refusedUrlField(t.harness.platform, conn)
+    expect(refused?.field).toBe('baseUrl')
+  })
+})
+
 describe('income-access generated URL dates', () => {
   it('given ISO, percent-encoded day-first, compact and date-time values, when found and rewritten, then only the date digits change', () => {
     const cases = [
