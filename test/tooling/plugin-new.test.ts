@@ -66,6 +66,7 @@ describe('plugin:new and plugin:test', () => {
       'README.md',
       'acme-test.test.ts',
       'credentials.ts',
+      'evidence.ts',
       'index.ts',
       'map.ts',
       'report.ts',
