@@ -94,10 +94,16 @@ export const evidenceFactSchema = z
 export const evidenceSchema = z.array(evidenceFactSchema).superRefine((facts, ctx) => {
   const seen = new Set<string>()
   for (const [i, f] of facts.entries()) {
-    if (seen.has(f.id)) ctx.addIssue({ code: 'custom', message: `duplicate fact id "${f.id}"`, path: [i, 'id'] })
+    if (seen.has(f.id))
+      ctx.addIssue({ code: 'custom', message: `duplicate fact id "${f.id}"`, path: [i, 'id'] })
     seen.add(f.id)
   }
 })
+
+/** A fact nothing public states: the plugin assumes it (and reads defensively), so it has no source. */
+export function assumedFact(id: string, topic: EvidenceTopic, fact: string): EvidenceFact {
+  return { id, topic, fact, confidence: 'assumed', sources: [] }
+}
 
 /** Declares a plugin's evidence; typed, so a fact without a topic or confidence does not compile. */
 export function defineEvidence(facts: EvidenceFact[]): EvidenceFact[] {
