@@ -246,9 +246,10 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     }>('{ accounts(first: 50) { nodes { id platformId status lastError { code message } } } }', {}, token)
     for (const c of connected) {
       const id = c.platform.definition.id
-      expect(runs.filter((r) => r.account_id === c.accountId).map((r) => [r.status, r.error_code])).toEqual([
-        ['FAILED', 'PLATFORM_AUTH_FAILED'],
-      ])
+      expect(
+        runs.filter((r) => r.account_id === c.accountId).map((r) => [r.status, r.error_code]),
+        id,
+      ).toEqual([['FAILED', 'PLATFORM_AUTH_FAILED']])
       const account = res.body.data?.accounts.nodes.find((a) => a.id === c.accountId)
       expect(account?.status, id).toBe('AUTH_FAILED')
       expect(account?.lastError?.code, id).toBe('PLATFORM_AUTH_FAILED')
