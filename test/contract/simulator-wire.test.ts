@@ -53,17 +53,8 @@ describe('MyAffiliates simulator wire format', () => {
     const csv = await (await statistics(sim, await tokenFor(sim), '&sd=1')).text()
     const lines = csv.split('\r\n')
     const header = CSV_HEADER.join(',')
-    expect(CSV_HEADER.slice(0, 8)).toEqual([
-      'Date',
-      'Channel',
-      'Pay period',
-      'Impressions',
-      'Clicks',
-      'Signups',
-      'FTD',
-      'FTD Amount',
-    ])
-    expect(CSV_HEADER.at(-1)).toBe('Income')
+    // The names the evidence gives, in its order; what it leaves out ("…") sits between FTD Amount and Income.
+    expect(header).toMatch(/^Date,Channel,Pay period,Impressions,Clicks,Signups,FTD,FTD Amount,.*,Income$/)
     const channels = [...new Set(sim.truth(sim.accounts[0]!.key, WINDOW).map((r) => r.brand))]
     expect(channels.length).toBeGreaterThan(1)
     expect(lines[0]).toMatch(/^Brand A pay period : 01\/05\/2026$/)
