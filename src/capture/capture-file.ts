@@ -23,14 +23,15 @@ export const CAPTURE_REDACTION_NOTE =
 /** Where a query parameter, form field or header value was hidden without a placeholder of its own. */
 export const REDACTED = 'REDACTED'
 
-const SDK_ERROR_CODES = [
+/** The codes a fetch can end with: the SDK's platform errors and the host's outbound refusal. */
+export const CAPTURE_ERROR_CODES = [
   'PLATFORM_AUTH',
   'PLATFORM_RATE_LIMITED',
   'PLATFORM_UNAVAILABLE',
   'PLATFORM_RESPONSE_FORMAT',
   'OUTBOUND_BLOCKED',
 ] as const
-export type CaptureErrorCode = (typeof SDK_ERROR_CODES)[number]
+export type CaptureErrorCode = (typeof CAPTURE_ERROR_CODES)[number]
 
 const isoDay = z.iso.date()
 const headers = z.record(z.string(), z.string())
@@ -83,7 +84,7 @@ const outcomeSchema = z.union([
   z.object({ rows: z.number().int().nonnegative() }).strict(),
   z
     .object({
-      error: z.object({ code: z.enum(SDK_ERROR_CODES), message: z.string(), field: z.string().optional() }),
+      error: z.object({ code: z.enum(CAPTURE_ERROR_CODES), message: z.string(), field: z.string().optional() }),
     })
     .strict(),
 ])

@@ -9,6 +9,7 @@ import { type DateWindow, isPlatformError } from '../sdk/index.ts'
 import { trailingWindow } from '../sync/sync-engine.ts'
 import {
   CAPTURE_ABOUT,
+  CAPTURE_ERROR_CODES,
   CAPTURE_FORMAT,
   CAPTURE_REDACTION_NOTE,
   CAPTURE_VERSION,
@@ -44,13 +45,7 @@ export interface CaptureTarget {
   accountName?: string | null
 }
 
-const SDK_CODES = new Set<string>([
-  'PLATFORM_AUTH',
-  'PLATFORM_RATE_LIMITED',
-  'PLATFORM_UNAVAILABLE',
-  'PLATFORM_RESPONSE_FORMAT',
-  'OUTBOUND_BLOCKED',
-])
+const ERROR_CODES = new Set<string>(CAPTURE_ERROR_CODES)
 
 export function captureFileName(platformId: string, window: DateWindow): string {
   return `affgraph-capture-${platformId}-${window.from}-${window.to}.json`
@@ -100,7 +95,7 @@ export async function recordCapture(services: AppServices, target: CaptureTarget
     const code = (failure as { code?: unknown }).code
     const field = isPlatformError(failure) ? failure.field : undefined
     error = {
-      code: (typeof code === 'string' && SDK_CODES.has(code)
+      code: (typeof code === 'string' && ERROR_CODES.has(code)
         ? code
         : 'PLATFORM_UNAVAILABLE') as CaptureErrorCode,
       message: redactor.text(failure instanceof Error ? failure.message : String(failure)),

@@ -264,6 +264,23 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
     expect(sim.log.length, 'no capture reached the platform beyond the check').toBe(1)
   }, 60_000)
 
+  it('given stored credentials that no longer decrypt, when a capture is asked for, then it fails closed with CredentialsUnreadableError and calls nobody', async () => {
+    const { sim, account } = await simulatedAccount('cellxpert', 1)
+    const [other] = await t.db.query<{ credentials: string }>(
+      'select credentials::text as credentials from account where id <> ? limit 1',
+      [account.id],
+    )
+    // Another account's envelope: sealed for another id, so it must not open here.
+    await t.db.query('update account set credentials = ?::jsonb where id = ?', [
+      other!.credentials,
+      account.id,
+    ])
+    const requests = sim.log.length
+    const result = (await record(account.id)).body.data?.recordCapture
+    expect(result).toMatchObject({ __typename: 'CredentialsUnreadableError', code: 'CREDENTIALS_UNREADABLE' })
+    expect(sim.log.length).toBe(requests)
+  }, 60_000)
+
   it('given no range, when a capture is recorded, then it covers the account’s lookback window ending on the platform’s today', async () => {
     const { account } = await simulatedAccount('cellxpert', 1)
     const clock = t.services.clock
