@@ -117,8 +117,8 @@ async function scaffoldPlugin(options: ScaffoldOptions): Promise<ScaffoldResult>
     id,
     name,
     typeName,
-    // Bundled plugins reach the SDK by path; any other folder imports it by name, as an installed plugin does.
-    sdk: target === BUNDLED_PLUGIN_DIR ? '../../src/sdk/index.ts' : 'affgraph/sdk',
+    // Every plugin, bundled or not, imports the SDK by name.
+    sdk: 'affgraph/sdk',
   }
   const templates = readdirSync(TEMPLATE_DIR)
     .filter((f) => f.endsWith('.tpl'))

@@ -114,8 +114,9 @@ export function pluginTarget(folder: string): ReadmeTarget {
 }
 
 /**
- * The `plugin:new` template: its declaration is rendered with the SDK's own path into a git-ignored scratch file
- * and imported from there, so the template README always matches what a scaffolded plugin declares.
+ * The `plugin:new` template: its declaration is rendered into a git-ignored scratch file inside the package (where
+ * `affgraph/sdk` resolves) and imported from there, so the template README always matches what a scaffolded
+ * plugin declares.
  */
 export function templateTarget(): ReadmeTarget {
   return {
@@ -126,7 +127,7 @@ export function templateTarget(): ReadmeTarget {
       const file = join(scratch, `evidence-${process.pid}.ts`)
       const source = readFileSync(join(TEMPLATE_DIR, 'evidence.ts.tpl'), 'utf8').replaceAll(
         '{{sdk}}',
-        pathToFileURL(join(ROOT, 'src', 'sdk', 'index.ts')).href,
+        'affgraph/sdk',
       )
       writeFileSync(file, source)
       const module = (await import(pathToFileURL(file).href)) as { evidence: unknown }

@@ -11,7 +11,7 @@ import {
   platformManifestSchema,
   projectRows,
   type ReportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'

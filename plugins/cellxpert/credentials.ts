@@ -1,4 +1,4 @@
-import { currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { currencySchema, defineConnection, field, z } from 'affgraph/sdk'
 import { API_PATH, HEADERS } from './wire.ts'
 
 const API_KEY_MIN = 16

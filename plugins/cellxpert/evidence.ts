@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const COLLECTION: EvidenceSource = {
   title:
@@ -65,20 +65,16 @@ export const evidence = defineEvidence([
     confidence: 'vendor-copy',
     sources: [COLLECTION],
   },
-  {
-    id: 'ip-refusal',
-    topic: 'errors',
-    fact: 'A call from an IP address that is not whitelisted gets the same "Bad Authentication Key".',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'rate-limit-signal',
-    topic: 'errors',
-    fact: 'How Cellxpert signals a rate limit is not public; a 429 is read as one.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'ip-refusal',
+    'errors',
+    'A call from an IP address that is not whitelisted gets the same "Bad Authentication Key".',
+  ),
+  assumedFact(
+    'rate-limit-signal',
+    'errors',
+    'How Cellxpert signals a rate limit is not public; a 429 is read as one.',
+  ),
   {
     id: 'window-limit',
     topic: 'limits',
@@ -86,13 +82,11 @@ export const evidence = defineEvidence([
     confidence: 'vendor-copy',
     sources: [COLLECTION, GUIDE],
   },
-  {
-    id: 'request-rates',
-    topic: 'limits',
-    fact: 'No request rate is published: affgraph keeps to 2 requests a second per program and 1 per account.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'request-rates',
+    'limits',
+    'No request rate is published: affgraph keeps to 2 requests a second per program and 1 per account.',
+  ),
   {
     id: 'currency-from-user',
     topic: 'identity',
@@ -100,18 +94,10 @@ export const evidence = defineEvidence([
     confidence: 'vendor-copy',
     sources: [COLLECTION, GUIDE],
   },
-  {
-    id: 'utc-days',
-    topic: 'identity',
-    fact: 'Days are taken to be UTC days; nothing public states the zone.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'revisions',
-    topic: 'revisions',
-    fact: 'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact('utc-days', 'identity', 'Days are taken to be UTC days; nothing public states the zone.'),
+  assumedFact(
+    'revisions',
+    'revisions',
+    'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+  ),
 ])

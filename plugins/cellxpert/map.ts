@@ -9,7 +9,7 @@ import {
   reportRow,
   XMLParser,
   XMLValidator,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { ELEMENTS } from './wire.ts'
 
 /** Count elements by unified metric. Signups are read apart: see `signupsOf`. */

@@ -12,7 +12,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { mapMediaReport } from './map.ts'
 import { ERROR_BODIES, HEADERS, MAX_WINDOW_DAYS, MEDIA_REPORT_COMMAND, REQUESTED_BREAKDOWNS } from './wire.ts'

@@ -30,7 +30,7 @@ import {
   seededRandom,
   seededText,
   type TruthAccountSpec,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import {
   API_PATH,

@@ -9,7 +9,7 @@ import {
   RateLimitError,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import {
   rawGet,
   recordRequests,

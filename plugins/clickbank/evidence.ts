@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const DOCS: EvidenceSource = {
   title: "ClickBank's Analytics API documentation, scraped 2022-04-28 (OpenClickBank docs/analytics.html)",
@@ -117,13 +117,11 @@ export const evidence = defineEvidence([
     confidence: 'vendor-copy',
     sources: [SPEC, NOTES],
   },
-  {
-    id: 'rate-limit-wording',
-    topic: 'errors',
-    fact: 'The 403 texts are not public: one mentioning a limit, quota or "too many" is read as a rate limit, any other as a missing permission.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'rate-limit-wording',
+    'errors',
+    'The 403 texts are not public: one mentioning a limit, quota or "too many" is read as a rate limit, any other as a missing permission.',
+  ),
   {
     id: 'request-limits',
     topic: 'limits',

@@ -7,7 +7,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 
 /** Analytics columns affgraph selects, and the unified metric each one feeds. */
 export const COUNT_COLUMNS = {

@@ -12,7 +12,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { type connection, DEFAULT_API_BASE_URL } from './credentials.ts'
 import { CURRENCY, mapAnalyticsPage, SELECT_COLUMNS } from './map.ts'
 

@@ -39,7 +39,7 @@ import {
   type SimulatorResponse,
   seededText,
   textAnswer,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_METRICS } from './map.ts'
 
 export interface ClickbankSimulatorOptions extends SimulatorOptions {

@@ -1,4 +1,4 @@
-import { baseUrlSchema, currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, currencySchema, defineConnection, field, z } from 'affgraph/sdk'
 import { DateParamsError, findDateParams } from './wire.ts'
 
 /** What a report is labelled in when the user leaves the currency empty; shown in the field's help. */

@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const CASINOFLUX: EvidenceSource = {
   title:
@@ -26,13 +26,11 @@ export const evidence = defineEvidence([
     confidence: 'code',
     sources: [CASINOFLUX, PAYSAFE],
   },
-  {
-    id: 'url-layout-unknown',
-    topic: 'endpoint',
-    fact: 'The generated URL’s host, path and parameter names are not public; affgraph never builds a URL of its own.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'url-layout-unknown',
+    'endpoint',
+    'The generated URL’s host, path and parameter names are not public; affgraph never builds a URL of its own.',
+  ),
   {
     id: 'key-in-url',
     topic: 'auth',
@@ -47,13 +45,11 @@ export const evidence = defineEvidence([
     confidence: 'code',
     sources: [CASINOFLUX],
   },
-  {
-    id: 'date-parameters-discovered',
-    topic: 'parameters',
-    fact: 'Which query parameters hold the dates is not public: the two whose values are days are taken for the start and the end, written back in the same layout.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'date-parameters-discovered',
+    'parameters',
+    'Which query parameters hold the dates is not public: the two whose values are days are taken for the start and the end, written back in the same layout.',
+  ),
   {
     id: 'member-report-csv',
     topic: 'parameters',
@@ -61,48 +57,32 @@ export const evidence = defineEvidence([
     confidence: 'code',
     sources: [CASINOFLUX, PAYSAFE, FORMATS],
   },
-  {
-    id: 'no-paging',
-    topic: 'paging',
-    fact: 'A report comes whole in one answer.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'csv-columns',
-    topic: 'fields',
-    fact: 'No header of the Member Report – Detailed is public: columns are found by name among common spellings, a metric without a column stays empty, and a report without any is refused naming what it has.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'date-column',
-    topic: 'fields',
-    fact: 'Whether the report has a date column is not public: without one, each day is asked on its own.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'refusals',
-    topic: 'errors',
-    fact: 'Refusal answers are not public: texts naming the IP whitelist, an inactive key or an unknown key are told apart; any other 401 or 403 names the report URL.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'request-rates',
-    topic: 'limits',
-    fact: 'No limit is published: affgraph keeps to 2 requests a second per program and 1 per account, and windows of at most 31 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'currency-from-user',
-    topic: 'identity',
-    fact: 'Nothing public shows a currency column, so the user states the currency the program reports in (EUR when left empty); a Currency column, if a report has one, wins.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact('no-paging', 'paging', 'A report comes whole in one answer.'),
+  assumedFact(
+    'csv-columns',
+    'fields',
+    'No header of the Member Report – Detailed is public: columns are found by name among common spellings, a metric without a column stays empty, and a report without any is refused naming what it has.',
+  ),
+  assumedFact(
+    'date-column',
+    'fields',
+    'Whether the report has a date column is not public: without one, each day is asked on its own.',
+  ),
+  assumedFact(
+    'refusals',
+    'errors',
+    'Refusal answers are not public: texts naming the IP whitelist, an inactive key or an unknown key are told apart; any other 401 or 403 names the report URL.',
+  ),
+  assumedFact(
+    'request-rates',
+    'limits',
+    'No limit is published: affgraph keeps to 2 requests a second per program and 1 per account, and windows of at most 31 days.',
+  ),
+  assumedFact(
+    'currency-from-user',
+    'identity',
+    'Nothing public shows a currency column, so the user states the currency the program reports in (EUR when left empty); a Currency column, if a report has one, wins.',
+  ),
   {
     id: 'one-merchant',
     topic: 'identity',
@@ -110,18 +90,10 @@ export const evidence = defineEvidence([
     confidence: 'code',
     sources: [CASINOFLUX],
   },
-  {
-    id: 'utc-days',
-    topic: 'identity',
-    fact: 'Days are taken to be UTC days; nothing public says.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'revisions',
-    topic: 'revisions',
-    fact: 'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact('utc-days', 'identity', 'Days are taken to be UTC days; nothing public says.'),
+  assumedFact(
+    'revisions',
+    'revisions',
+    'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+  ),
 ])

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
   AuthError,
@@ -8,7 +10,7 @@ import {
   type RateLimitError,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection, DEFAULT_CURRENCY } from './credentials.ts'
 import platform from './index.ts'
@@ -89,6 +91,15 @@ describe('income-access manifest and connection', () => {
       'baseUrl',
     ])
     expect(issuesOf({ reportUrl: GENERATED, currency: '$' })[0]?.path).toEqual(['currency'])
+  })
+})
+
+describe('income-access outbound guard', () => {
+  it("given a report URL on a metadata address, when the host checks the connection's URLs, then the affiliate site taken from it is refused before any request", async () => {
+    const conn = parse({ reportUrl: `http://169.254.169.254/r?sk=${KEY}&sd=2026-01-13&ed=2026-01-31` })
+    expect(conn.baseUrl).toBe('http://169.254.169.254')
+    const refused = await t.harness.runner.refusedUrlField(t.harness.platform, conn)
+    expect(refused?.field).toBe('baseUrl')
   })
 })
 
@@ -312,5 +323,81 @@ describe('income-access against its simulator', () => {
     const rows = await t.fetch(sim, window)
     expect(sim.faults.hits('rate-limit')).toBe(1)
     expect(sortRows(rows)).toEqual(sortRows(sim.truth(sim.accounts[0]!.key, window)))
+  })
+})
+
+describe('income-access reports the evidence leaves open', () => {
+  /** A program whose Member Report has no date column (nothing public says it has one), on loopback. */
+  async function undatedProgram(): Promise<{ url: string; asked: URL[]; close(): Promise<void> }> {
+    const asked: URL[] = []
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      asked.push(url)
+      const day = url.searchParams.get('from')
+      if (url.searchParams.get('echo') === 'key') {
+        // A refusal that repeats the key, as some servers echo the request.
+        res
+          .writeHead(403, { 'content-type': 'text/plain' })
+          .end(`Forbidden for sk=${url.searchParams.get('sk')}`)
+        return
+      }
+      const clicks = Number(day?.slice(8, 10) ?? 0)
+      res
+        .writeHead(200, { 'content-type': 'text/csv' })
+        .end(`Merchant,Player ID,Clicks,Commission\r\nSolo,p1,${clicks},1.50\r\nSolo,p2,1,0.25\r\n`)
+    })
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const { port } = server.address() as AddressInfo
+    return {
+      url: `http://127.0.0.1:${port}/r.aspx?sk=${KEY}&from=2026-01-13&to=2026-01-31&f=csv`,
+      asked,
+      close: () => new Promise((done) => server.close(() => done())),
+    }
+  }
+
+  it('given a report without a date column, when a three-day window is fetched twice, then each day is asked on its own and only once a whole window', async () => {
+    const program = await undatedProgram()
+    try {
+      const conn = parse({ reportUrl: program.url, currency: 'GBP' })
+      const accountKey = t.key()
+      const window = { from: '2026-02-01', to: '2026-02-03' }
+      const rows = await t.fetch(conn, window, { accountKey })
+      expect(rows.map((r) => [r.date, r.brand, r.currency, r.clicks, r.commission])).toEqual([
+        ['2026-02-01', 'Solo', 'GBP', 2, '1.75'],
+        ['2026-02-02', 'Solo', 'GBP', 3, '1.75'],
+        ['2026-02-03', 'Solo', 'GBP', 4, '1.75'],
+      ])
+      const windows = program.asked.map((u) => `${u.searchParams.get('from')}…${u.searchParams.get('to')}`)
+      expect(windows).toEqual([
+        '2026-02-01…2026-02-03',
+        '2026-02-01…2026-02-01',
+        '2026-02-02…2026-02-02',
+        '2026-02-03…2026-02-03',
+      ])
+      // The account remembers that its report has no date column: no whole-window request the second time.
+      await t.fetch(conn, window, { accountKey })
+      expect(
+        program.asked.slice(4).every((u) => u.searchParams.get('from') === u.searchParams.get('to')),
+      ).toBe(true)
+      expect(program.asked).toHaveLength(7)
+    } finally {
+      await program.close()
+    }
+  })
+
+  it('given a fetch, when its context redacts, then the key alone (not only the whole URL) is a secret', async () => {
+    const program = await undatedProgram()
+    try {
+      const conn = parse({ reportUrl: program.url })
+      const ctx = t.harness.context(conn)
+      // Before any request the context knows the URL as a secret, but not the key inside it.
+      expect(ctx.redactError(new Error(`echo ${KEY}`)).message).toBe(`echo ${KEY}`)
+      await t.harness.platform.definition.fetchReport(ctx, conn, { from: '2026-02-01', to: '2026-02-01' })
+      expect(ctx.redactError(new Error(`echo ${KEY}`)).message).toBe('echo [REDACTED]')
+      ctx.log.warn(`careless ${KEY}`)
+      expect(t.harness.logs.text()).not.toContain(KEY)
+    } finally {
+      await program.close()
+    }
   })
 })

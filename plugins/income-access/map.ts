@@ -9,7 +9,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 
 /**
  * Columns of the "Member Report – Detailed" CSV, by unified metric. No header of that report is public: these are

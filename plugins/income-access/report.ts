@@ -13,7 +13,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { type connection, DEFAULT_CURRENCY } from './credentials.ts'
 import { discoverColumns, mapReportCsv, parseCsv } from './map.ts'
 import { rewriteDates, secretLookingValues } from './wire.ts'

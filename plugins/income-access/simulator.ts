@@ -33,7 +33,7 @@ import {
   seededText,
   type TruthAccountSpec,
   textAnswer,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_METRICS } from './map.ts'
 
 /** Where a generated URL points and what its parameters are called [all assumed: the real ones are not public]. */

@@ -1,4 +1,4 @@
-import { baseUrlSchema, currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, currencySchema, defineConnection, field, z } from 'affgraph/sdk'
 
 /**
  * The affiliate portal's root. Users often paste the address of the page they are on (`…/affiliates/index.php`,

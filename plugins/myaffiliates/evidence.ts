@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const VENDOR_SCRIPT: EvidenceSource = {
   title:
@@ -115,13 +115,11 @@ export const evidence = defineEvidence([
       },
     ],
   },
-  {
-    id: 'request-rates',
-    topic: 'limits',
-    fact: 'No limit is published: affgraph keeps to 2 requests a second per portal and 1 per account, and windows of at most 31 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'request-rates',
+    'limits',
+    'No limit is published: affgraph keeps to 2 requests a second per portal and 1 per account, and windows of at most 31 days.',
+  ),
   {
     id: 'currency-from-user',
     topic: 'identity',
@@ -129,18 +127,14 @@ export const evidence = defineEvidence([
     confidence: 'code-live',
     sources: [LIVE_LAYOUT],
   },
-  {
-    id: 'utc-days',
-    topic: 'identity',
-    fact: 'Days are taken as the export labels them, as UTC days; nothing public says.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'revisions',
-    topic: 'revisions',
-    fact: 'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'utc-days',
+    'identity',
+    'Days are taken as the export labels them, as UTC days; nothing public says.',
+  ),
+  assumedFact(
+    'revisions',
+    'revisions',
+    'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+  ),
 ])

@@ -11,7 +11,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 
 export const MAPPED_METRICS: Metric[] = [
   'clicks',

@@ -10,7 +10,7 @@ import {
   ResponseFormatError,
   reportRow,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection, DEFAULT_CURRENCY } from './credentials.ts'
 import platform from './index.ts'

@@ -9,7 +9,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { type connection, DEFAULT_CURRENCY } from './credentials.ts'
 import { mapStatisticsCsv } from './map.ts'
 

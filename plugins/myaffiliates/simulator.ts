@@ -43,7 +43,7 @@ import {
   seededText,
   type TruthAccountSpec,
   textAnswer,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 
 export interface MyAffiliatesSimulatorOptions extends SimulatorOptions {

@@ -1,4 +1,4 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, defineConnection, field, z } from 'affgraph/sdk'
 import { DEFAULT_API_VERSION, DEFAULT_REPORT_TYPE_CODE, REPORT_PREFIX } from './wire.ts'
 
 const ONBOARDING = 'NetRefer issues it when the program onboards you to ASR (Affiliate Standard Reporting)'

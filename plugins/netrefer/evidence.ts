@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const QUICK_START: EvidenceSource = {
   title: 'NetRefer developer portal: ASR (Affiliate Standard Reporting) v1.0, "Limited Launch"',
@@ -39,20 +39,12 @@ export const evidence = defineEvidence([
     confidence: 'vendor',
     sources: [QUICK_START],
   },
-  {
-    id: 'report-code-and-version',
-    topic: 'parameters',
-    fact: 'The Daily Activity Report’s type code (DAR) and the version number (1) are not published; both can be set on the connection.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'no-paging',
-    topic: 'paging',
-    fact: 'A report comes whole in one answer.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'report-code-and-version',
+    'parameters',
+    'The Daily Activity Report’s type code (DAR) and the version number (1) are not published; both can be set on the connection.',
+  ),
+  assumedFact('no-paging', 'paging', 'A report comes whole in one answer.'),
   {
     id: 'json-body',
     topic: 'fields',
@@ -74,20 +66,16 @@ export const evidence = defineEvidence([
     confidence: 'inferred',
     sources: [QUICK_START],
   },
-  {
-    id: 'report-errors',
-    topic: 'errors',
-    fact: 'Report errors (401 renew once, 403 with insufficient_scope or a foreign affiliate, 404, 400 for a window across months) and their bodies are assumed.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'request-rates',
-    topic: 'limits',
-    fact: 'No limit is published: affgraph keeps to 5 requests a second per host and 2 per account.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'report-errors',
+    'errors',
+    'Report errors (401 renew once, 403 with insufficient_scope or a foreign affiliate, 404, 400 for a window across months) and their bodies are assumed.',
+  ),
+  assumedFact(
+    'request-rates',
+    'limits',
+    'No limit is published: affgraph keeps to 5 requests a second per host and 2 per account.',
+  ),
   {
     id: 'who-gets-credentials',
     topic: 'identity',
@@ -95,18 +83,10 @@ export const evidence = defineEvidence([
     confidence: 'vendor',
     sources: [QUICK_START],
   },
-  {
-    id: 'utc-days',
-    topic: 'identity',
-    fact: 'Days are taken to be UTC days; nothing public says.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'revisions',
-    topic: 'revisions',
-    fact: 'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact('utc-days', 'identity', 'Days are taken to be UTC days; nothing public says.'),
+  assumedFact(
+    'revisions',
+    'revisions',
+    'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+  ),
 ])

@@ -9,7 +9,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { ROW_FIELDS, ROWS_FIELD } from './wire.ts'
 
 /**

@@ -5,7 +5,7 @@ import {
   defaultTruthAccounts,
   type FaultName,
   projectRows,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { type PluginHarness, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import type { NetReferSimulator, NetReferSimulatorOptions } from './simulator.ts'

@@ -7,7 +7,7 @@ import {
   type PluginContext,
   type ReportRow,
   ResponseFormatError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { mapDailyActivity } from './map.ts'
 import { accessToken, forgetToken, type NetReferConnection, requestToken } from './token.ts'
 import { DEFAULT_API_VERSION, DEFAULT_REPORT_TYPE_CODE, REPORTS_PERMISSION, reportPath } from './wire.ts'

@@ -6,7 +6,7 @@ import {
   seededText,
   type TokenGrant,
   type TruthAccountSpec,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { defaultScope, GRANT_TYPE, REPORTS_PERMISSION } from './wire.ts'
 
 /**

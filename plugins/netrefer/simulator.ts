@@ -25,7 +25,7 @@ import {
   type SimulatorOptions,
   type SimulatorResponse,
   type TruthRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { createSimulatedDirectory, type SimulatedClient } from './simulator-directory.ts'
 import {

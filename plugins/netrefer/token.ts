@@ -5,7 +5,7 @@ import {
   type HttpResponse,
   type PluginContext,
   ResponseFormatError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { defaultScope, GRANT_TYPE } from './wire.ts'
 

@@ -1,4 +1,4 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, defineConnection, field, z } from 'affgraph/sdk'
 
 /**
  * Affilka statistic tokens are long random strings. The charset is what a URL query can carry unescaped, so a

@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const ETL: EvidenceSource = {
   title: 'Vais96/Affilka-ETL, an ETL run against Affilka instances (config.py, affilka_api.py)',
@@ -55,13 +55,11 @@ export const evidence = defineEvidence([
     confidence: 'inferred',
     sources: [STARZ],
   },
-  {
-    id: 'paging',
-    topic: 'paging',
-    fact: 'Paging by current_page and total_pages on /report; no client pages it, and a single page is read alike.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'paging',
+    'paging',
+    'Paging by current_page and total_pages on /report; no client pages it, and a single page is read alike.',
+  ),
   {
     id: 'cells',
     topic: 'fields',
@@ -97,25 +95,19 @@ export const evidence = defineEvidence([
     confidence: 'code-live',
     sources: [STARZ, CLIENTS],
   },
-  {
-    id: 'request-rates',
-    topic: 'limits',
-    fact: 'No limit is published (clients sleep 2–4 s after a 429): affgraph keeps to 5 requests a second per dashboard and 1 per account.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'utc-days',
-    topic: 'identity',
-    fact: 'The report’s days are taken to be UTC midnights; an instance may be configured otherwise.',
-    confidence: 'assumed',
-    sources: [],
-  },
-  {
-    id: 'revisions',
-    topic: 'revisions',
-    fact: 'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
-    confidence: 'assumed',
-    sources: [],
-  },
+  assumedFact(
+    'request-rates',
+    'limits',
+    'No limit is published (clients sleep 2–4 s after a 429): affgraph keeps to 5 requests a second per dashboard and 1 per account.',
+  ),
+  assumedFact(
+    'utc-days',
+    'identity',
+    'The report’s days are taken to be UTC midnights; an instance may be configured otherwise.',
+  ),
+  assumedFact(
+    'revisions',
+    'revisions',
+    'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+  ),
 ])

@@ -8,7 +8,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 
 /** Report columns affgraph asks for, and the unified metric each one feeds. */
 export const COUNT_COLUMNS = {

@@ -11,7 +11,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { chooseColumns, mapAvailableColumns, mapReportPage } from './map.ts'
 

@@ -35,7 +35,7 @@ import {
   type SimulatorResponse,
   seededRandom,
   seededText,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import {
   COUNT_COLUMNS,
   LEGACY_ALIASES,

@@ -12,7 +12,7 @@ import {
   ResponseFormatError,
   rowKey,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import {
   rawGet,
   recordRequests,

@@ -72,7 +72,16 @@ export interface CaptureRedactor {
   /** Free text (an error message): known values, credential patterns and URL queries. */
   text(text: string): string
   url(url: string): string
-  connection(connection: Record<string, string>, urlFields: ReadonlySet<string>): Record<string, string>
+  /**
+   * The connection a replay runs with. `secretUrlFields` are secret fields holding a whole URL (Income Access's
+   * generated report link): a replay needs their structure (the dates in them), so each query value is redacted on
+   * its own — the secrets the plugin registered from it, and parameters named like credentials — and the rest kept.
+   */
+  connection(
+    connection: Record<string, string>,
+    urlFields: ReadonlySet<string>,
+    secretUrlFields?: ReadonlySet<string>,
+  ): Record<string, string>
   placeholders(): CapturePlaceholder[]
 }
 
@@ -198,6 +207,18 @@ export function createCaptureRedactor(input: CaptureRedactionInput): CaptureReda
     if (parsed.password) parsed.password = REDACTED
     if (queryChanged) parsed.search = scrubbed
     return parsed.toString()
+  }
+
+  const secretUrl = (text: string): string => {
+    if (!URL.canParse(text)) return values(text)
+    const parsed = new URL(text)
+    const params = new URLSearchParams()
+    for (const [name, value] of parsed.searchParams) params.append(name, values(value))
+    parsed.search = scrubParams(params).toString()
+    if (parsed.username) parsed.username = REDACTED
+    if (parsed.password) parsed.password = REDACTED
+    parsed.hash = ''
+    return values(parsed.toString())
   }
 
   const scrubJson = (value: unknown, depth = 0): unknown => {
@@ -340,11 +361,11 @@ export function createCaptureRedactor(input: CaptureRedactionInput): CaptureReda
     },
     text,
     url,
-    connection(connection, urlFields) {
+    connection(connection, urlFields, secretUrlFields = new Set()) {
       return Object.fromEntries(
         Object.entries(connection).map(([name, value]) => [
           name,
-          urlFields.has(name) ? url(value) : values(value),
+          secretUrlFields.has(name) ? secretUrl(value) : urlFields.has(name) ? url(value) : values(value),
         ]),
       )
     },

@@ -103,6 +103,9 @@ export async function recordCapture(services: AppServices, target: CaptureTarget
     }
   }
   const urlFields = new Set(platform.fieldNames.filter((name) => fields[name]?.kind === 'url'))
+  const secretUrlFields = new Set(
+    Object.keys(secretFields).filter((name) => /^https?:\/\/[^?#]+\?/i.test(secretFields[name]!)),
+  )
   const file = captureFileSchema.parse({
     format: CAPTURE_FORMAT,
     version: CAPTURE_VERSION,
@@ -113,7 +116,7 @@ export async function recordCapture(services: AppServices, target: CaptureTarget
     affgraphVersion: AFFGRAPH_VERSION,
     recordedAt: recordedAt.toISOString(),
     window,
-    connection: redactor.connection(connection, urlFields),
+    connection: redactor.connection(connection, urlFields, secretUrlFields),
     placeholders: redactor.placeholders(),
     exchanges: exchanges.map((exchange) => redactor.exchange(exchange, startedAt)),
     outcome: error ? { error } : { rows: rows ?? 0 },

@@ -100,6 +100,11 @@ export const evidenceSchema = z.array(evidenceFactSchema).superRefine((facts, ct
   }
 })
 
+/** A fact nothing public states: the plugin assumes it (and reads defensively), so it has no source. */
+export function assumedFact(id: string, topic: EvidenceTopic, fact: string): EvidenceFact {
+  return { id, topic, fact, confidence: 'assumed', sources: [] }
+}
+
 /** Declares a plugin's evidence; typed, so a fact without a topic or confidence does not compile. */
 export function defineEvidence(facts: EvidenceFact[]): EvidenceFact[] {
   return facts

@@ -38,11 +38,15 @@ describe('maturity and evidence of the platforms', () => {
       )
     ).platforms
 
-  it('given plugins declaring vendor samples, third-party clients or nothing, when `platforms` is asked without a token, then each has the maturity its evidence gives and every fact with its sources', async () => {
+  it('given plugins declaring vendor samples, third-party clients or only assumptions, when `platforms` is asked without a token, then each has the maturity its evidence gives and every fact with its sources', async () => {
     const byId = new Map((await platforms()).map((p) => [p.id, p]))
     expect(byId.get('acme-verified')?.maturity).toBe('VERIFIED')
     expect(byId.get('acme-documented')?.maturity).toBe('DOCUMENTED')
-    expect(byId.get('acme-partners')).toMatchObject({ maturity: 'ASSUMED', evidence: [] })
+    // Evidence is required in a manifest: a plugin that knows nothing public declares its facts as assumed.
+    expect(byId.get('acme-partners')).toMatchObject({
+      maturity: 'ASSUMED',
+      evidence: [expect.objectContaining({ confidence: 'ASSUMED', sources: [] })],
+    })
     expect(byId.get('acme-verified')?.evidence).toEqual([
       expect.objectContaining({
         id: 'stats-endpoint',

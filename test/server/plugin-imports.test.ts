@@ -3,7 +3,11 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BUNDLED_PLUGIN_DIR } from '../../src/platform/plugin-loader.ts'
 
-const SDK = '../../src/sdk/index.ts'
+/**
+ * One name for the SDK inside this repository and out: the plugin loader's resolve hook maps it at run time, tsconfig
+ * `paths` for tsc and tsx, the vitest alias for tests.
+ */
+const SDK = 'affgraph/sdk'
 
 describe('bundled plugins import only the SDK', () => {
   const plugins = readdirSync(BUNDLED_PLUGIN_DIR, { withFileTypes: true }).filter((e) => e.isDirectory())

@@ -248,9 +248,10 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
       const id = c.platform.definition.id
       // One run per request window the platform allows (a week may cross a month, which NetRefer splits at).
       const windows = splitWindow(week, c.platform.definition.limits)
-      expect(runs.filter((r) => r.account_id === c.accountId).map((r) => [r.status, r.error_code])).toEqual(
-        windows.map(() => ['FAILED', 'PLATFORM_AUTH_FAILED']),
-      )
+      expect(
+        runs.filter((r) => r.account_id === c.accountId).map((r) => [r.status, r.error_code]),
+        id,
+      ).toEqual(windows.map(() => ['FAILED', 'PLATFORM_AUTH_FAILED']))
       const account = res.body.data?.accounts.nodes.find((a) => a.id === c.accountId)
       expect(account?.status, id).toBe('AUTH_FAILED')
       expect(account?.lastError?.code, id).toBe('PLATFORM_AUTH_FAILED')
