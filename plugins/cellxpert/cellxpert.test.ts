@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
 import {
   createGroundTruth,
   type DateWindow,
@@ -12,7 +11,9 @@ import {
   projectRows,
   type ReportRow,
 } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
 import { sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
+import { testDay } from '../../test/support/test-clock.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { mapMediaReport } from './map.ts'
@@ -21,9 +22,7 @@ import type { CellxpertSimulator, CellxpertSimulatorOptions } from './simulator.
 import { ERROR_BODIES, HEADERS } from './wire.ts'
 
 const SEED = 'cellxpert-test'
-const DAY = 86_400_000
-const iso = (t: number) => new Date(t).toISOString().slice(0, 10)
-const daysAgo = (n: number) => iso(Date.now() - n * DAY)
+const daysAgo = (n: number) => testDay(-n)
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
 
 interface Failure {
@@ -426,7 +425,7 @@ describe('cellxpert against its simulator through the host', () => {
 
   it('given a window reaching past today, when fetched, then no future day is asked for and the rows stop at today', async () => {
     const sim = await startSim()
-    const window = { from: daysAgo(5), to: iso(Date.now() + 5 * DAY) }
+    const window = { from: daysAgo(5), to: testDay(5) }
     const rows = await fetchVia(sim, window)
     expect(sim.requests.map((r) => r.todate)).toEqual([daysAgo(0)])
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('acct-1', window)))
@@ -435,9 +434,7 @@ describe('cellxpert against its simulator through the host', () => {
 
   it('given a window wholly in the future, when fetched, then nothing is requested and the report is empty', async () => {
     const sim = await startSim()
-    expect(await fetchVia(sim, { from: iso(Date.now() + 2 * DAY), to: iso(Date.now() + 9 * DAY) })).toEqual(
-      [],
-    )
+    expect(await fetchVia(sim, { from: testDay(2), to: testDay(9) })).toEqual([])
     expect(sim.log).toHaveLength(0)
   })
 

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
 import {
   AuthError,
   type HttpResponse,
@@ -10,6 +9,7 @@ import {
   ResponseFormatError,
   UnavailableError,
 } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
 import {
   rawGet,
   recordRequests,
@@ -17,6 +17,7 @@ import {
   usePluginTest,
   withQuery,
 } from '../../test/support/plugin-harness.ts'
+import { testDay } from '../../test/support/test-clock.ts'
 import { connection, DEFAULT_API_BASE_URL } from './credentials.ts'
 import platform from './index.ts'
 import { mapAnalyticsPage } from './map.ts'
@@ -70,7 +71,7 @@ function analyticsUrl(sim: PlatformSimulator, nickname: string, day: string, sel
   })
 }
 
-const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
+const daysAgo = (n: number) => testDay(-n)
 
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import { simulator as netrefer } from '../../plugins/netrefer/simulator.ts'
 import { simulator as softswiss } from '../../plugins/softswiss/simulator.ts'
 import { fixedClock } from '../../src/clock.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
-import { testNow } from '../support/test-clock.ts'
+import { testDay, testNow } from '../support/test-clock.ts'
 
 /**
  * Each simulator speaks its platform's published wire format (the facts each simulator file lists with their
@@ -219,12 +219,12 @@ describe('Cellxpert simulator wire format', () => {
     const { affiliateId, apiKey } = sim.credentials(sim.accounts[0]!.key)
     const ask = async (todate: string) =>
       (
-        await fetch(`${sim.baseUrl}?command=mediareport&fromdate=2026-06-10&todate=${todate}&Day=1`, {
+        await fetch(`${sim.baseUrl}?command=mediareport&fromdate=${testDay(-5)}&todate=${todate}&Day=1`, {
           headers: { affiliateid: affiliateId, 'x-api-key': apiKey },
         })
       ).text()
-    expect(await ask('2026-06-15')).toMatch(/^<ResultSet/)
-    expect(await ask('2026-06-16')).toBe('Bad Command')
+    expect(await ask(testDay(0))).toMatch(/^<ResultSet/)
+    expect(await ask(testDay(1))).toBe('Bad Command')
   })
 })
 

@@ -16,6 +16,7 @@ import {
   type SimulatorOptions,
 } from '../../src/sdk/index.ts'
 import { captureLogs } from './log-capture.ts'
+import { suiteClock } from './test-clock.ts'
 
 /** An answer read off the wire by `rawGet`. */
 export interface RawResponse {
@@ -132,12 +133,13 @@ export async function createPluginHarness(
   options: {
     attempts?: number
     totalTimeoutMs?: number
-    /** The clock the runner and contexts give the plugin (`ctx.now()`); default the real one. */
+    /** The clock the runner and contexts give the plugin (`ctx.now()`); default the suite's (test-clock.ts). */
     now?: () => Date
   } = {},
 ): Promise<PluginHarness> {
   const path = typeof folder === 'string' ? folder : decodeURIComponent(folder.pathname).replace(/\/$/, '')
   const platform = await loadPlugin(path)
+  const now = options.now ?? (() => suiteClock.now())
   const logs = captureLogs()
   const guard = createSsrfGuard({ allow: ['127.0.0.1'] })
   const rateLimiters = createRateLimiterRegistry()
@@ -147,7 +149,7 @@ export async function createPluginHarness(
     baseDelayMs: 20,
     maxDelayMs: 200,
   }
-  const runner = new PlatformRunner({ guard, rateLimiters, logger: logs.logger, http, now: options.now })
+  const runner = new PlatformRunner({ guard, rateLimiters, logger: logs.logger, http, now })
   return {
     platform,
     runner,
@@ -165,7 +167,7 @@ export async function createPluginHarness(
         secrets,
         plugin: platform.definition.id,
         logger: logs.logger,
-        now: options.now,
+        now,
         timeouts: { totalMs: http.totalTimeoutMs },
         retry: { attempts: http.attempts, baseDelayMs: http.baseDelayMs, maxDelayMs: http.maxDelayMs },
       })
@@ -238,7 +240,12 @@ export function usePluginTest<
       return harness
     },
     async sim(simOptions) {
-      const sim = (await test.harness.platform.definition.simulator.create({ seed, ...simOptions })) as S
+      // The platform's "today" is the suite's, like the plugin's.
+      const sim = (await test.harness.platform.definition.simulator.create({
+        seed,
+        clock: suiteClock,
+        ...simOptions,
+      })) as S
       sims.push(sim)
       return sim
     },

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -84,6 +85,38 @@ async function runAt(today: (typeof TODAYS)[number], cases: { file: string; name
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+/** Every test source file: the suite's own and the plugins'. */
+function testSources(): string[] {
+  const found: string[] = []
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(REPO, dir), { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'fixtures') walk(path)
+      else if (/\.ts$/.test(entry.name) && (dir.startsWith('test') || entry.name.endsWith('.test.ts')))
+        found.push(path)
+    }
+  }
+  walk('test')
+  walk('plugins')
+  return found
+}
+
+describe('tests take "today" from the suite clock', () => {
+  it('given every test source, when searched, then no day is computed from the wall clock', () => {
+    // A day string built from Date.now() or new Date() moves with the calendar: use testDay/testWindow/suiteClock.
+    const wallClockDay =
+      /(Date\.now\(\)|new Date\(\))[^\n;]*\.toISOString\(\)\.slice\(0, ?10\)|iso\(Date\.now\(\)|trailingWindow\([^)]*\bnew Date\(\)/
+    const sources = testSources()
+    expect(sources.length).toBeGreaterThan(50)
+    const offenders = sources.flatMap((file) =>
+      readFileSync(join(REPO, file), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (wallClockDay.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    )
+    expect(offenders).toEqual([])
+  })
+})
 
 describe('the date-sensitive tests on awkward days of the calendar', () => {
   for (const today of TODAYS) {
