@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
+import { announceLocally, announceSql } from '../db/change-feed.ts'
 import { isoDay } from '../db/iso-day.ts'
 import {
   COUNT_METRICS,
@@ -88,10 +89,11 @@ export async function writeReport(
   },
 ): Promise<WriteResult> {
   const now = input.now ?? new Date()
+  const changed = `ws:${input.workspaceId}`
   const incoming = new Map<string, ReportRow>()
   for (const row of input.rows) incoming.set(rowKey(row), row)
 
-  return em.transactional(async (tx) => {
+  const result = await em.transactional(async (tx) => {
     const conn = tx.getConnection()
     const ctx = tx.getTransactionContext()
     const exec = (sql: string, params: unknown[]) =>
@@ -214,6 +216,8 @@ export async function writeReport(
       )
     }
     await recordCoverage(exec, input.accountId, input.window, now)
+    // Cached answers of the workspace are stale once this commits: every process hears it then, not before.
+    if (toWrite.length > 0 || removed.length > 0) await exec(announceSql([changed]), [changed])
     return {
       rowsWritten: toWrite.length,
       rowsChanged: rowsChanged + removed.length,
@@ -221,6 +225,8 @@ export async function writeReport(
       changes,
     }
   })
+  if (result.rowsWritten > 0 || result.rowsRemoved > 0) announceLocally(changed)
+  return result
 }
 
 /** Adds a synced window to the account's coverage, merging it with the ranges it touches or overlaps. */

@@ -5,7 +5,8 @@ import { METRIC_COLUMNS } from './stat-writer.ts'
 
 /**
  * The unified stats query as ONE SQL statement, exported so that benchmarks time exactly what the API runs
- * (`buildStatsSql`; run it after `STATS_TUNING_SQL` in the same transaction, as the API does on PostgreSQL).
+ * (`buildStatsSql`; run it with `Database.prepared`, as the API does: bound values, planner settings of
+ * `SERVING_SETTINGS` on PostgreSQL).
  *
  * Shape (every part is scoped by the workspace id: the accounts by `account.workspace_id`, the stat rows by
  * `stat_day.workspace_id` and by the join to those accounts):
@@ -21,13 +22,6 @@ import { METRIC_COLUMNS } from './stat-writer.ts'
  *   ac       accounts contributing per row, by one of three strategies (see `AccountCounting`)
  * Derived ratios (EPC, conversion rates) are computed from the final sums, never averaged.
  */
-
-/**
- * Planner settings for the statement, local to its transaction. Row estimates of the conversion relation are
- * far too high (it is built from generate_series), so by default PostgreSQL would JIT-compile, inline and
- * optimise hundreds of expressions (taking longer than the whole aggregation) and spill small sorts to disk.
- */
-export const STATS_TUNING_SQL = "select set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
 
 export const GRANULARITIES = ['DAY', 'WEEK', 'MONTH', 'YEAR', 'TOTAL'] as const
 export type Granularity = (typeof GRANULARITIES)[number]
@@ -123,8 +117,9 @@ class Params {
     this.values.push(value)
     return `$${this.values.length}::${cast}`
   }
-  list(values: readonly unknown[], cast: string): string {
-    return values.map((v) => this.add(v, cast)).join(', ')
+  /** A whole list as ONE array value: the text stays the same whatever the list's length. */
+  array(values: readonly unknown[], cast: string): string {
+    return this.add([...values], `${cast}[]`)
   }
   /** Embeds SQL written with `?` placeholders (the fx relation), binding its values here. */
   embed(fragment: { sql: string; params: readonly unknown[] }): string {
@@ -139,16 +134,6 @@ class Params {
       throw new Error('more values than placeholders in an embedded fragment')
     return sql
   }
-}
-
-/** `$n` placeholders to the `?` ones MikroORM's `execute` binds, values reordered to match. */
-export function toQuestionMarks(statement: SqlStatement): { sql: string; params: unknown[] } {
-  const params: unknown[] = []
-  const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
-    params.push(statement.params[Number(n) - 1])
-    return '?'
-  })
-  return { sql, params }
 }
 
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS
@@ -232,7 +217,7 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   const cur = report ? p.add(report, 'text') : ''
   const counting = query.accounts === false ? 'none' : accountCounting(query)
   const withTotals = query.totals !== false
-  const tagFilter = filter.tags?.length ? p.list(filter.tags, 'text') : null
+  const tagFilter = filter.tags?.length ? p.array(filter.tags, 'text') : null
 
   const periodOf = (day: string): string => {
     switch (query.granularity) {
@@ -251,10 +236,11 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
 
   // --- accounts of the workspace that pass the account filters -------------------------------------------
   const accountWhere = [`a.workspace_id = ${ws}`]
-  if (filter.accountIds?.length) accountWhere.push(`a.id in (${p.list(filter.accountIds, 'uuid')})`)
+  const accountIds = filter.accountIds?.length ? p.array(filter.accountIds, 'uuid') : null
+  if (accountIds) accountWhere.push(`a.id = any(${accountIds})`)
   if (filter.platformIds?.length)
-    accountWhere.push(`a.platform_id in (${p.list(filter.platformIds, 'text')})`)
-  if (tagFilter) accountWhere.push(`a.tags && array[${tagFilter}]`)
+    accountWhere.push(`a.platform_id = any(${p.array(filter.platformIds, 'text')})`)
+  if (tagFilter) accountWhere.push(`a.tags && ${tagFilter}`)
   const acc = `acc as not materialized (
   select a.id, a.platform_id, ${PROGRAM_SQL} as program, a.tags
   from account a
@@ -264,10 +250,10 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   // --- the one pass over stat_day --------------------------------------------------------------------------
   const rowWhere = [`s.workspace_id = ${ws}`, `s.day between ${from} and ${to}`]
   // Repeated on stat_day so that a few accounts are read through the primary key instead of a range scan.
-  if (filter.accountIds?.length) rowWhere.push(`s.account_id in (${p.list(filter.accountIds, 'uuid')})`)
-  const brandFilter = filter.brands?.length ? `s.brand in (${p.list(filter.brands, 'text')})` : null
+  if (accountIds) rowWhere.push(`s.account_id = any(${accountIds})`)
+  const brandFilter = filter.brands?.length ? `s.brand = any(${p.array(filter.brands, 'text')})` : null
   const campaignFilter = filter.campaigns?.length
-    ? `s.campaign in (${p.list(filter.campaigns, 'text')})`
+    ? `s.campaign = any(${p.array(filter.campaigns, 'text')})`
     : null
   if (brandFilter) rowWhere.push(brandFilter)
   if (campaignFilter) rowWhere.push(campaignFilter)
@@ -368,7 +354,7 @@ ${p.embed(fx)}
     !dims.includes('TAG')
       ? ''
       : tagFilter
-        ? `join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on ${alias}_t.tag in (${tagFilter})`
+        ? `join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on ${alias}_t.tag = any(${tagFilter})`
         : `left join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on true`
   const keyExprs = (alias: string) =>
     dims.map((d) =>
@@ -482,10 +468,15 @@ ${p.embed(fx)}
   let accountsExpr = '1'
   let totalAccounts = ''
   if (counting === 'probe') {
-    const periods = periodsOf(query.from, query.to, query.granularity)
-    const values = periods.map(
-      (x) => `(${p.add(x.start, 'date')}, ${p.add(x.first, 'date')}, ${p.add(x.last, 'date')})`,
-    )
+    // The periods are generated by the statement from its bound range, so that its text depends on the
+    // granularity only, never on the dates.
+    const unit = query.granularity.toLowerCase()
+    const periodRows =
+      query.granularity === 'TOTAL'
+        ? `select ${from} as p_start, ${from} as p_first, ${to} as p_last`
+        : `select g::date as p_start, greatest(g::date, ${from}) as p_first,
+      least((g + interval '1 ${unit}' - interval '1 day')::date, ${to}) as p_last
+    from generate_series(date_trunc('${unit}', ${from}::timestamp), ${to}::timestamp, interval '1 ${unit}') g`
     const probeWhere = [
       `s.account_id = a.id`,
       `s.workspace_id = ${ws}`,
@@ -500,7 +491,9 @@ ${p.embed(fx)}
           ? 'a.platform_id as d_platform'
           : 'a.tags as d_tags',
     )
-    ctes.push(`per (p_start, p_first, p_last) as (values ${values.join(', ')})`)
+    ctes.push(`per (p_start, p_first, p_last) as (
+  ${periodRows}
+)`)
     ctes.push(`present as (
   select per.p_start as pp, a.id as acct${presentDims.map((d) => `, ${d}`).join('')}
   from acc a

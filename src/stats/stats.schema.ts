@@ -479,7 +479,7 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           totals: selected.has('totals'),
           accounts: selected.has('rows.accountsContributing') || selected.has('totals.accountsContributing'),
         }
-        return queryStats(ctx.em, workspaceId, query, { tuned: ctx.services.db.kind === 'postgresql' })
+        return queryStats(ctx.services.db, workspaceId, query)
       },
     }),
   )
