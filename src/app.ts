@@ -135,7 +135,8 @@ export function createApp(services: AppServices): AffgraphApp {
     // One operation per request: a JSON array body is refused with 400, so rate limits count every operation.
     batching: false,
     logging: {
-      debug: (...args) => log.debug({ args }, 'yoga'),
+      // Yoga logs at debug on every request: with debug off, not even the arguments are gathered.
+      debug: log.isLevelEnabled('debug') ? (...args) => log.debug({ args }, 'yoga') : () => undefined,
       info: (...args) => log.info({ args }, 'yoga'),
       warn: (...args) => log.warn({ args }, 'yoga'),
       error: (...args) =>

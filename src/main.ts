@@ -5,13 +5,18 @@ import { createAppServices, startSync } from './bootstrap.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
 import { startDemo } from './demo/demo.ts'
-import { PluginLoadError } from './platform/plugin-loader.ts'
+import { backgroundStdout, createLogger } from './logger.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugins, PluginLoadError } from './platform/plugin-loader.ts'
+
+/** Milliseconds since the process started, for the start-up phases printed once listening. */
+const sinceStart = () => Math.round(performance.now())
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { demo: { type: 'boolean', default: false } },
     allowPositionals: false,
   })
+  const phases: Record<string, number> = { modulesLoaded: sinceStart() }
   let config = loadConfig()
   const demo = values.demo ? await startDemo.simulators() : null
   if (demo) {
@@ -22,8 +27,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const services = await createAppServices(config)
+  const registry = await loadPlugins([BUNDLED_PLUGIN_DIR, ...config.pluginDirs])
+  phases.pluginsLoaded = sinceStart()
+  const logger = createLogger({
+    level: config.logLevel,
+    secretFields: registry.all().flatMap((p) => p.secretFields),
+    destination: backgroundStdout(),
+  })
+  const services = await createAppServices(config, { registry, logger })
+  phases.databaseOpen = sinceStart()
   if (config.sync.mode !== 'off') await startSync(services)
+  phases.syncStarted = sinceStart()
   const app = createApp(services)
   const server = createServer(app)
   await new Promise<void>((resolve, reject) => {
@@ -38,6 +52,7 @@ async function main(): Promise<void> {
       url: `http://${shown}:${port}/graphql`,
       database: services.db.kind,
       platforms: services.registry.all().map((p) => p.definition.id),
+      startupMs: { ...phases, listening: sinceStart() },
     },
     'affgraph is listening',
   )
