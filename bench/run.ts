@@ -8,6 +8,7 @@ const all = !wanted.size
 const benches: [string, string][] = [
   ['stats', './stats-vs-sql.bench.ts'],
   ['statements', './statements.bench.ts'],
+  ['ingest', './ingest.bench.ts'],
   ['sync', './sync-floor.bench.ts'],
   ['load', './load.bench.ts'],
   ['rate-limit', './api-rate-limit.bench.ts'],
