@@ -59,6 +59,10 @@ export interface StatsQuery {
   totals?: boolean
   /** Count the accounts contributing to each row and to the total (default true); 0 when false. */
   accounts?: boolean
+  /** Build `native`, the amounts per native currency (default true); `[]` when false. */
+  native?: boolean
+  /** Build `conversions`, the rates used (default true); `[]` when false, and no rate is tracked per row. */
+  conversions?: boolean
 }
 
 export interface SqlStatement {
@@ -217,6 +221,9 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   const cur = report ? p.add(report, 'text') : ''
   const counting = query.accounts === false ? 'none' : accountCounting(query)
   const withTotals = query.totals !== false
+  const withNative = query.native !== false
+  // Which rates were used costs a dozen aggregates per row: only when the answer shows them.
+  const withConversions = report !== null && query.conversions !== false
   const tagFilter = filter.tags?.length ? p.array(filter.tags, 'text') : null
 
   const periodOf = (day: string): string => {
@@ -286,11 +293,15 @@ ${p.embed(fx)}
     report
       ? [
           `case when ${src}.currency = ${cur} then 1::numeric else fx.factor end as factor`,
-          `case when ${src}.currency = ${cur} then null else fx.rate_day end as rate_day`,
-          `case when ${src}.currency = ${cur} then null else fx.source end as source`,
-          `case when ${src}.currency = ${cur} then null else fx.rate end as rate`,
-          `case when ${src}.currency = ${cur} then null else fx.report_rate end as report_rate`,
-          `case when ${src}.currency = ${cur} or fx.factor is not null then null else coalesce(fx.reason, 'UNKNOWN_CURRENCY') end as reason`,
+          ...(withConversions
+            ? [
+                `case when ${src}.currency = ${cur} then null else fx.rate_day end as rate_day`,
+                `case when ${src}.currency = ${cur} then null else fx.source end as source`,
+                `case when ${src}.currency = ${cur} then null else fx.rate end as rate`,
+                `case when ${src}.currency = ${cur} then null else fx.report_rate end as report_rate`,
+                `case when ${src}.currency = ${cur} or fx.factor is not null then null else coalesce(fx.reason, 'UNKNOWN_CURRENCY') end as reason`,
+              ]
+            : []),
         ]
       : []
   const fxJoin = (src: string) =>
@@ -308,7 +319,7 @@ ${p.embed(fx)}
     ...metricCols('s'),
     `${periodOf('s.day')} as pp`,
     ...rateCols('s'),
-    `${moneyPresent('s')} as has_money`,
+    ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
   ].join(', ')}
   from stat_day s
   join acc a on a.id = s.account_id
@@ -341,7 +352,7 @@ ${p.embed(fx)}
     ...metricCols('s1'),
     `${periodOf('s1.day')} as pp`,
     ...rateCols('s1'),
-    `${moneyPresent('s1')} as has_money`,
+    ...(withConversions ? [`${moneyPresent('s1')} as has_money`] : []),
   ].join(', ')}
   from s1
   ${fxJoin('s1')}
@@ -390,6 +401,10 @@ ${p.embed(fx)}
       ? [
           ...MONEY_COLUMNS.map((c) => `sum(j.${c} * j.factor) as x_${c}`),
           ...MONEY_COLUMNS.map((c) => `bool_or(j.${c} is not null and j.factor is null) as miss_${c}`),
+        ]
+      : []),
+    ...(withConversions
+      ? [
           'bool_or(j.has_money) as has_money',
           ...rateAggs.map(([name, fn, column]) => `${fn}(j.${column}) filter (where j.has_money) as ${name}`),
           'min(j.day) filter (where j.has_money and j.factor is null) as first_missing_day',
@@ -407,6 +422,10 @@ ${p.embed(fx)}
         ? [
             ...MONEY_COLUMNS.map((c) => `sum(${a}.x_${c}) as x_${c}`),
             ...MONEY_COLUMNS.map((c) => `bool_or(${a}.miss_${c}) as miss_${c}`),
+          ]
+        : []),
+      ...(withConversions
+        ? [
             `bool_or(${a}.has_money) as has_money`,
             ...rateAggs.map(([name, fn]) => `${fn}(${a}.${name}) as ${name}`),
             `min(${a}.first_missing_day) as first_missing_day`,
@@ -437,12 +456,10 @@ ${p.embed(fx)}
       ? [
           ...MONEY_COLUMNS.map((m) => `x_${m}`),
           ...MONEY_COLUMNS.map((m) => `miss_${m}`),
-          'has_money',
-          ...rateAggs.map(([name]) => name),
-          'first_missing_day',
-          'last_missing_day',
-          'reason',
         ]
+      : []),
+    ...(withConversions
+      ? ['has_money', ...rateAggs.map(([name]) => name), 'first_missing_day', 'last_missing_day', 'reason']
       : []),
   ]
     .map((x) => `c0.${x}`)
@@ -560,8 +577,12 @@ ${p.embed(fx)}
       ...MONEY_COLUMNS.map(
         (c) => `case when bool_or(${alias}.miss_${c}) then null else sum(${alias}.x_${c}) end as ${c}`,
       ),
-      `coalesce(json_agg(${nativeJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency <> ''), '[]') as native`,
-      `coalesce(json_agg(${conversionJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency not in ('', ${cur}) and ${alias}.has_money), '[]') as conversions`,
+      withNative
+        ? `coalesce(json_agg(${nativeJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency <> ''), '[]') as native`
+        : `'[]'::json as native`,
+      withConversions
+        ? `coalesce(json_agg(${conversionJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency not in ('', ${cur}) and ${alias}.has_money), '[]') as conversions`
+        : `'[]'::json as conversions`,
     ]
     ctes.push(`r as (
   select c.pp, ${[...keyOut('c'), ...aggregate('c')].join(',\n    ')}
@@ -581,7 +602,7 @@ from tot`
   } else {
     // Native currencies: the per-currency rows are the result; money stays as reported.
     ctes.push(`r as (
-  select c.pp, ${[...keyOut('c'), 'c.currency', ...COUNT_COLUMNS.map((x) => `c.${x}`), ...MONEY_COLUMNS.map((x) => `c.n_${x} as ${x}`), `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native`].join(', ')}
+  select c.pp, ${[...keyOut('c'), 'c.currency', ...COUNT_COLUMNS.map((x) => `c.${x}`), ...MONEY_COLUMNS.map((x) => `c.n_${x} as ${x}`), withNative ? `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native` : `'[]'::json as native`].join(', ')}
   from c
 )`)
     rowsSelect = `select 'row' as kind, r.pp::text as period, ${[...keyOut('r'), "nullif(r.currency, '') as currency", ...figureCols('r'), `${accountsExpr} as accounts`, 'r.native::text as native', "'[]' as conversions"].join(', ')}
@@ -594,7 +615,9 @@ from r ${accountsJoin}`
     ...COUNT_COLUMNS.map((c) => `sum(ct.${c}) as ${c}`),
     ...MONEY_COLUMNS.map((c) => `case when ${oneCurrency} then sum(ct.n_${c}) end as ${c}`),
     `case when ${oneCurrency} then max(ct.currency) filter (where ct.currency <> '') end as currency`,
-    `coalesce(json_agg(${nativeJson('ct')} order by ct.currency) filter (where ct.currency <> ''), '[]') as native`,
+    withNative
+      ? `coalesce(json_agg(${nativeJson('ct')} order by ct.currency) filter (where ct.currency <> ''), '[]') as native`
+      : `'[]'::json as native`,
   ].join(',\n    ')}
   from ct
 )`)

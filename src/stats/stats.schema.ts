@@ -478,6 +478,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           ...toStatsQuery(args.input as StatsInput),
           totals: selected.has('totals'),
           accounts: selected.has('rows.accountsContributing') || selected.has('totals.accountsContributing'),
+          native: selected.has('rows.native') || selected.has('totals.native'),
+          conversions: selected.has('rows.conversions') || selected.has('totals.conversions'),
         }
         return queryStats(ctx.services.db, workspaceId, query)
       },
