@@ -19,7 +19,8 @@ const DAYS = Number(process.env.BENCH_INGEST_DAYS ?? 365)
 const FROM = '2025-10-01'
 const BRANDS = ['Main', 'Second']
 
-const dayAt = (i: number) => new Date(Date.parse(`${FROM}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10)
+const dayAt = (i: number) =>
+  new Date(Date.parse(`${FROM}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10)
 
 function reportOf(account: number, revision = 0): ReportRow[] {
   const rows: ReportRow[] = []
@@ -91,7 +92,12 @@ export async function main(): Promise<void> {
       await client.query('commit')
       copyMs += performance.now() - t
       t = performance.now()
-      await writeReport(bench.db.fork(), { workspaceId: workspace.id, accountId: ids[a]!, window, rows: reports[a]! })
+      await writeReport(bench.db.fork(), {
+        workspaceId: workspace.id,
+        accountId: ids[a]!,
+        window,
+        rows: reports[a]!,
+      })
       writeMs += performance.now() - t
     }
     await client.end()

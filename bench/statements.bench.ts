@@ -29,7 +29,12 @@ const DASHBOARD = `query Dashboard {
 }`
 
 export async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, AFFGRAPH_SYNC: 'off', AFFGRAPH_FX_FETCH: 'false', AFFGRAPH_LOG_LEVEL: 'warn' })
+  const config = loadConfig({
+    ...process.env,
+    AFFGRAPH_SYNC: 'off',
+    AFFGRAPH_FX_FETCH: 'false',
+    AFFGRAPH_LOG_LEVEL: 'warn',
+  })
   const db = await openDatabase({ url: config.databaseUrl, pgliteDir: 'memory://' })
   const services = await createAppServices(config, {
     db,
@@ -80,7 +85,8 @@ export async function main(): Promise<void> {
     const body = (await response.json()) as { data?: { stats: { rows: unknown[] } }; errors?: unknown }
     const ms = performance.now() - started
     db.orm.config.set('onQuery', previous)
-    if (!body.data || body.data.stats.rows.length !== size) throw new Error(`dashboard failed: ${JSON.stringify(body.errors)}`)
+    if (!body.data || body.data.stats.rows.length !== size)
+      throw new Error(`dashboard failed: ${JSON.stringify(body.errors)}`)
     results[size] = statements.length
     console.log(`${size} accounts: ${statements.length} SQL statements, ${Math.round(ms)} ms`)
   }

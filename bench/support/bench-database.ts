@@ -3,10 +3,14 @@ import { type Database, openDatabase } from '../../src/db/database.ts'
 
 /** PostgreSQL server the benchmarks use: BENCH_DATABASE_URL, else DATABASE_URL, else the local default. */
 export const BENCH_ADMIN_URL =
-  process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres'
+  process.env.BENCH_DATABASE_URL ||
+  process.env.DATABASE_URL ||
+  'postgresql://postgres@127.0.0.1:5432/postgres'
 
 /** A fresh, migrated database of its own on the benchmark server; dropped again by `drop`. */
-export async function openBenchDatabase(name: string): Promise<{ db: Database; url: string; drop: () => Promise<void> }> {
+export async function openBenchDatabase(
+  name: string,
+): Promise<{ db: Database; url: string; drop: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: BENCH_ADMIN_URL })
   await admin.connect()
   await admin.query(`drop database if exists ${name} with (force)`)

@@ -35,9 +35,10 @@ export interface Database {
 /**
  * Settings of the prepared-statement pool. The stats statement's row estimates for its conversion relation (built
  * from generate_series) are far too high, so by default PostgreSQL would JIT-compile and inline hundreds of
- * expressions (taking longer than the whole aggregation) and spill small sorts to disk.
+ * expressions (taking longer than the whole aggregation), spill small sorts to disk, and join the daily rows to
+ * the rates by sorting every row of the range (a merge join) where a hash of the few thousand rates is enough.
  */
-export const SERVING_SETTINGS = { jit: 'off', work_mem: '32MB' } as const
+export const SERVING_SETTINGS = { jit: 'off', work_mem: '32MB', enable_mergejoin: 'off' } as const
 const PREPARED_POOL_SIZE = 6
 
 export interface DatabaseOptions {

@@ -43,7 +43,9 @@ const CHUNK_ROWS = 5000
 /** The upsert of a chunk of rows: $1 account, $2 workspace, $3 synced at, then one array per column. */
 const UPSERT_SQL = (() => {
   const metricColumns = METRICS_ALL.map((m) => METRIC_COLUMNS[m])
-  const arrays = ['date', 'text', 'text', 'text', ...METRIC_SQL_TYPES].map((type, i) => `$${i + 4}::${type}[]`)
+  const arrays = ['date', 'text', 'text', 'text', ...METRIC_SQL_TYPES].map(
+    (type, i) => `$${i + 4}::${type}[]`,
+  )
   return `insert into stat_day (${[...KEY_COLUMNS, 'workspace_id', ...metricColumns, 'synced_at'].join(', ')})
   select $1::uuid, r.day, r.brand, r.campaign, r.currency, $2::uuid, ${metricColumns.map((c) => `r.${c}`).join(', ')}, $3::timestamptz
     from unnest(${arrays.join(', ')}) as r(day, brand, campaign, currency, ${metricColumns.join(', ')})

@@ -1,6 +1,6 @@
 import type { FxSource } from '../fx/ecb-format.ts'
 import { type FxPeriod, type FxPolicy, fxRatesSql } from '../fx/fx-convert.ts'
-import { COUNT_METRICS, MONEY_METRICS } from '../sdk/index.ts'
+import { COUNT_METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import { METRIC_COLUMNS } from './stat-writer.ts'
 
 /**
@@ -59,6 +59,8 @@ export interface StatsQuery {
   totals?: boolean
   /** Count the accounts contributing to each row and to the total (default true); 0 when false. */
   accounts?: boolean
+  /** The metrics to sum (default all); the others come back null. Derived ratios need their two metrics. */
+  metrics?: readonly Metric[] | null
   /** Build `native`, the amounts per native currency (default true); `[]` when false. */
   native?: boolean
   /** Build `conversions`, the rates used (default true); `[]` when false, and no rate is tracked per row. */
@@ -216,6 +218,11 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   const from = p.add(query.from, 'date')
   const to = p.add(query.to, 'date')
   const filter = query.filter ?? {}
+  // Only the metrics the answer shows are summed (the rest come back null): most dashboards show a few of 15.
+  const wanted = query.metrics ? new Set(query.metrics.map((m) => METRIC_COLUMNS[m])) : null
+  let countCols = COUNT_COLUMNS.filter((c) => !wanted || wanted.has(c))
+  const moneyCols = MONEY_COLUMNS.filter((c) => !wanted || wanted.has(c))
+  if (countCols.length + moneyCols.length === 0) countCols = COUNT_COLUMNS.slice(0, 1)
   const dims = DIMENSIONS.filter((d) => query.groupBy.includes(d))
   const report = query.currency ?? null
   const cur = report ? p.add(report, 'text') : ''
@@ -306,9 +313,8 @@ ${p.embed(fx)}
       : []
   const fxJoin = (src: string) =>
     report ? `left join fx on fx.day = ${src}.day and fx.currency = ${src}.currency` : ''
-  const moneyPresent = (src: string) =>
-    `num_nonnulls(${MONEY_COLUMNS.map((c) => `${src}.${c}`).join(', ')}) > 0`
-  const metricCols = (src: string) => [...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => `${src}.${c}`)
+  const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
+  const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
   if (direct) {
     ctes.push(`j as not materialized (
@@ -327,7 +333,7 @@ ${p.embed(fx)}
   where ${rowWhere.join(' and ')}
 )`)
   } else {
-    const sums = [...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => `sum(s.${c}) as ${c}`)
+    const sums = [...countCols, ...moneyCols].map((c) => `sum(s.${c}) as ${c}`)
     const g1 = ['s.day', 's.currency', ...s1Dims]
     let grouping = g1.join(', ')
     let scanCols: string[] = []
@@ -395,12 +401,12 @@ ${p.embed(fx)}
     ['max_report_rate', 'max', 'report_rate'],
   ]
   const firstAggs = [
-    ...COUNT_COLUMNS.map((c) => `sum(j.${c}) as ${c}`),
-    ...MONEY_COLUMNS.map((c) => `sum(j.${c}) as n_${c}`),
+    ...countCols.map((c) => `sum(j.${c}) as ${c}`),
+    ...moneyCols.map((c) => `sum(j.${c}) as n_${c}`),
     ...(report
       ? [
-          ...MONEY_COLUMNS.map((c) => `sum(j.${c} * j.factor) as x_${c}`),
-          ...MONEY_COLUMNS.map((c) => `bool_or(j.${c} is not null and j.factor is null) as miss_${c}`),
+          ...moneyCols.map((c) => `sum(j.${c} * j.factor) as x_${c}`),
+          ...moneyCols.map((c) => `bool_or(j.${c} is not null and j.factor is null) as miss_${c}`),
         ]
       : []),
     ...(withConversions
@@ -416,12 +422,12 @@ ${p.embed(fx)}
   ].join(',\n    ')
   const reAggs = (a: string) =>
     [
-      ...COUNT_COLUMNS.map((c) => `sum(${a}.${c}) as ${c}`),
-      ...MONEY_COLUMNS.map((c) => `sum(${a}.n_${c}) as n_${c}`),
+      ...countCols.map((c) => `sum(${a}.${c}) as ${c}`),
+      ...moneyCols.map((c) => `sum(${a}.n_${c}) as n_${c}`),
       ...(report
         ? [
-            ...MONEY_COLUMNS.map((c) => `sum(${a}.x_${c}) as x_${c}`),
-            ...MONEY_COLUMNS.map((c) => `bool_or(${a}.miss_${c}) as miss_${c}`),
+            ...moneyCols.map((c) => `sum(${a}.x_${c}) as x_${c}`),
+            ...moneyCols.map((c) => `bool_or(${a}.miss_${c}) as miss_${c}`),
           ]
         : []),
       ...(withConversions
@@ -450,14 +456,9 @@ ${p.embed(fx)}
   } else {
     ctes.push(`c as (
   select ${['c0.pp', ...keyCols('c0'), 'c0.currency'].join(', ')}, ${[
-    ...COUNT_COLUMNS,
-    ...MONEY_COLUMNS.map((m) => `n_${m}`),
-    ...(report
-      ? [
-          ...MONEY_COLUMNS.map((m) => `x_${m}`),
-          ...MONEY_COLUMNS.map((m) => `miss_${m}`),
-        ]
-      : []),
+    ...countCols,
+    ...moneyCols.map((m) => `n_${m}`),
+    ...(report ? [...moneyCols.map((m) => `x_${m}`), ...moneyCols.map((m) => `miss_${m}`)] : []),
     ...(withConversions
       ? ['has_money', ...rateAggs.map(([name]) => name), 'first_missing_day', 'last_missing_day', 'reason']
       : []),
@@ -551,7 +552,7 @@ ${p.embed(fx)}
   // --- rows and totals ------------------------------------------------------------------------------------------
   const text = (expr: string) => `(${expr})::text`
   const nativeJson = (alias: string) =>
-    `json_build_object('currency', ${alias}.currency, ${MONEY_COLUMNS.map((c) => `'${c}', ${alias}.n_${c}::text`).join(', ')})`
+    `json_build_object('currency', ${alias}.currency, ${moneyCols.map((c) => `'${c}', ${alias}.n_${c}::text`).join(', ')})`
   const single = (min: string, max: string) => `case when ${min} = ${max} then ${min}::text end`
   const conversionJson = (a: string) => `json_build_object('currency', ${a}.currency,
       'factor', ${single(`${a}.min_factor`, `${a}.max_factor`)}, 'minFactor', ${a}.min_factor::text, 'maxFactor', ${a}.max_factor::text,
@@ -559,12 +560,17 @@ ${p.embed(fx)}
       'rateDate', ${single(`${a}.first_rate_day`, `${a}.last_rate_day`)}, 'firstRateDate', ${a}.first_rate_day::text, 'lastRateDate', ${a}.last_rate_day::text,
       'source', ${single(`${a}.min_source`, `${a}.max_source`)},
       'firstDayWithoutRate', ${a}.first_missing_day::text, 'lastDayWithoutRate', ${a}.last_missing_day::text, 'reason', ${a}.reason)`
+  const computed = new Set([...countCols, ...moneyCols])
+  const figure = (expr: string, name: string, needs: string[]) =>
+    needs.every((c) => computed.has(c)) ? `${text(expr)} as ${name}` : `null::text as ${name}`
   const figureCols = (alias: string) => [
-    ...COUNT_COLUMNS.map((c) => `${text(`${alias}.${c}`)} as ${c}`),
-    ...MONEY_COLUMNS.map((c) => `${text(`${alias}.${c}`)} as ${c}`),
-    `${text(`${alias}.commission / nullif(${alias}.clicks, 0)`)} as epc`,
-    `${text(`${alias}.signups::numeric / nullif(${alias}.clicks, 0)`)} as click_to_signup`,
-    `${text(`${alias}.ftds::numeric / nullif(${alias}.signups, 0)`)} as signup_to_ftd`,
+    ...[...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => figure(`${alias}.${c}`, c, [c])),
+    figure(`${alias}.commission / nullif(${alias}.clicks, 0)`, 'epc', ['commission', 'clicks']),
+    figure(`${alias}.signups::numeric / nullif(${alias}.clicks, 0)`, 'click_to_signup', [
+      'signups',
+      'clicks',
+    ]),
+    figure(`${alias}.ftds::numeric / nullif(${alias}.signups, 0)`, 'signup_to_ftd', ['ftds', 'signups']),
   ]
 
   let rowsSelect: string
@@ -573,8 +579,8 @@ ${p.embed(fx)}
   const nullKeys = dims.map((d) => `null::text as ${DIMENSION_COLUMNS[d]}`)
   if (report) {
     const aggregate = (alias: string) => [
-      ...COUNT_COLUMNS.map((c) => `sum(${alias}.${c}) as ${c}`),
-      ...MONEY_COLUMNS.map(
+      ...countCols.map((c) => `sum(${alias}.${c}) as ${c}`),
+      ...moneyCols.map(
         (c) => `case when bool_or(${alias}.miss_${c}) then null else sum(${alias}.x_${c}) end as ${c}`,
       ),
       withNative
@@ -602,7 +608,7 @@ from tot`
   } else {
     // Native currencies: the per-currency rows are the result; money stays as reported.
     ctes.push(`r as (
-  select c.pp, ${[...keyOut('c'), 'c.currency', ...COUNT_COLUMNS.map((x) => `c.${x}`), ...MONEY_COLUMNS.map((x) => `c.n_${x} as ${x}`), withNative ? `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native` : `'[]'::json as native`].join(', ')}
+  select c.pp, ${[...keyOut('c'), 'c.currency', ...countCols.map((x) => `c.${x}`), ...moneyCols.map((x) => `c.n_${x} as ${x}`), withNative ? `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native` : `'[]'::json as native`].join(', ')}
   from c
 )`)
     rowsSelect = `select 'row' as kind, r.pp::text as period, ${[...keyOut('r'), "nullif(r.currency, '') as currency", ...figureCols('r'), `${accountsExpr} as accounts`, 'r.native::text as native', "'[]' as conversions"].join(', ')}
@@ -612,8 +618,8 @@ from r ${accountsJoin}`
       const oneCurrency = "count(*) filter (where ct.currency <> '') = 1"
       ctes.push(`tot as (
   select ${[
-    ...COUNT_COLUMNS.map((c) => `sum(ct.${c}) as ${c}`),
-    ...MONEY_COLUMNS.map((c) => `case when ${oneCurrency} then sum(ct.n_${c}) end as ${c}`),
+    ...countCols.map((c) => `sum(ct.${c}) as ${c}`),
+    ...moneyCols.map((c) => `case when ${oneCurrency} then sum(ct.n_${c}) end as ${c}`),
     `case when ${oneCurrency} then max(ct.currency) filter (where ct.currency <> '') end as currency`,
     withNative
       ? `coalesce(json_agg(${nativeJson('ct')} order by ct.currency) filter (where ct.currency <> ''), '[]') as native`
