@@ -7,6 +7,7 @@ import { MikroORM as PostgresORM } from '@mikro-orm/postgresql'
 import pg from 'pg'
 import { ormOptions } from '../../mikro-orm.config.ts'
 import { type ChangeFeed, ChangeAnnouncer, createChangeFeed } from './change-feed.ts'
+import { seedFromTemplate } from './pglite-template.ts'
 
 export type DatabaseKind = 'pglite' | 'postgresql'
 
@@ -69,7 +70,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     let pglite = options.pglite
     if (!pglite) {
       const dir = options.pgliteDir ?? 'memory://'
-      if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true })
+      if (!dir.startsWith('memory://')) {
+        await mkdir(dir, { recursive: true })
+        // A first start copies the migrated template made at install instead of creating a cluster.
+        await seedFromTemplate(dir)
+      }
       pglite = await PGlite.create({ dataDir: dir })
       ownPglite = pglite
     }
