@@ -10,13 +10,11 @@
  */
 import autocannon from 'autocannon'
 import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
-import { simulatedDays } from '../src/fx/ecb-simulator.ts'
-import { storeRates } from '../src/fx/fx.service.ts'
 import { reportRow } from '../src/sdk/index.ts'
 import { writeReport } from '../src/stats/stat-writer.ts'
 import { makeTempDir, postGraphQL, startServer } from '../test/server/support/affgraph-process.ts'
 import { runBaseline, seedLoadData } from './load.bench.ts'
-import { openBenchDatabase } from './support/bench-database.ts'
+import { openBenchDatabase, storeSimulatedRates } from './support/bench-database.ts'
 
 const LAST_DAY = '2026-09-30'
 const FROM = '2026-07-03'
@@ -69,12 +67,7 @@ export async function main(): Promise<void> {
       { workspaces: 1, accounts: 50, days: 365 },
       parseMasterKeys(masterKey),
     )
-    const days = simulatedDays('bench', '2025-09-01', LAST_DAY)
-    await storeRates(
-      bench.db,
-      'ECB-SIMULATED',
-      days.flatMap((d) => d.rates.map((r) => ({ day: d.day, currency: r.currency, rate: r.rate }))),
-    )
+    await storeSimulatedRates(bench.db, '2025-09-01', LAST_DAY)
     const serve = (cache: boolean) =>
       startServer({
         dataDir: dataDir.path,

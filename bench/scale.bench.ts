@@ -8,15 +8,9 @@
  *                                BENCH_SCALE_SIZES=50,500,5000, BENCH_SCALE_YEARS=3, BENCH_RUNS=5)
  */
 import { createApp } from '../src/app.ts'
-import { createAppServices } from '../src/bootstrap.ts'
-import { loadConfig } from '../src/config.ts'
-import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
-import { simulatedDays } from '../src/fx/ecb-simulator.ts'
-import { storeRates } from '../src/fx/fx.service.ts'
 import type { Database } from '../src/db/database.ts'
-import { createLogger } from '../src/logger.ts'
 import { ensureWorkspace, issueApiToken } from '../src/workspace/workspace.service.ts'
-import { median, openBenchDatabase } from './support/bench-database.ts'
+import { median, openBenchDatabase, storeSimulatedRates, uncachedServices } from './support/bench-database.ts'
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '50,500,5000').split(',').map(Number)
 const YEARS = Number(process.env.BENCH_SCALE_YEARS ?? 3)
@@ -66,24 +60,8 @@ export async function seedScaleWorkspace(db: Database, size: number): Promise<st
 export async function main(): Promise<void> {
   const bench = await openBenchDatabase('affgraph_bench_scale')
   try {
-    const config = loadConfig({
-      DATABASE_URL: bench.url,
-      AFFGRAPH_SYNC: 'off',
-      AFFGRAPH_FX_FETCH: 'false',
-      AFFGRAPH_LOG_LEVEL: 'warn',
-      AFFGRAPH_RESPONSE_CACHE: 'false',
-    })
-    const services = await createAppServices(config, {
-      db: bench.db,
-      logger: createLogger({ level: 'warn' }),
-      keyRing: parseMasterKeys(generateMasterKeyEntry('bench')),
-    })
-    const days = simulatedDays('bench', '2026-06-01', TO)
-    await storeRates(
-      bench.db,
-      'ECB-SIMULATED',
-      days.flatMap((d) => d.rates.map((r) => ({ day: d.day, currency: r.currency, rate: r.rate }))),
-    )
+    const services = await uncachedServices(bench)
+    await storeSimulatedRates(bench.db, '2026-06-01', TO)
     const tokens = new Map<number, string>()
     const seeded = performance.now()
     for (const size of SIZES) tokens.set(size, await seedScaleWorkspace(bench.db, size))

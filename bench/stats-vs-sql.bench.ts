@@ -7,15 +7,9 @@
  */
 import pg from 'pg'
 import { createApp } from '../src/app.ts'
-import { createAppServices } from '../src/bootstrap.ts'
-import { loadConfig } from '../src/config.ts'
-import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
 import { SERVING_SETTINGS } from '../src/db/database.ts'
-import { simulatedDays } from '../src/fx/ecb-simulator.ts'
-import { storeRates } from '../src/fx/fx.service.ts'
-import { createLogger } from '../src/logger.ts'
 import { ensureWorkspace, issueApiToken } from '../src/workspace/workspace.service.ts'
-import { median, openBenchDatabase } from './support/bench-database.ts'
+import { median, openBenchDatabase, storeSimulatedRates, uncachedServices } from './support/bench-database.ts'
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 1000)
 const FROM = '2023-10-01'
@@ -121,29 +115,13 @@ export async function main(): Promise<void> {
   const bench = await openBenchDatabase('affgraph_bench_stats')
   try {
     // Uncached: every request computes its answer (the response cache's effect is the dashboard benchmark's).
-    const config = loadConfig({
-      DATABASE_URL: bench.url,
-      AFFGRAPH_SYNC: 'off',
-      AFFGRAPH_FX_FETCH: 'false',
-      AFFGRAPH_LOG_LEVEL: 'warn',
-      AFFGRAPH_RESPONSE_CACHE: 'false',
-    })
-    const services = await createAppServices(config, {
-      db: bench.db,
-      logger: createLogger({ level: 'warn' }),
-      keyRing: parseMasterKeys(generateMasterKeyEntry('bench')),
-    })
+    const services = await uncachedServices(bench)
     const em = bench.db.fork()
     const { workspace } = await ensureWorkspace(em, 'bench')
     const { token } = await issueApiToken(em, workspace, 'bench')
     const seeded = performance.now()
     await seed(bench.url)
-    const days = simulatedDays('bench', '2023-09-01', TO)
-    await storeRates(
-      bench.db,
-      'ECB-SIMULATED',
-      days.flatMap((d) => d.rates.map((r) => ({ day: d.day, currency: r.currency, rate: r.rate }))),
-    )
+    await storeSimulatedRates(bench.db, '2023-09-01', TO)
     const rows = Number((await bench.db.query<{ n: unknown }>('select count(*) as n from stat_day'))[0]!.n)
     console.log(
       `seeded ${rows.toLocaleString('en')} daily rows for ${ACCOUNTS} accounts in ${Math.round(performance.now() - seeded)} ms`,

@@ -3,7 +3,7 @@ import type { Cache } from '@envelop/response-cache'
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache'
 import type { ExecutionResult } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
-import type { AppServices } from '../app-services.ts'
+import { type AppServices, perServices } from '../app-services.ts'
 import type { Change } from '../db/change-feed.ts'
 import { authenticateRequest } from '../security/request-auth.ts'
 
@@ -114,23 +114,15 @@ export class WorkspaceResponseCache implements Cache {
   }
 }
 
-const caches = new WeakMap<AppServices, WorkspaceResponseCache>()
 const keyOfRequest = new WeakMap<Request, string>()
 
 /** Keeps the answer to this request out of the cache, e.g. when it reports that a platform could not be reached. */
 export function doNotCache(services: AppServices, request: Request | undefined): void {
   const key = request && keyOfRequest.get(request)
-  if (key) caches.get(services)?.refuse(key)
+  if (key) responseCacheOf(services).refuse(key)
 }
 
-export function responseCacheOf(services: AppServices): WorkspaceResponseCache {
-  let cache = caches.get(services)
-  if (!cache) {
-    cache = new WorkspaceResponseCache(services)
-    caches.set(services, cache)
-  }
-  return cache
-}
+export const responseCacheOf = perServices((services) => new WorkspaceResponseCache(services))
 
 /**
  * Yoga's response cache over `WorkspaceResponseCache`: queries of authenticated callers only, only while the change

@@ -1,4 +1,4 @@
-import type { AppServices } from '../app-services.ts'
+import { type AppServices, perServices } from '../app-services.ts'
 import { hashApiToken } from '../crypto/api-token.ts'
 import type { Change } from '../db/change-feed.ts'
 import {
@@ -106,17 +106,8 @@ export class TokenCache {
   }
 }
 
-const caches = new WeakMap<AppServices, TokenCache>()
-
 /** The token cache of one set of services (one per process in production). */
-export function tokenCacheOf(services: AppServices): TokenCache {
-  let cache = caches.get(services)
-  if (!cache) {
-    cache = new TokenCache(services)
-    caches.set(services, cache)
-  }
-  return cache
-}
+export const tokenCacheOf = perServices((services) => new TokenCache(services))
 
 const settled = new WeakMap<Request, Promise<AuthResult>>()
 
