@@ -60,9 +60,9 @@ const FAIR = HAND_WRITTEN.replace(
   ), contributing as (
     select m.month, a.platform_id, count(*) as accounts
       from account a cross join months m
+     cross join lateral (select 1 from stat_day s where s.account_id = a.id and s.workspace_id = $1
+                                                   and s.day between m.first_day and m.last_day limit 1) hit
      where a.workspace_id = $1
-       and exists (select 1 from stat_day s where s.account_id = a.id and s.workspace_id = $1
-                                             and s.day between m.first_day and m.last_day)
      group by 1, 2
   ), summed as`,
 )

@@ -7,6 +7,7 @@ import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
 import { startDemo } from './demo/demo.ts'
 import { backgroundStdout, createLogger } from './logger.ts'
 import { BUNDLED_PLUGIN_DIR, loadPlugins, PluginLoadError } from './platform/plugin-loader.ts'
+import { tokenCacheOf } from './security/request-auth.ts'
 
 /** Milliseconds since the process started, for the start-up phases printed once listening. */
 const sinceStart = () => Math.round(performance.now())
@@ -77,6 +78,10 @@ async function main(): Promise<void> {
     clearTimeout(deadline)
     await keyRotation?.stop()
     await demo?.close()
+    // Last use of the tokens seen since the last background write: recorded before the database closes.
+    const tokens = tokenCacheOf(services)
+    tokens.close()
+    await tokens.flushLastUse().catch(() => undefined)
     await services.db.close()
     process.exit(0)
   }
