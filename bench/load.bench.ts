@@ -397,6 +397,9 @@ export interface LoadTarget {
    */
   credentials: Record<string, string>[]
   seedMs: number
+  /** The environment the server was started with (more processes on the same database take it too). */
+  env: Record<string, string>
+  dataDir: string
   close(): Promise<void>
 }
 
@@ -417,25 +420,23 @@ export async function startLoadTarget(seed: LoadSeed, databaseUrl?: string): Pro
     await db.close()
   }
   const seedMs = performance.now() - seeded
-  const server = await startServer({
-    dataDir: dataDir.path,
-    env: {
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      AFFGRAPH_MASTER_KEY: masterKey,
-      AFFGRAPH_SYNC: 'off',
-      AFFGRAPH_FX_FETCH: 'false',
-      // The production default: one log line per request is part of the cost being measured.
-      AFFGRAPH_LOG_LEVEL: 'info',
-      AFFGRAPH_OUTBOUND_ALLOWLIST: '127.0.0.1',
-      // The bench measures serving, not the abuse limits: a hundred clients behind one IP would trip them.
-      AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST: 'off',
-      AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST_PER_IP: 'off',
-      AFFGRAPH_RATE_LIMIT_CONNECT: 'off',
-      AFFGRAPH_RATE_LIMIT_CONNECT_PER_IP: 'off',
-      AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER: 'off',
-      AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER_PER_IP: 'off',
-    },
-  })
+  const env: Record<string, string> = {
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    AFFGRAPH_MASTER_KEY: masterKey,
+    AFFGRAPH_SYNC: 'off',
+    AFFGRAPH_FX_FETCH: 'false',
+    // The production default: one log line per request is part of the cost being measured.
+    AFFGRAPH_LOG_LEVEL: 'info',
+    AFFGRAPH_OUTBOUND_ALLOWLIST: '127.0.0.1',
+    // The bench measures serving, not the abuse limits: a hundred clients behind one IP would trip them.
+    AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST: 'off',
+    AFFGRAPH_RATE_LIMIT_CREDENTIAL_TEST_PER_IP: 'off',
+    AFFGRAPH_RATE_LIMIT_CONNECT: 'off',
+    AFFGRAPH_RATE_LIMIT_CONNECT_PER_IP: 'off',
+    AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER: 'off',
+    AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER_PER_IP: 'off',
+  }
+  const server = await startServer({ dataDir: dataDir.path, env })
   let closed = false
   return {
     server,
@@ -443,6 +444,8 @@ export async function startLoadTarget(seed: LoadSeed, databaseUrl?: string): Pro
     simulator,
     credentials: simulator.accounts.map((a) => a.connection),
     seedMs,
+    env,
+    dataDir: dataDir.path,
     async close() {
       if (closed) return
       closed = true
@@ -482,6 +485,47 @@ export async function runBaseline(connections: number, durationSeconds: number) 
   }
 }
 
+/**
+ * The same mix on two API processes and two workers sharing the target's PostgreSQL database: the single server
+ * is restarted as a scheduler only, a second joins it, and two `npm run worker` processes take the queue. The
+ * seeded accounts are not due, so the workers poll; the mix's mutations still go through every process's caches.
+ */
+async function runScaledOut(target: LoadTarget, connections: number, durationSeconds: number) {
+  await target.server.stop()
+  const db = await openDatabase({ url: target.env.DATABASE_URL })
+  await db.query(`update account set next_sync_at = now() + interval '1 day'`)
+  await db.close()
+  const env = { ...target.env, AFFGRAPH_SYNC: 'schedule-only' }
+  const apis = [
+    await startServer({ dataDir: target.dataDir, env }),
+    await startServer({ dataDir: target.dataDir, env }),
+  ]
+  const workers = [spawnAffgraph('src/worker.ts', [], env), spawnAffgraph('src/worker.ts', [], env)]
+  try {
+    for (const worker of workers) await waitForStdout(worker, /affgraph worker started/)
+    const processes = [
+      ...apis.map((api, i) => ({ name: `api ${i + 1}`, pid: api.proc.child.pid ?? 0 })),
+      ...workers.map((worker, i) => ({ name: `worker ${i + 1}`, pid: worker.child.pid ?? 0 })),
+    ]
+    const samplers = processes.map((p) => sampleRss(p.pid))
+    const mixes = await Promise.all(
+      apis.map((api) =>
+        runMix({
+          graphqlUrl: api.graphqlUrl,
+          workspaces: target.workspaces,
+          credentials: target.credentials,
+          connections: Math.max(1, Math.floor(connections / 2)),
+          durationSeconds,
+        }),
+      ),
+    )
+    const peaks = await Promise.all(samplers.map((s) => s.stop()))
+    return { mixes, rss: processes.map((p, i) => ({ name: p.name, peak: peaks[i] ?? 0 })) }
+  } finally {
+    await Promise.all([...apis.map((api) => api.stop()), ...workers.map((worker) => stopProcess(worker))])
+  }
+}
+
 const envNumber = (name: string, fallback: number) => {
   const value = process.env[name]
   return value ? Number(value) : fallback
@@ -515,6 +559,10 @@ export async function main(): Promise<void> {
     const peak = await sampler.stop()
     await new Promise((resolve) => setTimeout(resolve, 2000))
     const after = await rssMiB(pid)
+    const scaledOut =
+      pgUrl && process.env.BENCH_LOAD_SCALE_OUT !== 'false'
+        ? await runScaledOut(target, connections, durationSeconds)
+        : null
     await target.close()
     const baseline = await runBaseline(connections, durationSeconds)
 
@@ -556,6 +604,18 @@ export async function main(): Promise<void> {
     )
     if (mix.firstFailure) console.log(`first failure: ${mix.firstFailure}`)
     if (mix.non2xx + mix.graphqlErrors + mix.errors > 0) process.exitCode = 1
+    if (scaledOut) {
+      const { mixes, rss } = scaledOut
+      const requests = mixes.reduce((n, m) => n + m.requests, 0)
+      const failures = mixes.reduce((n, m) => n + m.non2xx + m.graphqlErrors + m.errors + m.timeouts, 0)
+      const rate = mixes.reduce((n, m) => n + m.requestsPerSecond, 0)
+      console.log(
+        `two API processes (AFFGRAPH_SYNC=schedule-only) and two workers on one PostgreSQL, the same mix split over both APIs: ${requests} requests, ${rate.toFixed(0)} req/s (${ratio(rate, baseline.requestsPerSecond)} of bare yoga), p99 ${Math.max(...mixes.map((m) => m.latencyMs.p99)).toFixed(0)} ms (the slower API), ${failures} errors; RSS peak per process ${rss.map((r) => `${r.name} ${r.peak.toFixed(0)} MiB`).join(', ')}`,
+      )
+      const failure = mixes.find((m) => m.firstFailure)?.firstFailure
+      if (failure) console.log(`first failure (two APIs): ${failure}`)
+      if (failures > 0) process.exitCode = 1
+    }
   } finally {
     await target.close().catch(() => undefined)
     await bench?.drop().catch(() => undefined)

@@ -1,5 +1,6 @@
 /**
- * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `statements`, `load`) runs one.
+ * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `dashboard`, `scale`, `statements`, `ingest`,
+ * `load`, `rate-limit`) runs one.
  * Each prints its figures as ratios against a baseline measured in the same run.
  */
 const wanted = new Set(process.argv.slice(2))
@@ -7,7 +8,10 @@ const all = !wanted.size
 
 const benches: [string, string][] = [
   ['stats', './stats-vs-sql.bench.ts'],
+  ['dashboard', './dashboard.bench.ts'],
+  ['scale', './scale.bench.ts'],
   ['statements', './statements.bench.ts'],
+  ['ingest', './ingest.bench.ts'],
   ['sync', './sync-floor.bench.ts'],
   ['load', './load.bench.ts'],
   ['rate-limit', './api-rate-limit.bench.ts'],

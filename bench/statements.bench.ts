@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.ts'
 import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { createLogger } from '../src/logger.ts'
-import { ensureWorkspace, issueApiToken } from '../src/workspace/workspace.service.ts'
+import { ensureWorkspace, issueApiToken, TOKEN_LOOKUP_SQL } from '../src/workspace/workspace.service.ts'
 
 const SIZES = [5, 50, 500]
 const RANGE = '{ from: "2026-01-01", to: "2026-06-30" }'
@@ -29,7 +29,14 @@ const DASHBOARD = `query Dashboard {
 }`
 
 export async function main(): Promise<void> {
-  const config = loadConfig({ ...process.env, AFFGRAPH_SYNC: 'off', AFFGRAPH_FX_FETCH: 'false', AFFGRAPH_LOG_LEVEL: 'warn' })
+  const config = loadConfig({
+    ...process.env,
+    AFFGRAPH_SYNC: 'off',
+    AFFGRAPH_FX_FETCH: 'false',
+    AFFGRAPH_LOG_LEVEL: 'warn',
+    // Statements of a computed answer: from the response cache the repeat would run none.
+    AFFGRAPH_RESPONSE_CACHE: 'false',
+  })
   const db = await openDatabase({ url: config.databaseUrl, pgliteDir: 'memory://' })
   const services = await createAppServices(config, {
     db,
@@ -68,11 +75,13 @@ export async function main(): Promise<void> {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query: DASHBOARD }),
       })
-    await run() // warm-up: the token's first use records its last-use time
+    await run() // warm-up
     const statements: string[] = []
     const previous = db.orm.config.get('onQuery')
     db.orm.config.set('onQuery', (sql: string, params: readonly unknown[]) => {
-      statements.push(sql)
+      // Not the dashboard's: the token's record (from the process's token cache, read again at most every 10 s)
+      // and the address's failed-authentication budget (re-read at most once a second).
+      if (sql !== TOKEN_LOOKUP_SQL && !sql.includes('from rate_limit_state')) statements.push(sql)
       return previous(sql, params)
     })
     const started = performance.now()
@@ -80,7 +89,10 @@ export async function main(): Promise<void> {
     const body = (await response.json()) as { data?: { stats: { rows: unknown[] } }; errors?: unknown }
     const ms = performance.now() - started
     db.orm.config.set('onQuery', previous)
-    if (!body.data || body.data.stats.rows.length !== size) throw new Error(`dashboard failed: ${JSON.stringify(body.errors)}`)
+    if (!body.data || body.data.stats.rows.length !== size)
+      throw new Error(`dashboard failed: ${JSON.stringify(body.errors)}`)
+    if (process.env.BENCH_SHOW_STATEMENTS)
+      for (const sql of statements) console.log(`  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
     results[size] = statements.length
     console.log(`${size} accounts: ${statements.length} SQL statements, ${Math.round(ms)} ms`)
   }

@@ -23,3 +23,18 @@ export interface AppServices {
   /** Started by the server and by workers; null in processes that never sync (CLI commands, some tests). */
   sync: SyncEngine | null
 }
+
+/** One instance per set of services (one per process in production), made on first use. */
+export function perServices<T extends object>(
+  create: (services: AppServices) => T,
+): (services: AppServices) => T {
+  const made = new WeakMap<AppServices, T>()
+  return (services) => {
+    let instance = made.get(services)
+    if (!instance) {
+      instance = create(services)
+      made.set(services, instance)
+    }
+    return instance
+  }
+}

@@ -11,6 +11,7 @@ import type { AppServices } from './app-services.ts'
 import { requestIdOf, useRequestLogging } from './logger.ts'
 import { useMetrics } from './observability/metrics.ts'
 import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
+import { useWorkspaceResponseCache } from './schema/response-cache.ts'
 import { buildSchema } from './schema/schema.ts'
 import { useApiRateLimit } from './security/api-rate-limit.ts'
 import { useCsrfPrevention } from './security/csrf.ts'
@@ -143,7 +144,8 @@ export function createApp(services: AppServices): AffgraphApp {
     // One operation per request: a JSON array body is refused with 400, so rate limits count every operation.
     batching: false,
     logging: {
-      debug: (...args) => log.debug({ args }, 'yoga'),
+      // Yoga logs at debug on every request: with debug off, not even the arguments are gathered.
+      debug: log.isLevelEnabled('debug') ? (...args) => log.debug({ args }, 'yoga') : () => undefined,
       info: (...args) => log.info({ args }, 'yoga'),
       warn: (...args) => log.warn({ args }, 'yoga'),
       error: (...args) =>
@@ -159,6 +161,8 @@ export function createApp(services: AppServices): AffgraphApp {
       // Before the auth gate: an address out of failed authentications gets 429, not a 401 that tells a guess apart.
       useApiRateLimit(services),
       useAuthGate(),
+      // After the limits that refuse before parsing; a hit then skips parsing, validation and execution.
+      ...(services.config.responseCache ? [useWorkspaceResponseCache(services)] : []),
       useInputErrorHygiene(),
       // After the auth gate: an anonymous caller learns that it needs a token before what its query would cost.
       ...useGraphQLLimits(services.config.graphqlLimits),

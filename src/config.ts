@@ -61,6 +61,7 @@ const envSchema = z.object({
   AFFGRAPH_OUTBOUND_ALLOWLIST: list(/[,\s]+/).default([]),
   AFFGRAPH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AFFGRAPH_GRAPHIQL: boolFlag.default(true),
+  AFFGRAPH_RESPONSE_CACHE: boolFlag.default(true),
   AFFGRAPH_HTTP_TIMEOUT_MS: positiveInt(100, 600_000).default(120_000),
   AFFGRAPH_HTTP_RETRIES: positiveInt(1, 10).default(4),
   AFFGRAPH_PAGE_SIZE_MAX: positiveInt(1, 1000).default(100),
@@ -133,6 +134,8 @@ export interface Config {
   outboundAllowlist: string[]
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   graphiql: boolean
+  /** Cache answers to read operations per token, emptied by every write to the workspace. */
+  responseCache: boolean
   http: { totalTimeoutMs: number; attempts: number }
   pageSizeMax: number
   /** Limits every GraphQL operation must keep to; checked before any resolver runs (see src/security/). */
@@ -243,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outboundAllowlist: e.AFFGRAPH_OUTBOUND_ALLOWLIST,
     logLevel: e.AFFGRAPH_LOG_LEVEL,
     graphiql: e.AFFGRAPH_GRAPHIQL,
+    responseCache: e.AFFGRAPH_RESPONSE_CACHE,
     http: { totalTimeoutMs: e.AFFGRAPH_HTTP_TIMEOUT_MS, attempts: e.AFFGRAPH_HTTP_RETRIES },
     pageSizeMax: e.AFFGRAPH_PAGE_SIZE_MAX,
     graphqlLimits: {

@@ -63,6 +63,16 @@ export function requestIdOf(request: Request): string {
   return id
 }
 
+/**
+ * Standard output written in the background: under load, lines written while a write is in flight are joined
+ * into one write instead of one blocking write each; pino flushes what is pending when the process exits.
+ * For servers only: a command that prints its result on stdout must keep its lines in order, so it logs
+ * synchronously (the default).
+ */
+export function backgroundStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false })
+}
+
 export function createLogger(options: {
   level: string
   destination?: DestinationStream
@@ -81,9 +91,14 @@ export function createLogger(options: {
       timestamp: pino.stdTimeFunctions.isoTime,
       // Services shared by every request (the platform runner, the sync engine) log through the process logger;
       // while they work for a request, their lines carry its id too, unless a request child already bound it.
-      mixin: (_object, _level, logger) => {
+      mixin: (object, _level, logger) => {
         const requestId = requestScope.getStore()?.requestId
-        if (!requestId || 'requestId' in logger.bindings()) return {}
+        if (!requestId || 'requestId' in object) return {}
+        // The bound fields as pino keeps them (serialised once, when the child was made): a string search
+        // instead of parsing them back on every line.
+        const bound = (logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym]
+        if (typeof bound === 'string' ? bound.includes('"requestId":') : 'requestId' in logger.bindings())
+          return {}
         return { requestId }
       },
     },

@@ -7,13 +7,19 @@ import { ConfigError, loadConfig } from './config.ts'
 import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.ts'
 import { startDemo } from './demo/demo.ts'
-import { PluginLoadError } from './platform/plugin-loader.ts'
+import { backgroundStdout, createLogger } from './logger.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugins, PluginLoadError } from './platform/plugin-loader.ts'
+import { tokenCacheOf } from './security/request-auth.ts'
+
+/** Milliseconds since the process started, for the start-up phases printed once listening. */
+const sinceStart = () => Math.round(performance.now())
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { demo: { type: 'boolean', default: false } },
     allowPositionals: false,
   })
+  const phases: Record<string, number> = { modulesLoaded: sinceStart() }
   let config = loadConfig()
   const demo = values.demo ? await startDemo.simulators(config.demoPortBase) : null
   if (demo) {
@@ -24,12 +30,21 @@ async function main(): Promise<void> {
     }
   }
 
-  const services = await createAppServices(config, { role: 'server' })
-  // Commands that need the embedded database (npm run token) reach it through this server while it runs.
+  const registry = await loadPlugins([BUNDLED_PLUGIN_DIR, ...config.pluginDirs])
+  phases.pluginsLoaded = sinceStart()
+  const logger = createLogger({
+    level: config.logLevel,
+    secretFields: registry.all().flatMap((p) => p.secretFields),
+    destination: backgroundStdout(),
+  })
+  const services = await createAppServices(config, { registry, logger, role: 'server' })
+  phases.databaseOpen = sinceStart()
+  // Commands that need the embedded database (npm run token, npm run capture) reach it through this server.
   const admin = services.db.embeddedLock
     ? await startAdminSocket(services, config.dataDir, services.db.embeddedLock)
     : null
   if (config.sync.mode !== 'off') await startSync(services)
+  phases.syncStarted = sinceStart()
   const app = createApp(services)
   const server = createServer(app)
   await new Promise<void>((resolve, reject) => {
@@ -52,6 +67,7 @@ async function main(): Promise<void> {
       url: `http://${shown}:${port}/graphql`,
       database: services.db.kind,
       platforms: services.registry.all().map((p) => p.definition.id),
+      startupMs: { ...phases, listening: sinceStart() },
     },
     'affgraph is listening',
   )
@@ -77,6 +93,10 @@ async function main(): Promise<void> {
     await keyRotation?.stop()
     await demo?.close()
     await admin?.close()
+    // Last use of the tokens seen since the last background write: recorded before the database closes.
+    const tokens = tokenCacheOf(services)
+    tokens.close()
+    await tokens.flushLastUse().catch(() => undefined)
     await services.db.close()
     process.exit(0)
   }

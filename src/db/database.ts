@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import type { EntityManager, MikroORM } from '@mikro-orm/core'
 import { MikroORM as PgliteORM } from '@mikro-orm/pglite'
 import { MikroORM as PostgresORM } from '@mikro-orm/postgresql'
+import pg from 'pg'
 import { ormOptions } from '../../mikro-orm.config.ts'
 import { acquireEmbeddedLock, type EmbeddedLock } from './embedded-lock.ts'
+import { type ChangeFeed, ChangeAnnouncer, createChangeFeed } from './change-feed.ts'
+import { seedFromTemplate } from './pglite-template.ts'
 
 export type DatabaseKind = 'pglite' | 'postgresql'
 
@@ -19,10 +23,27 @@ export interface Database {
   embeddedLock: EmbeddedLock | undefined
   /** A fresh EntityManager for one unit of work (one GraphQL request, one job). */
   fork(): EntityManager
-  /** Raw SQL with `?` placeholders (MikroORM binds them for both drivers). */
+  /** Raw SQL with `?` placeholders (MikroORM writes the values into the text for both drivers). */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
+  /**
+   * A hot read with `$n` placeholders whose values are bound, never written into the text, so that a statement's
+   * text depends on its shape only. On PostgreSQL it runs as a named prepared statement on a small pool of its
+   * own (planned once per connection, under `SERVING_SETTINGS`); on PGlite through the extended protocol.
+   */
+  prepared<T = Record<string, unknown>>(sql: string, params: readonly unknown[]): Promise<T[]>
+  /** Committed changes announced by any process on this database (see change-feed.ts). */
+  changes: ChangeFeed
   close(): Promise<void>
 }
+
+/**
+ * Settings of the prepared-statement pool. The stats statement's row estimates for its conversion relation (built
+ * from generate_series) are far too high, so by default PostgreSQL would JIT-compile and inline hundreds of
+ * expressions (taking longer than the whole aggregation), spill small sorts to disk, and join the daily rows to
+ * the rates by sorting every row of the range (a merge join) where a hash of the few thousand rates is enough.
+ */
+export const SERVING_SETTINGS = { jit: 'off', work_mem: '32MB', enable_mergejoin: 'off' } as const
+const PREPARED_POOL_SIZE = 6
 
 export interface DatabaseOptions {
   /** postgres:// URL; when absent the embedded PGlite database is used. */
@@ -60,6 +81,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         embeddedLock = await acquireEmbeddedLock(dir, options.lockRole ?? process.argv[1] ?? 'process')
       }
       try {
+        // A first start copies the migrated template made at install instead of creating a cluster.
+        if (embeddedLock) await seedFromTemplate(dir)
         pglite = await PGlite.create({ dataDir: dir })
       } catch (error) {
         await embeddedLock?.release()
@@ -76,6 +99,32 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     })) as unknown as MikroORM
   }
   if (options.migrate !== false) await orm.migrator.up()
+  orm.em.getEventManager().registerSubscriber(new ChangeAnnouncer())
+  const readPool =
+    kind === 'postgresql'
+      ? new pg.Pool({
+          connectionString: options.url,
+          max: PREPARED_POOL_SIZE,
+          idleTimeoutMillis: 60_000,
+          application_name: 'affgraph-read',
+          options: Object.entries(SERVING_SETTINGS)
+            .map(([name, value]) => `-c ${name}=${value}`)
+            .join(' '),
+        })
+      : null
+  // An idle pooled connection that the server drops (a restart) must not take the process down with it.
+  readPool?.on('error', () => undefined)
+  const statementNames = new Map<string, string>()
+  const nameOf = (sql: string) => {
+    let name = statementNames.get(sql)
+    if (!name) {
+      name = `ag_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`
+      if (statementNames.size >= 1000) statementNames.clear()
+      statementNames.set(sql, name)
+    }
+    return name
+  }
+  const changes = createChangeFeed({ kind, url: options.url, pglite: pgliteInstance })
   return {
     kind,
     orm,
@@ -86,7 +135,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     async query<T>(sql: string, params: unknown[] = []) {
       return (await orm.em.getConnection().execute(sql, params)) as T[]
     },
+    async prepared<T>(text: string, params: readonly unknown[]) {
+      // The ORM's query hook sees these statements too, so whoever counts or inspects statements sees them all.
+      const sql = orm.config.get('onQuery')(text, params as unknown[])
+      if (readPool) {
+        const result = await readPool.query({ name: nameOf(sql), text: sql, values: [...params] })
+        return result.rows as T[]
+      }
+      const result = await (pgliteInstance as PGlite).query<T>(sql, [...params])
+      return result.rows
+    },
+    changes,
     async close() {
+      await changes.close()
+      await readPool?.end().catch(() => undefined)
       await orm.close(true)
       if (ownPglite && !ownPglite.closed) await ownPglite.close()
       await embeddedLock?.release()

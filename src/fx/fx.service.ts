@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
+import { announceLocally, announceSql } from '../db/change-feed.ts'
 import type { Database } from '../db/database.ts'
 import type { HttpClient } from '../sdk/http.ts'
 import {
@@ -90,7 +91,11 @@ select count(*) filter (where inserted) as inserted, count(*) filter (where not 
       result.updated += updated
       result.unchanged += batch.length - inserted - updated
     }
+    // Converted figures of every workspace may change: caches drop them once this commits.
+    if (result.inserted + result.updated > 0)
+      await connection.execute(announceSql(['all']), ['all'], 'run', context)
   })
+  if (result.inserted + result.updated > 0) announceLocally('all')
   // Fresh statistics keep the conversion query's plan sane after a bulk import; PGlite never analyses on its own.
   if (result.inserted + result.updated >= ANALYZE_AFTER_ROWS) await db.query('analyze fx_rate')
   return result

@@ -16,6 +16,8 @@ export interface GraphQLContext {
   services: AppServices
   /** Request-scoped DataLoaders, created on first use (see `createLoaderCache`). */
   loaders: LoaderCache
+  /** The HTTP request (Yoga's own context field). */
+  request?: Request
 }
 
 /** DataLoaders live for one request: they batch its fields and cache nothing across requests or tenants. */

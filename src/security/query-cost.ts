@@ -164,7 +164,7 @@ export function useQueryCost(options: CostOptions): Plugin {
     operationName?: string | null
     variableValues?: Record<string, unknown> | null
   }) => {
-    const cost = estimateCost(args.schema, args.document, args.operationName, args.variableValues, options)
+    const cost = priceOf(args)
     if (cost <= options.maxCost) return null
     return {
       errors: [
@@ -174,6 +174,23 @@ export function useQueryCost(options: CostOptions): Plugin {
         ),
       ],
     }
+  }
+  // One price per document (Yoga's parser cache hands out the same object for the same text) and variables.
+  const priced = new WeakMap<DocumentNode, Map<string, number>>()
+  const priceOf = (args: Parameters<typeof check>[0]) => {
+    let byVariables = priced.get(args.document)
+    if (!byVariables) {
+      byVariables = new Map()
+      priced.set(args.document, byVariables)
+    }
+    const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`
+    let cost = byVariables.get(key)
+    if (cost === undefined) {
+      cost = estimateCost(args.schema, args.document, args.operationName, args.variableValues, options)
+      if (byVariables.size >= 256) byVariables.clear()
+      byVariables.set(key, cost)
+    }
+    return cost
   }
   return {
     onExecute({ args, setResultAndStopExecution }) {

@@ -1,4 +1,6 @@
-import type { EntityManager } from '@mikro-orm/core'
+import type { EntityManager, Transaction } from '@mikro-orm/core'
+import { CompiledQuery } from 'kysely'
+import { announceLocally, announceSql } from '../db/change-feed.ts'
 import { isoDay } from '../db/iso-day.ts'
 import {
   COUNT_METRICS,
@@ -31,13 +33,35 @@ export const METRIC_COLUMNS: Record<Metric, string> = {
 }
 const METRICS_ALL: Metric[] = [...COUNT_METRICS, ...MONEY_METRICS]
 const KEY_COLUMNS = ['account_id', 'day', 'brand', 'campaign', 'currency']
-const INSERT_COLUMNS = [
-  ...KEY_COLUMNS,
-  'workspace_id',
-  ...METRICS_ALL.map((m) => METRIC_COLUMNS[m]),
-  'synced_at',
-]
-const CHUNK_ROWS = 500
+const METRIC_SQL_TYPES = [...COUNT_METRICS.map(() => 'int'), ...MONEY_METRICS.map(() => 'numeric')]
+/**
+ * Rows per statement. Values travel as one bound array per column (no value is written into the text), so the
+ * statement text is the same for every chunk and a chunk of thousands is one small message.
+ */
+const CHUNK_ROWS = 5000
+
+/** The upsert of a chunk of rows: $1 account, $2 workspace, $3 synced at, then one array per column. */
+const UPSERT_SQL = (() => {
+  const metricColumns = METRICS_ALL.map((m) => METRIC_COLUMNS[m])
+  const arrays = ['date', 'text', 'text', 'text', ...METRIC_SQL_TYPES].map(
+    (type, i) => `$${i + 4}::${type}[]`,
+  )
+  return `insert into stat_day (${[...KEY_COLUMNS, 'workspace_id', ...metricColumns, 'synced_at'].join(', ')})
+  select $1::uuid, r.day, r.brand, r.campaign, r.currency, $2::uuid, ${metricColumns.map((c) => `r.${c}`).join(', ')}, $3::timestamptz
+    from unnest(${arrays.join(', ')}) as r(day, brand, campaign, currency, ${metricColumns.join(', ')})
+  on conflict (${KEY_COLUMNS.join(', ')}) do update set
+    ${[...metricColumns, 'synced_at'].map((c) => `${c} = excluded.${c}`).join(', ')}`
+})()
+
+/**
+ * Runs a statement with bound values inside the ORM's transaction. The ORM's own `execute` writes every value into
+ * the SQL text; the driver underneath binds them, which keeps thousands of rows to one short statement.
+ */
+async function bound(ctx: Transaction | undefined, sql: string, parameters: readonly unknown[]) {
+  if (!ctx) throw new Error('bound statements run inside a transaction')
+  const query = CompiledQuery.raw(sql, [...parameters])
+  return (await ctx.executeQuery(query)).rows
+}
 
 export interface StoredChange {
   day: string
@@ -88,10 +112,11 @@ export async function writeReport(
   },
 ): Promise<WriteResult> {
   const now = input.now ?? new Date()
+  const changed = `ws:${input.workspaceId}`
   const incoming = new Map<string, ReportRow>()
   for (const row of input.rows) incoming.set(rowKey(row), row)
 
-  return em.transactional(async (tx) => {
+  const result = await em.transactional(async (tx) => {
     const conn = tx.getConnection()
     const ctx = tx.getTransactionContext()
     const exec = (sql: string, params: unknown[]) =>
@@ -157,63 +182,60 @@ export async function writeReport(
 
     for (let i = 0; i < toWrite.length; i += CHUNK_ROWS) {
       const chunk = toWrite.slice(i, i + CHUNK_ROWS)
-      const params: unknown[] = []
-      const tuples = chunk.map((row) => {
-        params.push(
-          input.accountId,
-          row.date,
-          row.brand ?? '',
-          row.campaign ?? '',
-          row.currency ?? '',
-          input.workspaceId,
-        )
-        for (const metric of METRICS_ALL) params.push(row[metric])
-        params.push(now)
-        return `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
-      })
-      const updates = INSERT_COLUMNS.filter((c) => !KEY_COLUMNS.includes(c) && c !== 'workspace_id')
-        .map((c) => `${c} = excluded.${c}`)
-        .join(', ')
-      await exec(
-        `insert into stat_day (${INSERT_COLUMNS.join(', ')}) values ${tuples.join(', ')}
-           on conflict (${KEY_COLUMNS.join(', ')}) do update set ${updates}`,
-        params,
-      )
+      await bound(ctx, UPSERT_SQL, [
+        input.accountId,
+        input.workspaceId,
+        now.toISOString(),
+        chunk.map((row) => row.date),
+        chunk.map((row) => row.brand ?? ''),
+        chunk.map((row) => row.campaign ?? ''),
+        chunk.map((row) => row.currency ?? ''),
+        ...METRICS_ALL.map((metric) => chunk.map((row) => row[metric] ?? null)),
+      ])
     }
     // Rows are upserted but their changes and coverage not yet recorded: a death here must roll all of it back.
     crashPoint('mid-write')
-    for (const old of removed) {
-      await exec(
-        'delete from stat_day where account_id = ? and day = ? and brand = ? and campaign = ? and currency = ?',
-        [input.accountId, isoDay(old.day), old.brand, old.campaign, old.currency],
+    if (removed.length > 0) {
+      await bound(
+        ctx,
+        `delete from stat_day s using unnest($2::date[], $3::text[], $4::text[], $5::text[]) as r(day, brand, campaign, currency)
+          where s.account_id = $1::uuid and s.day = r.day and s.brand = r.brand and s.campaign = r.campaign
+            and s.currency = r.currency`,
+        [
+          input.accountId,
+          removed.map((old) => isoDay(old.day)),
+          removed.map((old) => old.brand),
+          removed.map((old) => old.campaign),
+          removed.map((old) => old.currency),
+        ],
       )
     }
     for (let i = 0; i < changes.length; i += CHUNK_ROWS) {
       const chunk = changes.slice(i, i + CHUNK_ROWS)
-      const params: unknown[] = []
-      const tuples = chunk.map((c) => {
-        params.push(
+      await bound(
+        ctx,
+        `insert into stat_change (workspace_id, account_id, day, brand, campaign, currency, metric, old_value, new_value, sync_run_id, detected_at)
+         select $1::uuid, $2::uuid, r.day, r.brand, r.campaign, r.currency, r.metric, r.old_value, r.new_value, $3::uuid, $4::timestamptz
+           from unnest($5::date[], $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[], $11::numeric[])
+             as r(day, brand, campaign, currency, metric, old_value, new_value)`,
+        [
           input.workspaceId,
           input.accountId,
-          c.day,
-          c.brand,
-          c.campaign,
-          c.currency,
-          c.metric,
-          c.oldValue,
-          c.newValue,
           input.syncRunId ?? null,
-          now,
-        )
-        return '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
-      })
-      await exec(
-        `insert into stat_change (workspace_id, account_id, day, brand, campaign, currency, metric, old_value, new_value, sync_run_id, detected_at)
-           values ${tuples.join(', ')}`,
-        params,
+          now.toISOString(),
+          chunk.map((c) => c.day),
+          chunk.map((c) => c.brand),
+          chunk.map((c) => c.campaign),
+          chunk.map((c) => c.currency),
+          chunk.map((c) => c.metric),
+          chunk.map((c) => c.oldValue),
+          chunk.map((c) => c.newValue),
+        ],
       )
     }
     await recordCoverage(exec, input.accountId, input.window, now)
+    // Cached answers of the workspace are stale once this commits: every process hears it then, not before.
+    if (toWrite.length > 0 || removed.length > 0) await exec(announceSql([changed]), [changed])
     return {
       rowsWritten: toWrite.length,
       rowsChanged: rowsChanged + removed.length,
@@ -221,6 +243,8 @@ export async function writeReport(
       changes,
     }
   })
+  if (result.rowsWritten > 0 || result.rowsRemoved > 0) announceLocally(changed)
+  return result
 }
 
 /** Adds a synced window to the account's coverage, merging it with the ranges it touches or overlaps. */

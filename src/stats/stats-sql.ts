@@ -1,11 +1,12 @@
 import type { FxSource } from '../fx/ecb-format.ts'
 import { type FxPeriod, type FxPolicy, fxRatesSql } from '../fx/fx-convert.ts'
-import { COUNT_METRICS, MONEY_METRICS } from '../sdk/index.ts'
+import { COUNT_METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import { METRIC_COLUMNS } from './stat-writer.ts'
 
 /**
  * The unified stats query as ONE SQL statement, exported so that benchmarks time exactly what the API runs
- * (`buildStatsSql`; run it after `STATS_TUNING_SQL` in the same transaction, as the API does on PostgreSQL).
+ * (`buildStatsSql`; run it with `Database.prepared`, as the API does: bound values, planner settings of
+ * `SERVING_SETTINGS` on PostgreSQL).
  *
  * Shape (every part is scoped by the workspace id: the accounts by `account.workspace_id`, the stat rows by
  * `stat_day.workspace_id` and by the join to those accounts):
@@ -21,13 +22,6 @@ import { METRIC_COLUMNS } from './stat-writer.ts'
  *   ac       accounts contributing per row, by one of three strategies (see `AccountCounting`)
  * Derived ratios (EPC, conversion rates) are computed from the final sums, never averaged.
  */
-
-/**
- * Planner settings for the statement, local to its transaction. Row estimates of the conversion relation are
- * far too high (it is built from generate_series), so by default PostgreSQL would JIT-compile, inline and
- * optimise hundreds of expressions (taking longer than the whole aggregation) and spill small sorts to disk.
- */
-export const STATS_TUNING_SQL = "select set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
 
 export const GRANULARITIES = ['DAY', 'WEEK', 'MONTH', 'YEAR', 'TOTAL'] as const
 export type Granularity = (typeof GRANULARITIES)[number]
@@ -65,6 +59,12 @@ export interface StatsQuery {
   totals?: boolean
   /** Count the accounts contributing to each row and to the total (default true); 0 when false. */
   accounts?: boolean
+  /** The metrics to sum (default all); the others come back null. Derived ratios need their two metrics. */
+  metrics?: readonly Metric[] | null
+  /** Build `native`, the amounts per native currency (default true); `[]` when false. */
+  native?: boolean
+  /** Build `conversions`, the rates used (default true); `[]` when false, and no rate is tracked per row. */
+  conversions?: boolean
 }
 
 export interface SqlStatement {
@@ -123,8 +123,9 @@ class Params {
     this.values.push(value)
     return `$${this.values.length}::${cast}`
   }
-  list(values: readonly unknown[], cast: string): string {
-    return values.map((v) => this.add(v, cast)).join(', ')
+  /** A whole list as ONE array value: the text stays the same whatever the list's length. */
+  array(values: readonly unknown[], cast: string): string {
+    return this.add([...values], `${cast}[]`)
   }
   /** Embeds SQL written with `?` placeholders (the fx relation), binding its values here. */
   embed(fragment: { sql: string; params: readonly unknown[] }): string {
@@ -139,16 +140,6 @@ class Params {
       throw new Error('more values than placeholders in an embedded fragment')
     return sql
   }
-}
-
-/** `$n` placeholders to the `?` ones MikroORM's `execute` binds, values reordered to match. */
-export function toQuestionMarks(statement: SqlStatement): { sql: string; params: unknown[] } {
-  const params: unknown[] = []
-  const sql = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
-    params.push(statement.params[Number(n) - 1])
-    return '?'
-  })
-  return { sql, params }
 }
 
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS
@@ -227,12 +218,20 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   const from = p.add(query.from, 'date')
   const to = p.add(query.to, 'date')
   const filter = query.filter ?? {}
+  // Only the metrics the answer shows are summed (the rest come back null): most dashboards show a few of 15.
+  const wanted = query.metrics ? new Set(query.metrics.map((m) => METRIC_COLUMNS[m])) : null
+  let countCols = COUNT_COLUMNS.filter((c) => !wanted || wanted.has(c))
+  const moneyCols = MONEY_COLUMNS.filter((c) => !wanted || wanted.has(c))
+  if (countCols.length + moneyCols.length === 0) countCols = COUNT_COLUMNS.slice(0, 1)
   const dims = DIMENSIONS.filter((d) => query.groupBy.includes(d))
   const report = query.currency ?? null
   const cur = report ? p.add(report, 'text') : ''
   const counting = query.accounts === false ? 'none' : accountCounting(query)
   const withTotals = query.totals !== false
-  const tagFilter = filter.tags?.length ? p.list(filter.tags, 'text') : null
+  const withNative = query.native !== false
+  // Which rates were used costs a dozen aggregates per row: only when the answer shows them.
+  const withConversions = report !== null && query.conversions !== false
+  const tagFilter = filter.tags?.length ? p.array(filter.tags, 'text') : null
 
   const periodOf = (day: string): string => {
     switch (query.granularity) {
@@ -251,10 +250,11 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
 
   // --- accounts of the workspace that pass the account filters -------------------------------------------
   const accountWhere = [`a.workspace_id = ${ws}`]
-  if (filter.accountIds?.length) accountWhere.push(`a.id in (${p.list(filter.accountIds, 'uuid')})`)
+  const accountIds = filter.accountIds?.length ? p.array(filter.accountIds, 'uuid') : null
+  if (accountIds) accountWhere.push(`a.id = any(${accountIds})`)
   if (filter.platformIds?.length)
-    accountWhere.push(`a.platform_id in (${p.list(filter.platformIds, 'text')})`)
-  if (tagFilter) accountWhere.push(`a.tags && array[${tagFilter}]`)
+    accountWhere.push(`a.platform_id = any(${p.array(filter.platformIds, 'text')})`)
+  if (tagFilter) accountWhere.push(`a.tags && ${tagFilter}`)
   const acc = `acc as not materialized (
   select a.id, a.platform_id, ${PROGRAM_SQL} as program, a.tags
   from account a
@@ -264,10 +264,10 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   // --- the one pass over stat_day --------------------------------------------------------------------------
   const rowWhere = [`s.workspace_id = ${ws}`, `s.day between ${from} and ${to}`]
   // Repeated on stat_day so that a few accounts are read through the primary key instead of a range scan.
-  if (filter.accountIds?.length) rowWhere.push(`s.account_id in (${p.list(filter.accountIds, 'uuid')})`)
-  const brandFilter = filter.brands?.length ? `s.brand in (${p.list(filter.brands, 'text')})` : null
+  if (accountIds) rowWhere.push(`s.account_id = any(${accountIds})`)
+  const brandFilter = filter.brands?.length ? `s.brand = any(${p.array(filter.brands, 'text')})` : null
   const campaignFilter = filter.campaigns?.length
-    ? `s.campaign in (${p.list(filter.campaigns, 'text')})`
+    ? `s.campaign = any(${p.array(filter.campaigns, 'text')})`
     : null
   if (brandFilter) rowWhere.push(brandFilter)
   if (campaignFilter) rowWhere.push(campaignFilter)
@@ -300,18 +300,21 @@ ${p.embed(fx)}
     report
       ? [
           `case when ${src}.currency = ${cur} then 1::numeric else fx.factor end as factor`,
-          `case when ${src}.currency = ${cur} then null else fx.rate_day end as rate_day`,
-          `case when ${src}.currency = ${cur} then null else fx.source end as source`,
-          `case when ${src}.currency = ${cur} then null else fx.rate end as rate`,
-          `case when ${src}.currency = ${cur} then null else fx.report_rate end as report_rate`,
-          `case when ${src}.currency = ${cur} or fx.factor is not null then null else coalesce(fx.reason, 'UNKNOWN_CURRENCY') end as reason`,
+          ...(withConversions
+            ? [
+                `case when ${src}.currency = ${cur} then null else fx.rate_day end as rate_day`,
+                `case when ${src}.currency = ${cur} then null else fx.source end as source`,
+                `case when ${src}.currency = ${cur} then null else fx.rate end as rate`,
+                `case when ${src}.currency = ${cur} then null else fx.report_rate end as report_rate`,
+                `case when ${src}.currency = ${cur} or fx.factor is not null then null else coalesce(fx.reason, 'UNKNOWN_CURRENCY') end as reason`,
+              ]
+            : []),
         ]
       : []
   const fxJoin = (src: string) =>
     report ? `left join fx on fx.day = ${src}.day and fx.currency = ${src}.currency` : ''
-  const moneyPresent = (src: string) =>
-    `num_nonnulls(${MONEY_COLUMNS.map((c) => `${src}.${c}`).join(', ')}) > 0`
-  const metricCols = (src: string) => [...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => `${src}.${c}`)
+  const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
+  const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
   if (direct) {
     ctes.push(`j as not materialized (
@@ -322,7 +325,7 @@ ${p.embed(fx)}
     ...metricCols('s'),
     `${periodOf('s.day')} as pp`,
     ...rateCols('s'),
-    `${moneyPresent('s')} as has_money`,
+    ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
   ].join(', ')}
   from stat_day s
   join acc a on a.id = s.account_id
@@ -330,7 +333,7 @@ ${p.embed(fx)}
   where ${rowWhere.join(' and ')}
 )`)
   } else {
-    const sums = [...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => `sum(s.${c}) as ${c}`)
+    const sums = [...countCols, ...moneyCols].map((c) => `sum(s.${c}) as ${c}`)
     const g1 = ['s.day', 's.currency', ...s1Dims]
     let grouping = g1.join(', ')
     let scanCols: string[] = []
@@ -355,7 +358,7 @@ ${p.embed(fx)}
     ...metricCols('s1'),
     `${periodOf('s1.day')} as pp`,
     ...rateCols('s1'),
-    `${moneyPresent('s1')} as has_money`,
+    ...(withConversions ? [`${moneyPresent('s1')} as has_money`] : []),
   ].join(', ')}
   from s1
   ${fxJoin('s1')}
@@ -368,7 +371,7 @@ ${p.embed(fx)}
     !dims.includes('TAG')
       ? ''
       : tagFilter
-        ? `join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on ${alias}_t.tag in (${tagFilter})`
+        ? `join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on ${alias}_t.tag = any(${tagFilter})`
         : `left join lateral unnest(${alias}.d_tags) as ${alias}_t(tag) on true`
   const keyExprs = (alias: string) =>
     dims.map((d) =>
@@ -398,12 +401,16 @@ ${p.embed(fx)}
     ['max_report_rate', 'max', 'report_rate'],
   ]
   const firstAggs = [
-    ...COUNT_COLUMNS.map((c) => `sum(j.${c}) as ${c}`),
-    ...MONEY_COLUMNS.map((c) => `sum(j.${c}) as n_${c}`),
+    ...countCols.map((c) => `sum(j.${c}) as ${c}`),
+    ...moneyCols.map((c) => `sum(j.${c}) as n_${c}`),
     ...(report
       ? [
-          ...MONEY_COLUMNS.map((c) => `sum(j.${c} * j.factor) as x_${c}`),
-          ...MONEY_COLUMNS.map((c) => `bool_or(j.${c} is not null and j.factor is null) as miss_${c}`),
+          ...moneyCols.map((c) => `sum(j.${c} * j.factor) as x_${c}`),
+          ...moneyCols.map((c) => `bool_or(j.${c} is not null and j.factor is null) as miss_${c}`),
+        ]
+      : []),
+    ...(withConversions
+      ? [
           'bool_or(j.has_money) as has_money',
           ...rateAggs.map(([name, fn, column]) => `${fn}(j.${column}) filter (where j.has_money) as ${name}`),
           'min(j.day) filter (where j.has_money and j.factor is null) as first_missing_day',
@@ -415,12 +422,16 @@ ${p.embed(fx)}
   ].join(',\n    ')
   const reAggs = (a: string) =>
     [
-      ...COUNT_COLUMNS.map((c) => `sum(${a}.${c}) as ${c}`),
-      ...MONEY_COLUMNS.map((c) => `sum(${a}.n_${c}) as n_${c}`),
+      ...countCols.map((c) => `sum(${a}.${c}) as ${c}`),
+      ...moneyCols.map((c) => `sum(${a}.n_${c}) as n_${c}`),
       ...(report
         ? [
-            ...MONEY_COLUMNS.map((c) => `sum(${a}.x_${c}) as x_${c}`),
-            ...MONEY_COLUMNS.map((c) => `bool_or(${a}.miss_${c}) as miss_${c}`),
+            ...moneyCols.map((c) => `sum(${a}.x_${c}) as x_${c}`),
+            ...moneyCols.map((c) => `bool_or(${a}.miss_${c}) as miss_${c}`),
+          ]
+        : []),
+      ...(withConversions
+        ? [
             `bool_or(${a}.has_money) as has_money`,
             ...rateAggs.map(([name, fn]) => `${fn}(${a}.${name}) as ${name}`),
             `min(${a}.first_missing_day) as first_missing_day`,
@@ -445,18 +456,11 @@ ${p.embed(fx)}
   } else {
     ctes.push(`c as (
   select ${['c0.pp', ...keyCols('c0'), 'c0.currency'].join(', ')}, ${[
-    ...COUNT_COLUMNS,
-    ...MONEY_COLUMNS.map((m) => `n_${m}`),
-    ...(report
-      ? [
-          ...MONEY_COLUMNS.map((m) => `x_${m}`),
-          ...MONEY_COLUMNS.map((m) => `miss_${m}`),
-          'has_money',
-          ...rateAggs.map(([name]) => name),
-          'first_missing_day',
-          'last_missing_day',
-          'reason',
-        ]
+    ...countCols,
+    ...moneyCols.map((m) => `n_${m}`),
+    ...(report ? [...moneyCols.map((m) => `x_${m}`), ...moneyCols.map((m) => `miss_${m}`)] : []),
+    ...(withConversions
+      ? ['has_money', ...rateAggs.map(([name]) => name), 'first_missing_day', 'last_missing_day', 'reason']
       : []),
   ]
     .map((x) => `c0.${x}`)
@@ -482,10 +486,15 @@ ${p.embed(fx)}
   let accountsExpr = '1'
   let totalAccounts = ''
   if (counting === 'probe') {
-    const periods = periodsOf(query.from, query.to, query.granularity)
-    const values = periods.map(
-      (x) => `(${p.add(x.start, 'date')}, ${p.add(x.first, 'date')}, ${p.add(x.last, 'date')})`,
-    )
+    // The periods are generated by the statement from its bound range, so that its text depends on the
+    // granularity only, never on the dates.
+    const unit = query.granularity.toLowerCase()
+    const periodRows =
+      query.granularity === 'TOTAL'
+        ? `select ${from} as p_start, ${from} as p_first, ${to} as p_last`
+        : `select g::date as p_start, greatest(g::date, ${from}) as p_first,
+      least((g + interval '1 ${unit}' - interval '1 day')::date, ${to}) as p_last
+    from generate_series(date_trunc('${unit}', ${from}::timestamp), ${to}::timestamp, interval '1 ${unit}') g`
     const probeWhere = [
       `s.account_id = a.id`,
       `s.workspace_id = ${ws}`,
@@ -500,7 +509,9 @@ ${p.embed(fx)}
           ? 'a.platform_id as d_platform'
           : 'a.tags as d_tags',
     )
-    ctes.push(`per (p_start, p_first, p_last) as (values ${values.join(', ')})`)
+    ctes.push(`per (p_start, p_first, p_last) as (
+  ${periodRows}
+)`)
     ctes.push(`present as (
   select per.p_start as pp, a.id as acct${presentDims.map((d) => `, ${d}`).join('')}
   from acc a
@@ -541,7 +552,7 @@ ${p.embed(fx)}
   // --- rows and totals ------------------------------------------------------------------------------------------
   const text = (expr: string) => `(${expr})::text`
   const nativeJson = (alias: string) =>
-    `json_build_object('currency', ${alias}.currency, ${MONEY_COLUMNS.map((c) => `'${c}', ${alias}.n_${c}::text`).join(', ')})`
+    `json_build_object('currency', ${alias}.currency, ${moneyCols.map((c) => `'${c}', ${alias}.n_${c}::text`).join(', ')})`
   const single = (min: string, max: string) => `case when ${min} = ${max} then ${min}::text end`
   const conversionJson = (a: string) => `json_build_object('currency', ${a}.currency,
       'factor', ${single(`${a}.min_factor`, `${a}.max_factor`)}, 'minFactor', ${a}.min_factor::text, 'maxFactor', ${a}.max_factor::text,
@@ -549,12 +560,17 @@ ${p.embed(fx)}
       'rateDate', ${single(`${a}.first_rate_day`, `${a}.last_rate_day`)}, 'firstRateDate', ${a}.first_rate_day::text, 'lastRateDate', ${a}.last_rate_day::text,
       'source', ${single(`${a}.min_source`, `${a}.max_source`)},
       'firstDayWithoutRate', ${a}.first_missing_day::text, 'lastDayWithoutRate', ${a}.last_missing_day::text, 'reason', ${a}.reason)`
+  const computed = new Set([...countCols, ...moneyCols])
+  const figure = (expr: string, name: string, needs: string[]) =>
+    needs.every((c) => computed.has(c)) ? `${text(expr)} as ${name}` : `null::text as ${name}`
   const figureCols = (alias: string) => [
-    ...COUNT_COLUMNS.map((c) => `${text(`${alias}.${c}`)} as ${c}`),
-    ...MONEY_COLUMNS.map((c) => `${text(`${alias}.${c}`)} as ${c}`),
-    `${text(`${alias}.commission / nullif(${alias}.clicks, 0)`)} as epc`,
-    `${text(`${alias}.signups::numeric / nullif(${alias}.clicks, 0)`)} as click_to_signup`,
-    `${text(`${alias}.ftds::numeric / nullif(${alias}.signups, 0)`)} as signup_to_ftd`,
+    ...[...COUNT_COLUMNS, ...MONEY_COLUMNS].map((c) => figure(`${alias}.${c}`, c, [c])),
+    figure(`${alias}.commission / nullif(${alias}.clicks, 0)`, 'epc', ['commission', 'clicks']),
+    figure(`${alias}.signups::numeric / nullif(${alias}.clicks, 0)`, 'click_to_signup', [
+      'signups',
+      'clicks',
+    ]),
+    figure(`${alias}.ftds::numeric / nullif(${alias}.signups, 0)`, 'signup_to_ftd', ['ftds', 'signups']),
   ]
 
   let rowsSelect: string
@@ -563,12 +579,16 @@ ${p.embed(fx)}
   const nullKeys = dims.map((d) => `null::text as ${DIMENSION_COLUMNS[d]}`)
   if (report) {
     const aggregate = (alias: string) => [
-      ...COUNT_COLUMNS.map((c) => `sum(${alias}.${c}) as ${c}`),
-      ...MONEY_COLUMNS.map(
+      ...countCols.map((c) => `sum(${alias}.${c}) as ${c}`),
+      ...moneyCols.map(
         (c) => `case when bool_or(${alias}.miss_${c}) then null else sum(${alias}.x_${c}) end as ${c}`,
       ),
-      `coalesce(json_agg(${nativeJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency <> ''), '[]') as native`,
-      `coalesce(json_agg(${conversionJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency not in ('', ${cur}) and ${alias}.has_money), '[]') as conversions`,
+      withNative
+        ? `coalesce(json_agg(${nativeJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency <> ''), '[]') as native`
+        : `'[]'::json as native`,
+      withConversions
+        ? `coalesce(json_agg(${conversionJson(alias)} order by ${alias}.currency) filter (where ${alias}.currency not in ('', ${cur}) and ${alias}.has_money), '[]') as conversions`
+        : `'[]'::json as conversions`,
     ]
     ctes.push(`r as (
   select c.pp, ${[...keyOut('c'), ...aggregate('c')].join(',\n    ')}
@@ -588,7 +608,7 @@ from tot`
   } else {
     // Native currencies: the per-currency rows are the result; money stays as reported.
     ctes.push(`r as (
-  select c.pp, ${[...keyOut('c'), 'c.currency', ...COUNT_COLUMNS.map((x) => `c.${x}`), ...MONEY_COLUMNS.map((x) => `c.n_${x} as ${x}`), `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native`].join(', ')}
+  select c.pp, ${[...keyOut('c'), 'c.currency', ...countCols.map((x) => `c.${x}`), ...moneyCols.map((x) => `c.n_${x} as ${x}`), withNative ? `case when c.currency = '' then '[]'::json else json_build_array(${nativeJson('c')}) end as native` : `'[]'::json as native`].join(', ')}
   from c
 )`)
     rowsSelect = `select 'row' as kind, r.pp::text as period, ${[...keyOut('r'), "nullif(r.currency, '') as currency", ...figureCols('r'), `${accountsExpr} as accounts`, 'r.native::text as native', "'[]' as conversions"].join(', ')}
@@ -598,10 +618,12 @@ from r ${accountsJoin}`
       const oneCurrency = "count(*) filter (where ct.currency <> '') = 1"
       ctes.push(`tot as (
   select ${[
-    ...COUNT_COLUMNS.map((c) => `sum(ct.${c}) as ${c}`),
-    ...MONEY_COLUMNS.map((c) => `case when ${oneCurrency} then sum(ct.n_${c}) end as ${c}`),
+    ...countCols.map((c) => `sum(ct.${c}) as ${c}`),
+    ...moneyCols.map((c) => `case when ${oneCurrency} then sum(ct.n_${c}) end as ${c}`),
     `case when ${oneCurrency} then max(ct.currency) filter (where ct.currency <> '') end as currency`,
-    `coalesce(json_agg(${nativeJson('ct')} order by ct.currency) filter (where ct.currency <> ''), '[]') as native`,
+    withNative
+      ? `coalesce(json_agg(${nativeJson('ct')} order by ct.currency) filter (where ct.currency <> ''), '[]') as native`
+      : `'[]'::json as native`,
   ].join(',\n    ')}
   from ct
 )`)

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader'
 import { Account } from '../account/account.entity.ts'
 import type { GraphQLContext } from '../schema/builder.ts'
+import { doNotCache } from '../schema/response-cache.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import type { DateWindow } from '../sdk/index.ts'
 import { fetchMissing, type OnDemandOutcome } from '../sync/on-demand-fetch.ts'
@@ -61,7 +62,6 @@ export function accountStatsLoader(
 ): DataLoader<AccountStatsKey, AccountStatsData, string> {
   return ctx.loaders.get('stats:account-stats', () => {
     const { workspaceId } = requirePrincipal(ctx)
-    const tuned = ctx.services.db.kind === 'postgresql'
     return new DataLoader<AccountStatsKey, AccountStatsData, string>(
       async (keys) => {
         const spans = new Map<string, { account: Account; window: DateWindow }>()
@@ -86,25 +86,22 @@ export function accountStatsLoader(
           for (const outcome of done) outcomes.set(outcome.accountId, outcome)
         }
 
+        // An answer that reports a failed fetch is true for now only: it must not be served again from the cache.
+        if ([...outcomes.values()].some((o) => o.error)) doNotCache(ctx.services, ctx.request)
         const answers = new Map<string, StatsRowData[]>()
         const byArgs = groupBy(keys, (k) => argsKey(k.args))
         for (const [key, group] of byArgs) {
           const args = group[0]!.args
-          const result = await queryStats(
-            ctx.em,
-            workspaceId,
-            {
-              from: args.from,
-              to: args.to,
-              granularity: args.granularity,
-              groupBy: ['ACCOUNT'],
-              filter: { accountIds: [...new Set(group.map((k) => k.account.id))] },
-              currency: args.currency,
-              fx: args.fx,
-              totals: false,
-            },
-            { tuned },
-          )
+          const result = await queryStats(ctx.services.db, workspaceId, {
+            from: args.from,
+            to: args.to,
+            granularity: args.granularity,
+            groupBy: ['ACCOUNT'],
+            filter: { accountIds: [...new Set(group.map((k) => k.account.id))] },
+            currency: args.currency,
+            fx: args.fx,
+            totals: false,
+          })
           for (const [accountId, rows] of groupBy(result.rows, (r) => r.accountId ?? '')) {
             answers.set(`${accountId}|${key}`, rows)
           }

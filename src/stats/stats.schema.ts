@@ -4,7 +4,7 @@ import type { registerAccountSchema } from '../account/account.schema.ts'
 import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
-import { COUNT_METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
+import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import { type AccountStatsData, accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
 import {
   type AccountStatsArgs as AccountStatsInput,
@@ -84,6 +84,23 @@ function selectedPaths(info: GraphQLResolveInfo, depth = 2): Set<string> {
   }
   for (const node of info.fieldNodes) visit(node.selectionSet, '', 1)
   return paths
+}
+
+/** Ratios and breakdowns, and the metrics each needs summed. */
+const NEEDS: Record<string, readonly Metric[]> = {
+  epc: ['commission', 'clicks'],
+  clickToSignup: ['signups', 'clicks'],
+  signupToFtd: ['ftds', 'signups'],
+  native: MONEY_METRICS,
+  conversions: MONEY_METRICS,
+}
+
+/** The metrics a `stats` answer shows, in its rows or its totals, directly or through a ratio or breakdown. */
+function metricsSelected(selected: Set<string>): Metric[] {
+  const shown = (field: string) => selected.has(`rows.${field}`) || selected.has(`totals.${field}`)
+  const metrics = new Set<Metric>(METRICS.filter(shown))
+  for (const [field, needs] of Object.entries(NEEDS)) if (shown(field)) for (const m of needs) metrics.add(m)
+  return [...metrics]
 }
 
 export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) {
@@ -478,8 +495,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           ...toStatsQuery(args.input as StatsInput),
           totals: selected.has('totals'),
           accounts: selected.has('rows.accountsContributing') || selected.has('totals.accountsContributing'),
+          native: selected.has('rows.native') || selected.has('totals.native'),
+          conversions: selected.has('rows.conversions') || selected.has('totals.conversions'),
+          metrics: metricsSelected(selected),
         }
-        return queryStats(ctx.em, workspaceId, query, { tuned: ctx.services.db.kind === 'postgresql' })
+        return queryStats(ctx.services.db, workspaceId, query)
       },
     }),
   )

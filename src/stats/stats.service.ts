@@ -12,15 +12,7 @@ import {
   normalizeDecimal,
 } from '../sdk/index.ts'
 import { METRIC_COLUMNS } from './stat-writer.ts'
-import {
-  buildStatsSql,
-  DIMENSIONS,
-  GRANULARITIES,
-  periodEndOf,
-  STATS_TUNING_SQL,
-  type StatsQuery,
-  toQuestionMarks,
-} from './stats-sql.ts'
+import { buildStatsSql, DIMENSIONS, GRANULARITIES, periodEndOf, type StatsQuery } from './stats-sql.ts'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Input rules, applied by plugin-zod before a resolver runs (field-level errors with the failing path).
@@ -216,35 +208,19 @@ function figuresOf(raw: RawRow): StatsFigures {
   }
 }
 
-export interface StatsRunOptions {
-  /** PostgreSQL only: run the statement after `STATS_TUNING_SQL`, in a transaction of its own. */
-  tuned?: boolean
-}
-
-async function runStatement(
-  em: EntityManager,
-  query: StatsQuery,
-  workspaceId: string,
-  options: StatsRunOptions,
-) {
-  const { sql, params } = toQuestionMarks(buildStatsSql(query, workspaceId))
-  if (!options.tuned) return (await em.getConnection().execute(sql, params)) as RawRow[]
-  return em.transactional(async (tx) => {
-    const connection = tx.getConnection()
-    const ctx = tx.getTransactionContext()
-    await connection.execute(STATS_TUNING_SQL, [], 'all', ctx)
-    return (await connection.execute(sql, params, 'all', ctx)) as RawRow[]
-  })
+/** Runs a statement with `$n` placeholders and bound values (see `Database.prepared`). */
+export interface StatementRunner {
+  prepared<T = Record<string, unknown>>(sql: string, params: readonly unknown[]): Promise<T[]>
 }
 
 /** The unified stats of one workspace: rows per period and group, and the grand total. Reads stored days only. */
 export async function queryStats(
-  em: EntityManager,
+  db: StatementRunner,
   workspaceId: string,
   query: StatsQuery,
-  options: StatsRunOptions = {},
 ): Promise<StatsResult> {
-  const raw = await runStatement(em, query, workspaceId, options)
+  const { sql, params } = buildStatsSql(query, workspaceId)
+  const raw = await db.prepared<RawRow>(sql, params)
   const rows: StatsRowData[] = []
   let totals: StatsFigures | null = null
   for (const r of raw) {

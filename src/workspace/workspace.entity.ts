@@ -45,7 +45,7 @@ export const ApiTokenSchema = defineEntity({
     member: () => p.manyToOne(Member).nullable().deleteRule('set null'),
     name: p.text(),
     prefix: p.text().unique(),
-    tokenHash: p.text(),
+    tokenHash: p.text().unique(),
     createdAt: p.datetime().onCreate(() => new Date()),
     lastUsedAt: p.datetime().nullable(),
     expiresAt: p.datetime().nullable(),

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
-import { generateApiToken, parseApiToken, verifyApiTokenHash } from '../crypto/api-token.ts'
+import { generateApiToken, hashApiToken, parseApiToken, verifyApiTokenHash } from '../crypto/api-token.ts'
 import { ApiToken, type Member, Workspace } from './workspace.entity.ts'
 
 export type AuthFailure =
@@ -74,31 +74,91 @@ export async function issueApiToken(
   return { token: generated.token, record }
 }
 
-/** Resolves a bearer token to its workspace. Runs before any tenant is known, hence without the tenant filter. */
-export async function authenticate(
-  em: EntityManager,
+/** A token record as authentication needs it. */
+export interface TokenRecord {
+  id: string
+  workspaceId: string
+  workspaceName: string
+  tokenHash: string
+  expiresAt: Date | null
+  revokedAt: Date | null
+}
+
+/**
+ * The one lookup statement: by the SHA-256 of the whole token (unique index), never by its prefix, so that every
+ * well-formed token costs the same work — one hash, one index probe, one constant-time comparison — whether or
+ * not some stored token shares its prefix.
+ */
+export const TOKEN_LOOKUP_SQL = `select t.id::text as id, t.workspace_id::text as workspace_id, w.name as workspace_name,
+    t.token_hash, t.expires_at, t.revoked_at
+  from api_token t join workspace w on w.id = t.workspace_id
+  where t.token_hash = $1`
+
+/** Parses the Authorization header: the token, or why there is none. */
+export function bearerToken(
   authorization: string | null,
-  now = new Date(),
-): Promise<AuthResult> {
+): { ok: true; token: string } | { ok: false; reason: AuthFailure } {
   if (!authorization) return { ok: false, reason: 'TOKEN_MISSING' }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
   const token = match?.[1]
-  const parsed = token ? parseApiToken(token) : null
-  if (!token || !parsed) return { ok: false, reason: 'TOKEN_MALFORMED' }
-  const record = await em.findOne(
-    ApiToken,
-    { prefix: parsed.prefix },
-    { filters: false, populate: ['workspace'] },
-  )
-  if (!record || !verifyApiTokenHash(token, record.tokenHash)) return { ok: false, reason: 'TOKEN_INVALID' }
+  if (!token || !parseApiToken(token)) return { ok: false, reason: 'TOKEN_MALFORMED' }
+  return { ok: true, token }
+}
+
+/** Reads the record whose hash is `hash`, or null. Runs before any tenant is known, hence without the filter. */
+export async function findTokenByHash(
+  db: { prepared<T>(sql: string, params: readonly unknown[]): Promise<T[]> },
+  hash: string,
+): Promise<TokenRecord | null> {
+  const rows = await db.prepared<{
+    id: string
+    workspace_id: string
+    workspace_name: string
+    token_hash: string
+    expires_at: Date | string | null
+    revoked_at: Date | string | null
+  }>(TOKEN_LOOKUP_SQL, [hash])
+  const row = rows[0]
+  if (!row) return null
+  const date = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v))
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    workspaceName: row.workspace_name,
+    tokenHash: row.token_hash,
+    expiresAt: date(row.expires_at),
+    revokedAt: date(row.revoked_at),
+  }
+}
+
+/**
+ * The verdict on a presented token and the record found for its hash (null when none). The comparison runs in
+ * constant time against the stored hash, or against a fixed one when nothing was found, so both paths do the same.
+ */
+export function judgeToken(token: string, record: TokenRecord | null, now: Date): AuthResult {
+  const matches = verifyApiTokenHash(token, record?.tokenHash ?? NO_TOKEN_HASH)
+  if (!record || !matches) return { ok: false, reason: 'TOKEN_INVALID' }
   if (record.revokedAt) return { ok: false, reason: 'TOKEN_REVOKED' }
   if (record.expiresAt && record.expiresAt <= now) return { ok: false, reason: 'TOKEN_EXPIRED' }
-  // Last-use tracking is advisory; a minute's precision avoids a write on every request.
-  if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > 60_000) {
-    await em.nativeUpdate(ApiToken, { id: record.id }, { lastUsedAt: now }, { filters: false })
-  }
   return {
     ok: true,
-    principal: { workspaceId: record.workspace.id, workspaceName: record.workspace.name, tokenId: record.id },
+    principal: { workspaceId: record.workspaceId, workspaceName: record.workspaceName, tokenId: record.id },
   }
+}
+
+/** Compared against when no record matched, so that a miss does the comparison a hit does. */
+const NO_TOKEN_HASH = '0'.repeat(64)
+
+/**
+ * Resolves a bearer token to its workspace, without any cache (the request path caches in request-auth.ts).
+ * Last use is recorded by the caller, in the background.
+ */
+export async function authenticate(
+  db: { prepared<T>(sql: string, params: readonly unknown[]): Promise<T[]> },
+  authorization: string | null,
+  now = new Date(),
+): Promise<AuthResult> {
+  const bearer = bearerToken(authorization)
+  if (!bearer.ok) return bearer
+  return judgeToken(bearer.token, await findTokenByHash(db, hashApiToken(bearer.token)), now)
 }

@@ -1,0 +1,20 @@
+// Runs a TypeScript entry point of affgraph: `node scripts/run-ts.mjs src/main.ts [args…]`.
+//
+// Node 22.18+ and 24 strip types themselves (`process.features.typescript`), so nothing is transpiled at start;
+// on older Node versions (20) tsx's loader is registered in this same process instead. Either way there is one
+// process, and the entry sees its own arguments in process.argv as if it had been started directly.
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+const [entry] = process.argv.splice(2, 1)
+if (!entry) {
+  process.stderr.write('usage: node scripts/run-ts.mjs <entry.ts> [arguments]\n')
+  process.exit(2)
+}
+const path = resolve(entry)
+process.argv[1] = path
+if (!process.features.typescript) {
+  const { register } = await import('tsx/esm/api')
+  register()
+}
+await import(pathToFileURL(path).href)
