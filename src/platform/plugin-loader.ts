@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
-import { register } from 'node:module'
+import { registerHooks } from 'node:module'
 import { basename, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { z } from 'zod'
@@ -28,11 +28,14 @@ let sdkSpecifierRegistered = false
 function registerSdkSpecifier(): void {
   if (sdkSpecifierRegistered) return
   sdkSpecifierRegistered = true
-  const hook = `export async function resolve(specifier, context, next) {
-    if (specifier === 'affgraph/sdk') return { url: ${JSON.stringify(SDK_ENTRY)}, shortCircuit: true }
-    return next(specifier, context)
-  }`
-  register(`data:text/javascript,${encodeURIComponent(hook)}`)
+  // In-thread hooks see require() as well as import: a plugin folder outside any "type": "module" package is loaded
+  // as CommonJS by tsx, and its require('affgraph/sdk') must land on the same SDK module.
+  registerHooks({
+    resolve(specifier, context, next) {
+      if (specifier === 'affgraph/sdk') return { url: SDK_ENTRY, format: 'module', shortCircuit: true }
+      return next(specifier, context)
+    },
+  })
 }
 
 function describeIssues(error: z.ZodError): string {

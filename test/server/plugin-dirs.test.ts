@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { cp, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
@@ -113,7 +113,18 @@ describe('plugins loaded from AFFGRAPH_PLUGIN_DIRS', () => {
     let sim: PlatformSimulator
     let token = ''
 
+    /**
+     * A third party's plugin lives outside affgraph's package, where the package's own `exports` (which let files
+     * inside it import `affgraph/sdk` by name) do not reach: the folder and the probe are copied out of the repo.
+     */
+    let outside = ''
     beforeAll(async () => {
+      outside = join(dataDir.path, 'third-party')
+      await cp(join(FIXTURE_PLUGINS, 'valid'), join(outside, 'plugins'), { recursive: true })
+      await cp(
+        join(REPO_ROOT, 'test/server/support/import-sdk-by-name.ts'),
+        join(outside, 'import-sdk-by-name.mts'),
+      )
       const validDataDir = join(dataDir.path, 'valid')
       const cli = await runToCompletion('src/cli/token.cli.ts', ['create', '--workspace', 'Plugins'], {
         AFFGRAPH_DATA_DIR: validDataDir,
@@ -124,7 +135,7 @@ describe('plugins loaded from AFFGRAPH_PLUGIN_DIRS', () => {
       server = await startServer({
         dataDir: validDataDir,
         env: {
-          AFFGRAPH_PLUGIN_DIRS: join(FIXTURE_PLUGINS, 'valid'),
+          AFFGRAPH_PLUGIN_DIRS: join(outside, 'plugins'),
           AFFGRAPH_OUTBOUND_ALLOWLIST: '127.0.0.1',
           TSX_TSCONFIG_PATH: tsconfigWithoutPaths,
         },
@@ -136,7 +147,7 @@ describe('plugins loaded from AFFGRAPH_PLUGIN_DIRS', () => {
     })
 
     it('when tsconfig paths are switched off as for this server, then affgraph/sdk does not resolve outside the plugin loader, so the server resolved it through the loader hook alone', async () => {
-      const run = await runToCompletion('test/server/support/import-sdk-by-name.ts', [], {
+      const run = await runToCompletion(join(outside, 'import-sdk-by-name.mts'), [], {
         TSX_TSCONFIG_PATH: tsconfigWithoutPaths,
       })
       expect(run.code).toBe(1)
