@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
+import { platformManifestSchema } from '../../src/sdk/index.ts'
 import {
-  type FaultName,
-  type FaultOptions,
-  type HttpResponse,
-  platformManifestSchema,
-  type ReportRow,
-} from '../../src/sdk/index.ts'
+  defineFaultTests,
+  defineRevisionTest,
+  failureOf,
+  httpAnswer,
+  type SimulatedFetch,
+  thrownBy,
+  useSecretSweep,
+} from '../../test/support/plugin-checks.ts'
 import { rawGet, sortRows, usePluginTest, withQuery } from '../../test/support/plugin-harness.ts'
 import { testDay, testNow, testWindow } from '../../test/support/test-clock.ts'
 import { connection } from './credentials.ts'
@@ -23,58 +26,16 @@ const text = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import
 const daily = (name: string, currency = 'USD') =>
   mapDailySummary(parseResponse(text(name), 'daily summary').body, currency)
 
-interface Failure {
-  code?: string
-  message: string
-  field?: string
-  stack?: string
-}
-
-const errorsSeen: Failure[] = []
-const secretsSeen = new Set<string>()
 const t = usePluginTest<CakeSimulator, CakeSimulatorOptions>(new URL('.', import.meta.url), {
   seed: SEED,
   now: () => clock.now(),
 })
+const sweep = useSecretSweep(() => t.harness)
 
 async function startSim(options: CakeSimulatorOptions = {}): Promise<CakeSimulator> {
   const sim = await t.sim({ clock, ...options })
-  for (const account of sim.accounts) secretsSeen.add(simulatorApiKey(SEED, account.key))
+  for (const account of sim.accounts) sweep.secret(simulatorApiKey(SEED, account.key))
   return sim
-}
-
-async function recorded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    errorsSeen.push(error as Failure)
-    throw error
-  }
-}
-
-const failureOf = (promise: Promise<unknown>): Promise<Failure> =>
-  promise.then(
-    () => Promise.reject(new Error('expected a failure')),
-    (error: Failure) => error,
-  )
-
-function answer(status: number, body: string): HttpResponse {
-  return {
-    status,
-    text: body,
-    headers: {},
-    url: 'https://affiliates.example-network.com/',
-    json: () => JSON.parse(body),
-  }
-}
-
-function thrown(fn: () => unknown): Failure {
-  try {
-    fn()
-  } catch (error) {
-    return error as Failure
-  }
-  throw new Error('expected a throw')
 }
 
 describe('cake manifest and connection', () => {
@@ -201,7 +162,7 @@ describe('cake daily summary mapping (fixtures)', () => {
     ],
     ['two documents', '<a/><b/>', /not well-formed XML|no single response element/],
   ])('given %s, when mapped, then a ResponseFormatError names it', (_name, xml, message) => {
-    const error = thrown(() => mapDailySummary(parseResponse(xml, 'daily summary').body, 'USD'))
+    const error = thrownBy(() => mapDailySummary(parseResponse(xml, 'daily summary').body, 'USD'))
     expect(error.code).toBe('PLATFORM_RESPONSE_FORMAT')
     expect(error.message).toMatch(message)
   })
@@ -248,16 +209,16 @@ describe('cake answers read by checkResponse', () => {
   ])(
     'given %s, when checked, then it raises %s, never an empty report',
     (_name, status, body, code, field) => {
-      const error = thrown(() => checkResponse(answer(status, body)))
+      const error = thrownBy(() => checkResponse(httpAnswer(status, body)))
       expect(error.code).toBe(code)
       expect(error.field).toBe(field)
     },
   )
 
   it('given a successful answer, when checked, then it passes', () => {
-    expect(() => checkResponse(answer(200, text('daily-summary.xml')))).not.toThrow()
-    expect(() => checkResponse(answer(200, text('daily-summary-empty.xml')))).not.toThrow()
-    expect(() => checkResponse(answer(200, text('performance-summary.xml')))).not.toThrow()
+    expect(() => checkResponse(httpAnswer(200, text('daily-summary.xml')))).not.toThrow()
+    expect(() => checkResponse(httpAnswer(200, text('daily-summary-empty.xml')))).not.toThrow()
+    expect(() => checkResponse(httpAnswer(200, text('performance-summary.xml')))).not.toThrow()
   })
 })
 
@@ -296,7 +257,7 @@ describe('cake against its simulator through the host', () => {
   it('given a 45-day window, when fetched through the host, then it is cut in two, each with the day after its end, and the rows equal the truth', async () => {
     const sim = await startSim()
     const window = testWindow(3, 45)
-    const rows = await recorded(() => t.fetch(sim, window))
+    const rows = await sweep.recorded(() => t.fetch(sim, window))
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('acct-1', window)))
     expect(sim.requests.map((r) => [r.startDate, r.endDate, r.siteOfferId])).toEqual([
       [window.from, testDay(-16), '0'],
@@ -307,14 +268,14 @@ describe('cake against its simulator through the host', () => {
   it('given dates written the US way, when fetched, then the rows equal the truth all the same', async () => {
     const sim = await startSim({ dateStyle: 'us' })
     const window = testWindow(2, 9)
-    expect(sortRows(await recorded(() => t.fetch(sim, window)))).toEqual(
+    expect(sortRows(await sweep.recorded(() => t.fetch(sim, window)))).toEqual(
       sortRows(sim.truth('acct-1', window)),
     )
   })
 
   it('given the pasted-style second account, when checked, then PerformanceSummary proves it and its symbol agrees with the currency', async () => {
     const sim = await startSim()
-    const result = await recorded(() => t.check(sim.accounts[1]!.connection))
+    const result = await sweep.recorded(() => t.check(sim.accounts[1]!.connection))
     expect(result).toEqual({ accountName: sim.credentials('acct-2').affiliateId, currency: 'USD' })
     expect(sim.requests.map((r) => [r.path, r.date])).toEqual([
       [
@@ -327,7 +288,7 @@ describe('cake against its simulator through the host', () => {
   it('given a currency the network does not pay in, when checked, then the error names the currency field', async () => {
     const sim = await startSim()
     const error = await failureOf(
-      recorded(() => t.check({ ...sim.accounts[0]!.connection, currency: 'GBP' })),
+      sweep.recorded(() => t.check({ ...sim.accounts[0]!.connection, currency: 'GBP' })),
     )
     expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT', field: 'currency' })
     expect(error.message).toMatch(/€.*GBP/)
@@ -335,60 +296,31 @@ describe('cake against its simulator through the host', () => {
 
   it('given a key CAKE refuses, when checked, then one call ends in an AuthError on the key', async () => {
     const sim = await startSim()
-    const error = await failureOf(recorded(() => t.check(sim.invalidConnection())))
+    const error = await failureOf(sweep.recorded(() => t.check(sim.invalidConnection())))
     expect(error).toMatchObject({ code: 'PLATFORM_AUTH', field: 'apiKey' })
     expect(sim.log).toHaveLength(1)
   })
 
-  it('given a window before any activity, when fetched, then the empty days give an empty report', async () => {
-    const sim = await startSim()
-    expect(await t.fetch(sim, { from: '2019-01-01', to: '2019-01-20' })).toEqual([])
-  })
-
-  it('given a revised past day, when fetched again, then the new figures come back', async () => {
-    const sim = await startSim()
-    const window = testWindow(6, 1)
-    const before = sortRows(await t.fetch(sim, window))
-    sim.revise('acct-1', window.from)
-    const after = sortRows(await t.fetch(sim, window))
-    expect(after).not.toEqual(before)
-    expect(after).toEqual(sortRows(sim.truth('acct-1', window)))
-  })
-
-  const FAULTS: { fault: FaultName; options: FaultOptions; expect: 'truth' | string; calls?: number }[] = [
-    { fault: 'rate-limit', options: { times: 1, delayMs: 100 }, expect: 'truth' },
-    { fault: 'outage', options: { times: 1 }, expect: 'truth' },
-    { fault: 'outage', options: {}, expect: 'PLATFORM_UNAVAILABLE', calls: 3 },
-    { fault: 'malformed', options: {}, expect: 'PLATFORM_RESPONSE_FORMAT', calls: 1 },
-    { fault: 'truncated', options: { times: 1 }, expect: 'truth' },
-    { fault: 'connection-reset', options: { times: 1 }, expect: 'truth' },
-    { fault: 'expired-token', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
-    { fault: 'missing-permission', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
-  ]
-  it.each(FAULTS)(
-    'given the $fault fault ($options), when a report is fetched, then it ends as $expect',
-    async (c) => {
-      const sim = await startSim()
-      const window = testWindow(4, 5)
-      sim.faults.inject(c.fault, c.options)
-      const outcome = await recorded(() => t.fetch(sim, window)).catch((error: Failure) => error)
-      expect(sim.faults.hits(c.fault)).toBeGreaterThan(0)
-      if (c.expect === 'truth') {
-        expect(sortRows(outcome as ReportRow[])).toEqual(sortRows(sim.truth('acct-1', window)))
-      } else {
-        expect((outcome as Failure).code, (outcome as Failure).message).toBe(c.expect)
-        if (c.calls !== undefined) expect(sim.log).toHaveLength(c.calls)
-      }
-    },
+  const run: SimulatedFetch<CakeSimulator, CakeSimulatorOptions> = {
+    start: startSim,
+    fetch: (sim, window) => sweep.recorded(() => t.fetch(sim, window)),
+    window: testWindow(4, 5),
+    accountKey: 'acct-1',
+  }
+  defineRevisionTest(run)
+  defineFaultTests(
+    [
+      { fault: 'rate-limit', options: { times: 1, delayMs: 100 }, expect: 'truth' },
+      { fault: 'outage', options: { times: 1 }, expect: 'truth' },
+      { fault: 'outage', options: {}, expect: 'PLATFORM_UNAVAILABLE', calls: 3 },
+      { fault: 'malformed', options: {}, expect: 'PLATFORM_RESPONSE_FORMAT', calls: 1 },
+      { fault: 'truncated', options: { times: 1 }, expect: 'truth' },
+      { fault: 'connection-reset', options: { times: 1 }, expect: 'truth' },
+      { fault: 'expired-token', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
+      { fault: 'missing-permission', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
+    ],
+    run,
   )
 
-  it('given every call of this file, when errors and log lines are swept, then no API key appears in any of them', () => {
-    expect(errorsSeen.length).toBeGreaterThan(5)
-    expect(secretsSeen.size).toBeGreaterThan(0)
-    const haystacks = [
-      t.harness.logs.text(),
-      ...errorsSeen.map((e) => `${e.message}\n${e.stack}\n${JSON.stringify(e)}`),
-    ]
-    for (const secret of secretsSeen) for (const hay of haystacks) expect(hay.includes(secret)).toBe(false)
-  })
+  sweep.defineSweepTest()
 })

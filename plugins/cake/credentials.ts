@@ -1,83 +1,32 @@
-import { currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
-import { AFFILIATES_PATH } from './wire.ts'
-
-/**
- * The network's CAKE domain, `https://<domain>`: the address of its affiliate portal. A pasted API call is cut
- * before `/affiliates`, a pasted page (`…/login.ashx`) loses its file name, and the query is dropped.
- */
-export function domainSchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(2048, 'is too long')
-    .transform((input, ctx) => {
-      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `https://${input}`
-      if (!URL.canParse(withScheme)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a web address such as https://affiliates.example-network.com',
-        })
-        return z.NEVER
-      }
-      const url = new URL(withScheme)
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        ctx.addIssue({ code: 'custom', message: 'must be an http(s) address' })
-        return z.NEVER
-      }
-      if (url.username || url.password) {
-        ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password' })
-        return z.NEVER
-      }
-      // A network may serve CAKE below a prefix: whatever precedes /affiliates is kept, and a page (login.ashx)
-      // pasted in place of the portal's address is dropped.
-      const cut = url.pathname.toLowerCase().indexOf(AFFILIATES_PATH)
-      const path = cut >= 0 ? url.pathname.slice(0, cut) : url.pathname.replace(/\/[^/]*\.[^/]*$/, '')
-      return `${url.origin}${path}`.replace(/\/+$/, '')
-    })
-}
+import {
+  currencySchema,
+  defineConnection,
+  field,
+  pastedAddressSchema,
+  pastedValueSchema,
+} from '../../src/sdk/index.ts'
+import { AFFILIATES_PATH, PARAMS } from './wire.ts'
 
 /** The numeric affiliate id; a pasted API call is read for `affiliate_id`. */
 export function affiliateIdSchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(2048, 'is too long')
-    .transform((input, ctx) => {
-      const id = (
-        /[?&]affiliate_id=(\d+)/i.exec(input)?.[1] ?? input.replace(/^affiliate[_\s]*id\s*[:=#]?\s*/i, '')
-      ).trim()
-      if (!/^\d{1,12}$/.test(id)) {
-        ctx.addIssue({ code: 'custom', message: 'must be your numeric CAKE affiliate id, e.g. 2699' })
-        return z.NEVER
-      }
-      return id
-    })
+  return pastedValueSchema({
+    parameter: PARAMS.affiliateId,
+    pattern: /^\d{1,12}$/,
+    message: 'must be your numeric CAKE affiliate id, e.g. 2699',
+  })
 }
 
-/** The affiliate API key; a pasted API call is read for `api_key`. CAKE's own examples are 10–14 characters. */
+/**
+ * The affiliate API key; a pasted API call is read for `api_key`. CAKE's own examples are 10–14 characters; eight
+ * is the floor below which a value cannot be redacted from logs by value.
+ */
 export function apiKeySchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(4096, 'is too long')
-    .transform((input, ctx) => {
-      const key = (
-        /[?&]api_key=([^&\s]+)/i.exec(input)?.[1] ?? input.replace(/^api_key\s*[:=]\s*/i, '')
-      ).trim()
-      // Eight characters is the floor below which a value cannot be redacted from logs by value.
-      if (!/^[A-Za-z0-9]{8,50}$/.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            'does not look like a CAKE API key: expected 8–50 letters and digits (e.g. s15Sl4xmfA), copied whole',
-        })
-        return z.NEVER
-      }
-      return key
-    })
+  return pastedValueSchema({
+    parameter: PARAMS.apiKey,
+    pattern: /^[A-Za-z0-9]{8,50}$/,
+    message:
+      'does not look like a CAKE API key: expected 8–50 letters and digits (e.g. s15Sl4xmfA), copied whole',
+  })
 }
 
 const PORTAL = "the network's CAKE affiliate portal"
@@ -92,7 +41,11 @@ export const connection = defineConnection({
         'the portal or an API call: affgraph keeps the address before /affiliates.',
       example: 'https://affiliates.example-network.com',
     },
-    domainSchema(),
+    // The affiliate API answers under /affiliates/api/…; a pasted call keeps its host (and any prefix).
+    pastedAddressSchema({
+      cutAt: AFFILIATES_PATH.slice(1),
+      example: 'https://affiliates.example-network.com',
+    }),
   ),
   affiliateId: field.text(
     {

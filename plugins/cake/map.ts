@@ -4,9 +4,10 @@ import {
   isDay,
   type Metric,
   type MoneyMetric,
-  normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
+  readAmount,
+  readCount,
   reportRow,
   XMLParser,
   XMLValidator,
@@ -83,21 +84,16 @@ function text(value: unknown, name: string, index: number): string | null {
 }
 
 function toCount(raw: string | null, name: string, index: number): number | null {
-  if (raw === null) return null
-  const match = /^(\d+)(?:\.0+)?$/.exec(raw)
-  const count = match ? Number(match[1]) : Number.NaN
-  if (!Number.isSafeInteger(count))
-    fail('daily summary', `day ${index}: ${name} is not a count (${show(raw)})`)
+  const count = readCount(raw)
+  if (count === undefined) fail('daily summary', `day ${index}: ${name} is not a count (${show(raw)})`)
   return count
 }
 
 function toMoney(raw: string | null, name: string, index: number): string | null {
-  if (raw === null) return null
-  try {
-    return normalizeDecimal(raw)
-  } catch {
+  const amount = readAmount(raw)
+  if (amount === undefined)
     fail('daily summary', `day ${index}: ${name} is not a decimal amount (${show(raw)})`)
-  }
+  return amount
 }
 
 /** `2026-05-04`, `2026-05-04T00:00:00` or the US form `5/4/2026 12:00:00 AM`; impossible days are refused. */

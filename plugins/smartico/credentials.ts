@@ -1,68 +1,25 @@
-import { currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import {
+  currencySchema,
+  defineConnection,
+  field,
+  pastedAddressSchema,
+  pastedValueSchema,
+} from '../../src/sdk/index.ts'
 import { AUTH_HEADER } from './wire.ts'
-
-const KEY_MIN = 16
-const KEY_MAX = 512
-
-/**
- * The operator's API root, `https://<api host>`. Users paste the host, the URL from Account Settings (with or
- * without a trailing slash) or a whole API call (`…/api/af2_media_report_af?…`): the query and the `/api/…` part
- * are dropped, and whatever precedes `/api` is kept, in case a setup serves the API below a prefix.
- */
-export function apiUrlSchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(2048, 'is too long')
-    .transform((input, ctx) => {
-      const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `https://${input}`
-      if (!URL.canParse(withScheme)) {
-        ctx.addIssue({ code: 'custom', message: 'must be a web address such as https://boapi.smartico.ai/' })
-        return z.NEVER
-      }
-      const url = new URL(withScheme)
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        ctx.addIssue({ code: 'custom', message: 'must be an http(s) address' })
-        return z.NEVER
-      }
-      if (url.username || url.password) {
-        ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password' })
-        return z.NEVER
-      }
-      const segments = url.pathname.split('/').filter((s) => s !== '')
-      const api = segments.findIndex((s) => s.toLowerCase() === 'api')
-      const prefix = api >= 0 ? segments.slice(0, api) : segments
-      return `${url.origin}${prefix.length ? `/${prefix.join('/')}` : ''}`
-    })
-}
 
 /**
  * The key exactly as the portal shows it. A copied header (`authorization: …`) or a `Bearer ` prefix is dropped:
- * the API takes the bare key in the `authorization` header.
+ * the API takes the bare key in the `authorization` header. The floor keeps the key long enough to be redacted
+ * from logs and errors by value.
  */
 export function apiKeySchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(4096, 'is too long')
-    .transform((input, ctx) => {
-      const key = input
-        .replace(new RegExp(`^${AUTH_HEADER}\\s*:\\s*`, 'i'), '')
-        .replace(/^Bearer\s+/i, '')
-        .replace(/^["']|["']$/g, '')
-        .trim()
-      // The floor keeps the key long enough to be redacted from logs and errors by value.
-      if (key.length < KEY_MIN || key.length > KEY_MAX || !/^[\x21-\x7e]+$/.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `does not look like a Smartico API key: expected ${KEY_MIN}–${KEY_MAX} characters without spaces, copied whole from Account Settings`,
-        })
-        return z.NEVER
-      }
-      return key
-    })
+  return pastedValueSchema({
+    parameter: AUTH_HEADER,
+    clean: (value) => value.replace(/^Bearer\s+/i, ''),
+    pattern: /^[\x21-\x7e]{16,512}$/,
+    message:
+      'does not look like a Smartico API key: expected 16–512 characters without spaces, copied whole from Account Settings',
+  })
 }
 
 const PORTAL = "the program's affiliate portal (TheAffiliatePlatform by Smartico)"
@@ -78,7 +35,8 @@ export const connection = defineConnection({
         'call: affgraph keeps the address up to /api.',
       example: 'https://boapi.smartico.ai/',
     },
-    apiUrlSchema(),
+    // The API answers under /api/…; a pasted call keeps its host (and any prefix before /api).
+    pastedAddressSchema({ cutAt: 'api', example: 'https://boapi.smartico.ai/' }),
   ),
   apiKey: field.secret(
     {

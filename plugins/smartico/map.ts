@@ -5,9 +5,10 @@ import {
   isDay,
   type Metric,
   type MoneyMetric,
-  normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
+  readAmount,
+  readCount,
   reportRow,
 } from '../../src/sdk/index.ts'
 import { FIELDS } from './wire.ts'
@@ -61,39 +62,17 @@ const isRecord = (value: unknown): value is Item =>
 const show = (value: unknown) => JSON.stringify(value)?.slice(0, 24) ?? String(value)
 
 /** A count sent as a JSON number or a numeric string; null or absent is null, never 0. */
-export function toCount(value: unknown, name: string, index: number): number | null {
-  if (value === undefined || value === null || value === '') return null
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : ''
-  const match = /^(\d+)(?:\.0+)?$/.exec(text)
-  const count = match ? Number(match[1]) : Number.NaN
-  if (!Number.isSafeInteger(count)) fail(`item ${index}: ${name} is not a count (${show(value)})`)
+function toCount(value: unknown, name: string, index: number): number | null {
+  const count = readCount(value)
+  if (count === undefined) fail(`item ${index}: ${name} is not a count (${show(value)})`)
   return count
 }
 
-/**
- * An amount. The API sends JSON numbers, which the JSON parser has already read as binary floats; the shortest
- * text that reads back as the same float is the decimal the platform wrote for any amount of up to 15 significant
- * digits, so that text is what is kept.
- */
-export function toMoney(value: unknown, name: string, index: number): string | null {
-  if (value === undefined || value === null || value === '') return null
-  let text: string
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) fail(`item ${index}: ${name} is not a finite amount`)
-    text = String(value)
-    // 1e-7 and 1e21 are how JavaScript prints very small and very large floats, never how money is sent.
-    if (/e/i.test(text))
-      text = value.toFixed(Math.min(20, Math.max(0, -Math.floor(Math.log10(Math.abs(value))) + 6)))
-  } else if (typeof value === 'string') {
-    text = value.trim()
-  } else {
-    fail(`item ${index}: ${name} is not an amount (${show(value)})`)
-  }
-  try {
-    return normalizeDecimal(text)
-  } catch {
-    fail(`item ${index}: ${name} is not a decimal amount (${show(value)})`)
-  }
+/** An amount sent as a JSON number: see `readAmount` for why its shortest text is the platform's decimal. */
+function toMoney(value: unknown, name: string, index: number): string | null {
+  const amount = readAmount(value)
+  if (amount === undefined) fail(`item ${index}: ${name} is not a decimal amount (${show(value)})`)
+  return amount
 }
 
 /** `dt` is an ISO timestamp at midnight (`2026-07-21T00:00:00.000Z`) or a bare day; the day is its date part. */

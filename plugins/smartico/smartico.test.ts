@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
+import { mergeRows, platformManifestSchema } from '../../src/sdk/index.ts'
 import {
-  type FaultName,
-  type FaultOptions,
-  type HttpResponse,
-  mergeRows,
-  platformManifestSchema,
-  type ReportRow,
-} from '../../src/sdk/index.ts'
+  defineFaultTests,
+  defineRevisionTest,
+  failureOf,
+  httpAnswer,
+  type SimulatedFetch,
+  thrownBy,
+  useSecretSweep,
+} from '../../test/support/plugin-checks.ts'
 import { rawGet, sortRows, usePluginTest, withQuery } from '../../test/support/plugin-harness.ts'
 import { testDay, testNow, testWindow } from '../../test/support/test-clock.ts'
 import { connection } from './credentials.ts'
@@ -23,59 +25,16 @@ const clock = fixedClock(testNow())
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
 
-interface Failure {
-  code?: string
-  message: string
-  field?: string
-  retryAfterMs?: number
-  stack?: string
-}
-
-const errorsSeen: Failure[] = []
-const secretsSeen = new Set<string>()
 const t = usePluginTest<SmarticoSimulator, SmarticoSimulatorOptions>(new URL('.', import.meta.url), {
   seed: SEED,
   now: () => clock.now(),
 })
+const sweep = useSecretSweep(() => t.harness)
 
 async function startSim(options: SmarticoSimulatorOptions = {}): Promise<SmarticoSimulator> {
   const sim = await t.sim({ clock, ...options })
-  for (const account of sim.accounts) secretsSeen.add(simulatorApiKey(SEED, account.key))
+  for (const account of sim.accounts) sweep.secret(simulatorApiKey(SEED, account.key))
   return sim
-}
-
-async function recorded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    errorsSeen.push(error as Failure)
-    throw error
-  }
-}
-
-const failureOf = (promise: Promise<unknown>): Promise<Failure> =>
-  promise.then(
-    () => Promise.reject(new Error('expected a failure')),
-    (error: Failure) => error,
-  )
-
-function answer(status: number, text: string, headers: Record<string, string> = {}): HttpResponse {
-  return {
-    status,
-    text,
-    headers,
-    url: 'https://boapi.smartico.ai/api/af2_media_report_af',
-    json: () => JSON.parse(text),
-  }
-}
-
-function thrown(fn: () => unknown): Failure {
-  try {
-    fn()
-  } catch (error) {
-    return error as Failure
-  }
-  throw new Error('expected a throw')
 }
 
 describe('smartico manifest and connection', () => {
@@ -206,7 +165,7 @@ describe('smartico media report mapping (fixtures)', () => {
       /deposit_total is not a decimal/,
     ],
   ])('given %s, when mapped, then a ResponseFormatError names it', (_name, body, message) => {
-    const error = thrown(() => mapMediaReport(body, 'EUR'))
+    const error = thrownBy(() => mapMediaReport(body, 'EUR'))
     expect(error.code).toBe('PLATFORM_RESPONSE_FORMAT')
     expect(error.message).toMatch(message)
   })
@@ -245,14 +204,16 @@ describe('smartico answers read by checkResponse', () => {
     ['a 404', 404, 'Cannot GET', 'PLATFORM_RESPONSE_FORMAT', 'baseUrl'],
     ['a 502', 502, '<html></html>', 'PLATFORM_UNAVAILABLE', undefined],
   ])('given %s, when checked, then it raises %s', (_name, status, body, code, field) => {
-    const error = thrown(() => checkResponse(answer(status, body)))
+    const error = thrownBy(() => checkResponse(httpAnswer(status, body)))
     expect(error.code).toBe(code)
     expect(error.field).toBe(field)
   })
 
   it('given a report, when checked, then it passes, even with a message field beside its data', () => {
-    expect(() => checkResponse(answer(200, JSON.stringify(fixture('media-report-daily.json'))))).not.toThrow()
-    expect(() => checkResponse(answer(200, '{"message":"ok","data":[]}'))).not.toThrow()
+    expect(() =>
+      checkResponse(httpAnswer(200, JSON.stringify(fixture('media-report-daily.json')))),
+    ).not.toThrow()
+    expect(() => checkResponse(httpAnswer(200, '{"message":"ok","data":[]}'))).not.toThrow()
   })
 })
 
@@ -310,7 +271,7 @@ describe('smartico against its simulator through the host', () => {
   it('given a 45-day window, when fetched through the host, then it is cut in two, each sent with the day after its end, and the rows equal the truth', async () => {
     const sim = await startSim()
     const window = testWindow(3, 45)
-    const rows = await recorded(() => t.fetch(sim, window, { accountKey: t.key() }))
+    const rows = await sweep.recorded(() => t.fetch(sim, window, { accountKey: t.key() }))
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('acct-1', window)))
     expect(sim.requests.map((r) => [r.period, r.groupBy.join(','), r.from, r.to])).toEqual([
       ['DAY', 'brand_id,afp', window.from, testDay(-16)],
@@ -320,7 +281,7 @@ describe('smartico against its simulator through the host', () => {
 
   it('given the pasted-style second account, when checked, then the affiliate id of meta names the account', async () => {
     const sim = await startSim()
-    const result = await recorded(() => t.check(sim.accounts[1]!.connection))
+    const result = await sweep.recorded(() => t.check(sim.accounts[1]!.connection))
     expect(result).toEqual({
       accountName: String(sim.affiliateId('acct-2')),
       currency: 'USD',
@@ -331,7 +292,7 @@ describe('smartico against its simulator through the host', () => {
 
   it('given a key Smartico refuses, when checked, then one call ends in an AuthError on the key', async () => {
     const sim = await startSim()
-    const error = await failureOf(recorded(() => t.check(sim.invalidConnection())))
+    const error = await failureOf(sweep.recorded(() => t.check(sim.invalidConnection())))
     expect(error).toMatchObject({ code: 'PLATFORM_AUTH', field: 'apiKey' })
     expect(sim.log).toHaveLength(1)
   })
@@ -351,7 +312,7 @@ describe('smartico against its simulator through the host', () => {
     const window = testWindow(4, 7)
     const truth = sim.truth('busy', window)
     expect(truth.length, 'the week holds more than 1,000 items').toBeGreaterThan(RECORD_CAP)
-    const rows = await recorded(() => t.fetch(sim, window))
+    const rows = await sweep.recorded(() => t.fetch(sim, window))
     expect(sortRows(rows)).toEqual(sortRows(truth))
     expect(sim.requests[0]?.items).toBe(RECORD_CAP)
     expect(sim.requests.length).toBeGreaterThan(2)
@@ -361,7 +322,7 @@ describe('smartico against its simulator through the host', () => {
   it('given a single day with more items than one answer holds, when fetched, then the report is refused rather than stored in part', async () => {
     const sim = await startSim({ accounts: busy(400) })
     const day = testDay(-4)
-    const error = await failureOf(recorded(() => t.fetch(sim, { from: day, to: day })))
+    const error = await failureOf(sweep.recorded(() => t.fetch(sim, { from: day, to: day })))
     expect(error.code).toBe('PLATFORM_RESPONSE_FORMAT')
     expect(error.message).toMatch(/cut short/)
   })
@@ -369,60 +330,31 @@ describe('smartico against its simulator through the host', () => {
   it('given an operator that names the net result pl and sends only the commission parts, when fetched, then the rows equal the truth all the same', async () => {
     const sim = await startSim({ netField: 'pl', commissionParts: true })
     const window = testWindow(2, 6)
-    expect(sortRows(await recorded(() => t.fetch(sim, window)))).toEqual(
+    expect(sortRows(await sweep.recorded(() => t.fetch(sim, window)))).toEqual(
       sortRows(sim.truth('acct-1', window)),
     )
   })
 
-  it('given a window before any activity, when fetched, then the empty data list gives an empty report', async () => {
-    const sim = await startSim()
-    expect(await t.fetch(sim, { from: '2019-01-01', to: '2019-01-20' })).toEqual([])
-  })
-
-  it('given a revised past day, when fetched again, then the new figures come back', async () => {
-    const sim = await startSim()
-    const window = testWindow(6, 1)
-    const before = sortRows(await t.fetch(sim, window))
-    sim.revise('acct-1', window.from)
-    const after = sortRows(await t.fetch(sim, window))
-    expect(after).not.toEqual(before)
-    expect(after).toEqual(sortRows(sim.truth('acct-1', window)))
-  })
-
-  const FAULTS: { fault: FaultName; options: FaultOptions; expect: 'truth' | string; calls?: number }[] = [
-    { fault: 'rate-limit', options: { times: 2 }, expect: 'truth' },
-    { fault: 'rate-limit', options: {}, expect: 'PLATFORM_RATE_LIMITED', calls: 3 },
-    { fault: 'outage', options: { times: 1 }, expect: 'truth' },
-    { fault: 'malformed', options: {}, expect: 'PLATFORM_RESPONSE_FORMAT', calls: 1 },
-    { fault: 'truncated', options: { times: 1 }, expect: 'truth' },
-    { fault: 'connection-reset', options: { times: 1 }, expect: 'truth' },
-    { fault: 'expired-token', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
-    { fault: 'missing-permission', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
-  ]
-  it.each(FAULTS)(
-    'given the $fault fault ($options), when a report is fetched, then it ends as $expect',
-    async (c) => {
-      const sim = await startSim()
-      const window = testWindow(4, 5)
-      sim.faults.inject(c.fault, c.options)
-      const outcome = await recorded(() => t.fetch(sim, window)).catch((error: Failure) => error)
-      expect(sim.faults.hits(c.fault)).toBeGreaterThan(0)
-      if (c.expect === 'truth') {
-        expect(sortRows(outcome as ReportRow[])).toEqual(sortRows(sim.truth('acct-1', window)))
-      } else {
-        expect((outcome as Failure).code, (outcome as Failure).message).toBe(c.expect)
-        if (c.calls !== undefined) expect(sim.log).toHaveLength(c.calls)
-      }
-    },
+  const run: SimulatedFetch<SmarticoSimulator, SmarticoSimulatorOptions> = {
+    start: startSim,
+    fetch: (sim, window) => sweep.recorded(() => t.fetch(sim, window)),
+    window: testWindow(4, 5),
+    accountKey: 'acct-1',
+  }
+  defineRevisionTest(run)
+  defineFaultTests(
+    [
+      { fault: 'rate-limit', options: { times: 2 }, expect: 'truth' },
+      { fault: 'rate-limit', options: {}, expect: 'PLATFORM_RATE_LIMITED', calls: 3 },
+      { fault: 'outage', options: { times: 1 }, expect: 'truth' },
+      { fault: 'malformed', options: {}, expect: 'PLATFORM_RESPONSE_FORMAT', calls: 1 },
+      { fault: 'truncated', options: { times: 1 }, expect: 'truth' },
+      { fault: 'connection-reset', options: { times: 1 }, expect: 'truth' },
+      { fault: 'expired-token', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
+      { fault: 'missing-permission', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
+    ],
+    run,
   )
 
-  it('given every call of this file, when errors and log lines are swept, then no API key appears in any of them', () => {
-    expect(errorsSeen.length).toBeGreaterThan(5)
-    expect(secretsSeen.size).toBeGreaterThan(0)
-    const haystacks = [
-      t.harness.logs.text(),
-      ...errorsSeen.map((e) => `${e.message}\n${e.stack}\n${JSON.stringify(e)}`),
-    ]
-    for (const secret of secretsSeen) for (const hay of haystacks) expect(hay.includes(secret)).toBe(false)
-  })
+  sweep.defineSweepTest()
 })

@@ -1,5 +1,13 @@
-import { baseUrlSchema, currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
-import { apiHostOf } from './wire.ts'
+import {
+  baseUrlSchema,
+  currencySchema,
+  defineConnection,
+  field,
+  pastedParameter,
+  pastedValueSchema,
+  z,
+} from '../../src/sdk/index.ts'
+import { apiHostOf, PARAMS } from './wire.ts'
 
 /**
  * The network id, the first label of the network's TUNE address (`https://<network id>.hasoffers.com`). A pasted
@@ -15,7 +23,9 @@ export function networkIdSchema() {
       const host =
         /^[a-z][a-z0-9+.-]*:\/\//i.test(input) && URL.canParse(input) ? new URL(input).hostname : input
       const fromHost = /^([a-z0-9][a-z0-9-]{0,62})(?:\.api)?\.hasoffers\.com$/i.exec(host)?.[1]
-      const fromQuery = /[?&]NetworkId=([a-z0-9-]{1,63})/i.exec(input)?.[1]
+      const fromQuery = new RegExp(`[?&]${PARAMS.networkId}=`, 'i').test(input)
+        ? pastedParameter(input, PARAMS.networkId)
+        : undefined
       const id = (fromQuery ?? fromHost ?? input).toLowerCase()
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) {
         ctx.addIssue({
@@ -29,28 +39,16 @@ export function networkIdSchema() {
     })
 }
 
-/** The affiliate API key; a pasted API call is read for its `api_key` parameter. */
+/**
+ * The affiliate API key; a pasted API call is read for its `api_key` parameter. The floor keeps the key long enough
+ * to be redacted from logs and errors by value.
+ */
 export function apiKeySchema() {
-  return z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .max(4096, 'is too long')
-    .transform((input, ctx) => {
-      const key = (
-        /[?&]api_key=([^&\s]+)/i.exec(input)?.[1] ?? input.replace(/^api_key\s*[:=]\s*/i, '')
-      ).trim()
-      // The floor keeps the key long enough to be redacted from logs and errors by value.
-      if (!/^[A-Za-z0-9]{16,128}$/.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            'does not look like a TUNE affiliate API key: expected 16–128 letters and digits, copied whole',
-        })
-        return z.NEVER
-      }
-      return key
-    })
+  return pastedValueSchema({
+    parameter: PARAMS.apiKey,
+    pattern: /^[A-Za-z0-9]{16,128}$/,
+    message: 'does not look like a TUNE affiliate API key: expected 16–128 letters and digits, copied whole',
+  })
 }
 
 /** Optional; empty means the network's TUNE API host. */

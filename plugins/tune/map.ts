@@ -4,9 +4,10 @@ import {
   isDay,
   type Metric,
   type MoneyMetric,
-  normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
+  readAmount,
+  readCount,
   reportRow,
 } from '../../src/sdk/index.ts'
 import { STAT } from './wire.ts'
@@ -50,24 +51,16 @@ function fieldOf(row: Item, name: string): unknown {
 }
 
 function toCount(value: unknown, name: string, index: number): number | null {
-  if (value === undefined || value === null || value === '') return null
-  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : ''
-  const match = /^(\d+)(?:\.0+)?$/.exec(text)
-  const count = match ? Number(match[1]) : Number.NaN
-  if (!Number.isSafeInteger(count)) fail(`row ${index}: ${name} is not a count (${show(value)})`)
+  const count = readCount(value)
+  if (count === undefined) fail(`row ${index}: ${name} is not a count (${show(value)})`)
   return count
 }
 
+/** Figures arrive as strings ("12.50000"); a JSON number is read through its shortest exact text. */
 function toMoney(value: unknown, name: string, index: number): string | null {
-  if (value === undefined || value === null || value === '') return null
-  // Figures arrive as strings ("12.50000"); a JSON number is read through its shortest exact text.
-  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value
-  if (typeof text !== 'string') fail(`row ${index}: ${name} is not an amount (${show(value)})`)
-  try {
-    return normalizeDecimal(text)
-  } catch {
-    fail(`row ${index}: ${name} is not a decimal amount (${show(value)})`)
-  }
+  const amount = readAmount(value)
+  if (amount === undefined) fail(`row ${index}: ${name} is not a decimal amount (${show(value)})`)
+  return amount
 }
 
 function label(value: unknown): string | null {

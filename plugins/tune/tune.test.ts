@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
+import { platformManifestSchema, type QueryValue } from '../../src/sdk/index.ts'
 import {
-  type FaultName,
-  type FaultOptions,
-  type HttpResponse,
-  platformManifestSchema,
-  type QueryValue,
-  type ReportRow,
-} from '../../src/sdk/index.ts'
+  defineFaultTests,
+  defineRevisionTest,
+  failureOf,
+  httpAnswer,
+  type SimulatedFetch,
+  thrownBy,
+  useSecretSweep,
+} from '../../test/support/plugin-checks.ts'
 import { rawGet, sortRows, usePluginTest, withQuery } from '../../test/support/plugin-harness.ts'
 import { testDay, testNow, testWindow } from '../../test/support/test-clock.ts'
 import { connection } from './credentials.ts'
@@ -24,58 +26,16 @@ const text = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import
 const fixture = (name: string) => JSON.parse(text(name)) as { response: { data: unknown } }
 const KEY = '3f9a0c1e7b2d4c6a8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d'
 
-interface Failure {
-  code?: string
-  message: string
-  field?: string
-  stack?: string
-}
-
-const errorsSeen: Failure[] = []
-const secretsSeen = new Set<string>()
 const t = usePluginTest<TuneSimulator, TuneSimulatorOptions>(new URL('.', import.meta.url), {
   seed: SEED,
   now: () => clock.now(),
 })
+const sweep = useSecretSweep(() => t.harness)
 
 async function startSim(options: TuneSimulatorOptions = {}): Promise<TuneSimulator> {
   const sim = await t.sim({ clock, ...options })
-  for (const account of sim.accounts) secretsSeen.add(simulatorApiKey(SEED, account.key))
+  for (const account of sim.accounts) sweep.secret(simulatorApiKey(SEED, account.key))
   return sim
-}
-
-async function recorded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (error) {
-    errorsSeen.push(error as Failure)
-    throw error
-  }
-}
-
-const failureOf = (promise: Promise<unknown>): Promise<Failure> =>
-  promise.then(
-    () => Promise.reject(new Error('expected a failure')),
-    (error: Failure) => error,
-  )
-
-function answer(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {
-  return {
-    status,
-    text: body,
-    headers,
-    url: 'https://examplenet.api.hasoffers.com/Apiv3/json',
-    json: () => JSON.parse(body),
-  }
-}
-
-function thrown(fn: () => unknown): Failure {
-  try {
-    fn()
-  } catch (error) {
-    return error as Failure
-  }
-  throw new Error('expected a throw')
 }
 
 describe('tune manifest and connection', () => {
@@ -185,7 +145,7 @@ describe('tune getStats mapping (fixtures)', () => {
       pageCount: 1,
       data: [{ Stat: { date: '2026-05-04', clicks: '3', payout: '1.5' } }],
     }
-    expect(thrown(() => mapStatsData(data, undefined))).toMatchObject({
+    expect(thrownBy(() => mapStatsData(data, undefined))).toMatchObject({
       code: 'PLATFORM_RESPONSE_FORMAT',
       field: 'currency',
     })
@@ -212,7 +172,7 @@ describe('tune getStats mapping (fixtures)', () => {
     ],
     ['a page that is not a number', { page: 'two', data: [] }, /not a page number/],
   ])('given %s, when mapped, then a ResponseFormatError names it', (_name, data, message) => {
-    const error = thrown(() => mapStatsData(data, 'USD'))
+    const error = thrownBy(() => mapStatsData(data, 'USD'))
     expect(error.code).toBe('PLATFORM_RESPONSE_FORMAT')
     expect(error.message).toMatch(message)
   })
@@ -254,14 +214,14 @@ describe('tune answers read by checkResponse', () => {
   ])(
     'given %s, when checked, then it raises %s, never an empty report',
     (_name, status, body, code, field) => {
-      const error = thrown(() => checkResponse(answer(status, body)))
+      const error = thrownBy(() => checkResponse(httpAnswer(status, body)))
       expect(error.code).toBe(code)
       expect(error.field).toBe(field)
     },
   )
 
   it('given a status 1 answer, when checked, then it passes', () => {
-    expect(() => checkResponse(answer(200, text('getstats-page.json')))).not.toThrow()
+    expect(() => checkResponse(httpAnswer(200, text('getstats-page.json')))).not.toThrow()
   })
 })
 
@@ -317,7 +277,7 @@ describe('tune against its simulator through the host', () => {
   it('given a 45-day window over small pages, when fetched through the host, then every page of both pieces is read, the filter equals data_start/data_end, and the rows equal the truth', async () => {
     const sim = await startSim({ pageSize: 25 })
     const window = testWindow(3, 45)
-    const rows = await recorded(() => t.fetch(sim, window))
+    const rows = await sweep.recorded(() => t.fetch(sim, window))
     expect(sortRows(rows)).toEqual(sortRows(sim.truth('acct-1', window)))
     expect(sim.requests.length).toBeGreaterThan(4)
     for (const r of sim.requests) {
@@ -335,19 +295,19 @@ describe('tune against its simulator through the host', () => {
     const window = testWindow(2, 10)
     const truth = sim.truth('acct-2', window)
     expect(new Set(truth.map((r) => r.currency)).size, 'the account earns in two currencies').toBe(2)
-    expect(sortRows(await recorded(() => t.fetch(sim, window, { index: 1 })))).toEqual(sortRows(truth))
+    expect(sortRows(await sweep.recorded(() => t.fetch(sim, window, { index: 1 })))).toEqual(sortRows(truth))
   })
 
   it('given the pasted-style second account, when checked, then the network id names the account with one call', async () => {
     const sim = await startSim()
-    const result = await recorded(() => t.check(sim.accounts[1]!.connection))
+    const result = await sweep.recorded(() => t.check(sim.accounts[1]!.connection))
     expect(result.accountName).toBe(sim.networkId)
     expect(sim.requests.map((r) => [r.dataStart, r.limit])).toEqual([[testDay(-1), '1']])
   })
 
   it('given a key TUNE refuses, when checked, then one call ends in an AuthError on the key', async () => {
     const sim = await startSim()
-    const error = await failureOf(recorded(() => t.check(sim.invalidConnection())))
+    const error = await failureOf(sweep.recorded(() => t.check(sim.invalidConnection())))
     expect(error).toMatchObject({ code: 'PLATFORM_AUTH', field: 'apiKey' })
     expect(sim.log).toHaveLength(1)
   })
@@ -358,58 +318,27 @@ describe('tune against its simulator through the host', () => {
     expect(sim.log).toHaveLength(1)
   })
 
-  it('given a revised past day, when fetched again, then the new figures come back', async () => {
-    const sim = await startSim()
-    const window = testWindow(6, 1)
-    const before = sortRows(await t.fetch(sim, window))
-    sim.revise('acct-1', window.from)
-    const after = sortRows(await t.fetch(sim, window))
-    expect(after).not.toEqual(before)
-    expect(after).toEqual(sortRows(sim.truth('acct-1', window)))
-  })
-
-  interface FaultCase {
-    fault: FaultName
-    options: FaultOptions
-    sim?: TuneSimulatorOptions
-    expect: 'truth' | string
-    calls?: number
+  const run: SimulatedFetch<TuneSimulator, TuneSimulatorOptions> = {
+    start: startSim,
+    fetch: (sim, window) => sweep.recorded(() => t.fetch(sim, window)),
+    window: testWindow(4, 5),
+    accountKey: 'acct-1',
   }
-  const FAULTS: FaultCase[] = [
-    { fault: 'rate-limit', options: { times: 2 }, expect: 'truth' },
-    { fault: 'rate-limit', options: {}, expect: 'PLATFORM_RATE_LIMITED', calls: 3 },
-    { fault: 'outage', options: { times: 1 }, expect: 'truth' },
-    { fault: 'malformed', options: {}, expect: 'PLATFORM_RESPONSE_FORMAT', calls: 1 },
-    { fault: 'truncated', options: { times: 1 }, expect: 'truth' },
-    { fault: 'truncated', options: { after: 1 }, sim: { pageSize: 10 }, expect: 'PLATFORM_UNAVAILABLE' },
-    { fault: 'connection-reset', options: { times: 1 }, expect: 'truth' },
-    { fault: 'expired-token', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
-    { fault: 'missing-permission', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
-  ]
-  it.each(FAULTS)(
-    'given the $fault fault ($options), when a report is fetched, then it ends as $expect',
-    async (c) => {
-      const sim = await startSim(c.sim)
-      const window = testWindow(4, 5)
-      sim.faults.inject(c.fault, c.options)
-      const outcome = await recorded(() => t.fetch(sim, window)).catch((error: Failure) => error)
-      expect(sim.faults.hits(c.fault)).toBeGreaterThan(0)
-      if (c.expect === 'truth') {
-        expect(sortRows(outcome as ReportRow[])).toEqual(sortRows(sim.truth('acct-1', window)))
-      } else {
-        expect((outcome as Failure).code, (outcome as Failure).message).toBe(c.expect)
-        if (c.calls !== undefined) expect(sim.log).toHaveLength(c.calls)
-      }
-    },
+  defineRevisionTest(run)
+  defineFaultTests(
+    [
+      { fault: 'rate-limit', options: { times: 2 }, expect: 'truth' },
+      { fault: 'rate-limit', options: {}, expect: 'PLATFORM_RATE_LIMITED', calls: 3 },
+      { fault: 'outage', options: { times: 1 }, expect: 'truth' },
+      { fault: 'malformed', options: {}, expect: 'PLATFORM_RESPONSE_FORMAT', calls: 1 },
+      { fault: 'truncated', options: { times: 1 }, expect: 'truth' },
+      { fault: 'truncated', options: { after: 1 }, sim: { pageSize: 10 }, expect: 'PLATFORM_UNAVAILABLE' },
+      { fault: 'connection-reset', options: { times: 1 }, expect: 'truth' },
+      { fault: 'expired-token', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
+      { fault: 'missing-permission', options: {}, expect: 'PLATFORM_AUTH', calls: 1 },
+    ],
+    run,
   )
 
-  it('given every call of this file, when errors and log lines are swept, then no API key appears in any of them', () => {
-    expect(errorsSeen.length).toBeGreaterThan(5)
-    expect(secretsSeen.size).toBeGreaterThan(0)
-    const haystacks = [
-      t.harness.logs.text(),
-      ...errorsSeen.map((e) => `${e.message}\n${e.stack}\n${JSON.stringify(e)}`),
-    ]
-    for (const secret of secretsSeen) for (const hay of haystacks) expect(hay.includes(secret)).toBe(false)
-  })
+  sweep.defineSweepTest()
 })
