@@ -261,13 +261,16 @@ describe('SSRF corpus at connect time, allowlist empty', () => {
 
   it('given the bundled plugins, when their connection fields are listed, then every platform with a program URL is covered', () => {
     expect(urlFields.map((f) => `${f.platform}.${f.field}`).sort()).toEqual([
+      'cake.baseUrl',
       'cellxpert.baseUrl',
       'clickbank.apiBaseUrl',
       'income-access.baseUrl',
       'myaffiliates.baseUrl',
       'netrefer.baseUrl',
       'netrefer.tokenUrl',
+      'smartico.baseUrl',
       'softswiss.baseUrl',
+      'tune.apiBaseUrl',
     ])
   })
 
