@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
-import { registerHooks } from 'node:module'
+import module from 'node:module'
 import { basename, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { z } from 'zod'
@@ -30,12 +30,21 @@ function registerSdkSpecifier(): void {
   sdkSpecifierRegistered = true
   // In-thread hooks see require() as well as import: a plugin folder outside any "type": "module" package is loaded
   // as CommonJS by tsx, and its require('affgraph/sdk') must land on the same SDK module.
-  registerHooks({
-    resolve(specifier, context, next) {
-      if (specifier === 'affgraph/sdk') return { url: SDK_ENTRY, format: 'module', shortCircuit: true }
-      return next(specifier, context)
-    },
-  })
+  if (typeof module.registerHooks === 'function') {
+    module.registerHooks({
+      resolve(specifier, context, next) {
+        if (specifier === 'affgraph/sdk') return { url: SDK_ENTRY, format: 'module', shortCircuit: true }
+        return next(specifier, context)
+      },
+    })
+    return
+  }
+  // Node before 22.15 (unsupported, but still met on old machines): a loader hook, which sees import() only.
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier === 'affgraph/sdk') return { url: ${JSON.stringify(SDK_ENTRY)}, shortCircuit: true }
+    return next(specifier, context)
+  }`
+  module.register(`data:text/javascript,${encodeURIComponent(hook)}`)
 }
 
 function describeIssues(error: z.ZodError): string {
