@@ -72,14 +72,17 @@ describe('public and protected fields', () => {
     expect(response.body.data?.platforms).toContainEqual({ id: 'softswiss', name: 'SoftSwiss (Affilka)' })
   })
 
-  it('given the bundled plugins, when platforms is queried, then all six platforms answer, each with help on every field', async () => {
+  it('given the bundled plugins, when platforms is queried, then every bundled platform answers, each with help on every field', async () => {
     const response = await send<{
       platforms: { id: string; description: string; connectionFields: { name: string; help: string }[] }[]
     }>(t, '{ platforms { id description connectionFields { name help } } }')
     const platforms = response.body.data?.platforms ?? []
     expect(platforms.map((p) => p.id).sort()).toEqual([
+      'awin',
       'cellxpert',
       'clickbank',
+      'everflow',
+      'impact',
       'income-access',
       'myaffiliates',
       'netrefer',
