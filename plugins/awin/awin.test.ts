@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
 import { type HttpResponse, platformManifestSchema } from '../../src/sdk/index.ts'
-import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
+import { caught, recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { defineReplayTests } from '../../test/support/replay.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
@@ -42,15 +42,6 @@ function response(status: number, text = '[]', headers: Record<string, string> =
     url: 'https://api.awin.com/publishers/45628/transactions/',
     json: () => JSON.parse(text),
   }
-}
-
-function thrown(fn: () => unknown): { code?: string; field?: string; message: string } {
-  try {
-    fn()
-  } catch (error) {
-    return error as { code?: string; field?: string; message: string }
-  }
-  throw new Error('expected a throw')
 }
 
 describe('awin manifest and connection', () => {
@@ -127,14 +118,14 @@ describe('awin transaction mapping', () => {
   ])(
     'given a transaction the plugin cannot trust (%#), when mapped, then a ResponseFormatError names it',
     (tx, message) => {
-      const error = thrown(() => mapTransaction(tx))
+      const error = caught(() => mapTransaction(tx))
       expect(error.code).toBe('PLATFORM_RESPONSE_FORMAT')
       expect(error.message).toMatch(message)
     },
   )
 
   it('given answers that are not a list and an account list, when read, then the first names what came and the second keeps ids and types', () => {
-    expect(thrown(() => mapTransactions({ error: 'x', description: 'y' })).message).toMatch(
+    expect(caught(() => mapTransactions({ error: 'x', description: 'y' })).message).toMatch(
       /found: error, description/,
     )
     expect(mapTransactions([])).toEqual([])
@@ -175,7 +166,7 @@ describe('awin statuses', () => {
     [502, '<html></html>', 'PLATFORM_UNAVAILABLE', undefined, /HTTP 502/],
     [200, '<!DOCTYPE html><html></html>', 'PLATFORM_UNAVAILABLE', undefined, /web page/],
   ])('given HTTP %i, when checked, then it is %s', (status, body, code, field, message) => {
-    const error = thrown(() => checkResponse(response(status, body)))
+    const error = caught(() => checkResponse(response(status, body)))
     expect(error.code).toBe(code)
     expect(error.field).toBe(field)
     expect(error.message).toMatch(message)

@@ -1,4 +1,11 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import {
+  baseUrlSchema,
+  defineConnection,
+  emptyToUndefined,
+  field,
+  timeZoneSchema,
+  z,
+} from '../../src/sdk/index.ts'
 import { DEFAULT_API_BASE_URL } from './wire.ts'
 
 export function publisherIdSchema() {
@@ -41,32 +48,6 @@ export function apiTokenSchema() {
     })
 }
 
-/** Optional: the zone Awin counts transaction days in; empty means UTC, Awin's default. */
-export function timeZoneSchema() {
-  return z
-    .string()
-    .trim()
-    .max(64, 'is too long')
-    .transform((input, ctx) => {
-      if (input === '') return undefined
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: input })
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a time zone name such as Europe/London or UTC' })
-        return z.NEVER
-      }
-      return input
-    })
-}
-
-/** Optional; an empty value means Awin's API host. */
-export function apiBaseUrlSchema() {
-  return z
-    .string()
-    .trim()
-    .pipe(z.union([z.literal('').transform(() => undefined), baseUrlSchema()]))
-}
-
 export const connection = defineConnection({
   publisherId: field.text(
     {
@@ -100,7 +81,7 @@ export const connection = defineConnection({
       example: 'Europe/London',
       optional: true,
     },
-    timeZoneSchema(),
+    emptyToUndefined(timeZoneSchema()),
   ),
   apiBaseUrl: field.url(
     {
@@ -109,6 +90,6 @@ export const connection = defineConnection({
       example: DEFAULT_API_BASE_URL,
       optional: true,
     },
-    apiBaseUrlSchema(),
+    emptyToUndefined(baseUrlSchema()),
   ),
 })

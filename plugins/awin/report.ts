@@ -3,6 +3,7 @@ import {
   type CheckResult,
   type ConnectionOf,
   type DateWindow,
+  errorExcerpt,
   type HttpResponse,
   mergeRows,
   type PluginContext,
@@ -21,25 +22,6 @@ export type AwinConnection = ConnectionOf<typeof connection>
 export const DEFAULT_TIME_ZONE = 'UTC'
 const TOKEN_HINT = 'create a new API token at ui.awin.com/awin-api and paste it here'
 
-/** What an error body says, shortened and printable. */
-function said(response: HttpResponse): string {
-  let text = response.text
-  try {
-    const body = JSON.parse(text) as Record<string, unknown>
-    const found = [body.description, body.error_description, body.message, body.error].find(
-      (v) => typeof v === 'string',
-    )
-    if (typeof found === 'string') text = found
-  } catch {
-    // Not JSON: quote the text itself.
-  }
-  const flat = text
-    .replace(/\s+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim()
-  return flat.length > 80 ? `${flat.slice(0, 80)}…` : flat
-}
-
 /**
  * Awin's statuses. Only the throttle (20 calls a minute per user, 429) is published with its meaning; 401 for a
  * token Awin does not accept and 403 for a publisher the token's user may not read follow the OAuth2 bearer scheme
@@ -56,7 +38,7 @@ export function checkResponse(response: HttpResponse): void {
     throw new AuthError(`Awin refused the API token (HTTP 401): ${TOKEN_HINT}`, { field: 'apiToken' })
   if (status === 403) {
     throw new AuthError(
-      `Awin refused access to this publisher (HTTP 403, "${said(response)}"): the API token's user has no permission for this publisher ID; check the ID, or use the token of a user of this account`,
+      `Awin refused access to this publisher (HTTP 403, "${errorExcerpt(response, ['description', 'error_description', 'message', 'error'])}"): the API token's user has no permission for this publisher ID; check the ID, or use the token of a user of this account`,
       { field: 'publisherId' },
     )
   }
@@ -74,7 +56,9 @@ export function checkResponse(response: HttpResponse): void {
       field: 'publisherId',
     })
   }
-  throw new ResponseFormatError(`Awin did not answer the request (HTTP ${status}, "${said(response)}")`)
+  throw new ResponseFormatError(
+    `Awin did not answer the request (HTTP ${status}, "${errorExcerpt(response, ['description', 'error_description', 'message', 'error'])}")`,
+  )
 }
 
 function apiBase(conn: AwinConnection): string {

@@ -1,4 +1,12 @@
-import { baseUrlSchema, currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import {
+  baseUrlSchema,
+  currencySchema,
+  defineConnection,
+  emptyToUndefined,
+  field,
+  isTimeZone,
+  z,
+} from '../../src/sdk/index.ts'
 import { DEFAULT_API_BASE_URL, EU_API_BASE_URL } from './wire.ts'
 
 const KEY_MIN = 16
@@ -28,16 +36,6 @@ export function apiKeySchema() {
     })
 }
 
-/** A zone name the runtime knows (IANA), e.g. America/New_York. */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * Everflow's reporting time zone, as the user knows it: an IANA name (America/New_York) or Everflow's own numeric
  * `timezone_id` (80). Empty means UTC. Either is resolved against Everflow's time zone list when the plugin runs.
@@ -60,22 +58,6 @@ export function timezoneSchema() {
       }
       return input
     })
-}
-
-/** Optional; an empty value means the report currency USD. */
-export function optionalCurrencySchema() {
-  return z
-    .string()
-    .trim()
-    .pipe(z.union([z.literal('').transform(() => undefined), currencySchema()]))
-}
-
-/** Optional; an empty value means Everflow's main API host. */
-export function apiBaseUrlSchema() {
-  return z
-    .string()
-    .trim()
-    .pipe(z.union([z.literal('').transform(() => undefined), baseUrlSchema()]))
 }
 
 export const connection = defineConnection({
@@ -112,7 +94,7 @@ export const connection = defineConnection({
       example: 'USD',
       optional: true,
     },
-    optionalCurrencySchema(),
+    emptyToUndefined(currencySchema()),
   ),
   apiBaseUrl: field.url(
     {
@@ -123,6 +105,6 @@ export const connection = defineConnection({
       example: DEFAULT_API_BASE_URL,
       optional: true,
     },
-    apiBaseUrlSchema(),
+    emptyToUndefined(baseUrlSchema()),
   ),
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
 import { type HttpResponse, platformManifestSchema } from '../../src/sdk/index.ts'
 import { defineReplayTests } from '../../test/support/replay.ts'
-import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
+import { caught, recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { dayOfDateColumn, mapTable, mapTableRow } from './map.ts'
@@ -23,20 +23,6 @@ const KEY = 'Kq3vT8xZp2LmN7wR4yB6cD'
 
 function response(status: number, text = '{}', headers: Record<string, string> = {}): HttpResponse {
   return { status, headers, text, url: `https://api.eflow.team${TABLE_PATH}`, json: () => JSON.parse(text) }
-}
-
-function thrown(fn: () => unknown): {
-  code?: string
-  field?: string
-  message: string
-  retryAfterMs?: number
-} {
-  try {
-    fn()
-  } catch (error) {
-    return error as { code?: string; field?: string; message: string }
-  }
-  throw new Error('expected a throw')
 }
 
 const dateColumn = (id: string, label = id) => ({ column_type: 'date', id, label })
@@ -84,7 +70,7 @@ describe('everflow report mapping', () => {
     expect(dayOfDateColumn(dateColumn(seconds('2026-04-01T00:00:00Z')), 'UTC', 0)).toBe('2026-04-01')
     expect(dayOfDateColumn(dateColumn('1775001600', '2026-04-01'), 'UTC', 0)).toBe('2026-04-01')
     expect(dayOfDateColumn({ column_type: 'date', id: 1775001600, label: '' }, 'UTC', 0)).toBe('2026-04-01')
-    expect(thrown(() => dayOfDateColumn(dateColumn('April 1'), 'UTC', 3)).message).toMatch(
+    expect(caught(() => dayOfDateColumn(dateColumn('April 1'), 'UTC', 3)).message).toMatch(
       /row 3: the date column/,
     )
   })
@@ -139,14 +125,14 @@ describe('everflow report mapping', () => {
     })
     expect(mapTable({ table: { rows: [entry] } }, 'UTC', 'USD').rows).toHaveLength(1)
     expect(mapTable({ table: [] }, 'UTC', 'USD')).toEqual({ rows: [], incomplete: false })
-    expect(thrown(() => mapTable({ summary: {}, performance: [] }, 'UTC', 'USD')).message).toMatch(
+    expect(caught(() => mapTable({ summary: {}, performance: [] }, 'UTC', 'USD')).message).toMatch(
       /no table \(found: summary, performance\)/,
     )
-    expect(thrown(() => mapTable({ table: [{ columns: [], reporting: {} }] }, 'UTC', 'USD')).message).toMatch(
+    expect(caught(() => mapTable({ table: [{ columns: [], reporting: {} }] }, 'UTC', 'USD')).message).toMatch(
       /row 0 has no date column/,
     )
     expect(
-      thrown(() => mapTable({ table: [{ ...entry, reporting: { total_click: 2.5 } }] }, 'UTC', 'USD'))
+      caught(() => mapTable({ table: [{ ...entry, reporting: { total_click: 2.5 } }] }, 'UTC', 'USD'))
         .message,
     ).toMatch(/total_click is not a count/)
   })
@@ -168,7 +154,7 @@ describe('everflow statuses', () => {
     [503, '<html></html>', 'PLATFORM_UNAVAILABLE', undefined, /HTTP 503/],
     [200, '<!DOCTYPE html><html>maintenance</html>', 'PLATFORM_UNAVAILABLE', undefined, /web page/],
   ])('given HTTP %i, when checked, then it is %s on %s', (status, body, code, field, message) => {
-    const error = thrown(() => checkResponse(response(status, body)))
+    const error = caught(() => checkResponse(response(status, body)))
     expect(error.code).toBe(code)
     expect(error.field).toBe(field)
     expect(error.message).toMatch(message)

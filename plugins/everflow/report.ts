@@ -4,6 +4,7 @@ import {
   type CheckResult,
   type ConnectionOf,
   type DateWindow,
+  errorExcerpt,
   eachDay,
   type HttpResponse,
   mergeRows,
@@ -35,23 +36,6 @@ const DAY_MS = 86_400_000
 const KEY_HINT =
   'use an Affiliate API key from the partner portal (My Account → API), or ask your affiliate manager for a new one'
 
-/** What an error body says, shortened and printable, so a message can quote it without dumping the body. */
-function said(response: HttpResponse): string {
-  let text = response.text
-  try {
-    const body = JSON.parse(text) as Record<string, unknown>
-    const found = [body.Error, body.error, body.message, body.description].find((v) => typeof v === 'string')
-    if (typeof found === 'string') text = found
-  } catch {
-    // Not JSON: quote the text itself.
-  }
-  const flat = text
-    .replace(/\s+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim()
-  return flat.length > 80 ? `${flat.slice(0, 80)}…` : flat
-}
-
 /**
  * Everflow reads HTTP the usual way and answers JSON (docs, Errors): 401 without a valid key, 403 "Out of realm"
  * for a key of another portal (a network or advertiser key on the affiliate API), 429 once the per-second quota
@@ -68,7 +52,7 @@ export function checkResponse(response: HttpResponse): void {
     throw new AuthError(`Everflow refused the API key (HTTP 401): ${KEY_HINT}`, { field: 'apiKey' })
   if (status === 403) {
     throw new AuthError(
-      `Everflow refused the API key for the affiliate API (HTTP 403, "${said(response)}"): a network or advertiser key is "Out of realm" here; ${KEY_HINT}`,
+      `Everflow refused the API key for the affiliate API (HTTP 403, "${errorExcerpt(response, ['Error', 'error', 'message', 'description'])}"): a network or advertiser key is "Out of realm" here; ${KEY_HINT}`,
       { field: 'apiKey' },
     )
   }
@@ -85,7 +69,9 @@ export function checkResponse(response: HttpResponse): void {
       { field: 'apiBaseUrl' },
     )
   }
-  throw new ResponseFormatError(`Everflow did not run the report (HTTP ${status}, "${said(response)}")`)
+  throw new ResponseFormatError(
+    `Everflow did not run the report (HTTP ${status}, "${errorExcerpt(response, ['Error', 'error', 'message', 'description'])}")`,
+  )
 }
 
 export function apiBase(conn: EverflowConnection): string {

@@ -1,4 +1,4 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, defineConnection, emptyToUndefined, field, z } from '../../src/sdk/index.ts'
 import { DEFAULT_API_BASE_URL } from './wire.ts'
 
 /** The Account SID is the user name of the API's Basic authentication and part of every path. */
@@ -40,14 +40,6 @@ export function authTokenSchema() {
     })
 }
 
-/** Optional; an empty value means impact.com's API host. */
-export function apiBaseUrlSchema() {
-  return z
-    .string()
-    .trim()
-    .pipe(z.union([z.literal('').transform(() => undefined), baseUrlSchema()]))
-}
-
 const WHERE = 'In impact.com (your partner account), open Settings → Technical → API'
 
 export const connection = defineConnection({
@@ -79,6 +71,6 @@ export const connection = defineConnection({
       example: DEFAULT_API_BASE_URL,
       optional: true,
     },
-    apiBaseUrlSchema(),
+    emptyToUndefined(baseUrlSchema()),
   ),
 })

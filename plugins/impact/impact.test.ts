@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
 import { type HttpResponse, platformManifestSchema } from '../../src/sdk/index.ts'
-import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
+import { caught, recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { defineReplayTests } from '../../test/support/replay.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
@@ -25,20 +25,6 @@ function response(status: number, text = '{}', headers: Record<string, string> =
     url: `https://api.impact.com/Mediapartners/${SID}/Actions`,
     json: () => JSON.parse(text),
   }
-}
-
-function thrown(fn: () => unknown): {
-  code?: string
-  field?: string
-  message: string
-  retryAfterMs?: number
-} {
-  try {
-    fn()
-  } catch (error) {
-    return error as { code?: string; field?: string; message: string }
-  }
-  throw new Error('expected a throw')
 }
 
 /** The vendor's example action (partner Actions OpenAPI v16). */
@@ -109,7 +95,7 @@ describe('impact action mapping', () => {
   ])(
     'given an action the plugin cannot trust (%#), when mapped, then a ResponseFormatError names it',
     (action, message) => {
-      const error = thrown(() => mapAction(action))
+      const error = caught(() => mapAction(action))
       expect(error.code).toBe('PLATFORM_RESPONSE_FORMAT')
       expect(error.message).toMatch(message)
     },
@@ -135,7 +121,7 @@ describe('impact action mapping', () => {
     expect(
       mapActionsPage({ '@page': '1', '@numpages': '1', '@nextpageuri': '', Actions: ACTION }).actions,
     ).toEqual([ACTION])
-    expect(thrown(() => mapActionsPage({ Actions: 'none' })).message).toMatch(/Actions is not a list/)
+    expect(caught(() => mapActionsPage({ Actions: 'none' })).message).toMatch(/Actions is not a list/)
   })
 
   it('given Company Information time zone labels, when read, then known names and whole-hour offsets become IANA zones', () => {
@@ -195,14 +181,14 @@ describe('impact statuses', () => {
     ],
     [200, '<!DOCTYPE html><html></html>', {}, 'PLATFORM_UNAVAILABLE', undefined, /web page/],
   ])('given HTTP %i, when checked, then it is %s', (status, body, headers, code, field, message) => {
-    const error = thrown(() => checkResponse(response(status, body, headers)))
+    const error = caught(() => checkResponse(response(status, body, headers)))
     expect(error.code).toBe(code)
     expect(error.field).toBe(field)
     expect(error.message).toMatch(message)
   })
 
   it('given a 429 with X-RateLimit-Reset and no Retry-After, when checked, then the wait is the reset', () => {
-    const error = thrown(() =>
+    const error = caught(() =>
       checkResponse(response(429, '{}', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '120' })),
     )
     expect(error).toMatchObject({ code: 'PLATFORM_RATE_LIMITED', retryAfterMs: 120_000 })

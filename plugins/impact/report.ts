@@ -4,6 +4,7 @@ import {
   type CheckResult,
   type ConnectionOf,
   type DateWindow,
+  errorExcerpt,
   type HttpResponse,
   mergeRows,
   type PluginContext,
@@ -22,22 +23,6 @@ export type ImpactConnection = ConnectionOf<typeof connection>
 /** A runaway guard: a month of a very large partner account is a few hundred pages of 100 actions. */
 const MAX_PAGES = 2000
 const WHERE = 'Settings → Technical → API'
-
-/** The envelope's Message (`{"Status": "ERROR", "Message": …}`), shortened and printable. */
-function said(response: HttpResponse): string {
-  let text = response.text
-  try {
-    const body = JSON.parse(text) as Record<string, unknown>
-    if (typeof body.Message === 'string') text = body.Message
-  } catch {
-    // Not JSON (or XML): quote the text itself.
-  }
-  const flat = text
-    .replace(/\s+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim()
-  return flat.length > 80 ? `${flat.slice(0, 80)}…` : flat
-}
 
 /** Seconds until the limit resets (X-RateLimit-Reset), or a Retry-After should one come. */
 function retryAfterMs(response: HttpResponse): number | undefined {
@@ -72,7 +57,7 @@ export function checkResponse(response: HttpResponse): void {
   }
   if (status === 403) {
     throw new AuthError(
-      `impact.com refused the Auth Token for this data (HTTP 403, "${said(response)}"): the token is scoped or disabled; in ${WHERE} give it read permission for Actions and Company Information`,
+      `impact.com refused the Auth Token for this data (HTTP 403, "${errorExcerpt(response, ['Message'])}"): the token is scoped or disabled; in ${WHERE} give it read permission for Actions and Company Information`,
       { field: 'authToken' },
     )
   }
@@ -89,7 +74,9 @@ export function checkResponse(response: HttpResponse): void {
       { field: 'accountSid' },
     )
   }
-  throw new ResponseFormatError(`impact.com did not answer the request (HTTP ${status}, "${said(response)}")`)
+  throw new ResponseFormatError(
+    `impact.com did not answer the request (HTTP ${status}, "${errorExcerpt(response, ['Message'])}")`,
+  )
 }
 
 function base(conn: ImpactConnection): string {
