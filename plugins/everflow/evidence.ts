@@ -176,7 +176,7 @@ export const evidence = defineEvidence([
   {
     id: 'conversion-states',
     topic: 'revisions',
-    fact: 'Conversions are approved, pending or rejected, and some are held (on_hold) before they count; networks approve, reject and release them after the day, changing past figures. How long is not published: re-fetch at least 30 days.',
+    fact: 'Conversions are approved, pending or rejected, and some are held (on_hold); networks approve, reject and release them after the day, changing past figures. Which states the table counts, and how long changes go on, is not published: re-fetch at least 30 days.',
     confidence: 'assumed',
     sources: [SPEC],
   },
