@@ -71,6 +71,34 @@ export function baseUrlSchema() {
     })
 }
 
+/**
+ * An optional field's schema: an empty (or blank) value is undefined, anything else must pass `schema`, e.g.
+ * `emptyToUndefined(baseUrlSchema())` for an API address that defaults to the platform's own.
+ */
+export function emptyToUndefined<S extends z.ZodType<unknown, string>>(schema: S) {
+  return z
+    .string()
+    .trim()
+    .pipe(z.union([z.literal('').transform(() => undefined), schema]))
+}
+
+/** A time zone name this runtime knows (IANA, e.g. Europe/London or UTC). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A reporting time zone a user types: an IANA name such as Europe/London or UTC. */
+export function timeZoneSchema() {
+  return nonEmpty()
+    .max(64, 'is too long')
+    .refine(isTimeZone, 'must be a time zone name such as Europe/London or UTC')
+}
+
 const CURRENCY_SYMBOLS: Record<string, string> = { '€': 'EUR', '£': 'GBP' }
 
 /**

@@ -70,3 +70,23 @@ export function defaultResponseCheck(response: HttpResponse): void {
   }
   throw new ResponseFormatError(`unexpected HTTP status ${status}`)
 }
+
+/**
+ * What an error answer says, short and printable, for a message a user reads: the first string among the JSON
+ * body's `members` (e.g. `Message`, `error`), or the text itself. Never the whole body.
+ */
+export function errorExcerpt(response: HttpResponse, members: readonly string[] = [], max = 80): string {
+  let text = response.text
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>
+    const found = members.map((m) => body?.[m]).find((v) => typeof v === 'string')
+    if (typeof found === 'string') text = found
+  } catch {
+    // Not JSON: the text itself is quoted.
+  }
+  const flat = text
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim()
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { ConnectionFields, ConnectionOf, ConnectionSpec } from './connection.ts'
+import { type ConnectionFields, type ConnectionOf, type ConnectionSpec, isTimeZone } from './connection.ts'
 import { type EvidenceFact, evidenceSchema } from './evidence.ts'
 import type { HttpClient } from './http.ts'
 import {
@@ -138,14 +138,7 @@ export const platformManifestSchema = z.object({
   capabilities: z.object({
     metrics: z.array(z.enum(METRICS)).min(1),
     breakdowns: z.array(z.enum(BREAKDOWNS)),
-    timeZone: z.string().refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz })
-        return true
-      } catch {
-        return false
-      }
-    }, 'must be an IANA time zone'),
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
     perProgramHost: z.boolean(),
   }),
   check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),

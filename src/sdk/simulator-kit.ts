@@ -1,3 +1,4 @@
+import { normalizeDecimal } from './decimal.ts'
 import type { Breakdown, DateWindow, Metric, ReportRow } from './report-row.ts'
 import {
   createGroundTruth,
@@ -380,6 +381,27 @@ export function pageOf<T>(
     totalCount: items.length,
     more: page * size < items.length,
   }
+}
+
+/**
+ * An amount split into `parts` amounts of whole cents that add up to it exactly, the larger ones first: one row's
+ * figures spread over the transactions a platform lists one by one. Amounts with more than two decimals keep the
+ * extra digits on the first part.
+ */
+export function splitDecimal(amount: string, parts: number): string[] {
+  const count = Math.max(1, Math.floor(parts))
+  const [int = '0', frac = ''] = normalizeDecimal(amount).replace('-', '').split('.')
+  const negative = amount.trim().startsWith('-')
+  const cents = BigInt(int + frac.slice(0, 2).padEnd(2, '0'))
+  const extra = frac.slice(2)
+  const base = cents / BigInt(count)
+  const left = Number(cents % BigInt(count))
+  return Array.from({ length: count }, (_, i) => {
+    const share = base + (i < left ? 1n : 0n)
+    const text = share.toString().padStart(3, '0')
+    const value = `${text.slice(0, -2)}.${text.slice(-2)}${i === 0 ? extra : ''}`
+    return normalizeDecimal(negative && value !== '0.00' ? `-${value}` : value)
+  })
 }
 
 /** One CSV line, cells quoted only when they must be (RFC 4180). */

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { simulator as awin } from '../../plugins/awin/simulator.ts'
 import { simulator as cellxpert } from '../../plugins/cellxpert/simulator.ts'
 import { simulator as clickbank, NOT_SET, simulatorApiKey } from '../../plugins/clickbank/simulator.ts'
+import { simulator as everflow } from '../../plugins/everflow/simulator.ts'
+import { simulator as impact } from '../../plugins/impact/simulator.ts'
 import { DEFAULT_REPORT_URL, simulator as incomeAccess } from '../../plugins/income-access/simulator.ts'
 import { CSV_HEADER, simulator as myaffiliates } from '../../plugins/myaffiliates/simulator.ts'
 import { simulator as netrefer } from '../../plugins/netrefer/simulator.ts'
@@ -256,5 +259,134 @@ describe('NetRefer simulator wire format', () => {
       headers: { authorization: `Bearer ${token.access_token}` },
     })
     expect(crossing.status).toBe(400)
+  })
+})
+
+describe('Everflow simulator wire format', () => {
+  const report = (sim: PlatformSimulator, apiKey: string, body: Record<string, unknown>) =>
+    fetch(`${sim.baseUrl}/v1/affiliates/reporting/entity/table`, {
+      method: 'POST',
+      headers: { 'X-Eflow-API-Key': apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        currency_id: sim.accounts[0]!.connection.currency,
+        query: { filters: [] },
+        ...body,
+      }),
+    })
+
+  it('given a report by date, offer and sub1 in Seoul time, when asked, then each row has columns of column_type, id and label, numbers for metrics, and the date as the Unix seconds of Seoul midnight', async () => {
+    const sim = await started(everflow.create({ seed: 'wire', accounts: 1, clock }))
+    const zones = (await (await fetch(`${sim.baseUrl}/v1/meta/timezones`)).json()) as {
+      timezones: { timezone_id: number; timezone: string }[]
+    }
+    expect(zones.timezones).toContainEqual(expect.objectContaining({ timezone_id: 67, timezone: 'UTC' }))
+    expect(zones.timezones).toContainEqual(
+      expect.objectContaining({ timezone_id: 80, timezone: 'America/New_York' }),
+    )
+    const seoul = zones.timezones.find((z) => z.timezone === 'Asia/Seoul')!.timezone_id
+    const response = await report(sim, sim.accounts[0]!.connection.apiKey!, {
+      from: '2026-05-01',
+      to: '2026-05-01',
+      timezone_id: seoul,
+      columns: [{ column: 'date' }, { column: 'offer' }, { column: 'sub1' }],
+    })
+    const body = (await response.json()) as {
+      table: {
+        columns: { column_type: string; id: string; label: string }[]
+        reporting: Record<string, unknown>
+      }[]
+      incomplete_results: boolean
+    }
+    expect(body.incomplete_results).toBe(false)
+    expect(body.table.length).toBeGreaterThan(0)
+    for (const row of body.table) {
+      expect(row.columns.map((c) => c.column_type)).toEqual(['date', 'offer', 'sub1'])
+      expect(row.columns[0]!.id).toBe(String(Date.parse('2026-04-30T15:00:00Z') / 1000))
+      expect(typeof row.reporting.total_click).toBe('number')
+      expect(typeof row.reporting.revenue).toBe('number')
+    }
+  })
+
+  it('given more rows than the cap, an interval over a year or an unknown key, when asked, then the table says incomplete_results, or 400, or 401', async () => {
+    const sim = await started(everflow.create({ seed: 'wire', accounts: 1, clock, rowCap: 3 }))
+    const apiKey = sim.accounts[0]!.connection.apiKey!
+    const columns = [{ column: 'date' }, { column: 'offer' }, { column: 'sub1' }]
+    const capped = (await (await report(sim, apiKey, { ...WINDOW, timezone_id: 67, columns })).json()) as {
+      table: unknown[]
+      incomplete_results: boolean
+    }
+    expect(capped).toMatchObject({ incomplete_results: true })
+    expect(capped.table).toHaveLength(3)
+    expect(
+      (await report(sim, apiKey, { from: '2024-01-01', to: '2025-06-01', timezone_id: 67, columns })).status,
+    ).toBe(400)
+    expect(
+      (await report(sim, 'not-a-key-of-this-network', { ...WINDOW, timezone_id: 67, columns })).status,
+    ).toBe(401)
+  })
+})
+
+describe('Impact simulator wire format', () => {
+  it('given Basic SID:token, when Actions are listed, then paging members are strings, @nextpageuri is relative, EventDate carries the account offset, and reversed actions are listed', async () => {
+    const sim = await started(impact.create({ seed: 'wire', accounts: 1, clock }))
+    const { accountSid, authToken } = sim.accounts[0]!.connection
+    const basic = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`
+    const list = (range: string, accept = 'application/json') =>
+      fetch(`${sim.baseUrl}/Mediapartners/${accountSid}/Actions?${range}&PageSize=50`, {
+        headers: { authorization: basic, accept },
+      })
+    const range = 'ActionDateStart=2026-05-01T00:00:00Z&ActionDateEnd=2026-05-20T23:59:59Z'
+    const body = (await (await list(range)).json()) as Record<string, unknown> & {
+      Actions: { State: string; EventDate: string; Payout: unknown }[]
+    }
+    expect(body['@page']).toBe('1')
+    expect(Number(body['@numpages'])).toBeGreaterThan(1)
+    expect(body['@nextpageuri']).toMatch(new RegExp(`^/Mediapartners/${accountSid}/Actions\\?.*Page=2`))
+    expect(body.Actions[0]!.EventDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-0[78]:00$/)
+    expect(typeof body.Actions[0]!.Payout).toBe('string')
+    const states = new Set<string>()
+    for (let page = 1; page <= Number(body['@numpages']); page++) {
+      const next = (await (await list(`${range}&Page=${page}`)).json()) as { Actions: { State: string }[] }
+      for (const a of next.Actions) states.add(a.State)
+    }
+    expect([...states].sort()).toEqual(['APPROVED', 'PENDING', 'REVERSED'])
+    const wide = await list('ActionDateStart=2026-03-01T00:00:00Z&ActionDateEnd=2026-05-01T00:00:00Z')
+    expect(wide.status).toBe(400)
+    expect(await wide.json()).toMatchObject({ Status: 'ERROR' })
+    expect(await (await list(range, '*/*')).text()).toMatch(/^<\?xml/)
+  })
+})
+
+describe('Awin simulator wire format', () => {
+  it('given a Bearer token, when transactions are listed, then a JSON list of transactions with {amount, currency} numbers comes back, every status among them, and more than 31 days is refused', async () => {
+    const sim = await started(awin.create({ seed: 'wire', accounts: 1, clock }))
+    const { publisherId, apiToken } = sim.accounts[0]!.connection
+    const list = (start: string, end: string) =>
+      fetch(
+        `${sim.baseUrl}/publishers/${publisherId}/transactions/?startDate=${start}&endDate=${end}&timezone=UTC`,
+        {
+          headers: { authorization: `Bearer ${apiToken}` },
+        },
+      )
+    const body = (await (await list('2026-05-01T00:00:00', '2026-05-31T23:59:59')).json()) as {
+      commissionStatus: string
+      commissionAmount: { amount: unknown; currency: string }
+      transactionDate: string
+      advertiserId: unknown
+    }[]
+    expect(Array.isArray(body)).toBe(true)
+    expect(typeof body[0]!.commissionAmount.amount).toBe('number')
+    expect(typeof body[0]!.advertiserId).toBe('number')
+    expect(body[0]!.transactionDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/)
+    expect([...new Set(body.map((t) => t.commissionStatus))].sort()).toEqual([
+      'approved',
+      'declined',
+      'pending',
+    ])
+    expect((await list('2026-04-01T00:00:00', '2026-05-03T00:00:00')).status).toBe(400)
+    const accounts = (await (await fetch(`${sim.baseUrl}/accounts?accessToken=${apiToken}`)).json()) as {
+      accounts: { accountId: number; accountType: string }[]
+    }
+    expect(accounts.accounts.map((a) => a.accountType).sort()).toEqual(['advertiser', 'publisher'])
   })
 })

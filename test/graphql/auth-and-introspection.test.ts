@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import { generateApiToken } from '../../src/crypto/api-token.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { bundledPluginIds } from '../server/support/affgraph-process.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   bearer,
@@ -77,17 +78,7 @@ describe('public and protected fields', () => {
       platforms: { id: string; description: string; connectionFields: { name: string; help: string }[] }[]
     }>(t, '{ platforms { id description connectionFields { name help } } }')
     const platforms = response.body.data?.platforms ?? []
-    expect(platforms.map((p) => p.id).sort()).toEqual([
-      'cake',
-      'cellxpert',
-      'clickbank',
-      'income-access',
-      'myaffiliates',
-      'netrefer',
-      'smartico',
-      'softswiss',
-      'tune',
-    ])
+    expect(platforms.map((p) => p.id).sort()).toEqual(await bundledPluginIds())
     for (const p of platforms) {
       expect(p.description.length, p.id).toBeGreaterThan(40)
       for (const f of p.connectionFields) expect(f.help.length, `${p.id}.${f.name}`).toBeGreaterThan(20)

@@ -261,9 +261,12 @@ describe('SSRF corpus at connect time, allowlist empty', () => {
 
   it('given the bundled plugins, when their connection fields are listed, then every platform with a program URL is covered', () => {
     expect(urlFields.map((f) => `${f.platform}.${f.field}`).sort()).toEqual([
+      'awin.apiBaseUrl',
       'cake.baseUrl',
       'cellxpert.baseUrl',
       'clickbank.apiBaseUrl',
+      'everflow.apiBaseUrl',
+      'impact.apiBaseUrl',
       'income-access.baseUrl',
       'myaffiliates.baseUrl',
       'netrefer.baseUrl',

@@ -55,6 +55,24 @@ export function withQuery(
   return url.toString()
 }
 
+/** What a plugin error carries, for assertions. */
+export interface CaughtError {
+  code?: string
+  field?: string
+  message: string
+  retryAfterMs?: number
+}
+
+/** The error a synchronous call throws (a mapping, a status check); a call that returns fails the test. */
+export function caught(fn: () => unknown): CaughtError {
+  try {
+    fn()
+  } catch (error) {
+    return error as CaughtError
+  }
+  throw new Error('expected the call to throw')
+}
+
 export const sortRows = (rows: ReportRow[]): ReportRow[] =>
   [...rows].sort((a, b) => (rowKey(a) < rowKey(b) ? -1 : rowKey(a) > rowKey(b) ? 1 : 0))
 
