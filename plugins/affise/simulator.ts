@@ -183,8 +183,11 @@ export const simulator = defineSimulator<AffiseSimulatorOptions, Caller, AffiseS
       const types = q.getAll('conversionTypes[]')
       const shown = types.length ? CONVERSION_TYPES.filter((t) => types.includes(t)) : CONVERSION_TYPES
 
+      if (!slices.includes('day')) return refusal(400, 'the simulator serves daily slices only')
+      // One item per distinct slice: without offer or sub1 in the slices, their rows are added up.
+      const breakdowns = MAPPED_BREAKDOWNS.filter((b) => slices.includes(b === 'brand' ? 'offer' : 'sub1'))
       const rows = kit
-        .rows(caller.spec, { from, to })
+        .rows(caller.spec, { from, to }, { metrics: MAPPED_METRICS, breakdowns })
         .filter((row) => currencies.length === 0 || currencies.includes(row.currency ?? ''))
       const items = rows.map((row) => {
         const [year, month, day] = row.date.split('-').map(Number)

@@ -8,7 +8,8 @@
  *   `PublisherCommissions { count limit maxCommissionId payloadComplete records }`, the record fields affgraph and
  *   CJ's own samples use, `DecimalNumber` amounts rendered as strings, `Instant`s in UTC. Queries are executed by
  *   graphql-js against that schema, so a field or argument CJ does not have is refused as CJ would refuse it.
- * - `Authorization: Bearer <personal access token>` (docs.cj.com "Commission Detail API" sample requests).
+ * - `Authorization: Bearer <personal access token>`; the body `{query, variables}` as clients send it, or the bare
+ *   GraphQL document as CJ's own curl sample posts it (docs.cj.com "Commission Detail API" sample requests).
  * - Paging: a page ends at `limit` records; `payloadComplete: false` asks the caller to continue with
  *   `sinceCommissionId: maxCommissionId`, which keeps records whose id is greater and whose posting date is not
  *   earlier than that record's (schema descriptions; a CJ developer-portal draft).
@@ -80,7 +81,11 @@ export interface CjRecord {
     commissionItemId: string
     quantity: number
     sku: string
+    perItemSaleAmountAdvCurrency: string
+    perItemSaleAmountPubCurrency: string
     perItemSaleAmountUsd: string
+    totalCommissionAdvCurrency: string
+    totalCommissionPubCurrency: string
     totalCommissionUsd: string
   }[]
 }
@@ -105,9 +110,17 @@ const SCHEMA = buildSchema(`
   enum ValidationStatus { PENDING ACCEPTED DECLINED AUTOMATED }
   type Item {
     commissionItemId: String!
+    discountUsd: DecimalNumber
+    discountPubCurrency: DecimalNumber
+    discountAdvCurrency: DecimalNumber
+    itemListId: String
     quantity: Int!
     sku: String!
+    perItemSaleAmountAdvCurrency: DecimalNumber!
+    perItemSaleAmountPubCurrency: DecimalNumber!
     perItemSaleAmountUsd: DecimalNumber!
+    totalCommissionAdvCurrency: DecimalNumber!
+    totalCommissionPubCurrency: DecimalNumber!
     totalCommissionUsd: DecimalNumber!
   }
   type PublisherCommission {
@@ -336,7 +349,12 @@ export const simulator = defineSimulator<CjSimulatorOptions, Caller, CjSimulator
                     commissionItemId: `${id}01`,
                     quantity: 1,
                     sku: `SKU-${advertiserId}`,
+                    // A publisher and advertisers in US dollars: the three currencies give one amount.
+                    perItemSaleAmountAdvCurrency: sale,
+                    perItemSaleAmountPubCurrency: sale,
                     perItemSaleAmountUsd: sale,
+                    totalCommissionAdvCurrency: commission,
+                    totalCommissionPubCurrency: commission,
                     totalCommissionUsd: commission,
                   },
                 ]
@@ -545,7 +563,12 @@ export const simulator = defineSimulator<CjSimulatorOptions, Caller, CjSimulator
       try {
         body = JSON.parse(request.body)
       } catch {
-        return jsonAnswer(400, { errors: [{ message: 'the request body is not JSON' }] })
+        // CJ's own curl sample posts the bare GraphQL document, not JSON.
+        if (!/^\s*(?:\{|query\b)/.test(request.body))
+          return jsonAnswer(400, {
+            errors: [{ message: 'the request body is neither JSON nor a GraphQL document' }],
+          })
+        body = { query: request.body }
       }
       if (typeof body?.query !== 'string')
         return jsonAnswer(400, { errors: [{ message: 'the request body has no query' }] })
