@@ -78,7 +78,9 @@ describe('public and protected fields', () => {
     }>(t, '{ platforms { id description connectionFields { name help } } }')
     const platforms = response.body.data?.platforms ?? []
     expect(platforms.map((p) => p.id).sort()).toEqual([
+      'affise',
       'cellxpert',
+      'cj',
       'clickbank',
       'income-access',
       'myaffiliates',
