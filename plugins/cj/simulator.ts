@@ -45,7 +45,7 @@ import { CURRENCY, MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { MAX_WINDOW_DAYS, QUERY_PATH } from './wire.ts'
 
 export interface CjSimulatorOptions extends SimulatorOptions {
-  /** Commission records per page (CJ's `limit`). Default: 20 per row of `pageSize`, or 10,000. */
+  /** Commission records per page (CJ's `limit`). Default: 100 per unit of `pageSize` (a simulated day holds about 150), or 10,000. */
   recordsPerPage?: number
 }
 
@@ -265,7 +265,7 @@ export const simulator = defineSimulator<CjSimulatorOptions, Caller, CjSimulator
       }),
   },
   setup(kit, options) {
-    const limit = Math.max(1, options.recordsPerPage ?? (options.pageSize ? options.pageSize * 20 : 10_000))
+    const limit = Math.max(1, options.recordsPerPage ?? (options.pageSize ? options.pageSize * 100 : 10_000))
     const rand = seededRandom(`${kit.seed}|cj-cid`)
     const firstCid = 1_000_000 + Math.floor(rand() * 8_000_000)
     const cidOf = new Map(kit.specs.map((spec, i) => [spec.key, String(firstCid + i * 7919)]))
