@@ -10,9 +10,11 @@ import {
   UnavailableError,
 } from '../../src/sdk/index.ts'
 import {
+  httpResponse,
   rawGet,
   recordRequests,
   sortRows,
+  thrown,
   usePluginTest,
   withQuery,
 } from '../../test/support/plugin-harness.ts'
@@ -35,22 +37,8 @@ const t = usePluginTest<AffiseSimulator, AffiseSimulatorOptions>(new URL('.', im
   now: () => clock.now(),
 })
 
-const response = (status: number, text: string, headers: Record<string, string> = {}): HttpResponse => ({
-  status,
-  headers,
-  url: `https://api-example-network.affise.com${STATS_PATH}`,
-  text,
-  json: <T>() => JSON.parse(text) as T,
-})
-
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  return undefined
-}
+const response = (status: number, text: string, headers: Record<string, string> = {}) =>
+  httpResponse(status, text, headers, `https://api-example-network.affise.com${STATS_PATH}`)
 
 const statsUrl = (sim: AffiseSimulator, query: Record<string, string | string[]>) =>
   withQuery(`${sim.baseUrl}${STATS_PATH}`, query)

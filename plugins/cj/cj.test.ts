@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
 import {
   AuthError,
-  type HttpResponse,
   mergeRows,
   platformManifestSchema,
   RateLimitError,
   ResponseFormatError,
   UnavailableError,
 } from '../../src/sdk/index.ts'
-import { sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
+import { httpResponse, sortRows, thrown, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { mapCommissionRecord, mapCommissionsPage } from './map.ts'
@@ -31,22 +30,8 @@ const t = usePluginTest<CjSimulator, CjSimulatorOptions>(new URL('.', import.met
   now: () => clock.now(),
 })
 
-const response = (status: number, text: string, headers: Record<string, string> = {}): HttpResponse => ({
-  status,
-  headers,
-  url: `${DEFAULT_API_BASE_URL}${QUERY_PATH}`,
-  text,
-  json: <T>() => JSON.parse(text) as T,
-})
-
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  return undefined
-}
+const response = (status: number, text: string, headers: Record<string, string> = {}) =>
+  httpResponse(status, text, headers, `${DEFAULT_API_BASE_URL}${QUERY_PATH}`)
 
 interface GraphqlAnswer {
   data?: {
