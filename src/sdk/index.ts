@@ -6,6 +6,8 @@
 // Wire formats are the host's choice of well-kept parsers, so plugins share one and import nothing but the SDK.
 export { CsvError, parse as parseCsvRecords } from 'csv-parse/sync'
 export { XMLParser, XMLValidator } from 'fast-xml-parser'
+// GraphQL platforms' simulators execute what a plugin sends against the platform's published schema.
+export { buildSchema, GraphQLError, graphql } from 'graphql'
 export { z } from 'zod'
 export * from './connection.ts'
 export * from './decimal.ts'

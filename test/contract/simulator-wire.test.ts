@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { simulator as affise } from '../../plugins/affise/simulator.ts'
 import { simulator as awin } from '../../plugins/awin/simulator.ts'
 import { simulator as cellxpert } from '../../plugins/cellxpert/simulator.ts'
+import { simulator as cj } from '../../plugins/cj/simulator.ts'
 import { simulator as clickbank, NOT_SET, simulatorApiKey } from '../../plugins/clickbank/simulator.ts'
 import { simulator as everflow } from '../../plugins/everflow/simulator.ts'
 import { simulator as impact } from '../../plugins/impact/simulator.ts'
@@ -388,5 +390,86 @@ describe('Awin simulator wire format', () => {
       accounts: { accountId: number; accountType: string }[]
     }
     expect(accounts.accounts.map((a) => a.accountType).sort()).toEqual(['advertiser', 'publisher'])
+  })
+})
+
+describe('CJ simulator wire format', () => {
+  it('given the publisher request of CJ’s docs (a bare GraphQL document by posting date), when posted, then the answer has the published fields and amounts as strings', async () => {
+    const sim = await started(cj.create({ seed: 'wire', accounts: 1, clock }))
+    const { token, companyId } = sim.credentials(sim.accounts[0]!.key)
+    // The published curl body, with this account's CID and dates the simulated account has.
+    const document = `{
+      publisherCommissions(forPublishers: ["${companyId}"], sincePostingDate: "2026-05-08T00:00:00Z", beforePostingDate: "2026-05-09T00:00:00Z") {
+        count payloadComplete
+        records { actionTrackerName websiteName advertiserName postingDate pubCommissionAmountUsd
+          items { quantity perItemSaleAmountPubCurrency totalCommissionPubCurrency } }
+      }
+    }`
+    const response = await fetch(`${sim.baseUrl}/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: document,
+    })
+    const body = (await response.json()) as {
+      data: {
+        publisherCommissions: { count: number; payloadComplete: boolean; records: Record<string, unknown>[] }
+      }
+    }
+    const result = body.data.publisherCommissions
+    expect(response.status).toBe(200)
+    expect(result.payloadComplete).toBe(true)
+    expect(result.count).toBe(result.records.length)
+    expect(result.count).toBeGreaterThan(0)
+    for (const record of result.records) {
+      expect(Object.keys(record).sort()).toEqual(
+        [
+          'actionTrackerName',
+          'advertiserName',
+          'items',
+          'postingDate',
+          'pubCommissionAmountUsd',
+          'websiteName',
+        ].sort(),
+      )
+      expect(record.pubCommissionAmountUsd).toMatch(/^-?\d+(\.\d+)?$/)
+      expect(String(record.postingDate).slice(0, 10)).toBe('2026-05-08')
+    }
+  })
+})
+
+describe('Affise simulator wire format', () => {
+  it('given the documented custom statistics request (year, month and day; total and confirmed), when asked, then one item a day in the documented shape', async () => {
+    const sim = await started(affise.create({ seed: 'wire', accounts: 1, clock }))
+    const { apiKey } = sim.credentials(sim.accounts[0]!.key)
+    const response = await fetch(
+      `${sim.baseUrl}/3.0/stats/custom?slice[]=year&slice[]=month&slice[]=day&filter[date_from]=${WINDOW.from}` +
+        `&filter[date_to]=${WINDOW.to}&conversionTypes[]=total&conversionTypes[]=confirmed`,
+      { headers: { 'API-Key': apiKey } },
+    )
+    const body = (await response.json()) as {
+      status: number
+      stats: {
+        slice: Record<string, number>
+        traffic: Record<string, unknown>
+        actions: Record<string, object>
+      }[]
+      pagination: Record<string, number>
+    }
+    expect(body.status).toBe(1)
+    expect(body.stats.map((s) => s.slice)).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({ year: 2026, month: 5, day: i + 1 })),
+    )
+    for (const item of body.stats) {
+      expect(typeof item.traffic.raw).toBe('string')
+      expect(Object.keys(item.actions)).toEqual(['total', 'confirmed'])
+      expect(Object.keys(item.actions.total!).sort()).toEqual([
+        'charge',
+        'count',
+        'earning',
+        'null',
+        'revenue',
+      ])
+    }
+    expect(body.pagination).toEqual({ per_page: 100, total_count: 10, page: 1 })
   })
 })

@@ -261,9 +261,11 @@ describe('SSRF corpus at connect time, allowlist empty', () => {
 
   it('given the bundled plugins, when their connection fields are listed, then every platform with a program URL is covered', () => {
     expect(urlFields.map((f) => `${f.platform}.${f.field}`).sort()).toEqual([
+      'affise.baseUrl',
       'awin.apiBaseUrl',
       'cake.baseUrl',
       'cellxpert.baseUrl',
+      'cj.apiBaseUrl',
       'clickbank.apiBaseUrl',
       'everflow.apiBaseUrl',
       'impact.apiBaseUrl',

@@ -10,6 +10,7 @@ import { loadPlugin } from '../../src/platform/plugin-loader.ts'
 import {
   type CheckResult,
   type DateWindow,
+  type HttpResponse,
   type PlatformSimulator,
   type ReportRow,
   rowKey,
@@ -71,6 +72,26 @@ export function caught(fn: () => unknown): CaughtError {
     return error as CaughtError
   }
   throw new Error('expected the call to throw')
+}
+
+/** A platform answer as a plugin's `check` sees it, for tests of status mapping. */
+export function httpResponse(
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+  url = 'https://platform.example/api',
+): HttpResponse {
+  return { status, headers, url, text, json: <T>() => JSON.parse(text) as T }
+}
+
+/** What `fn` throws, or undefined when it returns. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  return undefined
 }
 
 export const sortRows = (rows: ReportRow[]): ReportRow[] =>
