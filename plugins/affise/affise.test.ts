@@ -8,7 +8,7 @@ import {
   RateLimitError,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import {
   httpResponse,
   rawGet,

@@ -1,4 +1,4 @@
-import { currencySchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { currencySchema, defineConnection, field, z } from 'affgraph/sdk'
 
 /**
  * The network's API URL, `https://api-<network>.affise.com` for most networks. Users paste what they have: the host
@@ -97,6 +97,8 @@ export const connection = defineConnection({
   ),
   currency: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Payout currency',
       help:
         `The currency your payouts are shown in, in ${PANEL}'s statistics (e.g. USD). affgraph asks Affise for the ` +
@@ -107,6 +109,8 @@ export const connection = defineConnection({
   ),
   timeZone: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Time zone',
       help:
         `The time zone your statistics are counted in: the one set in ${PANEL} under Profile → Locale settings, ` +

@@ -6,7 +6,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { PAYING_TYPES } from './wire.ts'
 
 /** Clicks (`traffic.raw`), paying conversions and the affiliate's payout (`revenue`). */

@@ -12,7 +12,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { mapStatsPage } from './map.ts'
 import { API_KEY_HEADER, CONVERSION_TYPES, MAX_LIMIT, SLICES, STATS_PATH, STATUS_ERROR } from './wire.ts'

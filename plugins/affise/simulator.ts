@@ -31,7 +31,7 @@ import {
   type SimulatorResponse,
   seededRandom,
   type TruthAccountSpec,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { API_KEY_HEADER, CONVERSION_TYPES, MAX_LIMIT, STATS_PATH, STATUS_ERROR, STATUS_OK } from './wire.ts'
 

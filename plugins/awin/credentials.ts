@@ -5,7 +5,7 @@ import {
   field,
   timeZoneSchema,
   z,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { DEFAULT_API_BASE_URL } from './wire.ts'
 
 export function publisherIdSchema() {
@@ -74,6 +74,8 @@ export const connection = defineConnection({
   ),
   timeZone: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Reporting time zone',
       help:
         'The time zone your Awin reports count days in, e.g. Europe/London or Europe/Berlin; use the one your Awin ' +

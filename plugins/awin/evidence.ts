@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const DOCS_TRANSACTIONS: EvidenceSource = {
   title: 'Awin API docs: Get List of Transactions (publisher)',

@@ -6,7 +6,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { COUNTED_STATUSES } from './wire.ts'
 
 /** Each counted transaction is a sale: its count, its sale amount and the publisher's commission. */

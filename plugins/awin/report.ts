@@ -12,7 +12,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { mapAccounts, mapTransactions } from './map.ts'
 import { ACCOUNTS_PATH, DEFAULT_API_BASE_URL, transactionsPath } from './wire.ts'

@@ -29,7 +29,7 @@ import {
   seededRandom,
   seededText,
   splitDecimal,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { MAX_RANGE_DAYS } from './wire.ts'
 

@@ -4,7 +4,7 @@ import {
   field,
   pastedAddressSchema,
   pastedValueSchema,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { AFFILIATES_PATH, PARAMS } from './wire.ts'
 
 /** The numeric affiliate id; a pasted API call is read for `affiliate_id`. */
@@ -70,6 +70,8 @@ export const connection = defineConnection({
   ),
   currency: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Report currency',
       help:
         `The currency the network pays you in, as shown next to amounts in ${PORTAL}, e.g. USD. The daily report ` +

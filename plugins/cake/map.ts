@@ -11,7 +11,7 @@ import {
   reportRow,
   XMLParser,
   XMLValidator,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { ELEMENTS, PERFORMANCE } from './wire.ts'
 
 export const COUNT_ELEMENTS = {

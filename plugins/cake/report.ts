@@ -13,7 +13,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { mapDailySummary, parseResponse, successOf, symbolMatches } from './map.ts'
 import { DAILY_SUMMARY_PATH, INVALID_API_KEY, PARAMS, PERFORMANCE_SUMMARY_PATH } from './wire.ts'

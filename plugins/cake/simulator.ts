@@ -34,7 +34,7 @@ import {
   seededText,
   textAnswer,
   type TruthAccountSpec,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import {
   DAILY_SUMMARY_PATH,

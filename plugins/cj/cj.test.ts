@@ -8,7 +8,7 @@ import {
   RateLimitError,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { httpResponse, sortRows, thrown, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'

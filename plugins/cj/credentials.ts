@@ -1,4 +1,4 @@
-import { baseUrlSchema, defineConnection, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, defineConnection, field, z } from 'affgraph/sdk'
 import { DEFAULT_API_BASE_URL } from './wire.ts'
 
 /**

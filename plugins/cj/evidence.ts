@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const DOCS: EvidenceSource = {
   title:

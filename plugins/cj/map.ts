@@ -5,7 +5,7 @@ import {
   normalizeDecimal,
   type ReportRow,
   ResponseFormatError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { LEAD_ACTION_TYPES, SALE_ACTION_TYPES } from './wire.ts'
 
 /** What CJ's commission records give, per record kind (see README "Mapping"). No clicks: CJ's API has none. */

@@ -40,7 +40,7 @@ import {
   seededRandom,
   type TruthAccountSpec,
   textAnswer,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { CURRENCY, MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { MAX_WINDOW_DAYS, QUERY_PATH } from './wire.ts'
 

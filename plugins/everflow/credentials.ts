@@ -6,7 +6,7 @@ import {
   field,
   isTimeZone,
   z,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { DEFAULT_API_BASE_URL, EU_API_BASE_URL } from './wire.ts'
 
 const KEY_MIN = 16
@@ -75,6 +75,8 @@ export const connection = defineConnection({
   ),
   timezone: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Reporting time zone',
       help:
         'The time zone your Everflow reports count days in: a name such as America/New_York, or the numeric ' +
@@ -87,6 +89,8 @@ export const connection = defineConnection({
   ),
   currency: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Report currency',
       help:
         'The currency Everflow should report your payouts in (its currency_id), e.g. USD or EUR: Everflow converts ' +

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
-import { type HttpResponse, platformManifestSchema } from '../../src/sdk/index.ts'
+import { type HttpResponse, platformManifestSchema } from 'affgraph/sdk'
 import { defineReplayTests } from '../../test/support/replay.ts'
 import { caught, recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection } from './credentials.ts'

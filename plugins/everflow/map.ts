@@ -8,7 +8,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { COUNT_FIELDS, MONEY_FIELDS } from './wire.ts'
 
 export const MAPPED_METRICS: Metric[] = [...Object.values(COUNT_FIELDS), ...Object.values(MONEY_FIELDS)]

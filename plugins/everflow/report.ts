@@ -14,7 +14,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { type EverflowTimezone, mapTable, mapTimezones } from './map.ts'
 import {

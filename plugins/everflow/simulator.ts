@@ -28,7 +28,7 @@ import {
   type SimulatorOptions,
   type SimulatorResponse,
   seededText,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { API_KEY_HEADER, ROW_CAP, TABLE_PATH, TIMEZONES_PATH, UTC_TIMEZONE_ID } from './wire.ts'
 

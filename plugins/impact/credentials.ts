@@ -1,4 +1,4 @@
-import { baseUrlSchema, defineConnection, emptyToUndefined, field, z } from '../../src/sdk/index.ts'
+import { baseUrlSchema, defineConnection, emptyToUndefined, field, z } from 'affgraph/sdk'
 import { DEFAULT_API_BASE_URL } from './wire.ts'
 
 /** The Account SID is the user name of the API's Basic authentication and part of every path. */

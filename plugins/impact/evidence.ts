@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from '../../src/sdk/index.ts'
+import { defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const REPO = 'https://github.com/api-evangelist/impact/blob/f357e6c52150d299b4f67db254481d9d57dd2ff2'
 const ACTIONS_SPEC: EvidenceSource = {

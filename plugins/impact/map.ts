@@ -5,7 +5,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { REVERSED } from './wire.ts'
 
 /** Each counted action is a sale: its count, its amount and the partner's payout. */

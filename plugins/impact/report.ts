@@ -13,7 +13,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { mapAction, mapActionsPage, mapCompanyInformation } from './map.ts'
 import { ACTIONS, accountPath, COMPANY_INFORMATION, DEFAULT_API_BASE_URL, PAGE_SIZE } from './wire.ts'

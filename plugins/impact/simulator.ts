@@ -32,7 +32,7 @@ import {
   seededText,
   splitDecimal,
   type TruthAccountSpec,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { MAX_ACTION_RANGE_DAYS } from './wire.ts'
 

@@ -4,7 +4,7 @@ import {
   field,
   pastedAddressSchema,
   pastedValueSchema,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { AUTH_HEADER } from './wire.ts'
 
 /**
@@ -51,6 +51,8 @@ export const connection = defineConnection({
   ),
   currency: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Report currency',
       help:
         `The currency the program reports your deposits and commission in, as shown next to amounts in ${PORTAL}'s ` +

@@ -1,4 +1,4 @@
-import { definePlatform } from '../../src/sdk/index.ts'
+import { definePlatform } from 'affgraph/sdk'
 import { connection } from './credentials.ts'
 import { evidence } from './evidence.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'

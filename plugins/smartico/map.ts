@@ -10,7 +10,7 @@ import {
   readAmount,
   readCount,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { FIELDS } from './wire.ts'
 
 /** Counts by unified metric. */

@@ -29,7 +29,7 @@ import {
   seededRandom,
   seededText,
   textAnswer,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import {
   AUTH_HEADER,

@@ -6,7 +6,7 @@ import {
   pastedParameter,
   pastedValueSchema,
   z,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { apiHostOf, PARAMS } from './wire.ts'
 
 /**
@@ -94,6 +94,8 @@ export const connection = defineConnection({
   ),
   currency: field.text(
     {
+      // A setting, not who the user is: a capture keeps it as it is.
+      identifier: false,
       label: 'Network currency',
       help:
         'Leave empty unless affgraph asks for it: TUNE names each row’s currency. Fill in the currency the network ' +

@@ -9,7 +9,7 @@ import {
   readAmount,
   readCount,
   reportRow,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import { STAT } from './wire.ts'
 
 /** Counts by unified metric. */

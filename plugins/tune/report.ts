@@ -13,7 +13,7 @@ import {
   type ReportRow,
   ResponseFormatError,
   UnavailableError,
-} from '../../src/sdk/index.ts'
+} from 'affgraph/sdk'
 import type { connection } from './credentials.ts'
 import { mapStatsData, type StatsPage } from './map.ts'
 import {

@@ -5,6 +5,7 @@ import type { ExecutionResult } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import { type AppServices, perServices } from '../app-services.ts'
 import type { Change } from '../db/change-feed.ts'
+import { wasRefused } from '../security/refused-requests.ts'
 import { authenticateRequest } from '../security/request-auth.ts'
 
 /**
@@ -134,8 +135,11 @@ export function useWorkspaceResponseCache(services: AppServices): Plugin {
   return useResponseCache({
     cache,
     ttl: RESPONSE_CACHE_TTL_MS,
-    invalidateViaMutation: false,
-    enabled: (request) => services.db.changes.live && request.headers.has('authorization'),
+    // Mutations are never cached nor answered from the cache (testConnection must reach the program every time, and
+    // every write must count against its rate limit); entity invalidation is left to the change feed (a no-op here).
+    invalidateViaMutation: true,
+    enabled: (request) =>
+      services.db.changes.live && request.headers.has('authorization') && !wasRefused(request),
     session: async (request) => {
       const auth = await authenticateRequest(services, request)
       return auth.ok ? `${auth.principal.workspaceId}/${auth.principal.tokenId}` : null
@@ -143,7 +147,10 @@ export function useWorkspaceResponseCache(services: AppServices): Plugin {
     // Without a principal there is no key to store under: such answers are never cached nor served from cache.
     buildResponseCacheKey: async ({ documentString, variableValues, operationName, sessionId, request }) => {
       const [workspaceId, tokenId] = (sessionId ?? '').split('/')
-      if (!workspaceId || !tokenId) return `anonymous-${randomBytes(16).toString('base64url')}`
+      // Yoga checks the request's shape only after this hook: a query that is not text is left for it to refuse.
+      if (!workspaceId || !tokenId || typeof documentString !== 'string') {
+        return `anonymous-${randomBytes(16).toString('base64url')}`
+      }
       const key = cache.keyOf({
         workspaceId,
         tokenId,

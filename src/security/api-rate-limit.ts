@@ -16,6 +16,7 @@ import type { AppServices } from '../app-services.ts'
 import type { ApiRateLimitClass, ApiRateLimitSetting, Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
 import type { GraphQLContext } from '../schema/builder.ts'
+import { markRefused } from './refused-requests.ts'
 import { authenticateRequest } from './request-auth.ts'
 
 /**
@@ -366,7 +367,10 @@ export function useApiRateLimit(services: AppServices): Plugin<GraphQLContext> {
         authVerdicts.set(request, verdict)
       }
       const refused = await verdict
-      if (refused) setResult({ errors: [refused] })
+      if (refused) {
+        markRefused(request)
+        setResult({ errors: [refused] })
+      }
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const refused = await operationGate(args as never)

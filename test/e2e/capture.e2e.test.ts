@@ -106,9 +106,13 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
         expect(await badge.locator('.maturity-text').textContent()).toBe(
           'Not confirmed: please report problems with a capture',
         )
-        expect(await badge.textContent()).toContain(
-          "declares no public source for its platform's wire format",
-        )
+        // Every plugin declares its evidence now; an assumed one lists its assumptions, closed until asked for.
+        const facts = badge.locator('details.evidence')
+        expect(await facts.locator('summary').textContent()).toBe('What this connector assumes (1)')
+        await facts.locator('summary').click()
+        expect(await facts.locator('li').allTextContents()).toEqual([
+          expect.stringMatching(/^endpoint A made-up API for tests\. \(assumed/),
+        ])
       })
 
       await shots.step('every-platform', async () => {
