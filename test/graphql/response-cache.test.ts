@@ -137,3 +137,21 @@ describe(`response cache on ${TEST_DATABASE_KIND}`, () => {
     expect((await get(token, etag)).status).not.toBe(304)
   })
 })
+
+describe(`response cache and writes on ${TEST_DATABASE_KIND}`, () => {
+  it('given the same mutation sent twice with the same variables, when the second arrives, then it runs again and is not answered from the cache', async () => {
+    const cache = responseCacheOf(t.services)
+    // A check refused before any request writes nothing, so no change would empty the cache between the two.
+    const check = `mutation($input: ConnectionInput!) {
+      testConnection(input: $input) { __typename ... on OutboundBlockedError { code } }
+    }`
+    const input = { softSwiss: { baseUrl: 'http://10.0.0.1', token: 'a'.repeat(32) } }
+    const hits = cache.hits
+    const first = await send(t, check, { input }, bearer(a.token))
+    const second = await send(t, check, { input }, bearer(a.token))
+    expect(first.status, first.text).toBe(200)
+    expect(second.text).toBe(first.text)
+    expect(first.text).toContain('OUTBOUND_BLOCKED')
+    expect(cache.hits).toBe(hits)
+  })
+})
