@@ -86,15 +86,19 @@ export async function createAppServices(
       pgliteDir: join(config.dataDir, 'pglite'),
       lockRole: overrides.role,
     }))
-  const clock = overrides.clock ?? (config.now ? shiftedClock(config.now) : systemClock)
+  // AFFGRAPH_NOW held when the process started, not when its configuration was read a second or two later: a
+  // process spawned by another that passes its own "now" then shares that process's clock to within milliseconds.
+  const clock =
+    overrides.clock ?? (config.now ? shiftedClock(config.now, performance.timeOrigin) : systemClock)
   const runner = new PlatformRunner({
     // Plugins' ctx.now() ("yesterday" for a check call, no future days) follows the same clock as the host.
     now: () => clock.now(),
     guard: createSsrfGuard({ allow: config.outboundAllowlist, resolve: overrides.outboundResolve }),
     // On PostgreSQL the limits live in the database, where every worker process sees them.
-    rateLimiters: createRateLimiterRegistry(
-      db.kind === 'postgresql' ? { store: createPostgresRateLimiterStore(db) } : {},
-    ),
+    rateLimiters: createRateLimiterRegistry({
+      ...(db.kind === 'postgresql' ? { store: createPostgresRateLimiterStore(db) } : {}),
+      timeScale: config.rateLimitTimeScale,
+    }),
     logger: logger.child({ component: 'platform' }),
     http: {
       totalTimeoutMs: config.http.totalTimeoutMs,

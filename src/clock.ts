@@ -17,12 +17,12 @@ export function fixedClock(at: Date | string): Clock {
 }
 
 /**
- * Starts at `at` and runs at the real pace from there: "today" is pinned, while tokens still expire and jobs still
- * become due as seconds pass.
+ * Reads `at` at the wall-clock instant `since` (default: now) and runs at the real pace from there: "today" is
+ * pinned, while tokens still expire and jobs still become due as seconds pass.
  */
-export function shiftedClock(at: Date | string): Clock {
+export function shiftedClock(at: Date | string, since: number = Date.now()): Clock {
   const start = new Date(at).getTime()
   if (Number.isNaN(start)) throw new Error(`not an instant: ${String(at)}`)
-  const offset = start - Date.now()
+  const offset = start - since
   return { now: () => new Date(Date.now() + offset) }
 }

@@ -92,6 +92,12 @@ const envSchema = z.object({
     )
     .optional(),
   AFFGRAPH_CRASH_SEED: z.string().min(1).optional(),
+  AFFGRAPH_RATE_LIMIT_TIME_SCALE: z.coerce
+    .number()
+    .positive('must be above 0')
+    .max(1, 'must be at most 1')
+    .optional()
+    .describe("testing aid: multiplies every platform limit's interval, so a soak keeps limits in shape without the wait"),
   AFFGRAPH_NOW: z.iso
     .datetime({ offset: true })
     .optional()
@@ -158,6 +164,8 @@ export interface Config {
   shutdownTimeoutMs: number
   /** Testing aid: the instant this process takes as "now" when it starts (the clock runs on from there). */
   now: Date | null
+  /** Platform limits' intervals are multiplied by this (1 outside tests). */
+  rateLimitTimeScale: number
   /** Testing aid: named points where a worker kills itself with SIGKILL, each with a probability. */
   crashPoints: { points: Record<string, number>; seed: string } | null
   /** Re-wrapping stored data keys under the active master key (see src/crypto/key-rotation.ts). */
@@ -229,6 +237,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  AFFGRAPH_NOW: a testing aid that moves the calendar; refused when NODE_ENV=production',
     )
   }
+  if (e.AFFGRAPH_RATE_LIMIT_TIME_SCALE !== undefined && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration:\n  AFFGRAPH_RATE_LIMIT_TIME_SCALE: a testing aid that shortens platform limits; refused when NODE_ENV=production',
+    )
+  }
   if (e.AFFGRAPH_CRASH_POINTS && e.NODE_ENV === 'production') {
     throw new ConfigError(
       'Invalid configuration:\n  AFFGRAPH_CRASH_POINTS: a testing aid that kills the process; refused when NODE_ENV=production',
@@ -269,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     shutdownTimeoutMs: e.AFFGRAPH_SHUTDOWN_TIMEOUT_SECONDS * 1000,
     now: e.AFFGRAPH_NOW ? new Date(e.AFFGRAPH_NOW) : null,
+    rateLimitTimeScale: e.AFFGRAPH_RATE_LIMIT_TIME_SCALE ?? 1,
     crashPoints: e.AFFGRAPH_CRASH_POINTS
       ? {
           points: Object.fromEntries(

@@ -79,6 +79,7 @@ export async function fetchMissing(
             accountId: job.account.id,
             window: job.window,
             rows,
+            now,
           })
           outcomes.push({
             accountId: job.account.id,

@@ -462,6 +462,7 @@ export class SyncEngine {
         window,
         rows,
         syncRunId: run.id,
+        now: this.#services.clock.now(),
       })
       run.requests += requests
       run.rowsWritten += result.rowsWritten

@@ -33,8 +33,15 @@ import { captureLogs } from './log-capture.ts'
 import { sinkLogText } from './log-sink.ts'
 import { sortRows } from './plugin-harness.ts'
 import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts'
+import { suiteClock, testWindow } from './test-clock.ts'
 
 const DAY = 86_400_000
+/**
+ * The workers run every platform's limits at this fraction of their intervals: in shape (bursts, spacing, shared
+ * across processes) but short enough that impact.com's 1,000 an hour does not outlast the run. Budgets are checked
+ * at the same scale.
+ */
+const RATE_LIMIT_TIME_SCALE = 0.05
 const iso = (t: number) => new Date(t).toISOString().slice(0, 10)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -179,6 +186,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     services = await createAppServices(loadConfig({ ...env, AFFGRAPH_SYNC: 'off' }), {
       db,
       logger: captureLogs('warn').logger,
+      clock: suiteClock,
     })
     // This process only queues; the worker processes do all the work.
     engine = new SyncEngine(services, {
@@ -196,8 +204,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     // --- the platforms and their accounts ------------------------------------------------------------------
     const platforms = services.registry.all()
-    const end = Date.now() - 2 * DAY
-    const range: DateWindow = { from: iso(end - (options.days - 1) * DAY), to: iso(end) }
+    const range: DateWindow = testWindow(2, options.days)
     const em = db.fork()
     const { workspace } = await ensureWorkspace(em, 'soak')
     em.setFilterParams('workspace', { id: workspace.id })
@@ -272,6 +279,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         AFFGRAPH_SYNC_RETRY_LIMIT: '30',
         AFFGRAPH_SYNC_RETRY_DELAY_SECONDS: '1',
         AFFGRAPH_SYNC_JOB_TIMEOUT_SECONDS: String(options.jobTimeoutSeconds),
+        AFFGRAPH_RATE_LIMIT_TIME_SCALE: String(RATE_LIMIT_TIME_SCALE),
         // A "timeout" fault answers after 3 s: past this deadline, well inside the job's.
         AFFGRAPH_HTTP_TIMEOUT_MS: '2000',
         AFFGRAPH_SHUTDOWN_TIMEOUT_SECONDS: '10',
@@ -380,7 +388,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const c = connected[Math.floor(random() * connected.length)]!
         const day = allDays[Math.floor(random() * allDays.length)]!
         c.sim.revise(c.simKey, day)
-        revisions.push({ c, day, at: Date.now() })
+        // On the app's clock, like the runs' finish times and the changes' detection times it is compared with.
+        revisions.push({ c, day, at: suiteClock.now().getTime() })
         const t = Date.parse(`${day}T00:00:00Z`)
         pending.push({
           accountId: c.accountId,
@@ -543,8 +552,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         `runs by status: ${JSON.stringify(runStates)}; jobs by state: ${JSON.stringify(jobStates)}`,
       )
       const open = await db.query(
-        `select state::text as state, retry_count, started_on, start_after, expire_seconds, singleton_key, now() as now
-           from pgboss.job where name = ? and state <> 'completed' order by singleton_key`,
+        `select j.state::text as state, j.retry_count, j.started_on, j.start_after, j.expire_seconds, j.singleton_key,
+                a.platform_id, j.data->>'from' as window_from, j.data->>'to' as window_to, now() as now
+           from pgboss.job j left join account a on a.id::text = j.singleton_key
+          where j.name = ? and j.state <> 'completed' order by j.singleton_key`,
         [SYNC_QUEUE],
       )
       samples.push(`unfinished jobs: ${JSON.stringify(open)}`)
@@ -585,7 +596,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           new Date(ch.detected_at).getTime() >= r.at,
       )
       if (recorded) revisionsRecorded += 1
-      else if (samples.length < 12) samples.push(`revision not recorded: ${r.c.simKey} ${r.day}`)
+      else if (samples.length < 12) {
+        const seen = changes
+          .filter((ch) => ch.account_id === r.c.accountId && String(ch.day).slice(0, 10) === r.day)
+          .map((ch) => new Date(ch.detected_at).toISOString())
+        const covering = runs
+          .filter((run) => run.account_id === r.c.accountId && run.window_from <= r.day && run.window_to >= r.day)
+          .map((run) => new Date(run.finished_at).toISOString())
+        samples.push(
+          `revision not recorded: ${r.c.simKey} ${r.day} revised at ${new Date(r.at).toISOString()}; changes detected ${JSON.stringify(seen)}; runs finished ${JSON.stringify(covering)}`,
+        )
+      }
     }
 
     // Upstream calls against what each host's declared limit allows over the time the soak talked to it.
@@ -600,7 +621,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (const name of FAULT_NAMES) faultsInjected += sim.faults.hits(name)
       const limit = platform.definition.limits.perHost
       if (limit) {
-        const budget = limit.requests * (Math.ceil(elapsedMs / limit.intervalMs) + 1)
+        const interval = limit.intervalMs * RATE_LIMIT_TIME_SCALE
+        const budget = limit.requests * (Math.ceil(elapsedMs / interval) + 1)
         if (made > budget) overBudgetHosts.push(`${platform.definition.id}: ${made} > ${budget}`)
       }
     }
