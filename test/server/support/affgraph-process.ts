@@ -48,9 +48,12 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, NODE_ENV: 'test', AFFGRAPH_NOW: suiteClock.now().toISOString(), ...extra }
 }
 
-/** Starts `node --import tsx <entry> ...args` in the repository root. */
+/**
+ * Starts `<entry> ...args` in the repository root the way the npm scripts do (`scripts/run-ts.mjs`: Node's own type
+ * stripping, tsx only where Node has none), so the tests start what users start, and without transpiling each time.
+ */
 export function spawnAffgraph(entry: string, args: string[], env: Record<string, string>): AffgraphProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, ['scripts/run-ts.mjs', entry, ...args], {
     cwd: REPO_ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
