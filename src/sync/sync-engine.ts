@@ -7,7 +7,9 @@ import { Account } from '../account/account.entity.ts'
 import { openConnection, toUserError } from '../account/account.service.ts'
 import type { AppServices } from '../app-services.ts'
 import { isoDay } from '../db/iso-day.ts'
+import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import { splitWindow } from '../platform/window.ts'
+import type { ConnectionField } from '../sdk/connection.ts'
 import { type DateWindow, isPlatformError, retryAfterOf } from '../sdk/index.ts'
 import { writeReport } from '../stats/stat-writer.ts'
 import { crashPoint } from './crash-points.ts'
@@ -79,12 +81,27 @@ export function trailingWindow(days: number, timeZone: string, now: Date): DateW
   return { from: dayString(Date.parse(`${to}T00:00:00Z`) - (days - 1) * DAY), to }
 }
 
-function hostOf(account: Account): string {
-  if (account.baseUrl) {
+/**
+ * The host an account's fetch will call: the first address among its connection's URL fields (the program's
+ * base URL, or an API address the user set), else the plugin's own default host, named after the platform.
+ */
+function predictedHost(
+  account: Account,
+  platform: LoadedPlatform | undefined,
+  connection: Record<string, string> | null,
+): string {
+  const urls = [
+    account.baseUrl,
+    ...Object.entries(platform?.definition.connection.fields ?? {})
+      .filter(([, field]) => (field as ConnectionField).kind === 'url')
+      .map(([name]) => connection?.[name]),
+  ]
+  for (const url of urls) {
+    if (!url) continue
     try {
-      return new URL(account.baseUrl).host
+      return new URL(url).host
     } catch {
-      // fall through: a stored URL that no longer parses still gets a circuit of its own
+      // a stored URL that no longer parses: try the next, else the platform's default
     }
   }
   return `platform:${account.platformId}`
@@ -365,30 +382,38 @@ export class SyncEngine {
       .catch((error: Error) => this.#log.warn({ err: { message: error.message } }, 'progress not published'))
   }
 
-  async #circuitOpenUntil(em: EntityManager, host: string): Promise<Date | null> {
+  async #circuitOpenUntil(em: EntityManager, workspaceId: string, host: string): Promise<Date | null> {
     const rows = (await em
       .getConnection()
-      .execute('select opened_until from host_circuit where host = ? and opened_until > now()', [host])) as {
+      .execute(
+        'select opened_until from host_circuit where workspace_id = ? and host = ? and opened_until > now()',
+        [workspaceId, host],
+      )) as {
       opened_until: Date | string
     }[]
     const at = rows[0]?.opened_until
     return at ? new Date(at) : null
   }
 
-  async #recordHostOutcome(em: EntityManager, host: string, failed: boolean): Promise<void> {
+  async #recordHostOutcome(
+    em: EntityManager,
+    workspaceId: string,
+    host: string,
+    failed: boolean,
+  ): Promise<void> {
     const conn = em.getConnection()
     if (!failed) {
       await conn.execute(
-        'update host_circuit set failures = 0, opened_until = null, updated_at = now() where host = ?',
-        [host],
+        'update host_circuit set failures = 0, opened_until = null, updated_at = now() where workspace_id = ? and host = ?',
+        [workspaceId, host],
       )
       return
     }
     await conn.execute(
-      `insert into host_circuit (host, failures, opened_until, updated_at) values (?, 1, null, now())
-         on conflict (host) do update set failures = host_circuit.failures + 1, updated_at = now(),
+      `insert into host_circuit (workspace_id, host, failures, opened_until, updated_at) values (?, ?, 1, null, now())
+         on conflict (workspace_id, host) do update set failures = host_circuit.failures + 1, updated_at = now(),
            opened_until = case when host_circuit.failures + 1 >= ? then now() + (? * interval '1 second') else host_circuit.opened_until end`,
-      [host, this.#options.circuitThreshold, this.#options.circuitOpenSeconds],
+      [workspaceId, host, this.#options.circuitThreshold, this.#options.circuitOpenSeconds],
     )
   }
 
@@ -427,8 +452,15 @@ export class SyncEngine {
         message: 'Skipped: the account needs new credentials.',
       })
     }
-    const host = hostOf(account)
-    const openUntil = await this.#circuitOpenUntil(em, host)
+    const workspaceId = account.workspace.id
+    let connection: Record<string, string> | null = null
+    try {
+      connection = openConnection(this.#services, account)
+    } catch {
+      // unreadable credentials fail the run below, where every failure is reported
+    }
+    const host = predictedHost(account, platform, connection)
+    const openUntil = await this.#circuitOpenUntil(em, workspaceId, host)
     if (openUntil) {
       run.status = 'RETRYING'
       run.errorCode = 'CIRCUIT_OPEN'
@@ -444,17 +476,24 @@ export class SyncEngine {
     await em.flush()
     this.#publish(account, run, 'RUNNING')
     let requests = 0
+    // Outcomes count against the host the fetch really called (it may differ from the one predicted).
+    let calledHost: string | null = null
     try {
       crashPoint('before-fetch')
-      const connection = openConnection(this.#services, account)
-      const rows = await this.#services.runner.fetchReport(platform, connection, window, {
-        accountKey: account.id,
-        signal: this.#abort.signal,
-        onRequest: (info) => {
-          requests += 1
-          this.#services.metrics.recordUpstreamRequest(platform.definition.id, info)
+      const rows = await this.#services.runner.fetchReport(
+        platform,
+        connection ?? openConnection(this.#services, account),
+        window,
+        {
+          accountKey: account.id,
+          signal: this.#abort.signal,
+          onRequest: (info) => {
+            requests += 1
+            calledHost = info.host
+            this.#services.metrics.recordUpstreamRequest(platform.definition.id, info)
+          },
         },
-      })
+      )
       crashPoint('after-fetch')
       const result = await writeReport(em.fork(), {
         workspaceId: account.workspace.id,
@@ -471,7 +510,7 @@ export class SyncEngine {
       account.lastSyncAt = this.#services.clock.now()
       account.lastErrorCode = null
       account.lastErrorMessage = null
-      await this.#recordHostOutcome(em, host, false)
+      await this.#recordHostOutcome(em, workspaceId, calledHost ?? host, false)
       await finish('SUCCEEDED')
       if (result.rowsWritten > 0) await this.#refreshStatistics()
     } catch (error) {
@@ -491,7 +530,7 @@ export class SyncEngine {
         ? error.transient
         : (error as { code?: string }).code !== 'OUTBOUND_BLOCKED'
       if (!isPlatformError(error) || error.code !== 'PLATFORM_RATE_LIMITED') {
-        if (transient) await this.#recordHostOutcome(em, host, true)
+        if (transient) await this.#recordHostOutcome(em, workspaceId, calledHost ?? host, true)
       }
       account.status = status
       const lastAttempt = retryCount >= retryLimit

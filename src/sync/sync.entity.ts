@@ -66,11 +66,15 @@ export const RateLimitStateSchema = defineEntity({
 export class RateLimitState extends RateLimitStateSchema.class {}
 RateLimitStateSchema.setClass(RateLimitState)
 
-/** Per-host circuit breaker shared by every worker: a persistent outage stops calls to that host only. */
+/**
+ * Circuit breaker of one workspace's calls to one host, shared by every worker: a persistent outage stops that
+ * workspace's calls to that host only, and no tenant's failures pause another tenant.
+ */
 export const HostCircuitSchema = defineEntity({
   name: 'HostCircuit',
   tableName: 'host_circuit',
   properties: {
+    workspace: () => p.manyToOne(Workspace).primary().deleteRule('cascade'),
     host: p.text().primary(),
     failures: p.integer().default(0),
     openedUntil: p.datetime().nullable(),

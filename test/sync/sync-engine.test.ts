@@ -217,4 +217,57 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
       await other.close()
     }
   }, 90_000)
+
+  it("given two workspaces' ClickBank accounts (no program URL, API addresses of their own), when one workspace's API host keeps failing, then only that workspace's circuit for that host opens and the other workspace still syncs", async () => {
+    const platform = t.registry.get('clickbank')!
+    const [failing, healthy] = await Promise.all(
+      ['circuit-a', 'circuit-b'].map((seed) => platform.definition.simulator.create({ seed, accounts: 1 })),
+    )
+    try {
+      const connect = async (name: string, sim: PlatformSimulator) => {
+        const ws = await t.workspace(name)
+        const em = t.db.fork()
+        em.setFilterParams('workspace', { id: ws.id })
+        const connection = platform.definition.connection.schema.parse(sim.accounts[0]!.connection) as Record<
+          string,
+          unknown
+        >
+        const outcome = await connectAccount(
+          t.services,
+          em,
+          { workspaceId: ws.id, workspaceName: name, tokenId: '' },
+          platform,
+          connection,
+          {},
+        )
+        if (!outcome.ok) throw new Error(outcome.error.message)
+        return { workspaceId: ws.id, account: outcome.account }
+      }
+      const a = await connect('circuit-a', failing!)
+      const b = await connect('circuit-b', healthy!)
+      failing!.faults.inject('outage')
+      const em = t.db.fork()
+      const down = await em.findOneOrFail(
+        Account,
+        { id: a.account.id },
+        { filters: false, populate: ['workspace'] },
+      )
+      await engine.enqueue(em, down, trailingWindow(2, 'UTC', t.services.clock.now()), 'MANUAL')
+      const circuits = () =>
+        t.db.query<{ workspace_id: string; host: string; opened: unknown }>(
+          'select workspace_id, host, opened_until > now() as opened from host_circuit where workspace_id in (?, ?)',
+          [a.workspaceId, b.workspaceId],
+        )
+      await until(async () => (await circuits()).some((c) => c.opened === true), 60_000)
+      const [run] = await syncWindow(b.account.id, trailingWindow(3, 'UTC', t.services.clock.now()))
+      expect(run!.status, `${run!.errorCode}: ${run!.errorMessage}`).toBe('SUCCEEDED')
+      const open = (await circuits()).filter((c) => c.opened === true)
+      expect(open).toEqual([
+        { workspace_id: a.workspaceId, host: new URL(failing!.baseUrl).host, opened: true },
+      ])
+    } finally {
+      failing!.faults.clear()
+      await Promise.all([failing?.close(), healthy?.close()])
+    }
+  }, 120_000)
 })
