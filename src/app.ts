@@ -18,6 +18,7 @@ import { useCsrfPrevention } from './security/csrf.ts'
 import { useGraphQLLimits } from './security/graphql-limits.ts'
 import { useInputErrorHygiene } from './security/input-errors.ts'
 import { useIntrospectionPolicy } from './security/introspection.ts'
+import { useNulGuard } from './security/nul-guard.ts'
 import { authenticateRequest } from './security/request-auth.ts'
 import { renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
 import { useWebApp } from './web/web-routes.ts'
@@ -164,6 +165,7 @@ export function createApp(services: AppServices): AffgraphApp {
       // After the limits that refuse before parsing; a hit then skips parsing, validation and execution.
       ...(services.config.responseCache ? [useWorkspaceResponseCache(services)] : []),
       useInputErrorHygiene(),
+      useNulGuard(),
       // After the auth gate: an anonymous caller learns that it needs a token before what its query would cost.
       ...useGraphQLLimits(services.config.graphqlLimits),
       useWebApp(),

@@ -97,7 +97,9 @@ const envSchema = z.object({
     .positive('must be above 0')
     .max(1, 'must be at most 1')
     .optional()
-    .describe("testing aid: multiplies every platform limit's interval, so a soak keeps limits in shape without the wait"),
+    .describe(
+      "testing aid: multiplies every platform limit's interval, so a soak keeps limits in shape without the wait",
+    ),
   AFFGRAPH_NOW: z.iso
     .datetime({ offset: true })
     .optional()

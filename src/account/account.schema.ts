@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql'
+import { parseInstant } from '../db/iso-day.ts'
 import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
@@ -18,14 +19,17 @@ import {
 type PlatformRefs = ReturnType<typeof registerPlatformSchema>
 
 const CURSOR_PREFIX = 'acct:'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const encodeCursor = (account: Account) =>
   Buffer.from(`${CURSOR_PREFIX}${account.createdAt.toISOString()}|${account.id}`).toString('base64url')
 function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!text.startsWith(CURSOR_PREFIX)) return null
-  const [at, id] = text.slice(CURSOR_PREFIX.length).split('|')
-  const createdAt = new Date(at ?? '')
-  if (!id || Number.isNaN(createdAt.getTime())) return null
+  const [at, id, ...rest] = text.slice(CURSOR_PREFIX.length).split('|')
+  // Only what encodeCursor writes: a forged id that is no UUID, or an instant PostgreSQL cannot hold, would
+  // otherwise reach the query and fail it as an unexpected error.
+  const createdAt = parseInstant(at)
+  if (rest.length > 0 || !id || !UUID.test(id) || !createdAt) return null
   return { createdAt, id }
 }
 

@@ -84,7 +84,11 @@ const outcomeSchema = z.union([
   z.object({ rows: z.number().int().nonnegative() }).strict(),
   z
     .object({
-      error: z.object({ code: z.enum(CAPTURE_ERROR_CODES), message: z.string(), field: z.string().optional() }),
+      error: z.object({
+        code: z.enum(CAPTURE_ERROR_CODES),
+        message: z.string(),
+        field: z.string().optional(),
+      }),
     })
     .strict(),
 ])

@@ -100,6 +100,7 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
         'the capture file for a bug report, redacted by affgraph. A failed fetch still gives its capture ' +
         '(`failure` says how it failed). Stores no stats and changes no sync state.',
       args: { input: t.arg({ type: RecordCaptureInput, required: true }) },
+      extensions: { validationErrorCode: 'INVALID_ARGUMENT' },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const input = args.input as { accountId: string; range?: DateWindow | null }

@@ -29,7 +29,10 @@ async function simulators(portBase = DEMO_PORT_BASE): Promise<DemoHandle> {
   for (const platform of registry.all()) {
     index += 1
     const options = { seed: 'affgraph-demo', accounts: 2 }
-    const sim: PlatformSimulator = await platform.definition.simulator.create({ ...options, port: portBase + index })
+    const sim: PlatformSimulator = await platform.definition.simulator.create({
+      ...options,
+      port: portBase + index,
+    })
     running.set(platform.definition.id, sim)
   }
   const ecb = await startEcbSimulator({ seed: 'affgraph-demo' })

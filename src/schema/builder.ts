@@ -4,6 +4,7 @@ import ZodPlugin from '@pothos/plugin-zod'
 import { GraphQLError, Kind } from 'graphql'
 import type { Logger } from 'pino'
 import type { AppServices } from '../app-services.ts'
+import { isCalendarDay, parseInstant } from '../db/iso-day.ts'
 import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'
 
 export interface GraphQLContext {
@@ -64,12 +65,11 @@ export function requirePrincipal(ctx: GraphQLContext): Principal {
   })
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/
 function parseDay(value: unknown): string {
-  const time = typeof value === 'string' && DAY.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN
-  // Date.parse accepts 2026-02-30 (rolling over to March): a real calendar day round-trips unchanged.
-  if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
-    throw new GraphQLError('Date must be a calendar day written YYYY-MM-DD')
+  if (!isCalendarDay(value)) {
+    throw new GraphQLError(
+      'Date must be a calendar day written YYYY-MM-DD, between 0001-01-01 and 9999-12-31',
+    )
   }
   return value
 }
@@ -145,12 +145,14 @@ export function createBuilder(): AppBuilder {
     serialize: (value) =>
       value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString(),
     parseValue: (value) => {
-      const date = new Date(String(value))
-      if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string')
-      // JavaScript dates reach ±275760 years, PostgreSQL's timestamptz only 4713 BC: a year PostgreSQL refuses
-      // would fail the statement as an unexpected error instead of telling the client what is wrong.
-      const year = date.getUTCFullYear()
-      if (year < 1 || year > 9999) throw new GraphQLError('DateTime must lie between the years 0001 and 9999')
+      // JavaScript dates roll 2026-02-30 over into March and reach ±275760 years, PostgreSQL's timestamptz only
+      // 4713 BC: such a value would fail a statement as an unexpected error instead of telling the client.
+      const date = parseInstant(value)
+      if (!date) {
+        throw new GraphQLError(
+          'DateTime must be an ISO 8601 instant such as 2026-03-01T12:00:00Z, on a real calendar day of the years 0001 to 9999',
+        )
+      }
       return date
     },
   })
@@ -183,4 +185,16 @@ export function createBuilder(): AppBuilder {
   })
   builder.mutationType({})
   return builder as unknown as AppBuilder
+}
+
+/** An argument the client must change: a top-level INVALID_ARGUMENT naming its path, like a validation failure. */
+export function invalidArgument(path: (string | number)[], message: string): GraphQLError {
+  return new GraphQLError(`Invalid input: ${path.at(-1)}: ${message}`, {
+    extensions: { code: 'INVALID_ARGUMENT', fields: [{ path, message }] },
+  })
+}
+
+/** The last day any platform can have reached: UTC+14 is a day ahead of UTC. */
+export function latestPlatformDay(now: Date): string {
+  return new Date(now.getTime() + 86_400_000).toISOString().slice(0, 10)
 }

@@ -288,7 +288,8 @@ const encodeChangeCursor = (id: string) => Buffer.from(`${CHANGE_CURSOR}${id}`).
 export function decodeChangeCursor(cursor: string): string | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   const id = text.startsWith(CHANGE_CURSOR) ? text.slice(CHANGE_CURSOR.length) : ''
-  return /^\d{1,19}$/.test(id) ? id : null
+  // A bigint column: 19 digits may still exceed its largest value, which would fail the query, not the cursor.
+  return /^\d{1,19}$/.test(id) && BigInt(id) <= 9_223_372_036_854_775_807n ? id : null
 }
 
 /** Revisions the platforms made to stored days, newest first, of one workspace only. */

@@ -1,9 +1,9 @@
 import { filter, pipe } from 'graphql-yoga'
 import { Account } from '../account/account.entity.ts'
 import { findAccount } from '../account/account.service.ts'
-import { isoDay } from '../db/iso-day.ts'
+import { isCalendarDay, isoDay } from '../db/iso-day.ts'
 import type { AppBuilder } from '../schema/builder.ts'
-import { requirePrincipal } from '../schema/builder.ts'
+import { invalidArgument, latestPlatformDay, requirePrincipal } from '../schema/builder.ts'
 import type { ErrorRefs } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES, SyncRun } from './sync.entity.ts'
@@ -12,7 +12,14 @@ import { type SyncProgressEvent, trailingWindow } from './sync-engine.ts'
 // biome-ignore lint/suspicious/noExplicitAny: the Account object ref comes from another module's builder call
 type AnyObjectRef = any
 
-const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/
+const DAY_MESSAGE = 'must be a calendar day written YYYY-MM-DD'
+const ARGUMENT_ERRORS = { validationErrorCode: 'INVALID_ARGUMENT' }
+
+/** No platform has figures for a day that has not begun anywhere yet. */
+function refuseFutureRange(range: { from: string; to: string } | null | undefined, now: Date): void {
+  const latest = latestPlatformDay(now)
+  if (range && range.to > latest) throw invalidArgument(['range', 'to'], `must not be after ${latest}`)
+}
 
 export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef, errors: ErrorRefs) {
   const KindEnum = builder.enumType('SyncRunKind', { values: SYNC_RUN_KINDS })
@@ -108,8 +115,8 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
     description:
       "An inclusive range of days (YYYY-MM-DD), counted in each platform's own reporting time zone.",
     fields: (t) => ({
-      from: t.string({ required: true, validate: { regex: [ISO_DAY, { message: 'must be YYYY-MM-DD' }] } }),
-      to: t.string({ required: true, validate: { regex: [ISO_DAY, { message: 'must be YYYY-MM-DD' }] } }),
+      from: t.string({ required: true, validate: [isCalendarDay, { message: DAY_MESSAGE }] }),
+      to: t.string({ required: true, validate: [isCalendarDay, { message: DAY_MESSAGE }] }),
     }),
     validate: [
       (range) => range.from <= range.to && Date.parse(range.to) - Date.parse(range.from) <= 3660 * 86_400_000,
@@ -134,8 +141,10 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
         accountId: t.arg.id({ required: true }),
         range: t.arg({ type: DateRangeInput, required: false }),
       },
+      extensions: ARGUMENT_ERRORS,
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
+        refuseFutureRange(args.range, ctx.services.clock.now())
         const account = await findAccount(ctx.em, args.accountId, { populateWorkspace: true })
         if (!account)
           return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
@@ -156,8 +165,10 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       description:
         'Queues a sync of every account of the workspace (their lookback windows, or the given range).',
       args: { range: t.arg({ type: DateRangeInput, required: false }) },
+      extensions: ARGUMENT_ERRORS,
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
+        refuseFutureRange(args.range, ctx.services.clock.now())
         const sync = ctx.services.sync
         if (!sync) return unavailable()
         const accounts = await ctx.em.find(Account, {}, { populate: ['workspace'] })

@@ -1,5 +1,5 @@
 import type { AppBuilder } from '../schema/builder.ts'
-import { requirePrincipal } from '../schema/builder.ts'
+import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
 import type { ErrorRefs } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { ApiToken, Member, Workspace } from './workspace.entity.ts'
@@ -111,6 +111,8 @@ export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) 
       },
       resolve: async (_, args, ctx) => {
         const p = requirePrincipal(ctx)
+        if (args.expiresAt && args.expiresAt.getTime() <= ctx.services.clock.now().getTime())
+          throw invalidArgument(['expiresAt'], 'must be in the future')
         const workspace = ctx.em.getReference(Workspace, p.workspaceId)
         const issued = await issueApiToken(ctx.em, workspace, args.name, {
           expiresAt: args.expiresAt ?? null,

@@ -14,6 +14,7 @@ import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { ACCOUNT_SELECTION, type AccountView } from '../graphql/graphql-helpers.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
+  edgeVariants,
   FuzzValues,
   MEBIBYTE,
   NASTY_STRINGS,
@@ -352,6 +353,29 @@ describe('fuzzing the HTTP server', () => {
     )
     expect(describeFindings(before), summary()).toBe('')
   }, 600_000)
+
+  it('given every root field, when each text, ID, day and instant argument in turn gets a NUL, year 0000, 30 February, year +275760 or a forged cursor, then no answer is a 5xx or a masked error', async () => {
+    const before = findings.length
+    let sent = 0
+    for (const [index, op] of operationsOf(schema).entries()) {
+      // One valid-looking call per field, then each argument leaf swapped for each edge value.
+      const [base] = fc.sample(fc.tuple(...op.variables.map((v) => values.forType(v.type, 'typed'))), {
+        seed: SEED + index,
+        numRuns: 1,
+      })
+      const baseVars = Object.fromEntries(op.variables.map((v, i) => [v.name, base![i]]))
+      const calls = op.variables.flatMap((v) =>
+        edgeVariants(v.type, baseVars[v.name], 0, v.name).map((edge) => ({ ...baseVars, [v.name]: edge })),
+      )
+      sent += calls.length
+      await inParallel(calls, async (vars) => {
+        judge(op.rootField, vars, await sendJson({ query: op.document, variables: vars }))
+      })
+    }
+    console.info(`fuzz: edge values: ${sent} requests`)
+    expect(sent).toBeGreaterThan(100)
+    expect(describeFindings(before), summary()).toBe('')
+  }, 300_000)
 
   it('given malformed HTTP requests, when sent to /graphql, then each gets a 4xx (or a GraphQL error) and never a 5xx', async () => {
     const before = findings.length

@@ -499,3 +499,51 @@ function reachesArguments(type: GraphQLOutputType, depth: number): boolean {
   if (!isObjectType(named) || depth <= 0) return false
   return Object.values(named.getFields()).some((f) => f.args.length > 0)
 }
+
+const forgedCursor = (text: string) => Buffer.from(text).toString('base64url')
+
+/**
+ * Values that once reached a statement PostgreSQL refuses: every text and ID argument gets each of the first
+ * group, every day and instant the second or third. Sent one argument at a time, deterministically, so that no
+ * sample size can miss them.
+ */
+export const EDGE_VALUES = {
+  text: ['a\u0000b'],
+  cursor: [
+    forgedCursor('acct:2026-01-01T00:00:00.000Z|not-a-uuid'),
+    forgedCursor('acct:+275760-09-13T00:00:00.000Z|00000000-0000-4000-8000-000000000000'),
+    forgedCursor('chg:9999999999999999999'),
+  ],
+  day: ['0000-01-01', '2026-02-30'],
+  instant: ['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z'],
+} as const
+
+/** Each variant of `value` (of `type`) with one text, day or instant leaf replaced by an edge value. */
+export function edgeVariants(type: GraphQLInputType, value: unknown, depth = 0, name = ''): unknown[] {
+  if (isNonNullType(type)) return edgeVariants(type.ofType, value, depth, name)
+  if (isListType(type)) {
+    const items = Array.isArray(value) && value.length > 0 ? value : [undefined]
+    return edgeVariants(type.ofType as GraphQLInputType, items[0], depth + 1).map((v) => [
+      v,
+      ...items.slice(1),
+    ])
+  }
+  if (isScalarType(type)) {
+    if (type.name === 'String' || type.name === 'ID')
+      return /(^|_)after$/.test(name) ? [...EDGE_VALUES.text, ...EDGE_VALUES.cursor] : [...EDGE_VALUES.text]
+    if (type.name === 'Date') return [...EDGE_VALUES.day]
+    if (type.name === 'DateTime') return [...EDGE_VALUES.instant]
+    return []
+  }
+  if (isInputObjectType(type) && depth < 4) {
+    const base =
+      value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+    return Object.values(type.getFields()).flatMap((field) =>
+      edgeVariants(field.type, base[field.name], depth + 1, field.name).map((v) => ({
+        ...base,
+        [field.name]: v,
+      })),
+    )
+  }
+  return []
+}
