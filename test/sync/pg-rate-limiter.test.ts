@@ -59,22 +59,29 @@ describe(`rate limits kept in the database (${TEST_DATABASE_KIND})`, () => {
     }
   }, 60_000)
 
-  it('given a quota of 500 a minute, when eight requests go at once, then five go without waiting and the rest one spacing apart', async () => {
-    const reserved: { atMs: number; decidedAtMs: number }[] = []
-    const registry = createRateLimiterRegistry({
-      store: createPostgresRateLimiterStore(db, { onReserve: (slot) => reserved.push(slot) }),
-    })
-    const limit = { requests: 500, intervalMs: 60_000 }
-    const { spacing } = cellRate(limit)
-    await Promise.all(Array.from({ length: 8 }, () => registry.acquire('account:burst.example', limit)))
-    reserved.sort((x, y) => x.atMs - y.atMs)
-    const slots = reserved.map((r) => r.atMs)
-    // Even spacing would have made the second to fifth wait 120 ms each; the burst lets them go when they ask.
-    for (const r of reserved.slice(0, 5)) expect(r.atMs).toBe(r.decidedAtMs)
-    // The sixth waits one spacing from the first (the burst spent its allowance), later ones one spacing each.
-    expect(slots[5]! - slots[0]!).toBeGreaterThanOrEqual(spacing - 0.01)
-    for (let i = 6; i < 8; i++) expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(spacing - 0.01)
-  }, 30_000)
+  // Exact spacing needs each reservation to be its own transaction. PGlite has one session, so reservations made at
+  // once share it and are not isolated from each other; affgraph never uses this store there (one process keeps its
+  // limits in memory), so the burst shape is checked where the store is used: on PostgreSQL.
+  it.skipIf(TEST_DATABASE_KIND === 'pglite')(
+    'given a quota of 500 a minute, when eight requests go at once, then five go without waiting and the rest one spacing apart',
+    async () => {
+      const reserved: { atMs: number; decidedAtMs: number }[] = []
+      const registry = createRateLimiterRegistry({
+        store: createPostgresRateLimiterStore(db, { onReserve: (slot) => reserved.push(slot) }),
+      })
+      const limit = { requests: 500, intervalMs: 60_000 }
+      const { spacing } = cellRate(limit)
+      await Promise.all(Array.from({ length: 8 }, () => registry.acquire('account:burst.example', limit)))
+      reserved.sort((x, y) => x.atMs - y.atMs)
+      const slots = reserved.map((r) => r.atMs)
+      // Even spacing would have made the second to fifth wait 120 ms each; the burst lets them go when they ask.
+      for (const r of reserved.slice(0, 5)) expect(r.atMs).toBe(r.decidedAtMs)
+      // The sixth waits one spacing from the first (the burst spent its allowance), later ones one spacing each.
+      expect(slots[5]! - slots[0]!).toBeGreaterThanOrEqual(spacing - 0.01)
+      for (let i = 6; i < 8; i++) expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(spacing - 0.01)
+    },
+    30_000,
+  )
 
   it('given the cell rate of small and large limits, when derived, then small ones are evenly spaced and large ones burst', () => {
     expect(cellRate({ requests: 10, intervalMs: 1_000 })).toEqual({ spacing: 100.001, tolerance: 0 })
