@@ -143,7 +143,29 @@ export const DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
 export const MAX_REDIRECTS = 3
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie']
+/**
+ * What a request may still carry once a redirect has taken it to another origin. Plugins put credentials in
+ * headers of their own choosing (`x-api-key`, `affiliateid`, …), so an allowlist is the only rule that holds for
+ * every plugin, present and future; `content-type` goes too, as no body follows a request to another origin.
+ */
+const CROSS_ORIGIN_HEADERS = new Set(['accept', 'accept-language', 'accept-encoding', 'user-agent'])
+
+/**
+ * A 307 or 308 to another origin, which would have to send the request body (an OAuth form with a client secret
+ * or a password, say) to that origin: not followed.
+ */
+export class RedirectRefusedError extends ResponseFormatError {
+  readonly fromHost: string
+  readonly toHost: string
+  constructor(status: number, from: URL, to: URL) {
+    super(
+      `${from.host} answered HTTP ${status}, which would resend the request body to another host (${to.host}); ` +
+        `the redirect was not followed so that no credential leaves ${from.host}`,
+    )
+    this.fromHost = from.host
+    this.toHost = to.host
+  }
+}
 
 export function buildUrl(base: string | URL, query: Record<string, QueryValue> | undefined): URL {
   const url = new URL(base)
@@ -369,16 +391,26 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           } catch (error) {
             throw new ResponseFormatError(`${url.host} redirected to an invalid location`, { cause: error })
           }
+          const crossOrigin = !keepsCredentials(url, next)
+          const status = response.statusCode
+          if (crossOrigin && body !== undefined && (status === 307 || status === 308)) {
+            throw new RedirectRefusedError(status, url, next)
+          }
           if (
-            response.statusCode === 303 ||
-            ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')
+            status === 303 ||
+            ((status === 301 || status === 302) && (method === 'POST' || (crossOrigin && body !== undefined)))
           ) {
             method = 'GET'
             body = undefined
             delete headers['content-type']
             delete headers['content-length']
           }
-          if (!keepsCredentials(url, next)) for (const name of CREDENTIAL_HEADERS) delete headers[name]
+          if (crossOrigin) {
+            for (const [name, value] of Object.entries(headers)) {
+              // A harmless header can still hold a secret (a key pasted into a custom user agent, say).
+              if (!CROSS_ORIGIN_HEADERS.has(name) || redactor.redact(value) !== value) delete headers[name]
+            }
+          }
           url = next
           continue
         }

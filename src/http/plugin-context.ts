@@ -170,6 +170,7 @@ export function createPluginContext(options: PluginContextOptions): HostPluginCo
       redactor.add(value)
       options.onSecret?.(value)
     },
+    excerpt: (text, maxLength) => redactor.excerpt(text, maxLength),
     redactor,
     redactError: (error) => redactor.redactError(error),
   }

@@ -7,11 +7,23 @@ export const REDACTED = '[REDACTED]'
  */
 export const MIN_SECRET_LENGTH = 8
 
+/**
+ * A piece of a secret cut at a message's edge or at an ellipsis (a plugin quoting the first 60 characters of a body
+ * that echoed the key) is hidden from this length on, or from half the secret's length when that is shorter.
+ * Shorter pieces, and pieces inside running text, are left alone: they would mask ordinary words.
+ */
+export const MIN_FRAGMENT_LENGTH = 6
+
 export interface SecretRedactor {
   /** Registers one more value to hide (e.g. an access token obtained at run time). */
   add(value: string): void
   /** Replaces every registered secret (raw, URL-encoded, form-encoded, JSON-escaped, base64) and credential headers. */
   redact(text: string): string
+  /**
+   * At most `maxLength` characters of `text` (then an ellipsis), secrets redacted before the cut, so that no
+   * piece of one is left at the edge for later redaction to miss.
+   */
+  excerpt(text: string, maxLength: number): string
   /**
    * A copy of the error with the same prototype (so `instanceof` and `code` survive) whose message, stack, own
    * string properties and cause chain are redacted; URL queries and userinfo in its text are hidden too.
@@ -48,6 +60,49 @@ function buildPattern(secrets: Iterable<string>): RegExp | undefined {
   // Longest first, so a secret that contains another is replaced whole.
   const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp)
   return new RegExp(alternatives.join('|'), 'g')
+}
+
+/** The spellings in which a secret is echoed as text (base64 is left out: a cut of it is not a cut of it). */
+function textForms(secret: string): string[] {
+  const uri = encodeURIComponent(secret)
+  const forms = new Set<string>([
+    secret,
+    uri,
+    uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+  ])
+  return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH)
+}
+
+const ELLIPSIS = '(?:…|\\.{3})'
+// Quotes and brackets may sit between a cut piece and the edge: `("abc…")`, `"…xyz"`.
+const CLOSERS = '["\'`)\\]}>]*'
+const OPENERS = '["\'`(\\[{<]*'
+
+/** Prefixes of a secret that end a line or meet an ellipsis, and suffixes that start one or follow an ellipsis. */
+function buildFragmentPattern(secrets: Iterable<string>): RegExp | undefined {
+  const prefixes = new Set<string>()
+  const suffixes = new Set<string>()
+  for (const secret of secrets) {
+    for (const form of textForms(secret)) {
+      const shortest = Math.min(MIN_FRAGMENT_LENGTH, Math.ceil(form.length / 2))
+      for (let length = form.length - 1; length >= shortest; length--) {
+        prefixes.add(form.slice(0, length))
+        suffixes.add(form.slice(form.length - length))
+      }
+    }
+  }
+  if (prefixes.size === 0) return undefined
+  const alternatives = (set: Set<string>) =>
+    [...set]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|')
+  return new RegExp(
+    `(?:${alternatives(prefixes)})(?=${CLOSERS}\\s*(?:${ELLIPSIS}|$))|(?<=(?:^|${ELLIPSIS})\\s*${OPENERS})(?:${alternatives(suffixes)})`,
+    'gm',
+  )
 }
 
 const AUTH_HEADER =
@@ -92,28 +147,43 @@ const MAX_DEPTH = 6
 export function createSecretRedactor(initial: readonly string[] = []): SecretRedactor {
   const secrets = new Set<string>()
   let pattern: RegExp | undefined
+  let fragments: RegExp | undefined
 
   const add = (value: string): void => {
     if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || secrets.has(value)) return
     secrets.add(value)
     pattern = undefined
+    fragments = undefined
   }
   for (const value of initial) add(value)
 
-  const redactWith = (text: string, extra: RegExp | undefined): string => {
+  interface Extra {
+    whole: RegExp | undefined
+    fragments: RegExp | undefined
+  }
+
+  const redactWith = (text: string, extra: Extra | undefined): string => {
     pattern ??= buildPattern(secrets)
+    fragments ??= buildFragmentPattern(secrets)
     let out = text
-    if (extra) out = out.replace(extra, REDACTED)
+    if (extra?.whole) out = out.replace(extra.whole, REDACTED)
     if (pattern) out = out.replace(pattern, REDACTED)
+    // Whole secrets first, so that only what is left of a cut one is taken for a piece.
+    if (extra?.fragments) out = out.replace(extra.fragments, REDACTED)
+    if (fragments) out = out.replace(fragments, REDACTED)
     return redactCredentialPatterns(out)
   }
 
   const redact = (text: string): string => redactWith(text, undefined)
 
+  const excerpt = (text: string, maxLength: number): string => {
+    const flat = redact(String(text)).replace(/\s+/g, ' ').trim()
+    return flat.length > maxLength ? `${flat.slice(0, Math.max(0, maxLength))}…` : flat
+  }
+
   const redactError = <E>(error: E, extraSecrets: readonly string[] = []): E => {
-    const extra = buildPattern(
-      extraSecrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH),
-    )
+    const given = extraSecrets.filter((s) => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)
+    const extra: Extra = { whole: buildPattern(given), fragments: buildFragmentPattern(given) }
     const text = (value: string) => redactUrlQueries(redactWith(value, extra))
     const seen = new Map<object, unknown>()
 
@@ -189,5 +259,5 @@ export function createSecretRedactor(initial: readonly string[] = []): SecretRed
     return value(error, 0) as E
   }
 
-  return { add, redact, redactError }
+  return { add, redact, excerpt, redactError }
 }

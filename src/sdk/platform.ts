@@ -35,6 +35,11 @@ export interface PluginContext {
   cache: PluginCache
   /** Registers a value obtained at run time (an access token, a session id) so it is redacted like a credential. */
   registerSecret(value: string): void
+  /**
+   * At most `maxLength` characters of `text` (whitespace flattened, then an ellipsis), for quoting a body in an
+   * error: the account's secrets are redacted before the cut, where a cut piece of one could no longer be told.
+   */
+  excerpt(text: string, maxLength: number): string
 }
 
 export interface RateLimit {

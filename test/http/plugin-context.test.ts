@@ -209,3 +209,14 @@ describe('plugin context', () => {
     expect(copy.message).toBe('key [REDACTED] rejected')
   })
 })
+
+describe('plugin context: excerpts', () => {
+  it('given a body that echoes the account secret across the cut, when a plugin takes an excerpt, then the secret is redacted before the cut and no piece of it is left', () => {
+    const ctx = context()
+    const body = `${'x'.repeat(50)}${SECRET} is not a valid key`
+    const out = ctx.excerpt(body, 60)
+    expect(out.endsWith('…')).toBe(true)
+    expect(out).toContain('[REDACTED]')
+    expect(out).not.toContain(SECRET.slice(0, 6))
+  })
+})

@@ -115,3 +115,67 @@ describe('secret redaction', () => {
     expect(copy.name).toBe('AbortError')
   })
 })
+
+describe('secret redaction: pieces of a secret cut at an edge', () => {
+  const KEY = 'Kq7vRt2mWz9pLx4nBc8s'
+
+  it('given a secret cut at the end of a message, before an ellipsis or before closing quotes, when redacted, then the piece is hidden', () => {
+    const redactor = createSecretRedactor([KEY])
+    for (const length of [6, 10, KEY.length - 1]) {
+      const piece = KEY.slice(0, length)
+      expect(redactor.redact(`the program said: ${piece}`), piece).toBe(`the program said: ${REDACTED}`)
+      expect(redactor.redact(`said "${piece}…" (HTTP 200)`), piece).toBe(`said "${REDACTED}…" (HTTP 200)`)
+      expect(redactor.redact(`said ${piece}... then`), piece).toBe(`said ${REDACTED}... then`)
+      expect(redactor.redact(`count ("${piece}")`), piece).toBe(`count ("${REDACTED}")`)
+    }
+  })
+
+  it('given the end of a secret after an ellipsis or at the start of a message, when redacted, then the piece is hidden', () => {
+    const redactor = createSecretRedactor([KEY])
+    const piece = KEY.slice(5)
+    expect(redactor.redact(`said "…${piece} is wrong"`)).toBe(`said "…${REDACTED} is wrong"`)
+    expect(redactor.redact(`${piece} is wrong`)).toBe(`${REDACTED} is wrong`)
+  })
+
+  it('given a JSON-escaped secret cut before an ellipsis, when redacted, then the piece is hidden', () => {
+    const secret = 'ab"cd\\ef/gh12'
+    const escaped = JSON.stringify(secret).slice(1, -1)
+    const redactor = createSecretRedactor([secret])
+    expect(redactor.redact(`{"key":"${escaped.slice(0, 9)}…`)).toBe(`{"key":"${REDACTED}…`)
+  })
+
+  it('given pieces shorter than six characters, or a piece inside running text, when redacted, then the text is left as it is', () => {
+    const redactor = createSecretRedactor([KEY])
+    expect(redactor.redact(`ends with ${KEY.slice(0, 5)}`)).toBe(`ends with ${KEY.slice(0, 5)}`)
+    expect(redactor.redact(`${KEY.slice(0, 8)} in the middle of text`)).toBe(
+      `${KEY.slice(0, 8)} in the middle of text`,
+    )
+  })
+
+  it('given a password that begins with an ordinary word, when a message uses that word in running text, then the word is kept', () => {
+    const redactor = createSecretRedactor(['password2024!'])
+    const text = 'the password grant was refused: check the password and the client id'
+    expect(redactor.redact(text)).toBe(text)
+  })
+
+  it('given a short secret, when half of it is left at an edge, then that half is hidden', () => {
+    const redactor = createSecretRedactor(['Zx81Qw7k'])
+    expect(redactor.redact('answered "Zx81…"')).toBe(`answered "${REDACTED}…"`)
+    expect(redactor.redact('answered "Zx8…"')).toBe('answered "Zx8…"')
+  })
+
+  it('given a thrown error whose message ends in a cut secret, when redacted, then message and stack hide the piece', () => {
+    const redactor = createSecretRedactor([KEY])
+    const error = redactor.redactError(new AuthError(`refused: "${KEY.slice(0, 12)}…"`))
+    expect(error.message).toBe(`refused: "${REDACTED}…"`)
+    expect(error.stack).not.toContain(KEY.slice(0, 12))
+  })
+
+  it('given a body quoting a secret across the cut, when excerpted, then the secret is redacted before the cut', () => {
+    const redactor = createSecretRedactor([KEY])
+    const body = `${'e'.repeat(50)}${KEY}\n  tail`
+    const out = redactor.excerpt(body, 60)
+    expect(out).toBe(`${'e'.repeat(50)}${REDACTED}…`)
+    expect(redactor.excerpt('short  answer', 60)).toBe('short answer')
+  })
+})
