@@ -144,7 +144,8 @@ function validateRow(
   }
 
   const connectionIssues: { field: string; message: string }[] = []
-  const otherIssues: { field: string; message: string }[] = []
+  /** `columns` when the issue concerns several columns, `field` naming them all in the message. */
+  const otherIssues: { field: string; message: string; columns?: string[] }[] = []
   if (labelText.length > LABEL_MAX)
     otherIssues.push({ field: LABEL_COLUMN, message: `at most ${LABEL_MAX} characters` })
   const tags = normalizeTags(cell(TAGS_COLUMN).split(/[;|]/))
@@ -153,17 +154,30 @@ function validateRow(
     otherIssues.push({ field: TAGS_COLUMN, message: `a tag is at most ${TAG_MAX} characters` })
 
   const fields = platform.definition.connection.fields
+  // Columns of other platforms filled on this row are named in one issue: a wide file would otherwise repeat the
+  // same sentence for every column of every row, megabytes of answer for one request.
+  const foreign: string[] = []
   header.forEach((column, index) => {
     if (RESERVED_COLUMNS.has(column) || isBlank(row.cells[index]) || column in fields) return
-    otherIssues.push(
-      column
-        ? {
-            field: column,
-            message: `is not a connection field of ${platform.definition.name}; leave it empty on this row`,
-          }
-        : { field: '', message: `column ${index + 1} has no name in the header; leave it empty` },
-    )
+    if (column) foreign.push(column)
+    else
+      otherIssues.push({
+        field: '',
+        message: `column ${index + 1} has no name in the header; leave it empty`,
+      })
   })
+  if (foreign.length === 1) {
+    otherIssues.push({
+      field: foreign[0]!,
+      message: `is not a connection field of ${platform.definition.name}; leave it empty on this row`,
+    })
+  } else if (foreign.length > 1) {
+    otherIssues.push({
+      field: foreign.join(', '),
+      columns: foreign,
+      message: `are not connection fields of ${platform.definition.name}; leave them empty on this row`,
+    })
+  }
 
   const raw: Record<string, string> = {}
   for (const name of platform.fieldNames) {
@@ -181,7 +195,10 @@ function validateRow(
     }
   }
 
-  const issues = [...connectionIssues, ...otherIssues]
+  const issues: { field: string; message: string; columns?: string[] }[] = [
+    ...connectionIssues,
+    ...otherIssues,
+  ]
   if (issues.length > 0) {
     return {
       ok: false,
@@ -190,7 +207,7 @@ function validateRow(
         {
           code: otherIssues.length === 0 ? 'CREDENTIALS_INVALID' : 'INVALID_ARGUMENT',
           message: issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '),
-          fields: [...new Set(issues.map((i) => i.field).filter(Boolean))],
+          fields: [...new Set(issues.flatMap((i) => i.columns ?? [i.field]).filter(Boolean))],
         },
         { platformId, label: labelText || null },
       ),
