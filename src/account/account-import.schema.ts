@@ -6,6 +6,7 @@ import type { registerAccountSchema } from './account.schema.ts'
 import {
   AccountImportError,
   IMPORT_MAX_BYTES,
+  IMPORT_MAX_COLUMNS,
   IMPORT_MAX_ROWS,
   type ImportResult,
   type ImportRowResult,
@@ -74,7 +75,7 @@ export function registerAccountImportSchema(
     fields: (t) => ({
       csv: t.string({
         required: true,
-        description: `The CSV text: a header line naming the columns \`platform\`, \`label\`, \`tags\` (separated by ";" or "|") and the connection fields of the platforms used, then one account per line. At most ${IMPORT_MAX_ROWS} rows and ${IMPORT_MAX_BYTES / 1024 / 1024} MiB.`,
+        description: `The CSV text: a header line naming the columns \`platform\`, \`label\`, \`tags\` (separated by ";" or "|") and the connection fields of the platforms used, then one account per line. At most ${IMPORT_MAX_ROWS} rows, ${IMPORT_MAX_COLUMNS} columns and ${IMPORT_MAX_BYTES / 1024 / 1024} MiB.`,
       }),
       dryRun: t.boolean({
         required: false,

@@ -5,18 +5,23 @@ import type { AppServices } from '../app-services.ts'
 import { CredentialDecryptError } from '../crypto/credential-cipher.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import type { ErrorCode, UserErrorShape } from '../schema/errors.schema.ts'
-import { CsvError, parseCsvRecords } from '../sdk/index.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account } from './account.entity.ts'
 import { checkConnection, connectAccount, normalizeTags, openConnection } from './account.service.ts'
+import { type CsvRow, PLATFORM_COLUMN, readImportFile } from './import-csv.ts'
 
-export const IMPORT_MAX_ROWS = 500
-export const IMPORT_MAX_BYTES = 1024 * 1024
+export {
+  AccountImportError,
+  type AccountImportErrorCode,
+  IMPORT_MAX_BYTES,
+  IMPORT_MAX_COLUMNS,
+  IMPORT_MAX_ROWS,
+} from './import-csv.ts'
+
 /** The same bounds `connectAccount` puts on its label and tags. */
 const LABEL_MAX = 120
 const TAGS_MAX = 50
 const TAG_MAX = 64
-const PLATFORM_COLUMN = 'platform'
 const LABEL_COLUMN = 'label'
 const TAGS_COLUMN = 'tags'
 const RESERVED_COLUMNS = new Set([PLATFORM_COLUMN, LABEL_COLUMN, TAGS_COLUMN])
@@ -25,18 +30,6 @@ const RESERVED_COLUMNS = new Set([PLATFORM_COLUMN, LABEL_COLUMN, TAGS_COLUMN])
  * file often share a host whose rate limit would only queue a larger batch anyway.
  */
 const CHECK_CONCURRENCY = 4
-
-export type AccountImportErrorCode = 'IMPORT_TOO_LARGE' | 'IMPORT_CSV_INVALID'
-
-/** The file as a whole cannot be imported (too large, not CSV, no usable header); no row was looked at. */
-export class AccountImportError extends Error {
-  override readonly name = 'AccountImportError'
-  readonly code: AccountImportErrorCode
-  constructor(code: AccountImportErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
 
 export interface ImportRowError {
   code: ErrorCode
@@ -66,11 +59,6 @@ export interface ImportOptions {
   log: Logger
 }
 
-interface CsvRow {
-  line: number
-  cells: string[]
-}
-
 interface ValidRow {
   line: number
   platform: LoadedPlatform
@@ -81,98 +69,6 @@ interface ValidRow {
 }
 
 const isBlank = (cell: string | undefined) => (cell ?? '').trim() === ''
-
-/** csv-parse quotes the offending cell in some messages; ours name the problem and the line only. */
-function describeCsvError(error: CsvError): string {
-  const lines: unknown = (error as unknown as { lines?: unknown }).lines
-  const line = typeof lines === 'number' ? lines : null
-  const at = line === null ? '' : ` (near line ${line})`
-  switch (error.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return `The CSV has a quoted cell that is never closed${at}.`
-    case 'INVALID_OPENING_QUOTE':
-    case 'CSV_INVALID_CLOSING_QUOTE':
-      return `The CSV has a quote inside an unquoted cell${at}: put the whole cell in double quotes and double every quote inside it.`
-    default:
-      return `The text could not be read as CSV${at}: ${error.code}.`
-  }
-}
-
-/**
- * Records with the line each starts on. csv-parse reports the byte offset where every record ends, so a record
- * starts where the previous one ended (blank lines are records too, so none is skipped unseen); its line counts
- * the line breaks before that offset — the physical line an editor shows, also for cells spanning several lines.
- */
-function readRecords(bytes: Buffer): CsvRow[] {
-  let records: { record: string[]; info: { bytes: number } }[]
-  try {
-    records = parseCsvRecords(bytes, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: false,
-    }) as unknown as { record: string[]; info: { bytes: number } }[]
-  } catch (error) {
-    if (error instanceof CsvError) throw new AccountImportError('IMPORT_CSV_INVALID', describeCsvError(error))
-    throw error
-  }
-  let scanned = 0
-  let line = 1
-  const lineAt = (offset: number) => {
-    for (; scanned < offset && scanned < bytes.length; scanned++) {
-      const byte = bytes[scanned]
-      if (byte === 0x0a || (byte === 0x0d && bytes[scanned + 1] !== 0x0a)) line += 1
-    }
-    return line
-  }
-  let start = 0
-  const rows: CsvRow[] = []
-  for (const { record, info } of records) {
-    rows.push({ line: lineAt(start), cells: record })
-    start = info.bytes
-  }
-  return rows
-}
-
-function readFile(csv: string): { header: string[]; rows: CsvRow[] } {
-  const size = Buffer.byteLength(csv, 'utf8')
-  if (size > IMPORT_MAX_BYTES) {
-    throw new AccountImportError(
-      'IMPORT_TOO_LARGE',
-      `The CSV is ${size} bytes; at most ${IMPORT_MAX_BYTES} bytes (1 MiB) are imported at once. Split it into several files.`,
-    )
-  }
-  const records = readRecords(Buffer.from(csv, 'utf8')).filter((r) => !r.cells.every(isBlank))
-  const [headerRow, ...rows] = records
-  if (!headerRow) {
-    throw new AccountImportError(
-      'IMPORT_CSV_INVALID',
-      'The CSV is empty: its first line must name the columns (platform, label, tags, then connection fields).',
-    )
-  }
-  if (rows.length > IMPORT_MAX_ROWS) {
-    throw new AccountImportError(
-      'IMPORT_TOO_LARGE',
-      `The CSV has ${rows.length} rows; at most ${IMPORT_MAX_ROWS} are imported at once. Split it into several files.`,
-    )
-  }
-  const header = headerRow.cells.map((name) => name.trim())
-  if (!header.includes(PLATFORM_COLUMN)) {
-    throw new AccountImportError(
-      'IMPORT_CSV_INVALID',
-      `The header (line ${headerRow.line}) has no "${PLATFORM_COLUMN}" column: the first line must name the columns.`,
-    )
-  }
-  const named = header.filter(Boolean)
-  const repeated = [...new Set(named.filter((name, i) => named.indexOf(name) !== i))]
-  if (repeated.length > 0) {
-    throw new AccountImportError(
-      'IMPORT_CSV_INVALID',
-      `The header names ${repeated.map((n) => `"${n}"`).join(', ')} more than once.`,
-    )
-  }
-  return { header, rows }
-}
 
 /** Identifies one login: the same platform and the same (normalised) connection values. */
 function fingerprint(platform: LoadedPlatform, connection: Record<string, unknown>): string {
@@ -200,22 +96,23 @@ const failure = (
 function validateRow(
   services: AppServices,
   header: string[],
+  columns: ReadonlyMap<string, number>,
   row: CsvRow,
 ): { ok: true; row: Omit<ValidRow, 'fingerprint'> } | { ok: false; result: ImportRowResult } {
-  if (row.cells.length > header.length && !row.cells.slice(header.length).every(isBlank)) {
+  if (row.width > header.length && (row.overflow || !row.cells.slice(header.length).every(isBlank))) {
     // Usually an unquoted comma inside a value: every cell after it is in the wrong column, so none is echoed.
     return {
       ok: false,
       result: failure(row, {
         code: 'INVALID_ARGUMENT',
-        message: `The row has ${row.cells.length} cells but the header names ${header.length} columns; quote any value that contains a comma.`,
+        message: `The row has ${row.width} cells but the header names ${header.length} columns; quote any value that contains a comma.`,
         fields: [],
       }),
     }
   }
   const cell = (column: string) => {
-    const index = header.indexOf(column)
-    return index === -1 ? '' : (row.cells[index] ?? '')
+    const index = columns.get(column)
+    return index === undefined ? '' : (row.cells[index] ?? '')
   }
   const platformId = cell(PLATFORM_COLUMN).trim()
   if (!platformId) {
@@ -247,7 +144,8 @@ function validateRow(
   }
 
   const connectionIssues: { field: string; message: string }[] = []
-  const otherIssues: { field: string; message: string }[] = []
+  /** `columns` when the issue concerns several columns, `field` naming them all in the message. */
+  const otherIssues: { field: string; message: string; columns?: string[] }[] = []
   if (labelText.length > LABEL_MAX)
     otherIssues.push({ field: LABEL_COLUMN, message: `at most ${LABEL_MAX} characters` })
   const tags = normalizeTags(cell(TAGS_COLUMN).split(/[;|]/))
@@ -256,17 +154,30 @@ function validateRow(
     otherIssues.push({ field: TAGS_COLUMN, message: `a tag is at most ${TAG_MAX} characters` })
 
   const fields = platform.definition.connection.fields
+  // Columns of other platforms filled on this row are named in one issue: a wide file would otherwise repeat the
+  // same sentence for every column of every row, megabytes of answer for one request.
+  const foreign: string[] = []
   header.forEach((column, index) => {
     if (RESERVED_COLUMNS.has(column) || isBlank(row.cells[index]) || column in fields) return
-    otherIssues.push(
-      column
-        ? {
-            field: column,
-            message: `is not a connection field of ${platform.definition.name}; leave it empty on this row`,
-          }
-        : { field: '', message: `column ${index + 1} has no name in the header; leave it empty` },
-    )
+    if (column) foreign.push(column)
+    else
+      otherIssues.push({
+        field: '',
+        message: `column ${index + 1} has no name in the header; leave it empty`,
+      })
   })
+  if (foreign.length === 1) {
+    otherIssues.push({
+      field: foreign[0]!,
+      message: `is not a connection field of ${platform.definition.name}; leave it empty on this row`,
+    })
+  } else if (foreign.length > 1) {
+    otherIssues.push({
+      field: foreign.join(', '),
+      columns: foreign,
+      message: `are not connection fields of ${platform.definition.name}; leave them empty on this row`,
+    })
+  }
 
   const raw: Record<string, string> = {}
   for (const name of platform.fieldNames) {
@@ -284,7 +195,10 @@ function validateRow(
     }
   }
 
-  const issues = [...connectionIssues, ...otherIssues]
+  const issues: { field: string; message: string; columns?: string[] }[] = [
+    ...connectionIssues,
+    ...otherIssues,
+  ]
   if (issues.length > 0) {
     return {
       ok: false,
@@ -293,7 +207,7 @@ function validateRow(
         {
           code: otherIssues.length === 0 ? 'CREDENTIALS_INVALID' : 'INVALID_ARGUMENT',
           message: issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '),
-          fields: [...new Set(issues.map((i) => i.field).filter(Boolean))],
+          fields: [...new Set(issues.flatMap((i) => i.columns ?? [i.field]).filter(Boolean))],
         },
         { platformId, label: labelText || null },
       ),
@@ -362,11 +276,13 @@ export async function importAccounts(
   csv: string,
   options: ImportOptions,
 ): Promise<ImportResult> {
-  const { header, rows } = readFile(csv)
+  const { header, rows } = readImportFile(csv)
+  // Names are unique (readImportFile refuses repeats), so each maps to its one index.
+  const columns = new Map(header.map((name, index) => [name, index]))
   const results = new Map<number, ImportRowResult>()
   const valid: ValidRow[] = []
   for (const row of rows) {
-    const outcome = validateRow(services, header, row)
+    const outcome = validateRow(services, header, columns, row)
     if (outcome.ok) {
       valid.push({ ...outcome.row, fingerprint: fingerprint(outcome.row.platform, outcome.row.connection) })
     } else results.set(row.line, outcome.result)

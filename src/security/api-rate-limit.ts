@@ -11,7 +11,7 @@ import {
 } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import ipaddr from 'ipaddr.js'
-import { IMPORT_MAX_ROWS } from '../account/account-import.ts'
+import { importRowCount } from '../account/import-csv.ts'
 import type { AppServices } from '../app-services.ts'
 import type { ApiRateLimitClass, ApiRateLimitSetting, Config } from '../config.ts'
 import type { Database } from '../db/database.ts'
@@ -42,21 +42,12 @@ export const LIMITED_MUTATIONS: Readonly<Record<string, Exclude<ApiRateLimitClas
   recordCapture: 'SYNC_TRIGGER',
 }
 
-/** Rows of a CSV text, header excluded, with quoted line breaks kept inside their cell. */
+/**
+ * What an import is charged: the rows the importer will check, read by the importer's own parser, so no way of
+ * writing line ends or padding a file makes the two disagree. A file refused whole checks nothing.
+ */
 export function csvDataRows(csv: string): number {
-  let records = 0
-  let inQuotes = false
-  let blank = true
-  for (const ch of csv) {
-    if (ch === '"') inQuotes = !inQuotes
-    if (ch === '\n' && !inQuotes) {
-      if (!blank) records++
-      blank = true
-    } else if (!inQuotes && ch !== '\r' && ch !== ' ' && ch !== '\t' && ch !== '\ufeff') blank = false
-    else if (inQuotes) blank = false
-  }
-  if (!blank) records++
-  return Math.max(0, records - 1)
+  return importRowCount(csv)
 }
 
 function importCost(schema: GraphQLSchema, node: FieldNode, variables: Record<string, unknown>): number {
@@ -64,9 +55,8 @@ function importCost(schema: GraphQLSchema, node: FieldNode, variables: Record<st
   if (!field) return 1
   try {
     const input = getArgumentValues(field, node, variables).input as { csv?: unknown } | undefined
-    const rows = typeof input?.csv === 'string' ? csvDataRows(input.csv) : 0
-    // A file over the row cap is refused whole before any platform is called: it costs what one call costs.
-    return rows > IMPORT_MAX_ROWS ? 1 : Math.max(1, rows)
+    // A file refused whole (over a cap, not CSV) is refused before any platform is called: it costs one call.
+    return Math.max(1, typeof input?.csv === 'string' ? csvDataRows(input.csv) : 0)
   } catch {
     return 1
   }

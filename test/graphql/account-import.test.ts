@@ -298,6 +298,26 @@ describe('importAccounts', () => {
     ])
   })
 
+  it('given a row filling several columns of another platform, when imported, then one issue names them all and fields lists each', async () => {
+    const data = await importOk(
+      csvOf([
+        {
+          platform: 'clickbank',
+          label: 'Foreign cells',
+          ...cb(1),
+          baseUrl: ss(4).baseUrl,
+          token: ss(4).token,
+        },
+      ]),
+      true,
+    )
+    const error = data.rows[0]?.error
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', fields: ['baseUrl', 'token'] })
+    expect(error?.message).toBe(
+      'baseUrl, token: are not connection fields of ClickBank; leave them empty on this row',
+    )
+  })
+
   it('given no token, when importAccounts is called, then it is refused with 401 before anything runs', async () => {
     const response = await send(t, IMPORT, { input: { csv: csvOf([{ platform: 'softswiss', ...ss(1) }]) } })
     expect(response.status).toBe(401)

@@ -388,6 +388,113 @@ describe('API rate limits with default budgets and no trusted proxy', () => {
   })
 })
 
+describe('import rows: what the limiter charges is what the importer checks', () => {
+  let counted: PlatformSimulator
+  let next = 0
+  /** Distinct accounts, so that no row of a file is refused as a duplicate of another and every valid row is checked. */
+  const columns = () => Object.keys(counted.accounts[0]!.connection)
+  const header = () => ['platform', 'label', ...columns()].join(',')
+  const realRow = (label = `row ${next}`) => {
+    const account = counted.accounts[next++ % counted.accounts.length]!
+    const quoted = (cell: string) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)
+    return ['softswiss', quoted(label), ...columns().map((c) => quoted(account.connection[c]!))].join(',')
+  }
+  /** Credential checks the importer runs for a dry run of `csv`, counted at the platform. */
+  const checksRun = async (app: AffgraphApp, csv: string, token: string) => {
+    const before = counted.log.length
+    const reply = await postInProcess(app, IMPORT, { input: { csv, dryRun: true } }, token)
+    return { reply, checks: counted.log.length - before }
+  }
+  const emptyCells = () => ','.repeat(columns().length + 1)
+
+  let limited: { app: AffgraphApp; close: () => Promise<void> }
+  let unlimited: { app: AffgraphApp; close: () => Promise<void> }
+
+  beforeAll(async () => {
+    counted = await softswiss.simulator.create({ seed: 'import-row-count', accounts: 30 })
+    const budget = (connect: string) =>
+      sameDatabaseApp({
+        ...t.services.config,
+        apiRateLimit: loadConfig({ AFFGRAPH_RATE_LIMIT_CONNECT: connect }).apiRateLimit,
+      })
+    limited = await budget('5/1h')
+    unlimited = await budget('100000/1h')
+  })
+
+  afterAll(async () => {
+    await limited?.close()
+    await unlimited?.close()
+    await counted?.close()
+  })
+
+  it('given CR-only, CRLF and LF line ends, quoted line breaks, blank and all-empty-cell rows and more than 500 rows, when the limiter counts a file, then its count equals the credential checks the importer runs', async () => {
+    const token = (await t.workspace('import-row-count')).token
+    const files: [string, string][] = [
+      ['LF', `${header()}\n${realRow()}\n${realRow()}\n${realRow()}\n`],
+      ['CRLF', `${header()}\r\n${realRow()}\r\n${realRow()}\r\n${realRow()}\r\n`],
+      ['CR only', `${header()}\r${realRow()}\r${realRow()}\r${realRow()}`],
+      ['quoted line breaks', `${header()}\n${realRow('a\nb')}\n${realRow('c\r\nd')}\r${realRow('e\rf')}\n`],
+      [
+        'blank and all-empty-cell rows',
+        `\ufeff${header()}\n\n${emptyCells()}\n   \r\n${realRow()}\n${' , ,'.repeat(3)}\n${realRow()}\n\n`,
+      ],
+      [
+        'more than 500 rows, most of them all-empty cells',
+        `${header()}\n${`${emptyCells()}\n`.repeat(600)}${realRow()}\n${realRow()}\n`,
+      ],
+      [
+        'more than 500 real rows, refused whole',
+        `${header()}\n${Array.from({ length: 501 }, (_, i) => `nowhere,${i}`).join('\r')}\r${realRow()}\n`,
+      ],
+    ]
+    const seen: Record<string, { counted: number; checked: number }> = {}
+    for (const [name, csv] of files) {
+      const { reply, checks } = await checksRun(unlimited.app, csv, token)
+      expect(reply.status, name).toBe(200)
+      seen[name] = { counted: csvDataRows(csv), checked: checks }
+    }
+    expect(seen).toEqual({
+      LF: { counted: 3, checked: 3 },
+      CRLF: { counted: 3, checked: 3 },
+      'CR only': { counted: 3, checked: 3 },
+      'quoted line breaks': { counted: 3, checked: 3 },
+      'blank and all-empty-cell rows': { counted: 2, checked: 2 },
+      'more than 500 rows, most of them all-empty cells': { counted: 2, checked: 2 },
+      'more than 500 real rows, refused whole': { counted: 0, checked: 0 },
+    })
+  })
+
+  it('given a connect budget of 5 an hour, when imports written every which way try to check 26 accounts, then exactly 5 checks reach the platform', async () => {
+    const token = (await t.workspace('import-budget')).token
+    const rows = (n: number, eol: string) => Array.from({ length: n }, () => realRow()).join(eol)
+    let checks = 0
+    // 20 rows with CR-only line ends: 20 units, more than the whole budget, refused before any check.
+    const crOnly = await checksRun(limited.app, `${header()}\r${rows(20, '\r')}\r`, token)
+    checks += crOnly.checks
+    expectRefused(crOnly.reply, 'TOKEN', 'CONNECT')
+    // 3 rows hidden among 600 all-empty-cell rows: 3 units, not the 1 a file over 500 rows would cost.
+    const padded = await checksRun(
+      limited.app,
+      `${header()}\n${`${emptyCells()}\n`.repeat(600)}${rows(3, '\n')}\n`,
+      token,
+    )
+    checks += padded.checks
+    expectAllowed(padded.reply)
+    // 2 rows, one with a quoted line break, CRLF: 2 units, the budget is spent.
+    const quoted = await checksRun(
+      limited.app,
+      `${header()}\r\n${realRow('two\r\nlines')}\r\n${realRow()}`,
+      token,
+    )
+    checks += quoted.checks
+    expectAllowed(quoted.reply)
+    const last = await checksRun(limited.app, `${header()}\n${realRow()}\n`, token)
+    checks += last.checks
+    expectRefused(last.reply, 'TOKEN', 'CONNECT')
+    expect(checks).toBe(5)
+  })
+})
+
 describe('client address and configuration', () => {
   it('given trusted proxy hops, when X-Forwarded-For holds spoofed entries, then only the entry written by the trusted proxy counts', () => {
     expect(clientAddress('10.0.0.2', '1.1.1.1, 198.51.100.9', 1)).toBe('198.51.100.9')
@@ -409,6 +516,8 @@ describe('client address and configuration', () => {
     expect(csvDataRows('platform,label\n')).toBe(0)
     expect(csvDataRows('platform,label\r\na,b\r\n\r\nc,"d\ne"\n')).toBe(2)
     expect(csvDataRows('platform,label\na,b')).toBe(1)
+    expect(csvDataRows('platform,label\ra,b\rc,d\r')).toBe(2)
+    expect(csvDataRows('platform,label\na,b\n,,,\n , \r\n')).toBe(1)
   })
 
   it('given rate limit settings, when parsed, then units, off and bad values are handled and a bad value names its variable', () => {
