@@ -144,6 +144,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 const MAX_DEPTH = 6
 
+/** Error properties that hold identifiers of the plugin's own making, left as they are. */
+const IDENTIFIER_KEYS = new Set(['code', 'field', 'name'])
+
 export function createSecretRedactor(initial: readonly string[] = []): SecretRedactor {
   const secrets = new Set<string>()
   let pattern: RegExp | undefined
@@ -226,7 +229,10 @@ export function createSecretRedactor(initial: readonly string[] = []): SecretRed
         const descriptor = Object.getOwnPropertyDescriptor(error, key)
         if (!descriptor) continue
         if ('value' in descriptor) {
-          descriptor.value = value(descriptor.value, depth + 1)
+          // An error's code and the connection field it names are the plugin's own identifiers, never data: a field
+          // name that happens to end a secret (in a replay, the placeholder REDACTED-SECRET-apiKey) stays readable.
+          if (!(typeof key === 'string' && IDENTIFIER_KEYS.has(key) && typeof descriptor.value === 'string'))
+            descriptor.value = value(descriptor.value, depth + 1)
         } else {
           let current: unknown
           try {

@@ -222,13 +222,22 @@ describe('importAccounts', () => {
 
   it('given a row the database refuses to store after its check passed, when imported, then that row stores nothing and the next row is still imported', async () => {
     const before = await countAccounts(t)
-    // PostgreSQL text cannot hold a NUL character: the insert of this row fails after the platform accepted it.
+    // A trigger stands in for whatever the database may refuse (a full disk, a constraint added later): the insert of
+    // this row fails after the platform accepted it. (A NUL, the old trigger, is now refused before any check.)
+    await t.db.query(`create or replace function refuse_marked_label() returns trigger language plpgsql as $$
+      begin
+        if new.label = 'Refused by the database' then raise exception 'refused for the test'; end if;
+        return new;
+      end $$`)
+    await t.db.query(
+      'create trigger refuse_marked_label before insert on account for each row execute function refuse_marked_label()',
+    )
     const data = await importOk(
       csvOf([
-        { platform: 'softswiss', label: 'Broken\u0000label', ...ss(3) },
+        { platform: 'softswiss', label: 'Refused by the database', ...ss(3) },
         { platform: 'clickbank', label: 'After the broken row', ...cb(1) },
       ]),
-    )
+    ).finally(() => t.db.query('drop trigger refuse_marked_label on account'))
     expect(data).toMatchObject({ imported: 1, failed: 1 })
     expect(data.rows[0]).toMatchObject({
       line: 2,
