@@ -9,10 +9,10 @@ import { type AccountStatsData, accountByIdLoader, accountStatsLoader } from './
 import {
   type AccountStatsArgs as AccountStatsInput,
   accountStatsArgsSchema,
-  decodeChangeCursor,
   type FxConversion,
   listStatChanges,
   type MoneyBreakdown,
+  openChangeId,
   queryStats,
   type StatChangeData,
   type StatChangePage,
@@ -617,7 +617,7 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       extensions: ARGUMENT_ERRORS,
       resolve: (_, args, ctx) => {
         const { workspaceId } = requirePrincipal(ctx)
-        const after = args.after ? decodeChangeCursor(args.after) : null
+        const after = args.after ? openChangeId(ctx.services.keyRing, args.after) : null
         if (args.after && !after) {
           throw new GraphQLError('Invalid input: after: not a cursor of this list', {
             extensions: {
@@ -626,10 +626,16 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
             },
           })
         }
-        return listStatChanges(ctx.em, workspaceId, (args.filter ?? {}) as StatChangesFilter, {
-          first: args.first ?? 50,
-          after,
-        })
+        return listStatChanges(
+          ctx.services.keyRing,
+          ctx.em,
+          workspaceId,
+          (args.filter ?? {}) as StatChangesFilter,
+          {
+            first: args.first ?? 50,
+            after,
+          },
+        )
       },
     }),
   )

@@ -1,5 +1,7 @@
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import { z } from 'zod'
+import type { MasterKeyRing } from '../crypto/master-key.ts'
 import { FX_SOURCES, type FxSource } from '../fx/ecb-format.ts'
 import { FX_POLICIES, type FxPolicy } from '../fx/fx-convert.ts'
 import {
@@ -283,17 +285,45 @@ export interface StatChangePage {
   pageInfo: { hasNextPage: boolean; endCursor: string | null }
 }
 
-const CHANGE_CURSOR = 'chg:'
-const encodeChangeCursor = (id: string) => Buffer.from(`${CHANGE_CURSOR}${id}`).toString('base64url')
-export function decodeChangeCursor(cursor: string): string | null {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8')
-  const id = text.startsWith(CHANGE_CURSOR) ? text.slice(CHANGE_CURSOR.length) : ''
-  // A bigint column: 19 digits may still exceed its largest value, which would fail the query, not the cursor.
-  return /^\d{1,19}$/.test(id) && BigInt(id) <= 9_223_372_036_854_775_807n ? id : null
+/**
+ * Change ids and cursors are the row's sequence number sealed with AES under a key derived from the master key: a
+ * global sequence would let one tenant estimate the others' volume. A block that does not open to our marker, or
+ * to a number outside the column's range, is no id of ours. Ids stay the same until the master key is rotated.
+ */
+const ID_MARKER = Buffer.from('chg1')
+const idKeys = new WeakMap<MasterKeyRing, Buffer>()
+function idKey(ring: MasterKeyRing): Buffer {
+  let key = idKeys.get(ring)
+  if (!key) {
+    const master = ring.keyFor(ring.activeKeyId)!
+    key = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'affgraph stat-change ids', 16))
+    idKeys.set(ring, key)
+  }
+  return key
+}
+
+export function sealChangeId(ring: MasterKeyRing, id: string): string {
+  const block = Buffer.alloc(16)
+  ID_MARKER.copy(block, 0)
+  block.writeBigUInt64BE(BigInt(id), 8)
+  const cipher = createCipheriv('aes-128-ecb', idKey(ring), null).setAutoPadding(false)
+  return Buffer.concat([cipher.update(block), cipher.final()]).toString('base64url')
+}
+
+export function openChangeId(ring: MasterKeyRing, text: string): string | null {
+  const sealed = Buffer.from(text, 'base64url')
+  if (sealed.length !== 16 || sealed.toString('base64url') !== text) return null
+  const decipher = createDecipheriv('aes-128-ecb', idKey(ring), null).setAutoPadding(false)
+  const block = Buffer.concat([decipher.update(sealed), decipher.final()])
+  if (!block.subarray(0, 4).equals(ID_MARKER) || block.readUInt32BE(4) !== 0) return null
+  const id = block.readBigUInt64BE(8)
+  // A bigint column: its largest value is 2^63 - 1.
+  return id > 0n && id <= 9_223_372_036_854_775_807n ? id.toString() : null
 }
 
 /** Revisions the platforms made to stored days, newest first, of one workspace only. */
 export async function listStatChanges(
+  ring: MasterKeyRing,
   em: EntityManager,
   workspaceId: string,
   filter: StatChangesFilter,
@@ -332,7 +362,7 @@ export async function listStatChanges(
     params,
   )) as RawRow[]
   const nodes = raw.slice(0, page.first).map((r) => ({
-    id: String(r.id),
+    id: sealChangeId(ring, String(r.id)),
     accountId: String(r.account_id),
     day: String(r.day),
     brand: dim(r.brand),
@@ -346,6 +376,7 @@ export async function listStatChanges(
   const last = nodes.at(-1)
   return {
     nodes,
-    pageInfo: { hasNextPage: raw.length > page.first, endCursor: last ? encodeChangeCursor(last.id) : null },
+    // The cursor is the last node's sealed id: `after` opens it again.
+    pageInfo: { hasNextPage: raw.length > page.first, endCursor: last ? last.id : null },
   }
 }

@@ -161,8 +161,15 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
       currency: 'EUR',
       detectedAt: '2026-03-04T08:00:00.000Z',
     })
-    const ids = data.changes.nodes.map((n) => Number(n.id))
-    expect(ids).toEqual([...ids].sort((x, y) => y - x))
+    // Ids are opaque: the table's global sequence would tell a tenant how many revisions all tenants had.
+    const sequence = await t.db.query<{ id: string }>('select id::text as id from stat_change')
+    const ids = data.changes.nodes.map((n) => n.id)
+    expect(new Set(ids).size).toBe(3)
+    for (const id of ids) {
+      expect(id).toMatch(/^[\w-]{22}$/)
+      expect(sequence.map((r) => r.id)).not.toContain(id)
+      expect(Buffer.from(id, 'base64url').toString('latin1')).not.toMatch(/^chg:|^\d+$/)
+    }
   })
 
   it('given filters and a page size, when A pages through changes, then pages follow each other and filters apply', async () => {
