@@ -455,9 +455,10 @@ describe('fuzzing the HTTP server', () => {
       `fuzz: event-loop delay over the run: p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`,
     )
     // The import test holds each worst case to ~100 ms over its baseline; here thousands of requests (1 MB strings,
-    // 4 MiB bodies) share the loop with the generator and the checks, so the bound only catches a stall of the
-    // kind that froze the server for seconds.
-    expect(ms(loopDelay.max)).toBeLessThan(1000)
+    // 4 MiB bodies) share the loop with the generator and the checks, and a busy runner adds its own scheduling
+    // delays (1.6 s seen with other test runs on the same two cores), so the bound only catches a stall of the kind
+    // that froze the server for 27 s.
+    expect(ms(loopDelay.max)).toBeLessThan(5000)
   })
 })
 
