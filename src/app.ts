@@ -20,6 +20,7 @@ import { useInputErrorHygiene } from './security/input-errors.ts'
 import { useIntrospectionPolicy } from './security/introspection.ts'
 import { useNulGuard } from './security/nul-guard.ts'
 import { authenticateRequest } from './security/request-auth.ts'
+import { useSubscriptionTokenWatch } from './security/subscription-auth.ts'
 import { renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
 import { useWebApp } from './web/web-routes.ts'
 import { AUTH_FAILURE_MESSAGES } from './workspace/workspace.service.ts'
@@ -162,6 +163,8 @@ export function createApp(services: AppServices): AffgraphApp {
       // Before the auth gate: an address out of failed authentications gets 429, not a 401 that tells a guess apart.
       useApiRateLimit(services),
       useAuthGate(),
+      // Only streams the gate let through are watched: each ends once its token no longer authenticates.
+      useSubscriptionTokenWatch(),
       // After the limits that refuse before parsing; a hit then skips parsing, validation and execution.
       ...(services.config.responseCache ? [useWorkspaceResponseCache(services)] : []),
       useInputErrorHygiene(),
