@@ -10,9 +10,10 @@ import {
 } from '../workspace/workspace.service.ts'
 
 /**
- * How long a token's record may be trusted from memory. Revocation normally reaches every process at once (a
- * trigger announces it on the change feed, and this process announces its own writes locally); this bound holds
- * even if a notification were lost, and while the feed is down nothing is served from memory at all.
+ * How long a token's record may be trusted from memory. Revocation normally reaches every process at once (the
+ * writing process announces it on the change feed with its flush, and hears its own writes locally); this bound
+ * holds even if a notification were lost or a row changed by hand, and while the feed is down nothing is served
+ * from memory at all.
  */
 export const TOKEN_CACHE_TTL_MS = 10_000
 /** How often the last use of the tokens seen is written, in one statement for all of them. */
