@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
-import { fixedClock } from '../../src/clock.ts'
 import {
   AuthError,
   type HttpResponse,
@@ -9,6 +7,8 @@ import {
   ResponseFormatError,
   UnavailableError,
 } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
+import { fixedClock } from '../../src/clock.ts'
 import {
   httpResponse,
   rawGet,

@@ -28,6 +28,8 @@ export default definePlatform({
     // affgraph sends timezone=UTC unless the connection names a zone, which check() then reports.
     timeZone: 'UTC',
     perProgramHost: true,
+    // The revisions fact in evidence.ts: how long this platform's figures keep changing.
+    lookbackDays: 60,
   },
   check,
   fetchReport,

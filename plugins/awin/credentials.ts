@@ -1,11 +1,4 @@
-import {
-  baseUrlSchema,
-  defineConnection,
-  emptyToUndefined,
-  field,
-  timeZoneSchema,
-  z,
-} from 'affgraph/sdk'
+import { baseUrlSchema, defineConnection, emptyToUndefined, field, timeZoneSchema, z } from 'affgraph/sdk'
 import { DEFAULT_API_BASE_URL } from './wire.ts'
 
 export function publisherIdSchema() {

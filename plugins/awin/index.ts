@@ -27,6 +27,8 @@ export default definePlatform({
     // Awin's default; check() returns the connection's zone when one is set.
     timeZone: 'UTC',
     perProgramHost: false,
+    // The revisions fact in evidence.ts: how long this platform's figures keep changing.
+    lookbackDays: 60,
   },
   check,
   fetchReport,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { platformManifestSchema } from 'affgraph/sdk'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
-import { platformManifestSchema } from 'affgraph/sdk'
 import {
   defineFaultTests,
   defineRevisionTest,

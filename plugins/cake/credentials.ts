@@ -1,10 +1,4 @@
-import {
-  currencySchema,
-  defineConnection,
-  field,
-  pastedAddressSchema,
-  pastedValueSchema,
-} from 'affgraph/sdk'
+import { currencySchema, defineConnection, field, pastedAddressSchema, pastedValueSchema } from 'affgraph/sdk'
 import { AFFILIATES_PATH, PARAMS } from './wire.ts'
 
 /** The numeric affiliate id; a pasted API call is read for `affiliate_id`. */

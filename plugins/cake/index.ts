@@ -29,6 +29,8 @@ export default definePlatform({
     // Assumed: the network's days; no zone is named in the answer.
     timeZone: 'UTC',
     perProgramHost: true,
+    // The revisions fact in evidence.ts: how long this platform's figures keep changing.
+    lookbackDays: 30,
   },
   check,
   fetchReport,

@@ -32,8 +32,8 @@ import {
   type SimulatorResponse,
   seededRandom,
   seededText,
-  textAnswer,
   type TruthAccountSpec,
+  textAnswer,
 } from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import {

@@ -29,6 +29,8 @@ export default definePlatform({
     // eventDate is "in UTC time zone" [SCHEMA].
     timeZone: 'UTC',
     perProgramHost: false,
+    // The revisions fact in evidence.ts: how long this platform's figures keep changing.
+    lookbackDays: 90,
   },
   check,
   fetchReport,

@@ -29,6 +29,8 @@ export default definePlatform({
     // Days are those of the connection's timezone_id (UTC unless set); check() returns the account's zone.
     timeZone: 'UTC',
     perProgramHost: false,
+    // The revisions fact in evidence.ts: how long this platform's figures keep changing.
+    lookbackDays: 30,
   },
   check,
   fetchReport,

@@ -1,6 +1,6 @@
+import { type HttpResponse, platformManifestSchema } from 'affgraph/sdk'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
-import { type HttpResponse, platformManifestSchema } from 'affgraph/sdk'
 import { caught, recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { defineReplayTests } from '../../test/support/replay.ts'
 import { connection } from './credentials.ts'

@@ -28,6 +28,8 @@ export default definePlatform({
     // The zone of impact.com's published examples; check() returns the account's when its Company Information names one.
     timeZone: 'America/Los_Angeles',
     perProgramHost: false,
+    // The revisions fact in evidence.ts: how long this platform's figures keep changing.
+    lookbackDays: 90,
   },
   check,
   fetchReport,

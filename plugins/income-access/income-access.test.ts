@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { describe, expect, it } from 'vitest'
 import {
   AuthError,
   type HttpResponse,
@@ -11,6 +10,7 @@ import {
   ResponseFormatError,
   UnavailableError,
 } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
 import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection, DEFAULT_CURRENCY } from './credentials.ts'
 import platform from './index.ts'

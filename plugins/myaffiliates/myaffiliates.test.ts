@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
-import { MIN_SECRET_LENGTH } from '../../src/http/redact.ts'
 import {
   AuthError,
   type DateWindow,
@@ -11,6 +9,8 @@ import {
   reportRow,
   UnavailableError,
 } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
+import { MIN_SECRET_LENGTH } from '../../src/http/redact.ts'
 import { recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { connection, DEFAULT_CURRENCY } from './credentials.ts'
 import platform from './index.ts'

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
 import type { DateWindow, HttpResponse } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { mapDailyActivity, parseMoney } from './map.ts'

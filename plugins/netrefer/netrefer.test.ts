@@ -1,4 +1,3 @@
-import { beforeAll, describe, expect, it } from 'vitest'
 import {
   createGroundTruth,
   type DateWindow,
@@ -6,6 +5,7 @@ import {
   type FaultName,
   projectRows,
 } from 'affgraph/sdk'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type PluginHarness, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import type { NetReferSimulator, NetReferSimulatorOptions } from './simulator.ts'

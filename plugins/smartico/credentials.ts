@@ -1,10 +1,4 @@
-import {
-  currencySchema,
-  defineConnection,
-  field,
-  pastedAddressSchema,
-  pastedValueSchema,
-} from 'affgraph/sdk'
+import { currencySchema, defineConnection, field, pastedAddressSchema, pastedValueSchema } from 'affgraph/sdk'
 import { AUTH_HEADER } from './wire.ts'
 
 /**

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
 import {
   AuthError,
   type DateWindow,
@@ -13,6 +12,7 @@ import {
   rowKey,
   UnavailableError,
 } from 'affgraph/sdk'
+import { describe, expect, it } from 'vitest'
 import {
   rawGet,
   recordRequests,

@@ -10,7 +10,7 @@ import {
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import { connectionUrls } from '../platform/platform-runner.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
-import { type CheckResult, isPlatformError, retryAfterOf } from '../sdk/index.ts'
+import { type CheckResult, DEFAULT_LOOKBACK_DAYS, isPlatformError, retryAfterOf } from '../sdk/index.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
@@ -241,6 +241,7 @@ export async function connectAccount(
     baseUrl: typeof connection.baseUrl === 'string' ? connection.baseUrl : null,
     currency: checked.result.currency ?? null,
     timeZone: checked.result.timeZone ?? platform.definition.capabilities.timeZone,
+    lookbackDays: platform.definition.capabilities.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
     tags: normalizeTags(options.tags),
     status: 'OK',
     lastCheckAt: now,

@@ -2,6 +2,7 @@ import { type AppBuilder, requirePrincipal } from '../schema/builder.ts'
 import {
   BREAKDOWNS,
   type ConnectionField,
+  DEFAULT_LOOKBACK_DAYS,
   EVIDENCE_CONFIDENCES,
   EVIDENCE_TOPICS,
   type EvidenceConfidence,
@@ -111,6 +112,12 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
         nullable: false,
         description: "True when each program runs at its own domain, entered as the connection's base URL.",
         resolve: (p) => p.definition.capabilities.perProgramHost,
+      }),
+      lookbackDays: t.int({
+        nullable: false,
+        description:
+          'Past days a periodic sync re-fetches by default, for figures the platform revises later (approvals, reversals); each account may change it.',
+        resolve: (p) => p.definition.capabilities.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
       }),
       maxWindowDays: t.int({ nullable: false, resolve: (p) => p.definition.limits.maxWindowDays }),
       perHostRateLimit: t.field({

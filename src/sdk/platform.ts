@@ -66,7 +66,15 @@ export interface PlatformCapabilities {
   timeZone: string
   /** True when the program's own base URL is one of the connection fields. */
   perProgramHost: boolean
+  /**
+   * How many past days periodic syncs re-fetch by default, long enough for the platform's revision habits
+   * (conversions approved or reversed for weeks or months). Absent: DEFAULT_LOOKBACK_DAYS. Each account may change it.
+   */
+  lookbackDays?: number
 }
+
+/** The lookback of a platform that declares none: how long iGaming programs are seen to revise is not published. */
+export const DEFAULT_LOOKBACK_DAYS = 7
 
 /** Facts a successful connection test may learn about the account. */
 export interface CheckResult {
@@ -145,6 +153,7 @@ export const platformManifestSchema = z.object({
     breakdowns: z.array(z.enum(BREAKDOWNS)),
     timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
     perProgramHost: z.boolean(),
+    lookbackDays: z.number().int().min(1).max(366).optional(),
   }),
   check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
   fetchReport: z.custom<(...args: unknown[]) => unknown>(
