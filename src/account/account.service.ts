@@ -11,6 +11,7 @@ import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import { connectionUrls } from '../platform/platform-runner.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
 import { type CheckResult, DEFAULT_LOOKBACK_DAYS, isPlatformError, retryAfterOf } from '../sdk/index.ts'
+import { crashPoint } from '../sync/crash-points.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
@@ -253,7 +254,9 @@ export async function connectAccount(
     externalAccountName: checked.result.accountName ?? null,
   })
   await em.flush()
-  // The first sync is the backfill; queued after the account is saved, so a failure to queue loses nothing.
+  crashPoint('after-account-saved')
+  // The first sync is the backfill; queued after the account is saved. Should the process die in between, or
+  // the queueing fail, the engine's backfill repair queues it on its next start or scheduler tick.
   if (services.sync) {
     try {
       await services.sync.enqueueBackfill(em, account)

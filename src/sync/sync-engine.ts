@@ -161,6 +161,9 @@ export class SyncEngine {
     await this.#listen()
     if (this.#options.schedule) await boss.schedule(SCHEDULE_QUEUE, '* * * * *', {}, { singletonKey: 'tick' })
     if (this.#options.work) {
+      await this.repairBackfills().catch((error: Error) =>
+        this.#log.error({ err: { message: error.message } }, 'backfill repair failed'),
+      )
       this.#pumping = this.#pump(boss)
       await boss.work(SCHEDULE_QUEUE, { pollingIntervalSeconds: 5 }, async () => {
         await this.enqueueDue()
@@ -335,9 +338,43 @@ export class SyncEngine {
     return this.enqueue(em, account, trailingWindow(account.backfillDays, account.timeZone, now), 'BACKFILL')
   }
 
+  /**
+   * Queues the backfill of every account that was saved but never had one queued (the process died between the
+   * two): an account with no run whose next sync time is unset or due. Each is first claimed by moving its next
+   * sync time on in one conditional update, so of several processes repairing at once only one queues it; should
+   * the claimer die too, the account is due again after one interval and is repaired then.
+   */
+  async repairBackfills(now = this.#services.clock.now()): Promise<number> {
+    const em = this.#services.db.fork()
+    const claimed = await em.getConnection().execute<{ id: string }[]>(
+      `update account a set next_sync_at = ?::timestamptz + a.sync_interval_minutes * interval '1 minute'
+         where a.id in (select b.id from account b where (b.next_sync_at is null or b.next_sync_at <= ?)
+           and b.status <> 'AUTH_FAILED' and not exists (select 1 from sync_run r where r.account_id = b.id)
+           limit 500)
+         and (a.next_sync_at is null or a.next_sync_at <= ?)
+         and not exists (select 1 from sync_run r where r.account_id = a.id)
+       returning a.id`,
+      [now, now, now],
+      'all',
+    )
+    if (claimed.length === 0) return 0
+    const accounts = await em.find(
+      Account,
+      { id: { $in: claimed.map((r: { id: string }) => r.id) } },
+      { filters: false, populate: ['workspace'] },
+    )
+    for (const account of accounts) {
+      this.#log.warn({ account: account.id }, 'queueing a backfill that was never queued')
+      await this.enqueueBackfill(em, account, now)
+    }
+    return accounts.length
+  }
+
   /** Periodic syncs that are due: the lookback window of every account whose next sync time has come. */
   async enqueueDue(now = this.#services.clock.now()): Promise<number> {
     if (this.#stopping) return 0
+    // Before the periodic pass, which would otherwise give an account that lost its backfill only the lookback.
+    await this.repairBackfills(now)
     const em = this.#services.db.fork()
     const due = await em.find(
       Account,

@@ -263,6 +263,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       'before-fetch': 0,
       'after-fetch': 0,
       'mid-write': 0,
+      'after-account-saved': 0,
       other: 0,
     }
     let workerStarts = 0
@@ -601,7 +602,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           .filter((ch) => ch.account_id === r.c.accountId && String(ch.day).slice(0, 10) === r.day)
           .map((ch) => new Date(ch.detected_at).toISOString())
         const covering = runs
-          .filter((run) => run.account_id === r.c.accountId && run.window_from <= r.day && run.window_to >= r.day)
+          .filter(
+            (run) => run.account_id === r.c.accountId && run.window_from <= r.day && run.window_to >= r.day,
+          )
           .map((run) => new Date(run.finished_at).toISOString())
         samples.push(
           `revision not recorded: ${r.c.simKey} ${r.day} revised at ${new Date(r.at).toISOString()}; changes detected ${JSON.stringify(seen)}; runs finished ${JSON.stringify(covering)}`,

@@ -57,7 +57,7 @@ describe('crash points (a testing aid for the soak)', () => {
       CrashPointConfigError,
     )
     expect(() => configureCrashPoints({ points: { 'mid-flight': 0.5 }, seed: 's' })).toThrowError(
-      /before-fetch, after-fetch, mid-write/,
+      /before-fetch, after-fetch, mid-write, after-account-saved/,
     )
   })
 

@@ -270,4 +270,33 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
       await Promise.all([failing?.close(), healthy?.close()])
     }
   }, 120_000)
+
+  it('given an account saved by a process that died before queueing its backfill, when the scheduler ticks twice, then the account gets its full backfill once', async () => {
+    const platform = t.registry.get('softswiss')!
+    const ws = await t.workspace('lost-backfill')
+    const em = t.db.fork()
+    em.setFilterParams('workspace', { id: ws.id })
+    const connection = platform.definition.connection.schema.parse(sim.accounts[0]!.connection) as Record<
+      string,
+      unknown
+    >
+    // Without a sync engine the account is saved and nothing is queued: the state a crash in between leaves.
+    const saved = await connectAccount(
+      { ...t.services, sync: null },
+      em,
+      { workspaceId: ws.id, workspaceName: 'lost-backfill', tokenId: '' },
+      platform,
+      connection,
+      {},
+    )
+    if (!saved.ok) throw new Error(saved.error.message)
+    expect(await runsOf(saved.account.id)).toEqual([])
+    await engine.enqueueDue()
+    await engine.enqueueDue()
+    const runs = await runsOf(saved.account.id)
+    expect(runs.map((r) => r.kind)).toEqual(['BACKFILL', 'BACKFILL', 'BACKFILL'])
+    // Three windows of at most 31 days: the 90-day backfill, not the shorter periodic lookback.
+    expect(await engine.repairBackfills()).toBe(0)
+    await settle(saved.account.id, 3)
+  }, 120_000)
 })
