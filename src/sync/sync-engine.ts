@@ -161,9 +161,11 @@ export class SyncEngine {
     await this.#listen()
     if (this.#options.schedule) await boss.schedule(SCHEDULE_QUEUE, '* * * * *', {}, { singletonKey: 'tick' })
     if (this.#options.work) {
-      await this.repairBackfills().catch((error: Error) =>
-        this.#log.error({ err: { message: error.message } }, 'backfill repair failed'),
-      )
+      // Repairs are the scheduler's duty: an engine told not to schedule works only the jobs it is given.
+      if (this.#options.schedule)
+        await this.repairBackfills().catch((error: Error) =>
+          this.#log.error({ err: { message: error.message } }, 'backfill repair failed'),
+        )
       this.#pumping = this.#pump(boss)
       await boss.work(SCHEDULE_QUEUE, { pollingIntervalSeconds: 5 }, async () => {
         await this.enqueueDue()
