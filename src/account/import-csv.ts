@@ -160,14 +160,28 @@ export function parseImportCsv(text: string): CsvRow[] {
  * The header and the data rows the importer works on, or the typed error that refuses the whole file. Every step
  * is linear in the size of the text; the header's width is bounded before its names are compared.
  */
-export function readImportFile(csv: string): ImportFile {
-  // The rate limiter reads the file just before the importer does, within the same request: the second reading is
-  // the first one's answer (the variable is the same string, so the comparison is by reference).
-  if (lastRead?.csv !== csv) lastRead = { csv, outcome: readOnce(csv) }
-  const { outcome } = lastRead
-  if (outcome instanceof AccountImportError) throw outcome
-  return outcome
+export function readImportFile(csv: string, options: { keep?: boolean } = {}): ImportFile {
+  // The rate limiter reads the file just before the importer does, within the same request: the importer takes the
+  // limiter's reading and drops it. The text holds credentials, so a reading the importer never takes (a refused
+  // request) is dropped after a few seconds rather than kept in memory until the next import.
+  const reading = lastRead?.csv === csv ? lastRead : { csv, outcome: readOnce(csv) }
+  if (lastReadTimer) clearTimeout(lastReadTimer)
+  lastRead = null
+  lastReadTimer = null
+  if (options.keep) {
+    lastRead = reading
+    lastReadTimer = setTimeout(() => {
+      lastRead = null
+      lastReadTimer = null
+    }, KEEP_READING_MS)
+    lastReadTimer.unref()
+  }
+  if (reading.outcome instanceof AccountImportError) throw reading.outcome
+  return reading.outcome
 }
+
+const KEEP_READING_MS = 5_000
+let lastReadTimer: NodeJS.Timeout | null = null
 
 interface ImportFile {
   header: string[]
@@ -240,7 +254,7 @@ function readUncached(csv: string): ImportFile {
  */
 export function importRowCount(csv: string): number {
   try {
-    return readImportFile(csv).rows.length
+    return readImportFile(csv, { keep: true }).rows.length
   } catch (error) {
     if (error instanceof AccountImportError) return 0
     throw error
