@@ -5,6 +5,7 @@ import { startSync } from '../../src/bootstrap.ts'
 import { SUBSCRIPTION_RECHECK_MS } from '../../src/security/subscription-auth.ts'
 import { ensureWorkspace, issueApiToken } from '../../src/workspace/workspace.service.ts'
 import { plantCanary } from '../support/log-sink.ts'
+import { readEvents } from '../support/sse-events.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 
@@ -14,46 +15,8 @@ interface StreamEvent {
 }
 
 /** Reads a server-sent event stream to its end (or the deadline); notes when the server closed it. */
-async function readToEnd(response: Response, timeoutMs: number) {
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  const events: StreamEvent[] = []
-  let buffer = ''
-  let closedAt: number | null = null
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    const left = deadline - performance.now()
-    if (left <= 0) break
-    let timer: NodeJS.Timeout | undefined
-    const chunk = await Promise.race([
-      reader.read(),
-      new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), left)
-      }),
-    ])
-    clearTimeout(timer)
-    if (chunk === null) break
-    if (chunk.done) {
-      closedAt = performance.now()
-      break
-    }
-    buffer += decoder.decode(chunk.value, { stream: true })
-    let cut = buffer.indexOf('\n\n')
-    while (cut !== -1) {
-      const data = buffer
-        .slice(0, cut)
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trim())
-        .join('')
-      buffer = buffer.slice(cut + 2)
-      if (data) events.push(JSON.parse(data) as StreamEvent)
-      cut = buffer.indexOf('\n\n')
-    }
-  }
-  await reader.cancel().catch(() => undefined)
-  return { events, closedAt }
-}
+const readToEnd = (response: Response, timeoutMs: number) =>
+  readEvents<StreamEvent>(response, () => false, timeoutMs)
 
 describe(`open subscriptions end with their token on ${TEST_DATABASE_KIND}`, () => {
   let t: TestApp

@@ -1,16 +1,17 @@
 /**
- * Reads server-sent events until `enough` holds or the time is up (then returns what came: for a stream that must
- * stay silent, silence is the expected outcome, not a failure).
+ * Reads server-sent events until `enough` holds, the server ends the stream (noted in `closedAt`, on the
+ * performance clock) or the time is up.
  */
-export async function collectEvents<T>(
+export async function readEvents<T>(
   response: Response,
   enough: (events: T[]) => boolean,
   timeoutMs: number,
-): Promise<T[]> {
+): Promise<{ events: T[]; closedAt: number | null }> {
   const reader = response.body!.getReader()
   const decoder = new TextDecoder()
   const events: T[] = []
   let buffer = ''
+  let closedAt: number | null = null
   const deadline = Date.now() + timeoutMs
   while (!enough(events)) {
     const left = deadline - Date.now()
@@ -23,7 +24,11 @@ export async function collectEvents<T>(
       }),
     ])
     clearTimeout(timer)
-    if (chunk === null || chunk.done) break
+    if (chunk === null) break
+    if (chunk.done) {
+      closedAt = performance.now()
+      break
+    }
     buffer += decoder.decode(chunk.value, { stream: true })
     let cut = buffer.indexOf('\n\n')
     while (cut !== -1) {
@@ -38,6 +43,18 @@ export async function collectEvents<T>(
       cut = buffer.indexOf('\n\n')
     }
   }
-  await reader.cancel()
-  return events
+  await reader.cancel().catch(() => undefined)
+  return { events, closedAt }
+}
+
+/**
+ * Reads server-sent events until `enough` holds or the time is up (then returns what came: for a stream that must
+ * stay silent, silence is the expected outcome, not a failure).
+ */
+export async function collectEvents<T>(
+  response: Response,
+  enough: (events: T[]) => boolean,
+  timeoutMs: number,
+): Promise<T[]> {
+  return (await readEvents(response, enough, timeoutMs)).events
 }
