@@ -396,7 +396,9 @@ export function defineContractSuite(folder: string, options: ContractSuiteOption
           expect(allowed, `${outcome.code}: ${outcome.message}`).toContain(outcome.code)
           expect(outcome.message?.length, 'the error says what happened').toBeGreaterThan(10)
         }
-        if (c.slowRunner) expect(performance.now() - started, 'the deadline held').toBeLessThan(4_500)
+        // Two attempts that waited the platform out would take 10 s (5 s each); abandoning each at the 1.5 s deadline
+        // takes about 3.2 s, and up to 6.8 s was seen on a 2-core runner busy with other test files.
+        if (c.slowRunner) expect(performance.now() - started, 'the deadline held').toBeLessThan(9_000)
       })
     }
 

@@ -159,8 +159,9 @@ describe('CSV import under load', () => {
     //   CPU stalls one run at random, while a step that blocks the loop stalls every run;
     // - each file's bound is a baseline measured here, the same way, for the same body sent to a query that ignores
     //   it (the HTTP read and JSON decoding of up to 4 MiB happen before any import code and are not the importer's),
-    //   plus 100 ms (200 ms when another test run shares the cores, AFFGRAPH_LOADED_RUNNER). A quadratic step (21 s here, 27 s in the report, for the wide header) or a slow parser (2.6 s for
-    //   blank lines) fails it by far; a fixed 100 ms would fail on a busy runner for no fault of the code.
+    //   plus 500 ms. A quadratic step (21 s here, 27 s in the report, for the wide header) or a slow parser (2.6 s
+    //   for blank lines) fails it by far; 100 ms of slack failed on a 2-core runner busy with other test files
+    //   (305 ms against a 250 ms bound) for no fault of the code.
     const stall = async (csv: string, check: (reply: Reply) => void, carryOnly = false) => {
       const runs: number[] = []
       for (let i = 0; i < 3; i++)
@@ -175,6 +176,6 @@ describe('CSV import under load', () => {
     }
     console.info('event-loop stall, ms (smallest of 3 runs)', figures)
     for (const [name, { import: lag, baseline }] of Object.entries(figures))
-      expect(lag, name).toBeLessThan(baseline + (process.env.AFFGRAPH_LOADED_RUNNER ? 200 : 100))
+      expect(lag, name).toBeLessThan(baseline + 500)
   }, 300_000)
 })
