@@ -19,6 +19,7 @@ import { useGraphQLLimits } from './security/graphql-limits.ts'
 import { useInputErrorHygiene } from './security/input-errors.ts'
 import { useIntrospectionPolicy } from './security/introspection.ts'
 import { useNulGuard } from './security/nul-guard.ts'
+import { unauthenticatedHttp, useRequestErrorStatus } from './security/request-errors.ts'
 import { authenticateRequest } from './security/request-auth.ts'
 import { useSubscriptionTokenWatch } from './security/subscription-auth.ts'
 import { renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
@@ -101,7 +102,7 @@ function useAuthGate(): Plugin<GraphQLContext> {
     return {
       errors: [
         new GraphQLError(AUTH_FAILURE_MESSAGES[auth.reason], {
-          extensions: { code: auth.reason, http: { status: 401 } },
+          extensions: { code: auth.reason, http: unauthenticatedHttp(auth.reason) },
         }),
       ],
     }
@@ -173,6 +174,8 @@ export function createApp(services: AppServices): AffgraphApp {
       ...useGraphQLLimits(services.config.graphqlLimits),
       useWebApp(),
       ...(services.config.graphiql ? [useGraphiQLAssets('/graphql')] : []),
+      // Last to see a result: every refusal above is answered with a status the GraphQL-over-HTTP spec allows.
+      useRequestErrorStatus(),
       useMetrics(services),
       useRequestLogging(services.logger),
     ],
