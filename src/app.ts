@@ -14,6 +14,7 @@ import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
 import { useWorkspaceResponseCache } from './schema/response-cache.ts'
 import { buildSchema } from './schema/schema.ts'
 import { useApiRateLimit } from './security/api-rate-limit.ts'
+import { corsOption, useCorsVary } from './security/cors.ts'
 import { useCsrfPrevention } from './security/csrf.ts'
 import { useGraphQLLimits } from './security/graphql-limits.ts'
 import { useInputErrorHygiene } from './security/input-errors.ts'
@@ -129,6 +130,8 @@ export function createApp(services: AppServices): AffgraphApp {
     // Our /health and /ready answer with a body; Yoga's own empty check moves out of their way.
     healthCheckEndpoint: '/_yoga/health',
     landingPage: false,
+    // Off unless AFFGRAPH_CORS_ORIGINS lists the origins whose pages may call the API.
+    cors: corsOption(services.config.corsOrigins),
     // Yoga's own default (25 MB) is far above any real operation: the largest, a CSV import, is capped at 1 MiB.
     maxRequestBodySize: services.config.maxBodyBytes,
     graphiql: services.config.graphiql
@@ -159,6 +162,7 @@ export function createApp(services: AppServices): AffgraphApp {
     },
     plugins: [
       useHealthEndpoints(services),
+      useCorsVary(services.config.corsOrigins),
       useCsrfPrevention(),
       useIntrospectionPolicy(services, services.config.introspection),
       // Before the auth gate: an address out of failed authentications gets 429, not a 401 that tells a guess apart.
