@@ -1,6 +1,5 @@
 import { GraphQLError } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
-import { REQUEST_ERROR_HTTP } from './request-errors.ts'
 
 /**
  * graphql-js words a variable it cannot coerce as `Variable "$c" got invalid value { …the whole value… }; <why>`,
@@ -24,33 +23,19 @@ export function withoutInputValue(message: string, scalarMessage?: string): stri
   return `Variable "${match[1]}" got an invalid value${reason ? `: ${reason}` : '.'}`
 }
 
-/**
- * The executor marks the errors of variables that do not coerce with status 400 under every media type; the spec
- * wants that only under `application/graphql-response+json` (a request error) and 200 under `application/json`.
- */
-function specHttp(extensions: GraphQLError['extensions']): unknown {
-  const http = extensions?.http as { status?: number; spec?: boolean } | undefined
-  return http?.status === 400 && http.spec === undefined ? { ...http, ...REQUEST_ERROR_HTTP } : http
-}
-
 function rewrite(error: GraphQLError): GraphQLError {
   const message = withoutInputValue(error.message, error.originalError?.message)
-  const http = specHttp(error.extensions)
   if (message === undefined) {
-    const coded = NOT_PROVIDED.test(error.message) && !error.extensions?.code
-    if (!coded && http === error.extensions?.http) return error
-    return new GraphQLError(error.message, {
-      nodes: error.nodes,
-      extensions: {
-        ...error.extensions,
-        ...(coded ? { code: 'BAD_USER_INPUT' } : {}),
-        ...(http ? { http } : {}),
-      },
-    })
+    if (NOT_PROVIDED.test(error.message) && !error.extensions?.code)
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+      })
+    return error
   }
   return new GraphQLError(message, {
     nodes: error.nodes,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', ...(http ? { http } : {}) },
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
   })
 }
 

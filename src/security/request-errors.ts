@@ -3,10 +3,11 @@ import type { Plugin } from 'graphql-yoga'
 
 /**
  * HTTP statuses of refusals, as the GraphQL-over-HTTP spec asks:
- * - a request error (the operation is refused before it runs: a limit, a NUL, a variable that does not coerce) is
- *   400 under `application/graphql-response+json`, where an answer without `data` must be 4xx or 5xx, and 200 under
- *   the legacy `application/json`, where the spec recommends 200 for every well-formed request. Yoga reads
- *   `spec: true` as "this status only under the new media type";
+ * - a request error (the operation is refused before it runs: a limit, a NUL) is 400 under
+ *   `application/graphql-response+json`, where an answer without `data` must be 4xx or 5xx, and 200 under the
+ *   legacy `application/json`, where the spec recommends 200 for every well-formed request. Yoga reads
+ *   `spec: true` as "this status only under the new media type". Variables that do not coerce keep the 400 Yoga's
+ *   executor gives them under both types (allowed for the legacy type, and what its clients have seen so far);
  * - a caller who is not permitted (no or bad token: 401; CSRF header missing: 403) or has to slow down (429) gets
  *   that status under both media types, so that clients, proxies and browsers can act on it without reading the
  *   body. The spec allows 4xx under `application/json` for this, and asks for 401/403 when a request is not
