@@ -62,6 +62,7 @@ beforeAll(async () => {
       AFFGRAPH_MAX_TOKENS: '60',
       AFFGRAPH_MAX_COST: '10',
       AFFGRAPH_RATE_LIMIT_TOKEN_CREATE: '1/1h',
+      AFFGRAPH_MAX_BODY_BYTES: '4096',
     },
   })
   defaultsToken = (await defaults.workspace('http-audit')).token
@@ -298,6 +299,26 @@ describe('refusals and their HTTP status under each media type', () => {
       const answer = await post(accept, create(`over budget ${accept}`))
       expectRefusal(answer, accept, 429, 'RATE_LIMITED')
       expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0)
+    }
+  })
+
+  it('given a body over AFFGRAPH_MAX_BODY_BYTES, when it is posted, then 413 under both media types', async () => {
+    for (const accept of MEDIA_TYPES) {
+      const answer = await post(accept, `{ platforms { id } } # ${'x'.repeat(5000)}`)
+      expect(answer.status).toBe(413)
+      expect('data' in answer.body).toBe(false)
+    }
+  })
+
+  it('given a JSON array of operations, when it is posted, then 400 under both media types (batching is off)', async () => {
+    for (const accept of MEDIA_TYPES) {
+      const response = await fetch(tightUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${tightToken}` },
+        body: JSON.stringify([{ query: '{ platforms { id } }' }, { query: '{ platforms { id } }' }]),
+      })
+      expect(response.status).toBe(400)
+      expect('data' in ((await response.json()) as object)).toBe(false)
     }
   })
 
