@@ -53,10 +53,8 @@ const corsOrigins = z.string().transform((v, ctx) => {
     .split(/[,\s]+/)
     .filter(Boolean)
     .entries()) {
-    let url: URL | null = null
-    try {
-      url = new URL(entry)
-    } catch {}
+    // Not a URL at all is refused like any other malformed entry, below.
+    const url = URL.canParse(entry) ? new URL(entry) : null
     const bare =
       url !== null &&
       (url.protocol === 'http:' || url.protocol === 'https:') &&
