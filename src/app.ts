@@ -14,11 +14,13 @@ import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
 import { useWorkspaceResponseCache } from './schema/response-cache.ts'
 import { buildSchema } from './schema/schema.ts'
 import { useApiRateLimit } from './security/api-rate-limit.ts'
+import { corsOption, useCorsVary } from './security/cors.ts'
 import { useCsrfPrevention } from './security/csrf.ts'
 import { useGraphQLLimits } from './security/graphql-limits.ts'
 import { useInputErrorHygiene } from './security/input-errors.ts'
 import { useIntrospectionPolicy } from './security/introspection.ts'
 import { useNulGuard } from './security/nul-guard.ts'
+import { unauthenticatedHttp, useRequestErrorStatus } from './security/request-errors.ts'
 import { authenticateRequest } from './security/request-auth.ts'
 import { useSubscriptionTokenWatch } from './security/subscription-auth.ts'
 import { renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
@@ -101,7 +103,7 @@ function useAuthGate(): Plugin<GraphQLContext> {
     return {
       errors: [
         new GraphQLError(AUTH_FAILURE_MESSAGES[auth.reason], {
-          extensions: { code: auth.reason, http: { status: 401 } },
+          extensions: { code: auth.reason, http: unauthenticatedHttp(auth.reason) },
         }),
       ],
     }
@@ -128,6 +130,8 @@ export function createApp(services: AppServices): AffgraphApp {
     // Our /health and /ready answer with a body; Yoga's own empty check moves out of their way.
     healthCheckEndpoint: '/_yoga/health',
     landingPage: false,
+    // Off unless AFFGRAPH_CORS_ORIGINS lists the origins whose pages may call the API.
+    cors: corsOption(services.config.corsOrigins),
     // Yoga's own default (25 MB) is far above any real operation: the largest, a CSV import, is capped at 1 MiB.
     maxRequestBodySize: services.config.maxBodyBytes,
     graphiql: services.config.graphiql
@@ -158,6 +162,7 @@ export function createApp(services: AppServices): AffgraphApp {
     },
     plugins: [
       useHealthEndpoints(services),
+      useCorsVary(services.config.corsOrigins),
       useCsrfPrevention(),
       useIntrospectionPolicy(services, services.config.introspection),
       // Before the auth gate: an address out of failed authentications gets 429, not a 401 that tells a guess apart.
@@ -173,6 +178,8 @@ export function createApp(services: AppServices): AffgraphApp {
       ...useGraphQLLimits(services.config.graphqlLimits),
       useWebApp(),
       ...(services.config.graphiql ? [useGraphiQLAssets('/graphql')] : []),
+      // Last to see a result: every refusal above is answered with a status the GraphQL-over-HTTP spec allows.
+      useRequestErrorStatus(),
       useMetrics(services),
       useRequestLogging(services.logger),
     ],

@@ -43,6 +43,41 @@ const apiRateLimit = z
   )
 
 /**
+ * The origins (`scheme://host[:port]`) whose pages may call the API from a browser, comma- or space-separated.
+ * Each is kept as browsers send it in `Origin` (lower case, default port dropped). A wildcard is refused: the list
+ * is the whole point. Entries are named by position, never echoed.
+ */
+const corsOrigins = z.string().transform((v, ctx) => {
+  const origins: string[] = []
+  for (const [i, entry] of v
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .entries()) {
+    // Not a URL at all is refused like any other malformed entry, below.
+    const url = URL.canParse(entry) ? new URL(entry) : null
+    const bare =
+      url !== null &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !url.username &&
+      !url.password &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !entry.includes('*') &&
+      /^[a-z]+:\/\/[^/?#]+\/?$/i.test(entry)
+    if (!url || !bare) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} is not an origin: write scheme://host[:port] (http or https; no path, query, wildcard or credentials)`,
+      })
+      continue
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin)
+  }
+  return origins
+})
+
+/**
  * Every setting affgraph reads from the environment. A bad value stops the server at boot with a message that
  * names the variable; nothing else in the code base reads `process.env`.
  */
@@ -75,6 +110,7 @@ const envSchema = z.object({
     .enum(['authenticated', 'public', 'off'], { error: 'must be authenticated, public or off' })
     .default('authenticated'),
   AFFGRAPH_MAX_BODY_BYTES: positiveInt(1024, 1_073_741_824).default(4 * 1024 * 1024),
+  AFFGRAPH_CORS_ORIGINS: corsOrigins.default([]),
   AFFGRAPH_SYNC: z
     .enum(['on', 'off', 'schedule-only'], { error: 'must be on, off or schedule-only' })
     .default('on'),
@@ -152,6 +188,11 @@ export interface Config {
   introspection: 'authenticated' | 'public' | 'off'
   /** Largest request body the server reads (bytes); a larger one is refused with 413 before it is parsed. */
   maxBodyBytes: number
+  /**
+   * Origins whose web pages may call the API cross-origin (CORS). Empty (the default): none may, and no response
+   * carries an Access-Control-Allow-Origin header.
+   */
+  corsOrigins: string[]
   sync: {
     /** on: queue, schedule and work in this process; schedule-only: queue and schedule, leave work to workers; off. */
     mode: 'on' | 'off' | 'schedule-only'
@@ -274,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     introspection: e.AFFGRAPH_INTROSPECTION,
     maxBodyBytes: e.AFFGRAPH_MAX_BODY_BYTES,
+    corsOrigins: e.AFFGRAPH_CORS_ORIGINS,
     sync: {
       mode: e.AFFGRAPH_SYNC,
       concurrency: e.AFFGRAPH_WORKER_CONCURRENCY,

@@ -6,6 +6,7 @@ import { GraphQLError, type ValidationContext } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import type { GraphQLLimits } from '../config.ts'
 import { useQueryCost } from './query-cost.ts'
+import { REQUEST_ERROR_HTTP } from './request-errors.ts'
 
 /** The stable `extensions.code` of each refusal; `extensions.limit` carries the configured maximum. */
 export const LIMIT_CODES = {
@@ -25,7 +26,9 @@ const MESSAGES: Record<Limit, (max: number) => string> = {
 }
 
 function limitError(limit: Limit, max: number): GraphQLError {
-  return new GraphQLError(MESSAGES[limit](max), { extensions: { code: LIMIT_CODES[limit], limit: max } })
+  return new GraphQLError(MESSAGES[limit](max), {
+    extensions: { code: LIMIT_CODES[limit], limit: max, http: REQUEST_ERROR_HTTP },
+  })
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga'
 import type { AppServices } from '../app-services.ts'
 import type { Config } from '../config.ts'
 import { authenticateRequest } from './request-auth.ts'
+import { unauthenticatedHttp } from './request-errors.ts'
 
 export type IntrospectionMode = Config['introspection']
 
@@ -15,6 +16,13 @@ export const INTROSPECTION_MESSAGES = {
 const SUGGESTION = / ?Did you mean [^?]*\?/g
 const HAS_SUGGESTION = /Did you mean /
 
+/**
+ * Without a token the caller is not permitted to introspect (401, as for any other field that needs one); with
+ * `off` the fields do not exist for anyone, a validation failure like any other. `spec: false` keeps the 401 under
+ * `application/json` too, where Yoga would otherwise answer a validation error with 200.
+ */
+const needsToken = { ...unauthenticatedHttp('TOKEN_MISSING'), spec: false }
+
 /** Named, because Yoga keys its validation cache by the names of the rules in force. */
 function NoIntrospectionRule(mode: 'authenticated' | 'off') {
   return function IntrospectionNotAllowed(context: ValidationContext): ASTVisitor {
@@ -25,7 +33,10 @@ function NoIntrospectionRule(mode: 'authenticated' | 'off') {
           context.reportError(
             new GraphQLError(INTROSPECTION_MESSAGES[mode], {
               nodes: node,
-              extensions: { code: 'INTROSPECTION_DISABLED' },
+              extensions: {
+                code: 'INTROSPECTION_DISABLED',
+                ...(mode === 'authenticated' ? { http: needsToken } : {}),
+              },
             }),
           )
         }

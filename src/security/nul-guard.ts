@@ -1,5 +1,6 @@
 import { type DocumentNode, GraphQLError, visit } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
+import { REQUEST_ERROR_HTTP } from './request-errors.ts'
 
 /**
  * PostgreSQL cannot store U+0000 in text: a NUL reaching a query as a tag, a label, a platform id or a filter made
@@ -49,6 +50,7 @@ function refusal(path: (string | number)[]): GraphQLError {
       extensions: {
         code: 'BAD_USER_INPUT',
         fields: [{ path, message: 'contains the NUL character (U+0000)' }],
+        http: REQUEST_ERROR_HTTP,
       },
     },
   )

@@ -17,6 +17,7 @@ import {
   type SelectionSetNode,
 } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
+import { REQUEST_ERROR_HTTP } from './request-errors.ts'
 
 export interface CostOptions {
   maxCost: number
@@ -170,7 +171,7 @@ export function useQueryCost(options: CostOptions): Plugin {
       errors: [
         new GraphQLError(
           `Query cost limit of ${options.maxCost} exceeded, estimated ${cost}: ask for a shorter range, fewer accounts or smaller pages.`,
-          { extensions: { code: QUERY_TOO_COSTLY, limit: options.maxCost, cost } },
+          { extensions: { code: QUERY_TOO_COSTLY, limit: options.maxCost, cost, http: REQUEST_ERROR_HTTP } },
         ),
       ],
     }

@@ -20,6 +20,11 @@ const CASES: { variable: string; value: string; message: RegExp }[] = [
   },
   { variable: 'AFFGRAPH_LOG_LEVEL', value: 'loud', message: /^ {2}AFFGRAPH_LOG_LEVEL: .*"fatal".*"silent"/m },
   {
+    variable: 'AFFGRAPH_CORS_ORIGINS',
+    value: 'https://a.example/app',
+    message: /^ {2}AFFGRAPH_CORS_ORIGINS: entry 1 is not an origin: write scheme:\/\/host\[:port\]/m,
+  },
+  {
     variable: 'AFFGRAPH_MASTER_KEY',
     value: 'not-a-key',
     message: /AFFGRAPH_MASTER_KEY entry 1 .* is not valid base64/,
