@@ -1,11 +1,4 @@
-import {
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  GraphQLError,
-  Kind,
-  type OperationDefinitionNode,
-  type SelectionNode,
-} from 'graphql'
+import { type DocumentNode, GraphQLError } from 'graphql'
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga'
 import type { AppServices } from './app-services.ts'
 import { requestIdOf, useRequestLogging } from './logger.ts'
@@ -22,8 +15,11 @@ import { useIntrospectionPolicy } from './security/introspection.ts'
 import { useNulGuard } from './security/nul-guard.ts'
 import { unauthenticatedHttp, useRequestErrorStatus } from './security/request-errors.ts'
 import { authenticateRequest } from './security/request-auth.ts'
+import { rootFieldNames } from './security/root-fields.ts'
 import { useSubscriptionTokenWatch } from './security/subscription-auth.ts'
-import { renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
+import { documentIdOf, useTrustedDocuments } from './security/trusted-documents.ts'
+import { GRAPHIQL_DEFAULT_QUERY, renderGraphiQLPage, useGraphiQLAssets } from './web/graphiql.ts'
+import { WEB_DOCUMENTS } from './web/web-documents.generated.ts'
 import { useWebApp } from './web/web-routes.ts'
 import { AUTH_FAILURE_MESSAGES } from './workspace/workspace.service.ts'
 
@@ -60,32 +56,6 @@ function useHealthEndpoints(services: AppServices): Plugin {
  * introspection is really open to anonymous callers is AFFGRAPH_INTROSPECTION's call, enforced while validating.
  */
 const PUBLIC_ROOT_FIELDS = new Set(['platforms', '__schema', '__type', '__typename'])
-
-function rootFieldNames(document: DocumentNode, operationName: string | null | undefined): string[] {
-  const operation = document.definitions.find(
-    (d): d is OperationDefinitionNode =>
-      d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
-  )
-  const fragments = new Map<string, FragmentDefinitionNode>()
-  for (const d of document.definitions)
-    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
-  const names: string[] = []
-  const seen = new Set<string>()
-  const walk = (selections: readonly SelectionNode[]) => {
-    for (const selection of selections) {
-      if (selection.kind === Kind.FIELD) names.push(selection.name.value)
-      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet.selections)
-      else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value)
-        const fragment = fragments.get(selection.name.value)
-        if (fragment) walk(fragment.selectionSet.selections)
-        else names.push(`...${selection.name.value}`)
-      }
-    }
-  }
-  if (operation) walk(operation.selectionSet.selections)
-  return names
-}
 
 /**
  * Refuses an operation that needs a token before anything of it runs — argument validation included, so that an
@@ -124,6 +94,12 @@ function useAuthGate(): Plugin<GraphQLContext> {
 export function createApp(services: AppServices): AffgraphApp {
   const schema = buildSchema(services.registry)
   const log = services.logger.child({ component: 'graphql' })
+  // The web page and GraphiQL's first tab must work whichever documents the operator lists.
+  const trustedDocuments = services.config.trustedDocuments && {
+    ...WEB_DOCUMENTS,
+    [documentIdOf(GRAPHIQL_DEFAULT_QUERY)]: GRAPHIQL_DEFAULT_QUERY,
+    ...services.config.trustedDocuments,
+  }
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -137,11 +113,7 @@ export function createApp(services: AppServices): AffgraphApp {
     graphiql: services.config.graphiql
       ? {
           title: 'affgraph',
-          // Everything but the platform list needs a token; say where it goes before the first error does.
-          defaultQuery:
-            '# Add your API token under Headers below:\n' +
-            '# {"Authorization": "Bearer agk_…"}\n' +
-            '{ platforms { id name } }\n',
+          defaultQuery: GRAPHIQL_DEFAULT_QUERY,
         }
       : false,
     renderGraphiQL: renderGraphiQLPage,
@@ -149,6 +121,8 @@ export function createApp(services: AppServices): AffgraphApp {
     maskedErrors: true,
     // One operation per request: a JSON array body is refused with 400, so rate limits count every operation.
     batching: false,
+    // A trusted document may be asked for by id alone (the GraphQL-over-HTTP persisted documents proposal).
+    ...(trustedDocuments ? { extraParamNames: ['documentId'] } : {}),
     logging: {
       // Yoga logs at debug on every request: with debug off, not even the arguments are gathered.
       debug: log.isLevelEnabled('debug') ? (...args) => log.debug({ args }, 'yoga') : () => undefined,
@@ -164,6 +138,14 @@ export function createApp(services: AppServices): AffgraphApp {
       useHealthEndpoints(services),
       useCorsVary(services.config.corsOrigins),
       useCsrfPrevention(),
+      // First of the GraphQL hooks: every later one (rate limits, auth gate, response cache key, limits) sees the
+      // listed document an id stands for, and an unlisted operation costs nothing past this point.
+      ...(trustedDocuments
+        ? useTrustedDocuments({
+            documents: trustedDocuments,
+            maxTokens: services.config.graphqlLimits.maxTokens,
+          })
+        : []),
       useIntrospectionPolicy(services, services.config.introspection),
       // Before the auth gate: an address out of failed authentications gets 429, not a 401 that tells a guess apart.
       useApiRateLimit(services),

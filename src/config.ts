@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { delimiter, resolve } from 'node:path'
+import { Kind, parse } from 'graphql'
 import { z } from 'zod'
 
 const boolFlag = z
@@ -97,6 +99,7 @@ const envSchema = z.object({
   AFFGRAPH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AFFGRAPH_GRAPHIQL: boolFlag.default(true),
   AFFGRAPH_RESPONSE_CACHE: boolFlag.default(true),
+  AFFGRAPH_TRUSTED_DOCUMENTS: z.string().min(1).optional(),
   AFFGRAPH_HTTP_TIMEOUT_MS: positiveInt(100, 600_000).default(120_000),
   AFFGRAPH_HTTP_RETRIES: positiveInt(1, 10).default(4),
   AFFGRAPH_PAGE_SIZE_MAX: positiveInt(1, 1000).default(100),
@@ -180,6 +183,11 @@ export interface Config {
   graphiql: boolean
   /** Cache answers to read operations per token, emptied by every write to the workspace. */
   responseCache: boolean
+  /**
+   * When set, only these documents run (by id; the web page's own are added to them): the manifest named by
+   * AFFGRAPH_TRUSTED_DOCUMENTS, `{ "<id>": "<document>" }`. Null: any operation runs.
+   */
+  trustedDocuments: Readonly<Record<string, string>> | null
   http: { totalTimeoutMs: number; attempts: number }
   pageSizeMax: number
   /** Limits every GraphQL operation must keep to; checked before any resolver runs (see src/security/). */
@@ -264,6 +272,47 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
 
+const manifestSchema = z.record(
+  z.string().min(1, 'an id is empty'),
+  z.string().min(1, 'a document is empty'),
+  { error: 'must be a JSON object of { "<id>": "<GraphQL document>" }' },
+)
+
+/**
+ * The trusted documents manifest: the format GraphQL Code Generator's client preset writes (persisted documents)
+ * and Relay's persisted queries file. Every document must parse and hold an operation, so a broken entry stops the
+ * server at boot instead of refusing its clients later.
+ */
+function readTrustedDocuments(path: string): Record<string, string> {
+  const fail = (reason: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  AFFGRAPH_TRUSTED_DOCUMENTS: ${reason}`)
+  }
+  let text = ''
+  try {
+    text = readFileSync(resolve(path), 'utf8')
+  } catch (error) {
+    fail(`cannot read the manifest file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    fail('the manifest file is not valid JSON')
+  }
+  const manifest = manifestSchema.safeParse(json)
+  if (!manifest.success) return fail(manifest.error.issues[0]?.message ?? 'malformed manifest')
+  for (const [id, document] of Object.entries(manifest.data)) {
+    let operations = 0
+    try {
+      operations = parse(document).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length
+    } catch (error) {
+      fail(`document ${JSON.stringify(id)} is not GraphQL (${(error as Error).message})`)
+    }
+    if (operations === 0) fail(`document ${JSON.stringify(id)} holds no operation`)
+  }
+  return manifest.data
+}
+
 /** Reads the environment. Values are never echoed: a misplaced secret must not end up in a boot log. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked = Object.fromEntries(
@@ -303,6 +352,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.AFFGRAPH_LOG_LEVEL,
     graphiql: e.AFFGRAPH_GRAPHIQL,
     responseCache: e.AFFGRAPH_RESPONSE_CACHE,
+    trustedDocuments: e.AFFGRAPH_TRUSTED_DOCUMENTS
+      ? readTrustedDocuments(e.AFFGRAPH_TRUSTED_DOCUMENTS)
+      : null,
     http: { totalTimeoutMs: e.AFFGRAPH_HTTP_TIMEOUT_MS, attempts: e.AFFGRAPH_HTTP_RETRIES },
     pageSizeMax: e.AFFGRAPH_PAGE_SIZE_MAX,
     graphqlLimits: {

@@ -71,6 +71,12 @@ function loadAssets(): Promise<Map<string, Asset>> {
   return assets
 }
 
+/** GraphiQL's first tab. Everything but the platform list needs a token: it says where it goes before an error does. */
+export const GRAPHIQL_DEFAULT_QUERY =
+  '# Add your API token under Headers below:\n' +
+  '# {"Authorization": "Bearer agk_…"}\n' +
+  '{ platforms { id name } }\n'
+
 const PAGE = readFileSync(join(WEB_DIR, 'graphiql.html'), 'utf8')
 
 /**
