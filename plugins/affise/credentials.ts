@@ -117,6 +117,7 @@ export const connection = defineConnection({
         'e.g. Europe/Berlin. Leave empty for UTC. affgraph asks Affise for days in this zone.',
       example: 'Europe/Berlin',
       optional: true,
+      default: 'UTC',
     },
     timeZoneSchema(),
   ),

@@ -84,6 +84,7 @@ export const connection = defineConnection({
         'through a proxy.',
       example: DEFAULT_API_BASE_URL,
       optional: true,
+      default: DEFAULT_API_BASE_URL,
     },
     apiBaseUrlSchema(),
   ),

@@ -7,6 +7,7 @@ import {
   isTimeZone,
   z,
 } from 'affgraph/sdk'
+import { DEFAULT_CURRENCY } from './report.ts'
 import { DEFAULT_API_BASE_URL, EU_API_BASE_URL } from './wire.ts'
 
 const KEY_MIN = 16
@@ -97,6 +98,7 @@ export const connection = defineConnection({
         'every amount into it. Use the currency of your payouts in the partner portal. Leave empty for USD.',
       example: 'USD',
       optional: true,
+      default: DEFAULT_CURRENCY,
     },
     emptyToUndefined(currencySchema()),
   ),
@@ -108,6 +110,7 @@ export const connection = defineConnection({
         `(enter ${EU_API_BASE_URL}; your affiliate manager can tell), or for testing against a simulator.`,
       example: DEFAULT_API_BASE_URL,
       optional: true,
+      default: DEFAULT_API_BASE_URL,
     },
     emptyToUndefined(baseUrlSchema()),
   ),

@@ -70,6 +70,7 @@ export const connection = defineConnection({
       help: `Leave empty: affgraph uses ${DEFAULT_API_BASE_URL}. Only for testing against a simulator or a proxy.`,
       example: DEFAULT_API_BASE_URL,
       optional: true,
+      default: DEFAULT_API_BASE_URL,
     },
     emptyToUndefined(baseUrlSchema()),
   ),

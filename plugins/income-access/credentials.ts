@@ -62,6 +62,7 @@ const spec = defineConnection({
         `Leave empty for ${DEFAULT_CURRENCY}.`,
       example: DEFAULT_CURRENCY,
       optional: true,
+      default: DEFAULT_CURRENCY,
       identifier: false,
     },
     currencySchema(),

@@ -79,6 +79,7 @@ const spec = defineConnection({
         `this code. Leave empty for ${DEFAULT_CURRENCY}.`,
       example: DEFAULT_CURRENCY,
       optional: true,
+      default: DEFAULT_CURRENCY,
       identifier: false,
     },
     currencySchema(),

@@ -50,18 +50,23 @@ export function registerAccountImportSchema(
       error: t.field({
         type: ImportRowErrorRef,
         nullable: true,
+        description: 'Why the row was not imported; null when it was (or, in a dry run, would be).',
         resolve: (row) => (row.error ? { __typename: 'ImportRowError', ...row.error } : null),
       }),
     }),
   })
 
   const ImportAccountsResultRef = builder.objectRef<ImportResult>('ImportAccountsResult').implement({
+    description: 'The outcome of an import, row by row.',
     fields: (t) => ({
       imported: t.exposeInt('imported', {
         nullable: false,
         description: 'Rows imported; in a dry run, rows that passed every check and would be imported.',
       }),
-      failed: t.exposeInt('failed', { nullable: false }),
+      failed: t.exposeInt('failed', {
+        nullable: false,
+        description: 'Rows not imported; each has its `error` in `rows`.',
+      }),
       rows: t.field({
         type: [ImportAccountRowRef],
         nullable: false,
@@ -72,6 +77,7 @@ export function registerAccountImportSchema(
   })
 
   const ImportAccountsInput = builder.inputType('ImportAccountsInput', {
+    description: 'A CSV file of accounts to connect.',
     fields: (t) => ({
       csv: t.string({
         required: true,
@@ -91,7 +97,13 @@ export function registerAccountImportSchema(
       nullable: false,
       description:
         'Connects many accounts from a CSV file. Each row is validated and checked like `connectAccount` and stored only when it passes; one failing row does not stop the others.',
-      args: { input: t.arg({ type: ImportAccountsInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: ImportAccountsInput,
+          required: true,
+          description: 'The CSV text, and whether to only check it.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         const principal = requirePrincipal(ctx)
         const input = args.input as { csv: string; dryRun?: boolean | null }

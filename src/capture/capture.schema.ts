@@ -27,7 +27,10 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
           description:
             'PLATFORM_AUTH, PLATFORM_RATE_LIMITED, PLATFORM_UNAVAILABLE, PLATFORM_RESPONSE_FORMAT or OUTBOUND_BLOCKED.',
         }),
-        message: t.exposeString('message', { nullable: false }),
+        message: t.exposeString('message', {
+          nullable: false,
+          description: 'What went wrong, for people; redacted like the capture itself.',
+        }),
         field: t.string({
           nullable: true,
           description: 'The connection field the platform pointed at, when it named one.',
@@ -51,7 +54,12 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
         description:
           'The capture file itself: JSON in the `affgraph-capture` format, version 1 (docs/capture.md).',
       }),
-      window: t.field({ type: sync.DateWindowRef, nullable: false, resolve: (c) => c.file.window }),
+      window: t.field({
+        type: sync.DateWindowRef,
+        nullable: false,
+        description: 'The platform days the recorded fetch asked for.',
+        resolve: (c) => c.file.window,
+      }),
       exchanges: t.int({
         nullable: false,
         description: 'HTTP attempts recorded (retries count).',
@@ -62,20 +70,34 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
         description: 'Rows the fetch returned; null when it failed. Nothing was stored.',
         resolve: (c) => c.rows,
       }),
-      failure: t.field({ type: CaptureFailureRef, nullable: true, resolve: (c) => c.error }),
+      failure: t.field({
+        type: CaptureFailureRef,
+        nullable: true,
+        description: 'How the fetch failed; null when it succeeded.',
+        resolve: (c) => c.error,
+      }),
     }),
   })
 
   const RecordCaptureSuccess = builder
     .objectRef<{ capture: CaptureResult }>('RecordCaptureSuccess')
     .implement({
+      description: 'The fetch was recorded, whether it succeeded or not (see `capture.failure`).',
       isTypeOf: (v) => (v as { __typename?: string }).__typename === 'RecordCaptureSuccess',
-      fields: (t) => ({ capture: t.field({ type: CaptureRef, nullable: false, resolve: (v) => v.capture }) }),
+      fields: (t) => ({
+        capture: t.field({
+          type: CaptureRef,
+          nullable: false,
+          description: 'The recorded capture.',
+          resolve: (v) => v.capture,
+        }),
+      }),
     })
 
   const RecordCaptureInput = builder.inputType('RecordCaptureInput', {
+    description: 'Which account to fetch, and which days.',
     fields: (t) => ({
-      accountId: t.id({ required: true }),
+      accountId: t.id({ required: true, description: 'The account whose report is fetched.' }),
       range: t.field({
         type: sync.DateRangeInput,
         required: false,
@@ -87,6 +109,9 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
   builder.mutationField('recordCapture', (t) =>
     t.field({
       type: builder.unionType('RecordCaptureResult', {
+        description:
+          'A recorded capture, or why none could be recorded: the account is unknown, its stored credentials ' +
+          'cannot be read, or the platform could not be reached at all.',
         types: [
           RecordCaptureSuccess,
           errors.AccountNotFoundError,
@@ -99,7 +124,13 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
         "Fetches the account's report now, recording every request and response its plugin makes, and returns " +
         'the capture file for a bug report, redacted by affgraph. A failed fetch still gives its capture ' +
         '(`failure` says how it failed). Stores no stats and changes no sync state.',
-      args: { input: t.arg({ type: RecordCaptureInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: RecordCaptureInput,
+          required: true,
+          description: 'The account and days to fetch.',
+        }),
+      },
       extensions: { validationErrorCode: 'INVALID_ARGUMENT' },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)

@@ -1,6 +1,7 @@
 import { type AppBuilder, requirePrincipal } from '../schema/builder.ts'
 import {
   BREAKDOWNS,
+  type Breakdown,
   type ConnectionField,
   DEFAULT_LOOKBACK_DAYS,
   EVIDENCE_CONFIDENCES,
@@ -10,6 +11,8 @@ import {
   type EvidenceSource,
   type EvidenceTopic,
   METRICS,
+  type Metric,
+  MONEY_METRICS,
   type PlatformMaturity,
   platformMaturity,
   type z,
@@ -44,6 +47,30 @@ const CONFIDENCE_TEXT: Record<EvidenceConfidence, string> = {
   assumed: 'Nothing public says so: the plugin assumes it and reads defensively.',
 }
 
+/** What each metric counts, for the `Metric` enum and the stats figures named after it. */
+export const METRIC_DESCRIPTIONS: Record<Metric, string> = {
+  impressions: 'Impressions (banner or link views).',
+  clicks: 'Clicks (visits) sent to the program.',
+  signups: 'Registrations.',
+  ftds: 'First-time depositors.',
+  depositCount: 'Number of deposits.',
+  cpaCount: 'Players that qualified for CPA.',
+  salesCount: 'Sales (for product programs).',
+  refundCount: 'Refunds.',
+  chargebackCount: 'Chargebacks.',
+  deposits: 'Deposited amount.',
+  netRevenue: 'Net revenue (NGR) the program reports.',
+  commission: 'Commission earned.',
+  salesAmount: 'Amount of the sales.',
+  refundAmount: 'Amount refunded.',
+  chargebackAmount: 'Amount charged back.',
+}
+
+const BREAKDOWN_DESCRIPTIONS: Record<Breakdown, string> = {
+  brand: "Figures split by brand (one operator's casinos or shops), as the platform names them.",
+  campaign: 'Figures split by campaign, tracker or sub-ID, as the platform names them.',
+}
+
 /** Input-field description: the label on the first line, then where to find the value; forms split on the blank line. */
 export function describeConnectionField(field: ConnectionField): string {
   return `${field.label}\n\n${field.help}\n\nExample: ${field.example}`
@@ -51,18 +78,37 @@ export function describeConnectionField(field: ConnectionField): string {
 
 export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRegistry) {
   const MetricEnum = builder.enumType('Metric', {
-    description: 'A normalised statistic. Money metrics are exact decimals in the row currency.',
-    values: Object.fromEntries(METRICS.map((m) => [SCREAMING(m), { value: m }])),
+    description:
+      'A normalised statistic. Counts are whole numbers (`Count`); money metrics are exact decimals (`Decimal`) in ' +
+      'the currency of the row they appear in.',
+    values: Object.fromEntries(
+      METRICS.map((m) => [
+        SCREAMING(m),
+        {
+          value: m,
+          description: `${METRIC_DESCRIPTIONS[m]} ${(MONEY_METRICS as readonly string[]).includes(m) ? 'Money.' : 'A count.'}`,
+        },
+      ]),
+    ),
   })
   const BreakdownEnum = builder.enumType('Breakdown', {
-    values: Object.fromEntries(BREAKDOWNS.map((b) => [SCREAMING(b), { value: b }])),
+    description: "A split of a platform's daily figures below the account, which the platform can report.",
+    values: Object.fromEntries(
+      BREAKDOWNS.map((b) => [SCREAMING(b), { value: b, description: BREAKDOWN_DESCRIPTIONS[b] }]),
+    ),
   })
   const FieldInputTypeEnum = builder.enumType('ConnectionFieldInputType', {
-    description: 'How a connect form should render a field.',
+    description: 'How a connect form should render a field, and which scalar its input field has.',
     values: {
-      TEXT: { value: 'text', description: 'Plain text, shown back to the user.' },
-      SECRET: { value: 'secret', description: 'A credential: a password input; write-only.' },
-      URL: { value: 'url', description: "The program's base URL." },
+      TEXT: { value: 'text', description: 'Plain text (`String`), shown back to the user.' },
+      SECRET: {
+        value: 'secret',
+        description: 'A credential (`Secret`): render a password input; the value is write-only.',
+      },
+      URL: {
+        value: 'url',
+        description: "An absolute http(s) address (`URL`): the program's base URL or an API address.",
+      },
     } as const,
   })
 
@@ -70,37 +116,85 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
     description:
       'One field of a platform connect form (the same facts introspection gives on its input type).',
     fields: (t) => ({
-      name: t.string({ nullable: false, resolve: (f) => f.name }),
-      label: t.string({ nullable: false, resolve: (f) => f.field.label }),
+      name: t.string({
+        nullable: false,
+        description: 'Name of the input field in the platform\'s connection input type, e.g. "apiKey".',
+        resolve: (f) => f.name,
+      }),
+      label: t.string({
+        nullable: false,
+        description: "Short label for the form, as the platform's own UI names the value.",
+        resolve: (f) => f.field.label,
+      }),
       help: t.string({
         nullable: false,
-        description: 'Where the user finds the value.',
+        description: 'Where the user finds the value, in plain prose.',
         resolve: (f) => f.field.help,
       }),
-      secret: t.boolean({ nullable: false, resolve: (f) => f.field.secret }),
-      required: t.boolean({ nullable: false, resolve: (f) => f.field.required }),
-      example: t.string({ nullable: false, resolve: (f) => f.field.example }),
-      inputType: t.field({ type: FieldInputTypeEnum, nullable: false, resolve: (f) => f.field.kind }),
+      secret: t.boolean({
+        nullable: false,
+        description: 'True for a credential: render a password input; the value is never returned.',
+        resolve: (f) => f.field.secret,
+      }),
+      required: t.boolean({
+        nullable: false,
+        description:
+          'False when the field may be left out (or sent empty); its input field is then nullable.',
+        resolve: (f) => f.field.required,
+      }),
+      example: t.string({
+        nullable: false,
+        description:
+          'A realistic but fake example value, suitable as a placeholder; never a real credential.',
+        resolve: (f) => f.field.example,
+      }),
+      defaultValue: t.string({
+        nullable: true,
+        description:
+          'The value used when an optional field is left out, as plain text (not a GraphQL literal); the input ' +
+          "field's `defaultValue` in introspection is the same value. Null when there is none, or when it " +
+          'depends on other fields (the help text says how).',
+        resolve: (f) => f.field.default,
+      }),
+      inputType: t.field({
+        type: FieldInputTypeEnum,
+        nullable: false,
+        description: 'How to render the field; it also names the scalar of the input field.',
+        resolve: (f) => f.field.kind,
+      }),
     }),
   })
 
   const RateLimitRef = builder.objectRef<{ requests: number; intervalMs: number }>('RateLimit').implement({
+    description:
+      'A request budget affgraph keeps to when calling the platform: at most `requests` calls in any window of ' +
+      '`intervalMs` milliseconds.',
     fields: (t) => ({
-      requests: t.exposeInt('requests', { nullable: false }),
-      intervalMs: t.exposeInt('intervalMs', { nullable: false }),
+      requests: t.exposeInt('requests', {
+        nullable: false,
+        description: 'Calls allowed per window; at least 1.',
+      }),
+      intervalMs: t.exposeInt('intervalMs', {
+        nullable: false,
+        description: 'Length of the window, in milliseconds.',
+      }),
     }),
   })
 
   const CapabilitiesRef = builder.objectRef<LoadedPlatform>('PlatformCapabilities').implement({
+    description: 'What a platform reports and how affgraph may ask for it.',
     fields: (t) => ({
       metrics: t.field({
         type: [MetricEnum],
         nullable: false,
+        description:
+          'Metrics the platform reports. Stats of its accounts give null, never 0, for every other metric.',
         resolve: (p) => p.definition.capabilities.metrics,
       }),
       breakdowns: t.field({
         type: [BreakdownEnum],
         nullable: false,
+        description: 'Splits below the account the platform reports; empty when it gives one row per day.',
         resolve: (p) => p.definition.capabilities.breakdowns,
       }),
       timeZone: t.string({
@@ -119,15 +213,23 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
           'Past days a periodic sync re-fetches by default, for figures the platform revises later (approvals, reversals); each account may change it.',
         resolve: (p) => p.definition.capabilities.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
       }),
-      maxWindowDays: t.int({ nullable: false, resolve: (p) => p.definition.limits.maxWindowDays }),
+      maxWindowDays: t.int({
+        nullable: false,
+        description:
+          'Most days one report request may span; longer fetches are split into windows this long.',
+        resolve: (p) => p.definition.limits.maxWindowDays,
+      }),
       perHostRateLimit: t.field({
         type: RateLimitRef,
         nullable: true,
+        description:
+          'Budget shared by every account calling the same platform host; null when the platform states none.',
         resolve: (p) => p.definition.limits.perHost,
       }),
       perAccountRateLimit: t.field({
         type: RateLimitRef,
         nullable: true,
+        description: 'Budget of each account on its own; null when the platform states none.',
         resolve: (p) => p.definition.limits.perAccount,
       }),
     }),
@@ -177,17 +279,37 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
         nullable: false,
         description: 'What the source is, and where in it to look.',
       }),
-      url: t.field({ type: 'URL', nullable: true, resolve: (s) => s.url ?? null }),
+      url: t.field({
+        type: 'URL',
+        nullable: true,
+        description: 'Address of the source; null for one that is not online (e.g. a file in a vendor pack).',
+        resolve: (s) => s.url ?? null,
+      }),
     }),
   })
   const FactRef = builder.objectRef<EvidenceFact>('EvidenceFact').implement({
     description: 'One wire fact a plugin relies on, with how it is known.',
     fields: (t) => ({
       id: t.exposeString('id', { nullable: false, description: 'Stable within the plugin, kebab-case.' }),
-      topic: t.field({ type: TopicEnum, nullable: false, resolve: (f) => f.topic }),
-      fact: t.exposeString('fact', { nullable: false }),
-      confidence: t.field({ type: ConfidenceEnum, nullable: false, resolve: (f) => f.confidence }),
-      sources: t.field({ type: [SourceRef], nullable: false, resolve: (f) => f.sources }),
+      topic: t.field({
+        type: TopicEnum,
+        nullable: false,
+        description: 'The part of the wire the fact is about.',
+        resolve: (f) => f.topic,
+      }),
+      fact: t.exposeString('fact', { nullable: false, description: 'The fact, in one or two sentences.' }),
+      confidence: t.field({
+        type: ConfidenceEnum,
+        nullable: false,
+        description: 'How the fact is known.',
+        resolve: (f) => f.confidence,
+      }),
+      sources: t.field({
+        type: [SourceRef],
+        nullable: false,
+        description: 'Where the fact can be checked; empty for an assumption.',
+        resolve: (f) => f.sources,
+      }),
     }),
   })
 
@@ -199,11 +321,33 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
         description: 'Stable plugin id, e.g. "softswiss".',
         resolve: (p) => p.definition.id,
       }),
-      name: t.string({ nullable: false, resolve: (p) => p.definition.name }),
-      version: t.string({ nullable: false, resolve: (p) => p.definition.version }),
-      description: t.string({ nullable: false, resolve: (p) => p.definition.description }),
-      docsUrl: t.field({ type: 'URL', nullable: false, resolve: (p) => p.definition.docsUrl }),
-      capabilities: t.field({ type: CapabilitiesRef, nullable: false, resolve: (p) => p }),
+      name: t.string({
+        nullable: false,
+        description: 'Display name, e.g. "SoftSwiss".',
+        resolve: (p) => p.definition.name,
+      }),
+      version: t.string({
+        nullable: false,
+        description: "Version of the plugin (semantic versioning), not of the platform's API.",
+        resolve: (p) => p.definition.version,
+      }),
+      description: t.string({
+        nullable: false,
+        description: 'What the platform is and which accounts it connects, in a sentence or two.',
+        resolve: (p) => p.definition.description,
+      }),
+      docsUrl: t.field({
+        type: 'URL',
+        nullable: false,
+        description: "The platform's own documentation of the API the plugin calls.",
+        resolve: (p) => p.definition.docsUrl,
+      }),
+      capabilities: t.field({
+        type: CapabilitiesRef,
+        nullable: false,
+        description: 'What the platform reports and the limits affgraph keeps to.',
+        resolve: (p) => p,
+      }),
       maturity: t.field({
         type: MaturityEnum,
         nullable: false,
@@ -231,6 +375,9 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
       connectionFields: t.field({
         type: [ConnectionFieldSpecRef],
         nullable: false,
+        description:
+          "The connect form in display order: one entry per field of the platform's connection input type, with " +
+          'its label, help, example, default and rendering as structured values.',
         resolve: (p) => p.fieldNames.map((name) => ({ name, field: p.definition.connection.fields[name]! })),
       }),
     }),
@@ -250,7 +397,13 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
         Object.fromEntries(
           platform.fieldNames.map((name) => {
             const f = fields[name]!
-            const options = { required: f.required, description: describeConnectionField(f) }
+            // A required field never has a default (defineConnection refuses one), so `required` and
+            // `defaultValue` cannot meet in one field.
+            const options = {
+              required: f.required,
+              description: describeConnectionField(f),
+              ...(f.default === null ? {} : { defaultValue: f.default }),
+            } as { required: boolean; description: string }
             const inputField =
               f.kind === 'secret'
                 ? t.field({ type: 'Secret', ...options })
@@ -292,7 +445,8 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
     t.field({
       type: PlatformRef,
       nullable: true,
-      args: { id: t.arg.id({ required: true }) },
+      description: 'One platform by its plugin id (`Platform.id`); null when no loaded plugin has that id.',
+      args: { id: t.arg.id({ required: true, description: 'The plugin id, e.g. "softswiss".' }) },
       resolve: (_, args, ctx) => {
         // Only `platforms` is public (see the Query description); everything else needs a token.
         requirePrincipal(ctx)

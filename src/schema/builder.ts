@@ -65,6 +65,21 @@ export function requirePrincipal(ctx: GraphQLContext): Principal {
   })
 }
 
+const RFC_3339_DATE_TIME = 'https://www.rfc-editor.org/rfc/rfc3339#section-5.6'
+
+/**
+ * The custom scalars published without `@specifiedBy`, and why: no public specification describes exactly the
+ * values they accept, so their descriptions state the format in full instead. A spec URL that is only roughly
+ * right would mislead generated validators.
+ */
+export const SCALARS_WITHOUT_SPECIFICATION: Readonly<Record<string, string>> = {
+  Secret: 'an opaque credential string of the platform that issued it; no format of its own to specify',
+  Decimal:
+    'a plain decimal string (no exponent, no grouping); JSON numbers and IEEE 754 decimal formats do not match it',
+  Count:
+    'a JSON number restricted to whole numbers from 0 to 2^53; the restriction is ours, stated in its description',
+}
+
 function parseDay(value: unknown): string {
   if (!isCalendarDay(value)) {
     throw new GraphQLError(
@@ -110,9 +125,11 @@ export function createBuilder(): AppBuilder {
     },
   })
 
+  // No specifiedBy: see SCALARS_WITHOUT_SPECIFICATION.
   builder.scalarType('Secret', {
     description:
-      'A credential. Write-only: affgraph accepts it in inputs, encrypts it at rest and never returns it in any output.',
+      'A credential, as a string exactly as the platform issued it. Write-only: affgraph accepts it in inputs, ' +
+      'encrypts it at rest and never returns it in any output.',
     serialize: () => {
       throw new GraphQLError('Secret values are write-only')
     },
@@ -128,7 +145,10 @@ export function createBuilder(): AppBuilder {
 
   builder.scalarType('URL', {
     description:
-      'An absolute http(s) URL, e.g. a program\'s own domain such as "https://partners.example.com".',
+      'An absolute http(s) URL as a string, e.g. a program\'s own domain such as "https://partners.example.com". ' +
+      'Inputs are parsed as the WHATWG URL Standard parses them; the field using it may restrict it further (no ' +
+      'user name, query or fragment in a base URL).',
+    specifiedByURL: 'https://url.spec.whatwg.org/#absolute-url-string',
     serialize: (value) => String(value),
     parseValue: (value) => {
       if (typeof value !== 'string') throw new GraphQLError('URL must be a string')
@@ -141,7 +161,11 @@ export function createBuilder(): AppBuilder {
   })
 
   builder.scalarType('DateTime', {
-    description: 'An instant, as an ISO 8601 string in UTC.',
+    description:
+      'An instant, as an RFC 3339 date-time string. Outputs are always in UTC with milliseconds, e.g. ' +
+      '"2026-03-01T12:00:00.000Z". Inputs need a time zone offset ("Z" or "+02:00"); seconds may be left out; the ' +
+      'day must be a real calendar day of the years 0001 to 9999.',
+    specifiedByURL: RFC_3339_DATE_TIME,
     serialize: (value) =>
       value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString(),
     parseValue: (value) => {
@@ -158,23 +182,31 @@ export function createBuilder(): AppBuilder {
   })
 
   builder.scalarType('Date', {
-    description: 'A calendar day, `YYYY-MM-DD`, with no time zone of its own (stats days are platform days).',
+    description:
+      'A calendar day as an RFC 3339 full-date string, `YYYY-MM-DD`, between 0001-01-01 and 9999-12-31. It has no ' +
+      'time zone of its own: a stats day is a platform day, counted in the reporting time zone of its account.',
+    specifiedByURL: RFC_3339_DATE_TIME,
     serialize: (value) => String(value),
     parseValue: (value) => parseDay(value),
     parseLiteral: (ast) => parseDay(ast.kind === Kind.STRING ? ast.value : null),
   })
 
   builder.scalarType('Decimal', {
+    // No specifiedBy: see SCALARS_WITHOUT_SPECIFICATION.
     description:
-      'An exact decimal number as a string, e.g. "1234.5" or "-0.25": money is never rounded through a binary float.',
+      'An exact decimal number as a string: an optional sign, digits, and optionally "." and more digits, e.g. ' +
+      '"1234.5" or "-0.25" (no exponent, no thousands separator). Money is never rounded through a binary float; ' +
+      'the number of fraction digits varies and carries no meaning.',
     serialize: (value) => String(value),
     parseValue: (value) => parseDecimal(value),
     parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING ? ast.value : null),
   })
 
   builder.scalarType('Count', {
+    // No specifiedBy: see SCALARS_WITHOUT_SPECIFICATION.
     description:
-      'A whole number of events (clicks, signups…), as a JSON number. Unlike `Int` it may exceed 2^31 − 1; it is exact up to 2^53.',
+      'A whole number of events (clicks, signups…), as a JSON number, never negative. Unlike `Int` it may exceed ' +
+      '2^31 − 1; it is exact up to 2^53.',
     serialize: (value) => Number(value),
     parseValue: (value) => parseCount(value),
     parseLiteral: (ast) => parseCount(ast.kind === Kind.INT ? Number(ast.value) : null),
@@ -183,7 +215,7 @@ export function createBuilder(): AppBuilder {
   builder.queryType({
     description: 'Everything but `platforms` needs an API token (Authorization: Bearer <token>).',
   })
-  builder.mutationType({})
+  builder.mutationType({ description: 'Every mutation needs an API token (Authorization: Bearer <token>).' })
   return builder as unknown as AppBuilder
 }
 

@@ -13,6 +13,11 @@ export interface ConnectionFieldMeta {
   /** Optional fields may be left empty. Default: required. */
   optional?: boolean
   /**
+   * For optional fields: the value the plugin uses when the field is left empty, when that value is fixed (not
+   * derived from other fields). Published as the input field's GraphQL default, so forms can prefill it.
+   */
+  default?: string
+  /**
    * For text fields: whether the value identifies the user's account (an affiliate id, a nickname, a login), so that
    * a capture replaces it with a placeholder. Default true; false for settings that identify nobody (a currency, a
    * report code).
@@ -21,8 +26,10 @@ export interface ConnectionFieldMeta {
 }
 
 export interface ConnectionField<S extends z.ZodType<unknown, string> = z.ZodType<unknown, string>>
-  extends Required<Omit<ConnectionFieldMeta, 'optional'>> {
+  extends Required<Omit<ConnectionFieldMeta, 'optional' | 'default'>> {
   kind: ConnectionFieldKind
+  /** The fixed value an empty optional field stands for; null when there is none. */
+  default: string | null
   secret: boolean
   required: boolean
   schema: S
@@ -43,6 +50,7 @@ function makeField<S extends z.ZodType<unknown, string>>(
     label: meta.label,
     help: meta.help,
     example: meta.example,
+    default: meta.default ?? null,
     schema,
   }
 }
@@ -150,6 +158,13 @@ export function defineConnection<F extends ConnectionFields>(fields: F): Connect
     if (!/^[a-z][A-Za-z0-9]*$/.test(name)) throw new Error(`connection field "${name}" must be camelCase`)
     if (!f.label.trim() || !f.help.trim())
       throw new Error(`connection field "${name}" needs a label and help text`)
+    // A default a client is offered must be one the plugin accepts, and only an optional field can fall back to it.
+    if (f.default !== null) {
+      if (f.required) throw new Error(`connection field "${name}" is required, so it cannot have a default`)
+      if (f.secret) throw new Error(`connection field "${name}" is a secret: a default would be published`)
+      if (!f.schema.safeParse(f.default).success)
+        throw new Error(`connection field "${name}": its default does not pass the field's own schema`)
+    }
   }
   const shape = Object.fromEntries(
     Object.entries(fields).map(([name, f]) => [name, f.required ? f.schema : f.schema.optional()]),

@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql'
 import type { Account } from '../account/account.entity.ts'
 import type { registerAccountSchema } from '../account/account.schema.ts'
-import type { registerPlatformSchema } from '../platform/platform.schema.ts'
+import { METRIC_DESCRIPTIONS, type registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
@@ -40,26 +40,6 @@ const ARGUMENT_ERRORS = { validationErrorCode: 'INVALID_ARGUMENT' }
 const PLATFORM_DAYS =
   'Days are platform days: each account counts its days in its own reporting time zone (`Account.timeZone`), ' +
   'so one day of a program in UTC and one of a program in America/New_York are different instants.'
-
-const COUNT_DESCRIPTIONS: Record<(typeof COUNT_METRICS)[number], string> = {
-  impressions: 'Impressions (banner or link views).',
-  clicks: 'Clicks (visits) sent to the program.',
-  signups: 'Registrations.',
-  ftds: 'First-time depositors.',
-  depositCount: 'Number of deposits.',
-  cpaCount: 'Players that qualified for CPA.',
-  salesCount: 'Sales (for product programs).',
-  refundCount: 'Refunds.',
-  chargebackCount: 'Chargebacks.',
-}
-const MONEY_DESCRIPTIONS: Record<(typeof MONEY_METRICS)[number], string> = {
-  deposits: 'Deposited amount.',
-  netRevenue: 'Net revenue (NGR) the program reports.',
-  commission: 'Commission earned.',
-  salesAmount: 'Amount of the sales.',
-  refundAmount: 'Amount refunded.',
-  chargebackAmount: 'Amount charged back.',
-}
 
 /**
  * Paths of the fields selected below the resolving field ('totals', 'rows.accountsContributing', …), through
@@ -184,7 +164,12 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const FxOptionsInput = builder.inputType('FxOptionsInput', {
     description: 'How amounts are converted into the report currency.',
     fields: (t) => ({
-      policy: t.field({ type: FxPolicyEnum, required: false, defaultValue: 'DAILY' }),
+      policy: t.field({
+        type: FxPolicyEnum,
+        required: false,
+        defaultValue: 'DAILY',
+        description: "Which day's rate converts each amount.",
+      }),
       date: t.field({
         type: 'Date',
         required: false,
@@ -211,16 +196,27 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
     }),
   })
   const StatsInputRef = builder.inputType('StatsInput', {
+    description:
+      'What `Query.stats` sums: a range of days, cut into periods and groups, optionally filtered and converted.',
     fields: (t) => ({
-      range: t.field({ type: StatsRangeInput, required: true }),
-      granularity: t.field({ type: GranularityEnum, required: false, defaultValue: 'TOTAL' }),
+      range: t.field({ type: StatsRangeInput, required: true, description: 'The platform days to sum.' }),
+      granularity: t.field({
+        type: GranularityEnum,
+        required: false,
+        defaultValue: 'TOTAL',
+        description: 'Length of the periods of the rows.',
+      }),
       groupBy: t.field({
         type: [DimensionEnum],
         required: false,
         defaultValue: [],
         description: 'Keys of each row besides its period; none gives one row per period.',
       }),
-      filter: t.field({ type: StatsFilterInput, required: false }),
+      filter: t.field({
+        type: StatsFilterInput,
+        required: false,
+        description: 'Which accounts, brands and campaigns count; all of the workspace when left out.',
+      }),
       currency: t.string({
         required: false,
         description:
@@ -235,8 +231,9 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
     }),
   })
   const StatChangesFilterInput = builder.inputType('StatChangesFilterInput', {
+    description: 'Restricts the revisions listed; conditions of different fields must all hold.',
     fields: (t) => ({
-      accountIds: t.idList({ required: false }),
+      accountIds: t.idList({ required: false, description: 'Only revisions of these accounts.' }),
       from: t.field({
         type: 'Date',
         required: false,
@@ -247,7 +244,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         required: false,
         description: 'Revisions of platform days up to this day.',
       }),
-      metrics: t.field({ type: [platforms.MetricEnum], required: false }),
+      metrics: t.field({
+        type: [platforms.MetricEnum],
+        required: false,
+        description: 'Only revisions of these metrics.',
+      }),
     }),
   })
 
@@ -255,14 +256,17 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const MoneyBreakdownRef = builder.objectRef<MoneyBreakdown>('MoneyBreakdown').implement({
     description: 'Money as the programs reported it, in one native currency, before any conversion.',
     fields: (t) => ({
-      currency: t.exposeString('currency', { nullable: false }),
+      currency: t.exposeString('currency', {
+        nullable: false,
+        description: 'The native currency, an ISO 4217 code such as "EUR", as the program reported it.',
+      }),
       ...Object.fromEntries(
         MONEY_METRICS.map((m) => [
           m,
           t.field({
             type: 'Decimal',
             nullable: true,
-            description: MONEY_DESCRIPTIONS[m],
+            description: `${METRIC_DESCRIPTIONS[m]} In \`currency\`; null when no contributing platform reports it.`,
             resolve: (b) => b[m],
           }),
         ]),
@@ -282,32 +286,57 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         nullable: false,
         description: 'The native currency converted.',
       }),
-      factor: t.field({ type: 'Decimal', nullable: true, resolve: (c) => c.factor }),
-      minFactor: t.field({ type: 'Decimal', nullable: true, resolve: (c) => c.minFactor }),
-      maxFactor: t.field({ type: 'Decimal', nullable: true, resolve: (c) => c.maxFactor }),
+      factor: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'The factor applied to every day of the row; null when days used different factors.',
+        resolve: (c) => c.factor,
+      }),
+      minFactor: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Smallest factor applied to a day of the row; null when no day was converted.',
+        resolve: (c) => c.minFactor,
+      }),
+      maxFactor: t.field({
+        type: 'Decimal',
+        nullable: true,
+        description: 'Largest factor applied to a day of the row; null when no day was converted.',
+        resolve: (c) => c.maxFactor,
+      }),
       rate: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Units of the native currency per 1 EUR.',
+        description: 'Units of the native currency per 1 EUR; null when days used different rates.',
         resolve: (c) => c.rate,
       }),
       reportRate: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Units of the report currency per 1 EUR.',
+        description: 'Units of the report currency per 1 EUR; null when days used different rates.',
         resolve: (c) => c.reportRate,
       }),
       rateDate: t.field({
         type: 'Date',
         nullable: true,
-        description: 'Publication day of the rates used.',
+        description: 'Publication day of the rates used; null when days used rates of different days.',
         resolve: (c) => c.rateDate,
       }),
-      firstRateDate: t.field({ type: 'Date', nullable: true, resolve: (c) => c.firstRateDate }),
-      lastRateDate: t.field({ type: 'Date', nullable: true, resolve: (c) => c.lastRateDate }),
+      firstRateDate: t.field({
+        type: 'Date',
+        nullable: true,
+        description: 'Earliest publication day of the rates used; null when no day was converted.',
+        resolve: (c) => c.firstRateDate,
+      }),
+      lastRateDate: t.field({
+        type: 'Date',
+        nullable: true,
+        description: 'Latest publication day of the rates used; null when no day was converted.',
+        resolve: (c) => c.lastRateDate,
+      }),
       source: t.exposeString('source', {
         nullable: true,
-        description: 'Publisher of the rates, e.g. "ECB".',
+        description: 'Publisher of the rates, e.g. "ECB"; null when days used rates of different publishers.',
       }),
       firstDayWithoutRate: t.field({
         type: 'Date',
@@ -343,7 +372,7 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           t.field({
             type: 'Count',
             nullable: true,
-            description: COUNT_DESCRIPTIONS[m],
+            description: METRIC_DESCRIPTIONS[m],
             resolve: (f) => f[m],
           }),
         ]),
@@ -354,7 +383,7 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           t.field({
             type: 'Decimal',
             nullable: true,
-            description: `${MONEY_DESCRIPTIONS[m]} In \`currency\`; null when some amount had no rate to convert it.`,
+            description: `${METRIC_DESCRIPTIONS[m]} In \`currency\`; null when some amount had no rate to convert it.`,
             resolve: (f) => f[m],
           }),
         ]),
@@ -436,11 +465,23 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       platform: t.field({
         type: platforms.PlatformRef,
         nullable: true,
+        description:
+          'Set when grouping by PLATFORM; null otherwise, and when the plugin of `platformId` is no longer loaded.',
         resolve: (r, _, ctx) => (r.platformId ? (ctx.services.registry.get(r.platformId) ?? null) : null),
       }),
-      brand: t.exposeString('brand', { nullable: true }),
-      campaign: t.exposeString('campaign', { nullable: true }),
-      tag: t.exposeString('tag', { nullable: true }),
+      brand: t.exposeString('brand', {
+        nullable: true,
+        description: 'Set when grouping by BRAND; null there for figures the platform gives no brand for.',
+      }),
+      campaign: t.exposeString('campaign', {
+        nullable: true,
+        description:
+          'Set when grouping by CAMPAIGN; null there for figures the platform gives no campaign for.',
+      }),
+      tag: t.exposeString('tag', {
+        nullable: true,
+        description: 'Set when grouping by TAG; null there for the group of untagged accounts.',
+      }),
     }),
   })
 
@@ -451,24 +492,55 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   })
 
   const StatsResultRef = builder.objectRef<StatsResult>('StatsResult').implement({
+    description: 'The answer of `Query.stats`, with the query it answers as the server understood it.',
     fields: (t) => ({
-      from: t.field({ type: 'Date', nullable: false, resolve: (r) => r.query.from }),
-      to: t.field({ type: 'Date', nullable: false, resolve: (r) => r.query.to }),
-      granularity: t.field({ type: GranularityEnum, nullable: false, resolve: (r) => r.query.granularity }),
-      groupBy: t.field({ type: [DimensionEnum], nullable: false, resolve: (r) => [...r.query.groupBy] }),
+      from: t.field({
+        type: 'Date',
+        nullable: false,
+        description: 'First platform day of the range, included.',
+        resolve: (r) => r.query.from,
+      }),
+      to: t.field({
+        type: 'Date',
+        nullable: false,
+        description: 'Last platform day of the range, included.',
+        resolve: (r) => r.query.to,
+      }),
+      granularity: t.field({
+        type: GranularityEnum,
+        nullable: false,
+        description: 'Length of the periods of the rows.',
+        resolve: (r) => r.query.granularity,
+      }),
+      groupBy: t.field({
+        type: [DimensionEnum],
+        nullable: false,
+        description: 'Keys of each row besides its period, as asked.',
+        resolve: (r) => [...r.query.groupBy],
+      }),
       currency: t.string({
         nullable: true,
         description: 'The report currency, when one was asked for.',
         resolve: (r) => r.query.currency ?? null,
       }),
-      fxPolicy: t.field({ type: FxPolicyEnum, nullable: true, resolve: (r) => r.query.fx?.policy ?? null }),
+      fxPolicy: t.field({
+        type: FxPolicyEnum,
+        nullable: true,
+        description: 'The conversion policy applied; null without a report currency.',
+        resolve: (r) => r.query.fx?.policy ?? null,
+      }),
       rows: t.field({
         type: [StatsRowRef],
         nullable: false,
         description: 'Ordered by period, then by the group keys.',
         resolve: (r) => r.rows,
       }),
-      totals: t.field({ type: StatsTotalsRef, nullable: false, resolve: (r) => r.totals! }),
+      totals: t.field({
+        type: StatsTotalsRef,
+        nullable: false,
+        description: 'The whole range over every group, each account counted once.',
+        resolve: (r) => r.totals!,
+      }),
     }),
   })
 
@@ -483,6 +555,7 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         input: t.arg({
           type: StatsInputRef,
           required: true,
+          description: 'Range, periods, groups, filter and currency of the answer.',
           validate: { schema: statsInputSchema as never },
         }),
       },
@@ -508,11 +581,19 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const FetchErrorRef = builder.objectRef<{ code: string; message: string }>('StatsFetchError').implement({
     description: 'Why the missing days could not be fetched from the platform just now.',
     fields: (t) => ({
-      code: t.exposeString('code', { nullable: false }),
-      message: t.exposeString('message', { nullable: false }),
+      code: t.exposeString('code', {
+        nullable: false,
+        description:
+          'A stable code of the failure, one of the `ErrorCode` values, e.g. PLATFORM_AUTH or PLATFORM_UNAVAILABLE.',
+      }),
+      message: t.exposeString('message', {
+        nullable: false,
+        description: 'What went wrong, for people; never quotes a credential.',
+      }),
     }),
   })
   const AccountStatsRef = builder.objectRef<AccountStatsData>('AccountStats').implement({
+    description: "One account's stats over a range, after fetching the days never synced.",
     fields: (t) => ({
       rows: t.field({
         type: [StatsRowRef],
@@ -521,7 +602,14 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           'One row per period (and per currency without a report currency); none when nothing is stored.',
         resolve: (s) => s.rows,
       }),
-      fetchError: t.field({ type: FetchErrorRef, nullable: true, resolve: (s) => s.fetchError }),
+      fetchError: t.field({
+        type: FetchErrorRef,
+        nullable: true,
+        description:
+          'Set when the days never synced could not be fetched: `rows` then hold only the days already stored. ' +
+          'Null when nothing was missing or the fetch succeeded.',
+        resolve: (s) => s.fetchError,
+      }),
     }),
   })
 
@@ -534,10 +622,24 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         'the platform first (one upstream window per account, however many fields ask), then all accounts of ' +
         'the request asking with the same arguments are answered by one SQL statement.',
       args: {
-        range: t.arg({ type: StatsRangeInput, required: true }),
-        granularity: t.arg({ type: GranularityEnum, required: false, defaultValue: 'TOTAL' }),
-        currency: t.arg.string({ required: false, description: 'Report currency (ISO 4217).' }),
-        fx: t.arg({ type: FxOptionsInput, required: false }),
+        range: t.arg({ type: StatsRangeInput, required: true, description: 'The platform days to sum.' }),
+        granularity: t.arg({
+          type: GranularityEnum,
+          required: false,
+          defaultValue: 'TOTAL',
+          description: 'Length of the periods of the rows.',
+        }),
+        currency: t.arg.string({
+          required: false,
+          description:
+            'Report currency (ISO 4217, e.g. "EUR"): money is converted into it. Without it, money stays in the ' +
+            'currencies the program reports, one row per currency.',
+        }),
+        fx: t.arg({
+          type: FxOptionsInput,
+          required: false,
+          description: 'Conversion policy; default DAILY. Only used with `currency`.',
+        }),
       },
       validate: { schema: accountStatsArgsSchema as never },
       extensions: ARGUMENT_ERRORS,
@@ -561,11 +663,12 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const StatChangeRef = builder.objectRef<StatChangeData>('StatChange').implement({
     description: 'A figure a platform revised after it was stored (programs revise days; FTDs vanish).',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false }),
-      accountId: t.exposeID('accountId', { nullable: false }),
+      id: t.exposeID('id', { nullable: false, description: 'Opaque identifier of the revision.' }),
+      accountId: t.exposeID('accountId', { nullable: false, description: 'Id of the account revised.' }),
       account: t.field({
         type: AccountRef,
         nullable: true,
+        description: 'The account revised; null when it no longer exists.',
         resolve: (c, _, ctx) => accountByIdLoader(ctx).load(c.accountId),
       }),
       day: t.field({
@@ -574,10 +677,26 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         description: 'The platform day revised.',
         resolve: (c) => c.day,
       }),
-      brand: t.exposeString('brand', { nullable: true }),
-      campaign: t.exposeString('campaign', { nullable: true }),
-      currency: t.exposeString('currency', { nullable: true }),
-      metric: t.field({ type: platforms.MetricEnum, nullable: false, resolve: (c) => c.metric as Metric }),
+      brand: t.exposeString('brand', {
+        nullable: true,
+        description: 'Brand of the revised figure; null when the platform gives none.',
+      }),
+      campaign: t.exposeString('campaign', {
+        nullable: true,
+        description: 'Campaign of the revised figure; null when the platform gives none.',
+      }),
+      currency: t.exposeString('currency', {
+        nullable: true,
+        description:
+          'ISO 4217 currency of the reported row the figure belongs to (money figures are in it); null for rows ' +
+          'that name no currency.',
+      }),
+      metric: t.field({
+        type: platforms.MetricEnum,
+        nullable: false,
+        description: 'The metric revised.',
+        resolve: (c) => c.metric as Metric,
+      }),
       oldValue: t.field({
         type: 'Decimal',
         nullable: true,
@@ -590,13 +709,29 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         description: 'Null when the platform no longer reports it.',
         resolve: (c) => c.newValue,
       }),
-      detectedAt: t.field({ type: 'DateTime', nullable: false, resolve: (c) => c.detectedAt }),
+      detectedAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the sync that found the new figure stored it.',
+        resolve: (c) => c.detectedAt,
+      }),
     }),
   })
   const StatChangePageRef = builder.objectRef<StatChangePage>('StatChangePage').implement({
+    description: 'One page of revisions, newest first.',
     fields: (t) => ({
-      nodes: t.field({ type: [StatChangeRef], nullable: false, resolve: (p) => p.nodes }),
-      pageInfo: t.field({ type: PageInfoRef, nullable: false, resolve: (p) => p.pageInfo }),
+      nodes: t.field({
+        type: [StatChangeRef],
+        nullable: false,
+        description: 'The revisions of this page, at most `first`.',
+        resolve: (p) => p.nodes,
+      }),
+      pageInfo: t.field({
+        type: PageInfoRef,
+        nullable: false,
+        description: 'Where the next page starts.',
+        resolve: (p) => p.pageInfo,
+      }),
     }),
   })
 
@@ -609,10 +744,20 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         filter: t.arg({
           type: StatChangesFilterInput,
           required: false,
+          description: 'Which revisions to list; all of the workspace when left out.',
           validate: { schema: statChangesFilterSchema as never },
         }),
-        first: t.arg.int({ required: false, defaultValue: 50, validate: { min: 1, max: 500 } }),
-        after: t.arg.string({ required: false, validate: { maxLength: 200 } }),
+        first: t.arg.int({
+          required: false,
+          defaultValue: 50,
+          description: 'Page size, 1 to 500.',
+          validate: { min: 1, max: 500 },
+        }),
+        after: t.arg.string({
+          required: false,
+          description: '`pageInfo.endCursor` of the previous page; the first page when left out.',
+          validate: { maxLength: 200 },
+        }),
       },
       extensions: ARGUMENT_ERRORS,
       resolve: (_, args, ctx) => {
