@@ -16,7 +16,8 @@ import { ensureWorkspace, issueApiToken } from '../src/workspace/workspace.servi
 
 const REQUESTS = 400
 const QUERY = '{ viewer { workspace { name } } }'
-const MUTATION = 'mutation { syncAccount(accountId: "00000000-0000-4000-8000-000000000000") { __typename } }'
+const MUTATION =
+  'mutation { syncAccount(input: { accountId: "00000000-0000-4000-8000-000000000000" }) { __typename } }'
 const OFF = Object.fromEntries(
   ['CREDENTIAL_TEST', 'CONNECT', 'TOKEN_CREATE', 'SYNC_TRIGGER'].flatMap((c) => [
     [`AFFGRAPH_RATE_LIMIT_${c}`, 'off'],

@@ -23,16 +23,16 @@ const UPDATE_TAGS = `mutation UpdateTags($input: UpdateAccountInput!) {
   }
 }`
 
-const SYNC = `mutation SyncNow($id: ID!) {
-  syncAccount(accountId: $id) {
+const SYNC = `mutation SyncNow($input: SyncAccountInput!) {
+  syncAccount(input: $input) {
     __typename
     ... on SyncStarted { runs { id } }
     ... on UserError { message }
   }
 }`
 
-const DISCONNECT = `mutation Disconnect($id: ID!) {
-  disconnectAccount(accountId: $id) {
+const DISCONNECT = `mutation Disconnect($input: DisconnectAccountInput!) {
+  disconnectAccount(input: $input) {
     __typename
     ... on UserError { message }
   }
@@ -108,7 +108,7 @@ function AccountCard({ account, onChanged, onRemoved }) {
     })
   }
   const syncNow = () =>
-    run(SYNC, { id: account.id }, 'syncAccount', async () => {
+    run(SYNC, { input: { accountId: account.id } }, 'syncAccount', async () => {
       setMessage('Sync queued.')
       await onChanged()
     })
@@ -124,7 +124,7 @@ function AccountCard({ account, onChanged, onRemoved }) {
       )
     })
   const disconnect = () =>
-    run(DISCONNECT, { id: account.id }, 'disconnectAccount', async () => {
+    run(DISCONNECT, { input: { accountId: account.id } }, 'disconnectAccount', async () => {
       setConfirming(false)
       onRemoved(account)
     })

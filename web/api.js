@@ -79,9 +79,9 @@ export async function gql(query, variables = {}, token = session.token) {
 }
 
 /**
- * Splits an API failure into messages per input field and messages for the whole form. Field errors come from two
- * places: validation errors (`extensions.fields: [{ path, message }]`, the field is the last path segment) and
- * typed result errors (`UserError.fields`, names of input fields).
+ * Splits an API failure into messages per input field and messages for the whole form. Every expected failure is a
+ * UserError result whose `fields` hold `{ field, message }` (the field is the last element of its input path); a
+ * top-level error (an ApiError) carries the same issues in `extensions.fields` when it concerns input.
  * @param {unknown} error an ApiError, or a UserError result `{ message, fields }`
  * @param {string[]} fieldNames the inputs on the form
  * @returns {{ byField: Record<string, string[]>, general: string[] }}
@@ -96,20 +96,23 @@ export function errorsByField(error, fieldNames) {
     if (!byField[field]) byField[field] = []
     if (!byField[field].includes(message)) byField[field].push(message)
   }
-  if (error instanceof ApiError) {
-    for (const e of error.errors) {
-      const issues = Array.isArray(e.extensions?.fields) ? e.extensions.fields : []
-      if (issues.length === 0) general.push(e.message)
-      for (const issue of issues) {
-        const field = String(issue?.path?.at?.(-1) ?? '')
-        if (known.has(field)) add(field, String(issue.message))
-        else general.push(field ? `${field}: ${issue.message}` : String(issue.message))
-      }
+  /** @param {unknown[]} issues @param {string} whole the message when no issue names a field on the form */
+  const place = (issues, whole) => {
+    let placed = false
+    for (const issue of issues) {
+      const i = /** @type {{ field?: string, path?: string[], message?: string }} */ (issue ?? {})
+      const field = String(i.field ?? i.path?.at?.(-1) ?? '')
+      if (!known.has(field)) continue
+      add(field, String(i.message ?? whole))
+      placed = true
     }
+    if (!placed) general.push(whole)
+  }
+  if (error instanceof ApiError) {
+    for (const e of error.errors)
+      place(Array.isArray(e.extensions?.fields) ? e.extensions.fields : [], e.message)
   } else if (error && typeof error === 'object' && 'message' in error) {
-    const fields = Array.isArray(error.fields) ? error.fields.filter((f) => known.has(f)) : []
-    for (const field of fields) add(field, String(error.message))
-    if (fields.length === 0) general.push(String(error.message))
+    place(Array.isArray(error.fields) ? error.fields : [], String(error.message))
   } else {
     general.push(String(error))
   }

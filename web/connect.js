@@ -28,7 +28,7 @@ const TEST_CONNECTION = `mutation TestConnection($input: ConnectionInput!) {
   testConnection(input: $input) {
     __typename
     ... on TestConnectionSuccess { accountName currency timeZone platform { name } }
-    ... on UserError { code message fields }
+    ... on UserError { code message fields { field message } }
   }
 }`
 
@@ -36,7 +36,7 @@ const CONNECT_ACCOUNT = `mutation ConnectAccount($input: ConnectAccountInput!) {
   connectAccount(input: $input) {
     __typename
     ... on ConnectAccountSuccess { account { id label status } }
-    ... on UserError { code message fields }
+    ... on UserError { code message fields { field message } }
   }
 }`
 

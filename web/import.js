@@ -8,7 +8,7 @@ const PLATFORMS = '{ platforms { id name connectionFields { name required } } }'
 const IMPORT = `mutation ImportAccounts($input: ImportAccountsInput!) {
   importAccounts(input: $input) {
     imported failed
-    rows { line platformId label account { id label status } error { code message fields } }
+    rows { line platformId label account { id label status } error { code message fields { field message } } }
   }
 }`
 
@@ -68,8 +68,9 @@ function ColumnsHelp({ platforms }) {
   </details>`
 }
 
-/** @param {string[]} fields the CSV columns an error names */
-function columnsAtFault(fields) {
+/** @param {{ field: string }[]} issues the CSV columns an error names */
+function columnsAtFault(issues) {
+  const fields = [...new Set(issues.map((i) => i.field))]
   if (!fields.length) return ''
   const names = fields.map((f, i) => html`${i ? ', ' : ''}<code>${f}</code>`)
   return html`<span class="import-columns-at-fault">${fields.length > 1 ? 'Columns' : 'Column'}: ${names}</span>${' · '}`

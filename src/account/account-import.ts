@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { AppServices } from '../app-services.ts'
 import { CredentialDecryptError } from '../crypto/credential-cipher.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
-import type { ErrorCode, UserErrorShape } from '../schema/errors.schema.ts'
+import type { ErrorCode, FieldIssue, UserErrorShape } from '../schema/errors.schema.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account } from './account.entity.ts'
 import { checkConnection, connectAccount, normalizeTags, openConnection } from './account.service.ts'
@@ -34,8 +34,8 @@ const CHECK_CONCURRENCY = 4
 export interface ImportRowError {
   code: ErrorCode
   message: string
-  /** CSV column names the error concerns. */
-  fields: string[]
+  /** The CSV columns at fault, each as a one-element path. */
+  fields: FieldIssue[]
 }
 
 export interface ImportRowResult {
@@ -121,7 +121,7 @@ function validateRow(
       result: failure(row, {
         code: 'INVALID_ARGUMENT',
         message: 'platform: is required',
-        fields: ['platform'],
+        fields: [{ path: ['platform'], message: 'is required' }],
       }),
     }
   }
@@ -138,7 +138,7 @@ function validateRow(
       result: failure(row, {
         code: 'PLATFORM_UNKNOWN',
         message: `platform: no platform plugin with this id is loaded (loaded: ${loaded}).`,
-        fields: ['platform'],
+        fields: [{ path: ['platform'], message: 'no platform plugin with this id is loaded' }],
       }),
     }
   }
@@ -207,7 +207,12 @@ function validateRow(
         {
           code: otherIssues.length === 0 ? 'CREDENTIALS_INVALID' : 'INVALID_ARGUMENT',
           message: issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '),
-          fields: [...new Set(issues.flatMap((i) => i.columns ?? [i.field]).filter(Boolean))],
+          fields: issues.flatMap((i) =>
+            [...new Set((i.columns ?? [i.field]).filter(Boolean))].map((column) => ({
+              path: [String(column)],
+              message: i.message,
+            })),
+          ),
         },
         { platformId, label: labelText || null },
       ),
@@ -296,7 +301,10 @@ export async function importAccounts(
   for (const row of valid) {
     const known = { platformId: row.platform.definition.id, label: row.label }
     const earlier = firstLine.get(row.fingerprint)
-    const fields = row.platform.fieldNames
+    const fields = row.platform.fieldNames.map((name) => ({
+      path: [name],
+      message: 'same as an existing account',
+    }))
     if (existing.has(row.fingerprint)) {
       results.set(
         row.line,

@@ -4,8 +4,8 @@ import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
-import type { ErrorRefs } from '../schema/errors.schema.ts'
-import { userError } from '../schema/errors.schema.ts'
+import type { registerErrorTypes } from '../schema/errors.schema.ts'
+import { asErrorCode, underPath, userError } from '../schema/errors.schema.ts'
 import { ACCOUNT_STATUSES, Account, type AccountStatus } from './account.entity.ts'
 import {
   checkConnection,
@@ -33,6 +33,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
   return { createdAt, id }
 }
 
+const accountNotFound = () =>
+  userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
+    { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
+  ])
+
 const tagsArg = (t: { stringList: (o: { required: boolean; validate: object }) => unknown }) =>
   t.stringList({
     required: false,
@@ -42,7 +47,12 @@ const tagsArg = (t: { stringList: (o: { required: boolean; validate: object }) =
     },
   })
 
-export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRefs, errors: ErrorRefs) {
+export function registerAccountSchema(
+  builder: AppBuilder,
+  platforms: PlatformRefs,
+  errorTypes: ReturnType<typeof registerErrorTypes>,
+) {
+  const errors = errorTypes.refs
   const StatusEnum = builder.enumType('AccountStatus', {
     description: "Health of an account's connection, from its last check or sync.",
     values: {
@@ -68,9 +78,15 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
     })
 
   const AccountErrorRef = builder.objectRef<{ code: string; message: string }>('AccountError').implement({
+    description: 'The failure of the last check or sync of an account, kept until one succeeds.',
     fields: (t) => ({
-      code: t.exposeString('code', { nullable: false }),
-      message: t.exposeString('message', { nullable: false }),
+      code: t.field({
+        type: errorTypes.ErrorCodeEnum,
+        nullable: false,
+        description: 'What went wrong, for programs to switch on.',
+        resolve: (e) => asErrorCode(e.code),
+      }),
+      message: t.exposeString('message', { nullable: false, description: 'What went wrong, for people.' }),
     }),
   })
 
@@ -209,6 +225,7 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
   )
 
   const failureTypes = [
+    ...errorTypes.inputErrors,
     errors.PlatformAuthError,
     errors.PlatformRateLimitedError,
     errors.PlatformUnavailableError,
@@ -265,7 +282,7 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
     ],
   })
   const UpdateAccountResult = builder.unionType('UpdateAccountResult', {
-    types: [UpdateAccountSuccess, errors.AccountNotFoundError],
+    types: [UpdateAccountSuccess, errors.AccountNotFoundError, ...errorTypes.inputErrors],
   })
   const CheckAccountResult = builder.unionType('CheckAccountResult', {
     types: [
@@ -276,8 +293,15 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
     ],
   })
   const DisconnectAccountResult = builder.unionType('DisconnectAccountResult', {
-    types: [DisconnectAccountSuccess, errors.AccountNotFoundError],
+    types: [DisconnectAccountSuccess, errors.AccountNotFoundError, ...errorTypes.inputErrors],
   })
+  const AccountIdInput = (name: string, description: string) =>
+    builder.inputType(name, {
+      description,
+      fields: (t) => ({ accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }) }),
+    })
+  const CheckAccountInput = AccountIdInput('CheckAccountInput', 'Which account to re-test.')
+  const DisconnectAccountInput = AccountIdInput('DisconnectAccountInput', 'Which account to delete.')
 
   const ConnectAccountInput = builder.inputType('ConnectAccountInput', {
     fields: (t) => ({
@@ -319,7 +343,7 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
           args.input as Record<string, unknown>,
         )
         const outcome = await checkConnection(ctx.services, platform, connection)
-        if (!outcome.ok) return outcome.error
+        if (!outcome.ok) return underPath(outcome.error, ['input', platform.fieldName])
         return { __typename: 'TestConnectionSuccess', platformId: platform.definition.id, ...outcome.result }
       },
     }),
@@ -341,7 +365,9 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
         }
         const { platform, connection } = selectedPlatform(ctx.services.registry, input.connection)
         const outcome = await connectAccount(ctx.services, ctx.em, principal, platform, connection, input)
-        return outcome.ok ? { __typename: 'ConnectAccountSuccess', account: outcome.account } : outcome.error
+        return outcome.ok
+          ? { __typename: 'ConnectAccountSuccess', account: outcome.account }
+          : underPath(outcome.error, ['input', 'connection', platform.fieldName])
       },
     }),
   )
@@ -366,7 +392,7 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
         )
         return outcome.ok
           ? { __typename: 'UpdateAccountConnectionSuccess', account: outcome.account }
-          : outcome.error
+          : underPath(outcome.error, ['input', 'connection', platform.fieldName])
       },
     }),
   )
@@ -381,8 +407,7 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
         requirePrincipal(ctx)
         const input = args.input as { accountId: string; label?: string | null; tags?: string[] | null }
         const account = await findAccount(ctx.em, input.accountId)
-        if (!account)
-          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+        if (!account) return accountNotFound()
         if (input.label) account.label = input.label.trim()
         if (input.tags) account.tags = normalizeTags(input.tags)
         await ctx.em.flush()
@@ -396,13 +421,13 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
       type: CheckAccountResult,
       nullable: false,
       description: "Re-tests an account's stored credentials and updates its status.",
-      args: { accountId: t.arg.id({ required: true }) },
+      args: { input: t.arg({ type: CheckAccountInput, required: true }) },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const account = await findAccount(ctx.em, args.accountId)
-        if (!account)
-          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+        const account = await findAccount(ctx.em, args.input.accountId)
+        if (!account) return accountNotFound()
         const outcome = await recheckAccount(ctx.services, ctx.em, account)
+        // Stored credentials: paths name the connection fields themselves (see FieldIssue.path).
         return outcome.ok ? { __typename: 'CheckAccountSuccess', account } : outcome.error
       },
     }),
@@ -413,12 +438,11 @@ export function registerAccountSchema(builder: AppBuilder, platforms: PlatformRe
       type: DisconnectAccountResult,
       nullable: false,
       description: 'Deletes an account and its stored credentials.',
-      args: { accountId: t.arg.id({ required: true }) },
+      args: { input: t.arg({ type: DisconnectAccountInput, required: true }) },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const account = await findAccount(ctx.em, args.accountId)
-        if (!account)
-          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+        const account = await findAccount(ctx.em, args.input.accountId)
+        if (!account) return accountNotFound()
         const accountId = account.id
         await ctx.em.remove(account).flush()
         return { __typename: 'DisconnectAccountSuccess', accountId }

@@ -47,13 +47,29 @@ export function blockedUrlFields(
   return (matching.length > 0 ? matching : urls).map(({ name }) => name)
 }
 
+/**
+ * A platform's answer rarely says which field it refused. A refused login concerns the secrets (a form shows the
+ * message next to each); an unreachable host concerns the URL fields naming it. Other failures concern none.
+ */
+function unnamedFields(
+  error: { code: string; message: string },
+  context: { platform: LoadedPlatform; connection: Record<string, unknown> },
+): string[] {
+  if (error.code === 'PLATFORM_AUTH') return context.platform.secretFields
+  if (error.code === 'PLATFORM_UNAVAILABLE')
+    return connectionUrls(context.platform, context.connection)
+      .filter(({ url }) => error.message.includes(url.host) || error.message.includes(url.hostname))
+      .map(({ name }) => name)
+  return []
+}
+
 /** Maps any failure of a platform call to a typed result; unknown failures become "unavailable", never a crash. */
 export function toUserError(
   error: unknown,
   context?: { platform: LoadedPlatform; connection: Record<string, unknown> },
 ): { error: UserErrorShape; status: AccountStatus } {
   if (isPlatformError(error)) {
-    const fields = error.field ? [error.field] : []
+    const fields = error.field ? [error.field] : context ? unnamedFields(error, context) : []
     switch (error.code) {
       case 'PLATFORM_AUTH':
         return {
@@ -282,7 +298,9 @@ export async function updateAccountConnection(
   if (!account)
     return {
       ok: false,
-      error: userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId']),
+      error: userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
+        { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
+      ]),
     }
   if (account.platformId !== platform.definition.id) {
     return {
@@ -291,7 +309,7 @@ export async function updateAccountConnection(
         'PlatformMismatchError',
         'PLATFORM_MISMATCH',
         `This account is on platform "${account.platformId}"; the connection given is for "${platform.definition.id}".`,
-        ['connection'],
+        [{ path: ['input', 'connection'], message: `must be the ${account.platformId} connection` }],
       ),
     }
   }

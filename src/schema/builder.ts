@@ -5,6 +5,7 @@ import { GraphQLError, Kind } from 'graphql'
 import type { Logger } from 'pino'
 import type { AppServices } from '../app-services.ts'
 import { isCalendarDay, parseInstant } from '../db/iso-day.ts'
+import './input-errors.plugin.ts'
 import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'
 
 export interface GraphQLContext {
@@ -105,7 +106,8 @@ function parseCount(value: unknown): number {
 
 export function createBuilder(): AppBuilder {
   const builder = new SchemaBuilder<AppSchemaTypes>({
-    plugins: [ZodPlugin],
+    // First, so it wraps the zod plugin's validation: a mutation's refused input becomes a union member.
+    plugins: ['affgraphInputErrors', ZodPlugin],
     zod: {
       // A typed, field-level error instead of a raw ZodError (which Yoga would mask as "Unexpected error.").
       // Messages come from our schemas and never echo the submitted value, so secrets cannot leak through here.
@@ -115,12 +117,11 @@ export function createBuilder(): AppBuilder {
           message: issue.message,
         }))
         const summary = fields.map((f) => `${f.path.at(-1) ?? 'input'}: ${f.message}`).join('; ')
-        // A field may name its own code (e.g. INVALID_ARGUMENT for query arguments); credentials are the default.
-        const field = info.parentType.getFields()[info.fieldName]
-        const code = field?.extensions?.validationErrorCode
-        return new GraphQLError(`Invalid input: ${summary}`, {
-          extensions: { code: typeof code === 'string' ? code : 'CREDENTIALS_INVALID', fields },
-        })
+        // Credentials are what the connection inputs hold; anything else is an argument.
+        const credentials = fields.some((f) => f.path.includes('connection') || f.path[0] === 'connections')
+        const testConnection = info.parentType.name === 'Mutation' && info.fieldName === 'testConnection'
+        const code = credentials || testConnection ? 'CREDENTIALS_INVALID' : 'INVALID_ARGUMENT'
+        return new GraphQLError(`Invalid input: ${summary}`, { extensions: { code, fields } })
       },
     },
   })

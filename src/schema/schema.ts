@@ -15,12 +15,12 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
   const builder = createBuilder()
   const errors = registerErrorTypes(builder)
   const platforms = registerPlatformSchema(builder, registry)
-  const accounts = registerAccountSchema(builder, platforms, errors.refs)
+  const accounts = registerAccountSchema(builder, platforms, errors)
   registerAccountImportSchema(builder, accounts.AccountRef, errors)
-  const sync = registerSyncSchema(builder, accounts.AccountRef, errors.refs)
+  const sync = registerSyncSchema(builder, accounts.AccountRef, errors)
   registerCaptureSchema(builder, sync, errors.refs)
   registerStatsSchema(builder, { ...accounts, platforms })
-  registerWorkspaceSchema(builder, errors.refs)
+  registerWorkspaceSchema(builder, errors)
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })
 }

@@ -1,72 +1,137 @@
 import { filter, pipe } from 'graphql-yoga'
 import { Account } from '../account/account.entity.ts'
 import { findAccount } from '../account/account.service.ts'
-import { isCalendarDay, isoDay } from '../db/iso-day.ts'
+import { isoDay } from '../db/iso-day.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { invalidArgument, latestPlatformDay, requirePrincipal } from '../schema/builder.ts'
-import type { ErrorRefs } from '../schema/errors.schema.ts'
-import { userError } from '../schema/errors.schema.ts'
+import type { registerErrorTypes } from '../schema/errors.schema.ts'
+import { asErrorCode, userError } from '../schema/errors.schema.ts'
 import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES, SyncRun } from './sync.entity.ts'
 import { type SyncProgressEvent, trailingWindow } from './sync-engine.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: the Account object ref comes from another module's builder call
 type AnyObjectRef = any
 
-const DAY_MESSAGE = 'must be a calendar day written YYYY-MM-DD'
-const ARGUMENT_ERRORS = { validationErrorCode: 'INVALID_ARGUMENT' }
-
 /** No platform has figures for a day that has not begun anywhere yet. */
 function refuseFutureRange(range: { from: string; to: string } | null | undefined, now: Date): void {
   const latest = latestPlatformDay(now)
-  if (range && range.to > latest) throw invalidArgument(['range', 'to'], `must not be after ${latest}`)
+  if (range && range.to > latest)
+    throw invalidArgument(['input', 'range', 'to'], `must not be after ${latest}`)
 }
 
-export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef, errors: ErrorRefs) {
-  const KindEnum = builder.enumType('SyncRunKind', { values: SYNC_RUN_KINDS })
-  const StatusEnum = builder.enumType('SyncRunStatus', { values: SYNC_RUN_STATUSES })
+const KIND_DESCRIPTIONS: Record<(typeof SYNC_RUN_KINDS)[number], string> = {
+  BACKFILL: 'History fetched when the account was connected (`backfillDays`).',
+  PERIODIC: 'The scheduled re-fetch of the last `lookbackDays`, every `syncIntervalMinutes`.',
+  MANUAL: 'Asked for with `syncAccount` or `syncAll`.',
+  ON_DEMAND: 'Days a stats query asked for that were not stored yet.',
+}
+const STATUS_DESCRIPTIONS: Record<(typeof SYNC_RUN_STATUSES)[number], string> = {
+  QUEUED: 'Waiting for a worker.',
+  RUNNING: 'A worker is fetching it.',
+  SUCCEEDED: 'Fetched and stored.',
+  FAILED: 'Ended in an error (`errorCode`); a later sync tries again.',
+  RETRYING:
+    'Failed for a passing reason (rate limit, outage, a pause of the host, a lost worker); queued again.',
+}
+
+export function registerSyncSchema(
+  builder: AppBuilder,
+  AccountRef: AnyObjectRef,
+  errorTypes: ReturnType<typeof registerErrorTypes>,
+) {
+  const errors = errorTypes.refs
+  const KindEnum = builder.enumType('SyncRunKind', {
+    description: 'Why a sync run was made.',
+    values: Object.fromEntries(
+      SYNC_RUN_KINDS.map((k) => [k, { description: KIND_DESCRIPTIONS[k] }]),
+    ) as Record<(typeof SYNC_RUN_KINDS)[number], { description: string }>,
+  })
+  const StatusEnum = builder.enumType('SyncRunStatus', {
+    description: 'Where a sync run stands.',
+    values: Object.fromEntries(
+      SYNC_RUN_STATUSES.map((k) => [k, { description: STATUS_DESCRIPTIONS[k] }]),
+    ) as Record<(typeof SYNC_RUN_STATUSES)[number], { description: string }>,
+  })
 
   const DateWindowRef = builder.objectRef<{ from: string; to: string }>('DateWindow').implement({
     description: "An inclusive range of the platform's own reporting days.",
     fields: (t) => ({
-      from: t.exposeString('from', { nullable: false }),
-      to: t.exposeString('to', { nullable: false }),
+      from: t.field({ type: 'Date', nullable: false, description: 'First day.', resolve: (w) => w.from }),
+      to: t.field({
+        type: 'Date',
+        nullable: false,
+        description: 'Last day (included).',
+        resolve: (w) => w.to,
+      }),
     }),
   })
 
   const SyncRunRef = builder.objectRef<SyncRun>('SyncRun').implement({
     description: "One fetch of an account's report for a window of the platform's days.",
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false }),
+      id: t.exposeID('id', { nullable: false, description: 'Stable id of the run.' }),
       kind: t.field({
         type: KindEnum,
         nullable: false,
+        description: 'Why the run was made.',
         resolve: (r) => r.kind as (typeof SYNC_RUN_KINDS)[number],
       }),
       status: t.field({
         type: StatusEnum,
         nullable: false,
+        description: 'Where the run stands.',
         resolve: (r) => r.status as (typeof SYNC_RUN_STATUSES)[number],
       }),
       window: t.field({
         type: DateWindowRef,
         nullable: false,
+        description: "The platform's days the run fetches.",
         resolve: (r) => ({ from: isoDay(r.windowFrom), to: isoDay(r.windowTo) }),
       }),
-      attempts: t.exposeInt('attempts', { nullable: false }),
+      attempts: t.exposeInt('attempts', {
+        nullable: false,
+        description: 'Times a worker started the run (retries after a transient failure or a lost worker).',
+      }),
       requests: t.exposeInt('requests', {
         nullable: false,
         description: 'Upstream HTTP requests made, retries included.',
       }),
-      rowsWritten: t.exposeInt('rowsWritten', { nullable: false }),
+      rowsWritten: t.exposeInt('rowsWritten', {
+        nullable: false,
+        description: 'Report rows the run stored (new or unchanged).',
+      }),
       rowsChanged: t.exposeInt('rowsChanged', {
         nullable: false,
         description: 'Stored rows whose figures the platform revised.',
       }),
-      errorCode: t.exposeString('errorCode', { nullable: true }),
-      errorMessage: t.exposeString('errorMessage', { nullable: true }),
-      createdAt: t.field({ type: 'DateTime', nullable: false, resolve: (r) => r.createdAt }),
-      startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.startedAt }),
-      finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.finishedAt }),
+      errorCode: t.field({
+        type: errorTypes.ErrorCodeEnum,
+        nullable: true,
+        description: 'Why the run failed; null unless `status` is FAILED.',
+        resolve: (r) => (r.errorCode ? asErrorCode(r.errorCode) : null),
+      }),
+      errorMessage: t.exposeString('errorMessage', {
+        nullable: true,
+        description: 'Why the run failed, for people; never quotes a credential.',
+      }),
+      createdAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the run was queued.',
+        resolve: (r) => r.createdAt,
+      }),
+      startedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When a worker last started it; null while queued.',
+        resolve: (r) => r.startedAt,
+      }),
+      finishedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When it succeeded or failed; null before.',
+        resolve: (r) => r.finishedAt,
+      }),
     }),
   })
 
@@ -75,7 +140,14 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       type: [SyncRunRef],
       nullable: false,
       description: 'The most recent sync runs of the account, newest first.',
-      args: { first: t.arg.int({ required: false, defaultValue: 20, validate: { min: 1, max: 200 } }) },
+      args: {
+        first: t.arg.int({
+          required: false,
+          defaultValue: 20,
+          description: 'How many runs, 1 to 200.',
+          validate: { min: 1, max: 200 },
+        }),
+      },
       resolve: (
         account: Account,
         args: { first?: number | null },
@@ -98,25 +170,46 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
     )
   }
   builder.objectField(AccountRef, 'nextSyncAt', (t: AnyObjectRef) =>
-    t.field({ type: 'DateTime', nullable: true, resolve: (a: Account) => a.nextSyncAt }),
+    t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next periodic sync is due; null before the first one is scheduled.',
+      resolve: (a: Account) => a.nextSyncAt,
+    }),
   )
 
   const SyncUnavailableError = errors.SyncUnavailableError
   const SyncStartedRef = builder.objectRef<{ runs: SyncRun[] }>('SyncStarted').implement({
+    description: 'The runs were queued; follow them with `syncProgress` or `Account.syncRuns`.',
     isTypeOf: (v) => (v as { __typename?: string }).__typename === 'SyncStarted',
-    fields: (t) => ({ runs: t.field({ type: [SyncRunRef], nullable: false, resolve: (v) => v.runs }) }),
+    fields: (t) => ({
+      runs: t.field({
+        type: [SyncRunRef],
+        nullable: false,
+        description: "The queued runs, one per window the platform's report limits allow.",
+        resolve: (v) => v.runs,
+      }),
+    }),
   })
   const SyncAccountResult = builder.unionType('SyncAccountResult', {
-    types: [SyncStartedRef, errors.AccountNotFoundError, SyncUnavailableError],
+    description: 'The queued runs, or why none were queued.',
+    types: [SyncStartedRef, errors.AccountNotFoundError, SyncUnavailableError, ...errorTypes.inputErrors],
   })
-  const SyncAllResult = builder.unionType('SyncAllResult', { types: [SyncStartedRef, SyncUnavailableError] })
+  const SyncAllResult = builder.unionType('SyncAllResult', {
+    description: 'The queued runs, or why none were queued.',
+    types: [SyncStartedRef, SyncUnavailableError, ...errorTypes.inputErrors],
+  })
 
   const DateRangeInput = builder.inputType('DateRangeInput', {
     description:
       "An inclusive range of days (YYYY-MM-DD), counted in each platform's own reporting time zone.",
     fields: (t) => ({
-      from: t.string({ required: true, validate: [isCalendarDay, { message: DAY_MESSAGE }] }),
-      to: t.string({ required: true, validate: [isCalendarDay, { message: DAY_MESSAGE }] }),
+      from: t.field({ type: 'Date', required: true, description: 'First day.' }),
+      to: t.field({
+        type: 'Date',
+        required: true,
+        description: 'Last day (included); not after tomorrow in UTC.',
+      }),
     }),
     validate: [
       (range) => range.from <= range.to && Date.parse(range.to) - Date.parse(range.from) <= 3660 * 86_400_000,
@@ -131,27 +224,47 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       'Syncing is switched off on this server (AFFGRAPH_SYNC=off).',
     )
 
+  const SyncAccountInput = builder.inputType('SyncAccountInput', {
+    description: 'Which account to sync, and optionally which days.',
+    fields: (t) => ({
+      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      range: t.field({
+        type: DateRangeInput,
+        required: false,
+        description: "Days to fetch; the account's lookback window (its last `lookbackDays`) when omitted.",
+      }),
+    }),
+  })
+  const SyncAllInput = builder.inputType('SyncAllInput', {
+    description: 'Optionally, which days to sync for every account.',
+    fields: (t) => ({
+      range: t.field({
+        type: DateRangeInput,
+        required: false,
+        description: "Days to fetch; each account's lookback window when omitted.",
+      }),
+    }),
+  })
+
   builder.mutationField('syncAccount', (t) =>
     t.field({
       type: SyncAccountResult,
       nullable: false,
       description:
         "Queues a sync of one account. Without a range, its lookback window (the last `lookbackDays` of the platform's days).",
-      args: {
-        accountId: t.arg.id({ required: true }),
-        range: t.arg({ type: DateRangeInput, required: false }),
-      },
-      extensions: ARGUMENT_ERRORS,
-      resolve: async (_, args, ctx) => {
+      args: { input: t.arg({ type: SyncAccountInput, required: true }) },
+      resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
-        refuseFutureRange(args.range, ctx.services.clock.now())
-        const account = await findAccount(ctx.em, args.accountId, { populateWorkspace: true })
+        refuseFutureRange(input.range, ctx.services.clock.now())
+        const account = await findAccount(ctx.em, input.accountId, { populateWorkspace: true })
         if (!account)
-          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
+            { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
+          ])
         const sync = ctx.services.sync
         if (!sync) return unavailable()
         const window =
-          args.range ?? trailingWindow(account.lookbackDays, account.timeZone, ctx.services.clock.now())
+          input.range ?? trailingWindow(account.lookbackDays, account.timeZone, ctx.services.clock.now())
         const runs = await sync.enqueue(ctx.em, account, window, 'MANUAL')
         return { __typename: 'SyncStarted', runs }
       },
@@ -164,11 +277,17 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       nullable: false,
       description:
         'Queues a sync of every account of the workspace (their lookback windows, or the given range).',
-      args: { range: t.arg({ type: DateRangeInput, required: false }) },
-      extensions: ARGUMENT_ERRORS,
-      resolve: async (_, args, ctx) => {
+      args: {
+        input: t.arg({
+          type: SyncAllInput,
+          required: false,
+          description: 'Omit it to sync each account over its lookback window.',
+        }),
+      },
+      resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
-        refuseFutureRange(args.range, ctx.services.clock.now())
+        const range = input?.range ?? null
+        refuseFutureRange(range, ctx.services.clock.now())
         const sync = ctx.services.sync
         if (!sync) return unavailable()
         const accounts = await ctx.em.find(Account, {}, { populate: ['workspace'] })
@@ -176,8 +295,7 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
           ctx.em,
           accounts.map((account) => ({
             account,
-            window:
-              args.range ?? trailingWindow(account.lookbackDays, account.timeZone, ctx.services.clock.now()),
+            window: range ?? trailingWindow(account.lookbackDays, account.timeZone, ctx.services.clock.now()),
             kind: 'MANUAL' as const,
           })),
         )
@@ -187,23 +305,43 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
   )
 
   const SyncSettingsInput = builder.inputType('UpdateAccountSyncInput', {
+    description: "An account's sync settings; omitted fields keep their value.",
     fields: (t) => ({
-      accountId: t.id({ required: true }),
-      backfillDays: t.int({ required: false, validate: { min: 1, max: 3660 } }),
-      lookbackDays: t.int({ required: false, validate: { min: 1, max: 366 } }),
-      syncIntervalMinutes: t.int({ required: false, validate: { min: 15, max: 7 * 24 * 60 } }),
+      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      backfillDays: t.int({
+        required: false,
+        description: 'Days of history to fetch when connected, 1 to 3660.',
+        validate: { min: 1, max: 3660 },
+      }),
+      lookbackDays: t.int({
+        required: false,
+        description: 'Past days every periodic sync re-fetches, 1 to 366.',
+        validate: { min: 1, max: 366 },
+      }),
+      syncIntervalMinutes: t.int({
+        required: false,
+        description: 'Minutes between periodic syncs, 15 to 10080 (a week).',
+        validate: { min: 15, max: 7 * 24 * 60 },
+      }),
     }),
   })
   const UpdateSyncSuccess = builder.objectRef<{ account: Account }>('UpdateAccountSyncSuccess').implement({
+    description: 'The settings were saved.',
     isTypeOf: (v) => (v as { __typename?: string }).__typename === 'UpdateAccountSyncSuccess',
     fields: (t) => ({
-      account: t.field({ type: AccountRef, nullable: false, resolve: (v) => v.account as never }),
+      account: t.field({
+        type: AccountRef,
+        nullable: false,
+        description: 'The account with its new settings.',
+        resolve: (v) => v.account as never,
+      }),
     }),
   })
   builder.mutationField('updateAccountSync', (t) =>
     t.field({
       type: builder.unionType('UpdateAccountSyncResult', {
-        types: [UpdateSyncSuccess, errors.AccountNotFoundError],
+        description: 'The account with its new settings, or why they were not saved.',
+        types: [UpdateSyncSuccess, errors.AccountNotFoundError, ...errorTypes.inputErrors],
       }),
       nullable: false,
       description:
@@ -213,7 +351,9 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
         requirePrincipal(ctx)
         const account = await findAccount(ctx.em, args.input.accountId)
         if (!account)
-          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
+            { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
+          ])
         if (args.input.backfillDays) account.backfillDays = args.input.backfillDays
         if (args.input.lookbackDays) account.lookbackDays = args.input.lookbackDays
         if (args.input.syncIntervalMinutes) {
@@ -231,17 +371,51 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
   const ProgressRef = builder.objectRef<SyncProgressEvent>('SyncProgress').implement({
     description: 'A sync run changed state.',
     fields: (t) => ({
-      accountId: t.exposeID('accountId', { nullable: false }),
-      runId: t.exposeID('runId', { nullable: false }),
-      kind: t.field({ type: KindEnum, nullable: false, resolve: (e) => e.kind }),
-      status: t.field({ type: StatusEnum, nullable: false, resolve: (e) => e.status }),
-      window: t.field({ type: DateWindowRef, nullable: false, resolve: (e) => e.window }),
-      requests: t.exposeInt('requests', { nullable: false }),
-      rowsWritten: t.exposeInt('rowsWritten', { nullable: false }),
-      rowsChanged: t.exposeInt('rowsChanged', { nullable: false }),
-      errorCode: t.exposeString('errorCode', { nullable: true }),
-      errorMessage: t.exposeString('errorMessage', { nullable: true }),
-      at: t.field({ type: 'DateTime', nullable: false, resolve: (e) => e.at }),
+      accountId: t.exposeID('accountId', { nullable: false, description: 'The account synced.' }),
+      runId: t.exposeID('runId', { nullable: false, description: 'The run, as `SyncRun.id`.' }),
+      kind: t.field({
+        type: KindEnum,
+        nullable: false,
+        description: 'Why the run was made.',
+        resolve: (e) => e.kind,
+      }),
+      status: t.field({
+        type: StatusEnum,
+        nullable: false,
+        description: 'The state the run entered.',
+        resolve: (e) => e.status,
+      }),
+      window: t.field({
+        type: DateWindowRef,
+        nullable: false,
+        description: "The platform's days the run fetches.",
+        resolve: (e) => e.window,
+      }),
+      requests: t.exposeInt('requests', {
+        nullable: false,
+        description: 'Upstream HTTP requests made so far.',
+      }),
+      rowsWritten: t.exposeInt('rowsWritten', { nullable: false, description: 'Report rows stored so far.' }),
+      rowsChanged: t.exposeInt('rowsChanged', {
+        nullable: false,
+        description: 'Stored rows whose figures the platform revised.',
+      }),
+      errorCode: t.field({
+        type: errorTypes.ErrorCodeEnum,
+        nullable: true,
+        description: 'Why the run failed; null unless `status` is FAILED.',
+        resolve: (e) => (e.errorCode ? asErrorCode(e.errorCode) : null),
+      }),
+      errorMessage: t.exposeString('errorMessage', {
+        nullable: true,
+        description: 'Why the run failed, for people.',
+      }),
+      at: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the state changed.',
+        resolve: (e) => e.at,
+      }),
     }),
   })
 
@@ -252,7 +426,12 @@ export function registerSyncSchema(builder: AppBuilder, AccountRef: AnyObjectRef
       nullable: false,
       description:
         'Live progress of the sync runs of your workspace (server-sent events), optionally of one account.',
-      args: { accountId: t.arg.id({ required: false }) },
+      args: {
+        accountId: t.arg.id({
+          required: false,
+          description: 'Only this account; every account when omitted.',
+        }),
+      },
       subscribe: (_, args, ctx) => {
         const principal = requirePrincipal(ctx)
         const sync = ctx.services.sync

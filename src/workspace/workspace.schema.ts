@@ -1,55 +1,111 @@
 import type { AppBuilder } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
-import type { ErrorRefs } from '../schema/errors.schema.ts'
+import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { ApiToken, Member, Workspace } from './workspace.entity.ts'
 import { issueApiToken } from './workspace.service.ts'
 
-export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) {
+export function registerWorkspaceSchema(
+  builder: AppBuilder,
+  errorTypes: ReturnType<typeof registerErrorTypes>,
+) {
+  const errors = errorTypes.refs
   const WorkspaceRef = builder.objectRef<Workspace>('Workspace').implement({
+    description: 'A tenant: its accounts, stats, members and tokens are seen by no other workspace.',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false }),
-      name: t.exposeString('name', { nullable: false }),
-      createdAt: t.field({ type: 'DateTime', nullable: false, resolve: (w) => w.createdAt }),
+      id: t.exposeID('id', { nullable: false, description: 'Stable id of the workspace.' }),
+      name: t.exposeString('name', { nullable: false, description: 'Display name.' }),
+      createdAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the workspace was created.',
+        resolve: (w) => w.createdAt,
+      }),
     }),
   })
 
-  const RoleEnum = builder.enumType('MemberRole', { values: ['OWNER', 'MEMBER'] as const })
+  const RoleEnum = builder.enumType('MemberRole', {
+    description: 'What a member may do in the workspace.',
+    values: {
+      OWNER: { description: 'Created the workspace; manages members and tokens.' },
+      MEMBER: { description: 'Works with the accounts and stats of the workspace.' },
+    } as const,
+  })
   const MemberRef = builder.objectRef<Member>('Member').implement({
+    description: 'A person who belongs to the workspace.',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false }),
-      email: t.exposeString('email', { nullable: false }),
-      role: t.field({ type: RoleEnum, nullable: false, resolve: (m) => m.role as 'OWNER' | 'MEMBER' }),
-      createdAt: t.field({ type: 'DateTime', nullable: false, resolve: (m) => m.createdAt }),
+      id: t.exposeID('id', { nullable: false, description: 'Stable id of the member.' }),
+      email: t.exposeString('email', { nullable: false, description: 'Email address, lower-cased.' }),
+      role: t.field({
+        type: RoleEnum,
+        nullable: false,
+        description: 'What the member may do.',
+        resolve: (m) => m.role as 'OWNER' | 'MEMBER',
+      }),
+      createdAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the member was added.',
+        resolve: (m) => m.createdAt,
+      }),
     }),
   })
 
   const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
     description: 'An API token. Its value is shown once, at creation; affgraph stores only a hash.',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false }),
-      name: t.exposeString('name', { nullable: false }),
+      id: t.exposeID('id', {
+        nullable: false,
+        description: 'Stable id of the token (not the token itself).',
+      }),
+      name: t.exposeString('name', {
+        nullable: false,
+        description: 'What the token is for, as given at creation.',
+      }),
       prefix: t.exposeString('prefix', {
         nullable: false,
         description: 'Public part of the token, to tell tokens apart.',
       }),
-      createdAt: t.field({ type: 'DateTime', nullable: false, resolve: (k) => k.createdAt }),
-      lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.lastUsedAt }),
-      expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.expiresAt }),
-      revokedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.revokedAt }),
+      createdAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the token was created.',
+        resolve: (k) => k.createdAt,
+      }),
+      lastUsedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When a request last bore the token; null if never (recorded at most once a minute).',
+        resolve: (k) => k.lastUsedAt,
+      }),
+      expiresAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When the token stops working; null if it never expires.',
+        resolve: (k) => k.expiresAt,
+      }),
+      revokedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When the token was revoked; null while it is not.',
+        resolve: (k) => k.revokedAt,
+      }),
     }),
   })
 
   const ViewerRef = builder.objectRef<{ workspaceId: string; tokenId: string }>('Viewer').implement({
+    description: 'Who is asking: the workspace and token of the current request.',
     fields: (t) => ({
       workspace: t.field({
         type: WorkspaceRef,
         nullable: false,
+        description: 'The workspace the token belongs to.',
         resolve: (v, _, ctx) => ctx.em.findOneOrFail(Workspace, { id: v.workspaceId }),
       }),
       token: t.field({
         type: ApiTokenRef,
         nullable: false,
+        description: 'The token the request bears.',
         resolve: (v, _, ctx) => ctx.em.findOneOrFail(ApiToken, { id: v.tokenId }),
       }),
     }),
@@ -71,6 +127,7 @@ export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) 
     t.field({
       type: [ApiTokenRef],
       nullable: false,
+      description: 'Every API token of the workspace, revoked and expired ones included, oldest first.',
       resolve: (_, __, ctx) => {
         requirePrincipal(ctx)
         return ctx.em.find(ApiToken, {}, { orderBy: { createdAt: 'asc', id: 'asc' } })
@@ -82,6 +139,7 @@ export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) 
     t.field({
       type: [MemberRef],
       nullable: false,
+      description: 'The members of the workspace, oldest first.',
       resolve: (_, __, ctx) => {
         requirePrincipal(ctx)
         return ctx.em.find(Member, {}, { orderBy: { createdAt: 'asc', id: 'asc' } })
@@ -92,57 +150,93 @@ export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) 
   const CreateApiTokenSuccess = builder
     .objectRef<{ token: string; apiToken: ApiToken }>('CreateApiTokenSuccess')
     .implement({
+      description: 'The token was created.',
+      isTypeOf: (v) => (v as { __typename?: string }).__typename === 'CreateApiTokenSuccess',
       fields: (t) => ({
         token: t.exposeString('token', {
           nullable: false,
           description: 'The token itself. Shown this once: store it now, affgraph cannot show it again.',
         }),
-        apiToken: t.field({ type: ApiTokenRef, nullable: false, resolve: (v) => v.apiToken }),
+        apiToken: t.field({
+          type: ApiTokenRef,
+          nullable: false,
+          description: 'The stored record of the token.',
+          resolve: (v) => v.apiToken,
+        }),
       }),
     })
+  const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
+    description: 'A new API token for the workspace.',
+    fields: (t) => ({
+      name: t.string({
+        required: true,
+        description: 'What the token is for (1 to 80 characters), to tell tokens apart.',
+        validate: { minLength: [1, { message: 'must not be empty' }], maxLength: 80 },
+      }),
+      expiresAt: t.field({
+        type: 'DateTime',
+        required: false,
+        description:
+          'When the token stops working; must be in the future. Omit for a token that never expires.',
+      }),
+    }),
+  })
 
   builder.mutationField('createApiToken', (t) =>
     t.field({
-      type: CreateApiTokenSuccess,
+      type: builder.unionType('CreateApiTokenResult', {
+        description: 'The new token, or why none was created.',
+        types: [CreateApiTokenSuccess, ...errorTypes.inputErrors],
+      }),
       nullable: false,
-      args: {
-        name: t.arg.string({ required: true, validate: { minLength: 1, maxLength: 80 } }),
-        expiresAt: t.arg({ type: 'DateTime', required: false }),
-      },
-      resolve: async (_, args, ctx) => {
+      description: 'Creates an API token for the workspace. Its value is in the answer, once.',
+      args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+      resolve: async (_, { input }, ctx) => {
         const p = requirePrincipal(ctx)
-        if (args.expiresAt && args.expiresAt.getTime() <= ctx.services.clock.now().getTime())
-          throw invalidArgument(['expiresAt'], 'must be in the future')
+        if (input.expiresAt && input.expiresAt.getTime() <= ctx.services.clock.now().getTime())
+          throw invalidArgument(['input', 'expiresAt'], 'must be in the future')
         const workspace = ctx.em.getReference(Workspace, p.workspaceId)
-        const issued = await issueApiToken(ctx.em, workspace, args.name, {
-          expiresAt: args.expiresAt ?? null,
+        const issued = await issueApiToken(ctx.em, workspace, input.name, {
+          expiresAt: input.expiresAt ?? null,
         })
-        return { token: issued.token, apiToken: issued.record }
+        return { __typename: 'CreateApiTokenSuccess', token: issued.token, apiToken: issued.record }
       },
     }),
   )
 
   const RevokeApiTokenSuccess = builder.objectRef<{ apiToken: ApiToken }>('RevokeApiTokenSuccess').implement({
+    description: 'The token is revoked (revoking a revoked token changes nothing).',
     isTypeOf: (v) => (v as { __typename?: string }).__typename === 'RevokeApiTokenSuccess',
     fields: (t) => ({
-      apiToken: t.field({ type: ApiTokenRef, nullable: false, resolve: (v) => v.apiToken }),
+      apiToken: t.field({
+        type: ApiTokenRef,
+        nullable: false,
+        description: 'The revoked token, with `revokedAt` set.',
+        resolve: (v) => v.apiToken,
+      }),
     }),
   })
-  const RevokeApiTokenResult = builder.unionType('RevokeApiTokenResult', {
-    types: [RevokeApiTokenSuccess, errors.ApiTokenNotFoundError],
+  const RevokeApiTokenInput = builder.inputType('RevokeApiTokenInput', {
+    description: 'Which token to revoke.',
+    fields: (t) => ({ id: t.id({ required: true, description: 'The token, as `ApiToken.id`.' }) }),
   })
   builder.mutationField('revokeApiToken', (t) =>
     t.field({
-      type: RevokeApiTokenResult,
+      type: builder.unionType('RevokeApiTokenResult', {
+        description: 'The revoked token, or why it could not be revoked.',
+        types: [RevokeApiTokenSuccess, errors.ApiTokenNotFoundError, ...errorTypes.inputErrors],
+      }),
       nullable: false,
       description: 'Revokes a token at once; requests bearing it fail from then on.',
-      args: { id: t.arg.id({ required: true }) },
-      resolve: async (_, args, ctx) => {
+      args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
+      resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
-        const id = String(args.id)
+        const id = String(input.id)
         const token = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.em.findOne(ApiToken, { id }) : null
         if (!token)
-          return userError('ApiTokenNotFoundError', 'API_TOKEN_NOT_FOUND', 'API token not found.', ['id'])
+          return userError('ApiTokenNotFoundError', 'API_TOKEN_NOT_FOUND', 'API token not found.', [
+            { path: ['input', 'id'], message: 'no API token with this id in your workspace' },
+          ])
         token.revokedAt ??= ctx.services.clock.now()
         await ctx.em.flush()
         return { __typename: 'RevokeApiTokenSuccess', apiToken: token }
@@ -150,27 +244,59 @@ export function registerWorkspaceSchema(builder: AppBuilder, errors: ErrorRefs) 
     }),
   )
 
+  const AddMemberSuccess = builder.objectRef<{ member: Member }>('AddMemberSuccess').implement({
+    description: 'The person is a member of the workspace.',
+    isTypeOf: (v) => (v as { __typename?: string }).__typename === 'AddMemberSuccess',
+    fields: (t) => ({
+      member: t.field({
+        type: MemberRef,
+        nullable: false,
+        description: 'The new member.',
+        resolve: (v) => v.member,
+      }),
+    }),
+  })
+  const AddMemberInput = builder.inputType('AddMemberInput', {
+    description: 'A person to add to the workspace.',
+    fields: (t) => ({
+      email: t.string({
+        required: true,
+        description: 'Their email address (compared without regard to case).',
+        validate: { email: true, maxLength: 254 },
+      }),
+      role: t.field({
+        type: RoleEnum,
+        required: false,
+        defaultValue: 'MEMBER',
+        description: 'What they may do; MEMBER unless given.',
+      }),
+    }),
+  })
   builder.mutationField('addMember', (t) =>
     t.field({
-      type: MemberRef,
+      type: builder.unionType('AddMemberResult', {
+        description: 'The new member, or why none was added.',
+        types: [AddMemberSuccess, errors.MemberDuplicateError, ...errorTypes.inputErrors],
+      }),
       nullable: false,
-      args: {
-        email: t.arg.string({ required: true, validate: { email: true, maxLength: 254 } }),
-        role: t.arg({ type: RoleEnum, required: false, defaultValue: 'MEMBER' }),
-      },
-      resolve: async (_, args, ctx) => {
+      description: 'Adds a person to the workspace.',
+      args: { input: t.arg({ type: AddMemberInput, required: true }) },
+      resolve: async (_, { input }, ctx) => {
         const p = requirePrincipal(ctx)
-        const email = args.email.trim().toLowerCase()
+        const email = input.email.trim().toLowerCase()
         const existing = await ctx.em.findOne(Member, { email })
-        if (existing) return existing
+        if (existing)
+          return userError('MemberDuplicateError', 'MEMBER_DUPLICATE', 'This email is already a member.', [
+            { path: ['input', 'email'], message: 'already a member of this workspace' },
+          ])
         const member = ctx.em.create(Member, {
           id: crypto.randomUUID(),
           workspace: ctx.em.getReference(Workspace, p.workspaceId),
           email,
-          role: args.role ?? 'MEMBER',
+          role: input.role ?? 'MEMBER',
         })
         await ctx.em.flush()
-        return member
+        return { __typename: 'AddMemberSuccess', member }
       },
     }),
   )

@@ -3,12 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseCaptureFile } from '../../src/capture/capture-file.ts'
 import { recordCapture } from '../../src/capture/capture.service.ts'
+import { parseCaptureFile } from '../../src/capture/capture-file.ts'
 import { fixedClock } from '../../src/clock.ts'
 import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
-import { expectNoSecret, ok, send } from '../graphql/graphql-helpers.ts'
+import { atFields, expectNoSecret, ok, send } from '../graphql/graphql-helpers.ts'
 import { bundledPluginIds } from '../server/support/affgraph-process.ts'
 import { plantCanary, secretForms } from '../support/log-sink.ts'
 import { recordRequests, sortRows } from '../support/plugin-harness.ts'
@@ -24,7 +24,7 @@ const CONNECT = `mutation ($input: ConnectAccountInput!) { connectAccount(input:
 const RECORD = `mutation ($input: RecordCaptureInput!) { recordCapture(input: $input) {
   __typename
   ... on RecordCaptureSuccess { capture { fileName content exchanges rows window { from to } failure { code message field } } }
-  ... on UserError { code message fields } } }`
+  ... on UserError { code message fields { path field message } } } }`
 
 interface CaptureView {
   fileName: string
@@ -149,7 +149,7 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
       const checked = await ok<{ checkAccount: { __typename: string } }>(
         t,
         token,
-        'mutation ($id: ID!) { checkAccount(accountId: $id) { __typename } }',
+        'mutation ($id: ID!) { checkAccount(input: { accountId: $id }) { __typename } }',
         { id: account.id },
       )
       expect(checked.checkAccount.__typename).toBe('CheckAccountSuccess')
@@ -246,7 +246,7 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
     expect(unknown.body.data?.recordCapture).toMatchObject({
       __typename: 'AccountNotFoundError',
       code: 'ACCOUNT_NOT_FOUND',
-      fields: ['accountId'],
+      fields: atFields('accountId'),
     })
     const other = (await t.workspace('capture-other')).token
     const foreign = await send<RecordResult>(

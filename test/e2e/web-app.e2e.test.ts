@@ -15,6 +15,7 @@ import {
   makeTempDir,
   runToCompletion,
 } from '../server/support/affgraph-process.ts'
+import { suiteClock, testDay } from '../support/test-clock.ts'
 import {
   gqlAt,
   HAS_CHROMIUM,
@@ -25,7 +26,6 @@ import {
   sumDecimals,
   type WebServer,
 } from './support/browser-harness.ts'
-import { suiteClock, testDay } from '../support/test-clock.ts'
 
 const WAIT = { timeout: 20_000 }
 const day = (offset: number) => testDay(offset)

@@ -3,6 +3,7 @@ import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   accountRowsText,
+  atFields,
   bearer,
   countAccounts,
   expectNoSecret,
@@ -19,7 +20,7 @@ const IMPORT = `
       rows {
         line platformId label
         account { id label platformId tags status connectionFields { name isSet } }
-        error { __typename code message fields }
+        error { __typename code message fields { path field message } }
       }
     }
   }
@@ -132,28 +133,28 @@ describe('importAccounts', () => {
       line: 4,
       platformId: null,
       account: null,
-      error: { __typename: 'ImportRowError', code: 'PLATFORM_UNKNOWN', fields: ['platform'] },
+      error: { __typename: 'ImportRowError', code: 'PLATFORM_UNKNOWN', fields: atFields('platform') },
     })
     expect(byLabel('No token')).toMatchObject({
       platformId: 'softswiss',
       account: null,
-      error: { code: 'CREDENTIALS_INVALID', fields: ['token'], message: 'token: is required' },
+      error: { code: 'CREDENTIALS_INVALID', fields: atFields('token'), message: 'token: is required' },
     })
     expect(byLabel('Bad URL')).toMatchObject({
       account: null,
-      error: { code: 'CREDENTIALS_INVALID', fields: ['baseUrl'] },
+      error: { code: 'CREDENTIALS_INVALID', fields: atFields('baseUrl') },
     })
     expect(byLabel('Bad URL').error!.message).toMatch(/^baseUrl: /)
     expect(byLabel('Refused')).toMatchObject({ account: null, error: { code: 'PLATFORM_AUTH_FAILED' } })
     expect(byLabel('Casino A again')).toMatchObject({
       account: null,
-      error: { code: 'ACCOUNT_DUPLICATE', fields: ['baseUrl', 'token'] },
+      error: { code: 'ACCOUNT_DUPLICATE', fields: atFields('baseUrl', 'token') },
     })
     expect(byLabel('Casino A again').error!.message).toContain('Line 2')
     expect(byLabel('Stray token')).toMatchObject({
       platformId: 'clickbank',
       account: null,
-      error: { code: 'INVALID_ARGUMENT', fields: ['token'] },
+      error: { code: 'INVALID_ARGUMENT', fields: atFields('token') },
     })
 
     // Nothing of a failed row is stored: exactly the two accounts, with their credentials sealed.
@@ -172,7 +173,7 @@ describe('importAccounts', () => {
     expect(data.rows[0]).toMatchObject({
       line: 2,
       account: null,
-      error: { code: 'ACCOUNT_DUPLICATE', fields: ['apiKey', 'nickname', 'apiBaseUrl'] },
+      error: { code: 'ACCOUNT_DUPLICATE', fields: atFields('apiKey', 'nickname', 'apiBaseUrl') },
     })
     expect(await accountRowsText(t)).toEqual(before)
   })
@@ -321,7 +322,7 @@ describe('importAccounts', () => {
       true,
     )
     const error = data.rows[0]?.error
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', fields: ['baseUrl', 'token'] })
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', fields: atFields('baseUrl', 'token') })
     expect(error?.message).toBe(
       'baseUrl, token: are not connection fields of ClickBank; leave them empty on this row',
     )

@@ -8,6 +8,7 @@ import {
   type AccountResult,
   type AccountView,
   accountRowsText,
+  atFields,
   CHECK_ACCOUNT,
   CONNECT_ACCOUNT,
   connectSoftSwiss,
@@ -234,7 +235,7 @@ describe('updateAccount', () => {
     expect(data.updateAccount).toMatchObject({
       __typename: 'AccountNotFoundError',
       code: 'ACCOUNT_NOT_FOUND',
-      fields: ['accountId'],
+      fields: atFields('accountId'),
     })
   })
 })
@@ -253,7 +254,7 @@ describe('updateAccountConnection', () => {
     expect(data.updateAccountConnection).toMatchObject({
       __typename: 'PlatformAuthError',
       code: 'PLATFORM_AUTH_FAILED',
-      fields: ['token'],
+      fields: atFields('token'),
     })
     expect(await accountRowsText(t, 'a.id = ?', [first.id])).toEqual(before)
     expect(await opened(first.id)).toEqual({ baseUrl: sim.baseUrl, token: tokenOf(0) })
@@ -330,7 +331,7 @@ describe('checkAccount', () => {
     expect(failed.checkAccount).toMatchObject({
       __typename: 'PlatformAuthError',
       code: 'PLATFORM_AUTH_FAILED',
-      fields: ['token'],
+      fields: atFields('token'),
     })
     const broken = (await accountById(id))!
     expect(broken.status).toBe('AUTH_FAILED')
@@ -368,7 +369,7 @@ describe('disconnectAccount', () => {
     expect(again.disconnectAccount).toMatchObject({
       __typename: 'AccountNotFoundError',
       code: 'ACCOUNT_NOT_FOUND',
-      fields: ['accountId'],
+      fields: atFields('accountId'),
     })
   })
 })

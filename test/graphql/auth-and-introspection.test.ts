@@ -57,7 +57,7 @@ async function createToken(name: string, expiresAt?: string): Promise<{ id: stri
   }>(
     t,
     owner.token,
-    'mutation($name: String!, $expiresAt: DateTime) { createApiToken(name: $name, expiresAt: $expiresAt) { token apiToken { id expiresAt } } }',
+    'mutation($name: String!, $expiresAt: DateTime) { createApiToken(input: { name: $name, expiresAt: $expiresAt }) { ... on CreateApiTokenSuccess { token apiToken { id expiresAt } } } }',
     { name, expiresAt },
   )
   expect(data.createApiToken.apiToken.expiresAt).toBe(expiresAt ?? null)
@@ -206,7 +206,7 @@ describe('token failures', () => {
     }>(
       t,
       owner.token,
-      'mutation($id: ID!) { revokeApiToken(id: $id) { __typename ... on RevokeApiTokenSuccess { apiToken { id revokedAt } } } }',
+      'mutation($id: ID!) { revokeApiToken(input: { id: $id }) { __typename ... on RevokeApiTokenSuccess { apiToken { id revokedAt } } } }',
       { id: issued.id },
     )
     expect(revoked.revokeApiToken.__typename).toBe('RevokeApiTokenSuccess')

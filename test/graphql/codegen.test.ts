@@ -54,7 +54,7 @@ const OPERATIONS = /* GraphQL */ `
       ... on ConnectAccountSuccess {
         account { id label status platformId connectionFields { name isSet hint } }
       }
-      ... on UserError { code message fields }
+      ... on UserError { code message fields { path field message } }
       ... on PlatformRateLimitedError { retryAfterSeconds }
     }
   }
@@ -279,8 +279,9 @@ for (const source of SOURCES) {
 
     it('given the ErrorCode enum, when generated, then it lists exactly the schema values', () => {
       const values = (schemaAst.getType('ErrorCode') as GraphQLEnumType).getValues().map((v) => v.name)
-      const union = /export type ErrorCode =([\s\S]*?);/.exec(generated.schemaTypes)?.[1] ?? ''
-      const generatedValues = [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1])
+      // Each value is a `| 'VALUE'` line; its description (a comment above it) may hold any punctuation.
+      const union = /export type ErrorCode =([\s\S]*?)\n\n/.exec(generated.schemaTypes)?.[1] ?? ''
+      const generatedValues = [...union.matchAll(/^\s*\|\s*'([A-Z_]+)'/gm)].map((m) => m[1])
       expect(values).toContain('PLATFORM_AUTH_FAILED')
       expect(generatedValues).toEqual(values)
     })

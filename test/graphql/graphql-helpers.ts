@@ -53,10 +53,13 @@ export interface UserErrorResult {
   __typename: string
   code?: string
   message?: string
-  fields?: string[]
+  fields?: { path: string[]; field: string; message: string }[]
 }
 
-export const USER_ERROR = '... on UserError { code message fields }'
+export const USER_ERROR = '... on UserError { code message fields { path field message } }'
+
+/** The field names a UserError result points at (the last element of each input path). */
+export const fieldNames = (error: UserErrorResult): string[] => (error.fields ?? []).map((f) => f.field)
 
 export const ACCOUNT_SELECTION = `
   id label status platformId platform { id } baseUrl tags timeZone currency
@@ -104,7 +107,7 @@ export const TEST_CONNECTION = `
 
 export const CHECK_ACCOUNT = `
   mutation Check($accountId: ID!) {
-    checkAccount(accountId: $accountId) {
+    checkAccount(input: { accountId: $accountId }) {
       __typename
       ... on CheckAccountSuccess { account { ${ACCOUNT_SELECTION} } }
       ${USER_ERROR}
@@ -134,7 +137,7 @@ export const UPDATE_ACCOUNT_CONNECTION = `
 
 export const DISCONNECT_ACCOUNT = `
   mutation Disconnect($accountId: ID!) {
-    disconnectAccount(accountId: $accountId) {
+    disconnectAccount(input: { accountId: $accountId }) {
       __typename
       ... on DisconnectAccountSuccess { accountId }
       ${USER_ERROR}
@@ -195,3 +198,6 @@ export function expectNoSecret(text: string, secrets: readonly string[], where: 
 }
 
 export const randomUuid = (): string => crypto.randomUUID()
+
+/** Matches a UserError's `fields` by the field names they point at, in order. */
+export const atFields = (...names: string[]) => names.map((field) => expect.objectContaining({ field }))

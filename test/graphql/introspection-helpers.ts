@@ -22,8 +22,8 @@ import {
 } from 'graphql'
 import { expect } from 'vitest'
 import type { TestApp } from '../support/test-app.ts'
-import { bearer, send } from './graphql-helpers.ts'
 import { suiteClock, testDay } from '../support/test-clock.ts'
+import { bearer, send } from './graphql-helpers.ts'
 
 /**
  * The schema exactly as a client sees it: built from the server's introspection answer. Introspection needs a

@@ -116,10 +116,18 @@ describe('a schema built from two plugins', () => {
       { input: { exampleNet: { apiKey: 'nope' } } },
       bearer(ws.token),
     )
-    expect(response.body.errors?.[0]?.extensions?.code).toBe('CREDENTIALS_INVALID')
-    expect(response.body.errors?.[0]?.extensions?.fields).toEqual([
-      { path: ['input', 'exampleNet', 'apiKey'], message: 'must look like exn_ followed by 16 hex digits' },
-    ])
+    expect(response.body.errors).toBeUndefined()
+    expect((response.body.data as { testConnection: UserErrorResult }).testConnection).toMatchObject({
+      __typename: 'CredentialsInvalidError',
+      code: 'CREDENTIALS_INVALID',
+      fields: [
+        {
+          path: ['input', 'exampleNet', 'apiKey'],
+          field: 'apiKey',
+          message: 'must look like exn_ followed by 16 hex digits',
+        },
+      ],
+    })
   })
 })
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { reportRow } from '../../src/sdk/index.ts'
 import { responseCacheOf } from '../../src/schema/response-cache.ts'
+import { reportRow } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
 import { insertAccounts, insertCoverage } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
@@ -120,7 +120,7 @@ describe(`response cache on ${TEST_DATABASE_KIND}`, () => {
   it('given an answer cached for a token, when the token is revoked, then the cached answer is refused to it', async () => {
     const created = await send<{ createApiToken: { token: string; apiToken: { id: string } } }>(
       t,
-      'mutation { createApiToken(name: "soon revoked") { token apiToken { id } } }',
+      'mutation { createApiToken(input: { name: "soon revoked" }) { ... on CreateApiTokenSuccess { token apiToken { id } } } }',
       {},
       bearer(a.token),
     )
@@ -129,7 +129,7 @@ describe(`response cache on ${TEST_DATABASE_KIND}`, () => {
     const etag = (await get(token)).headers.get('etag')!
     await send(
       t,
-      'mutation($id: ID!) { revokeApiToken(id: $id) { __typename } }',
+      'mutation($id: ID!) { revokeApiToken(input: { id: $id }) { __typename } }',
       { id: apiToken.id },
       bearer(a.token),
     )

@@ -211,7 +211,7 @@ describe('secrets never leave', () => {
     )
     expect(update.body.data?.updateAccount.__typename).toBe('UpdateAccountSuccess')
     const check = await call<{ checkAccount: { __typename: string } }>(
-      `mutation($id: ID!) { checkAccount(accountId: $id) ${mutationSelection('checkAccount')} }`,
+      `mutation($id: ID!) { checkAccount(input: { accountId: $id }) ${mutationSelection('checkAccount')} }`,
       { id: accountId },
     )
     expect(check.body.data?.checkAccount.__typename).toBe('CheckAccountSuccess')
@@ -314,10 +314,12 @@ describe('secrets never leave', () => {
 
   it('given a token-shaped value that fails validation, when testConnection runs, then the field error does not echo it', async () => {
     const response = await call(
-      'mutation($input: ConnectionInput!) { testConnection(input: $input) { __typename } }',
+      'mutation($input: ConnectionInput!) { testConnection(input: $input) { __typename ... on UserError { code message fields { path message } } } }',
       { input: { softSwiss: { baseUrl: sim.baseUrl, token: `${HOSTILE_SECRET}#${HOSTILE_SECRET}` } } },
     )
-    expect(response.body.errors?.[0]?.extensions?.code).toBe('CREDENTIALS_INVALID')
+    expect((response.body.data as { testConnection?: unknown } | undefined)?.testConnection).toMatchObject({
+      code: 'CREDENTIALS_INVALID',
+    })
     expectNoSecret(response.text, secrets, 'validation error')
   })
 })

@@ -7,6 +7,7 @@ import {
   type AccountResult,
   type AccountView,
   accountRowsText,
+  atFields,
   CHECK_ACCOUNT,
   connectSoftSwiss,
   DISCONNECT_ACCOUNT,
@@ -49,8 +50,16 @@ beforeAll(async () => {
     await connectSoftSwiss(t, a.token, sim.accounts[0]!.connection, { label: 'A one', tags: ['shared-tag'] }),
     await connectSoftSwiss(t, a.token, sim.accounts[1]!.connection, { label: 'A two' }),
   ]
-  await ok(t, a.token, 'mutation { createApiToken(name: "A second token") { apiToken { id } } }')
-  await ok(t, a.token, 'mutation { addMember(email: "owner@a.example", role: OWNER) { id } }')
+  await ok(
+    t,
+    a.token,
+    'mutation { createApiToken(input: { name: "A second token" }) { ... on CreateApiTokenSuccess { apiToken { id } } } }',
+  )
+  await ok(
+    t,
+    a.token,
+    'mutation { addMember(input: { email: "owner@a.example", role: OWNER }) { ... on AddMemberSuccess { member { id } } } }',
+  )
   const tokens = await ok<{ apiTokens: { id: string }[] }>(t, a.token, '{ apiTokens { id } }')
   aTokenIds = tokens.apiTokens.map((k) => k.id)
   expect(aTokenIds).toHaveLength(2)
@@ -86,7 +95,7 @@ describe("workspace B cannot see or touch workspace A's data", () => {
     expect(data.updateAccount).toMatchObject({
       __typename: 'AccountNotFoundError',
       code: 'ACCOUNT_NOT_FOUND',
-      fields: ['accountId'],
+      fields: atFields('accountId'),
     })
   })
 
@@ -157,13 +166,13 @@ describe("workspace B cannot see or touch workspace A's data", () => {
       const data = await ok<{ revokeApiToken: AccountResult }>(
         t,
         b.token,
-        'mutation($id: ID!) { revokeApiToken(id: $id) { __typename ... on UserError { code fields } } }',
+        'mutation($id: ID!) { revokeApiToken(input: { id: $id }) { __typename ... on UserError { code fields { path field message } } } }',
         { id },
       )
       expect(data.revokeApiToken).toEqual({
         __typename: 'ApiTokenNotFoundError',
         code: 'API_TOKEN_NOT_FOUND',
-        fields: ['id'],
+        fields: atFields('id'),
       })
     }
   })

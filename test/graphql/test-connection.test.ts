@@ -9,9 +9,11 @@ import {
   bearer,
   CONNECT_ACCOUNT,
   connectSoftSwiss,
+  fieldNames,
   ok,
   send,
   TEST_CONNECTION,
+  USER_ERROR,
   type UserErrorResult,
 } from './graphql-helpers.ts'
 
@@ -73,7 +75,9 @@ describe('testConnection', () => {
     const result = await testConnection({ softSwiss: sim.invalidConnection() })
     expect(result.__typename).toBe('PlatformAuthError')
     expect(result.code).toBe('PLATFORM_AUTH_FAILED')
-    expect(result.fields).toEqual(['token'])
+    expect(result.fields).toEqual([
+      { path: ['input', 'softSwiss', 'token'], field: 'token', message: result.message },
+    ])
     expect(result.message).toContain('HTTP 401')
     expect(await accountRowsText(t)).toEqual(rowsBefore)
   })
@@ -103,7 +107,8 @@ describe('testConnection', () => {
       const result = await testConnection({ softSwiss: { baseUrl, token: validToken() } })
       expect(result.__typename).toBe('OutboundBlockedError')
       expect(result.code).toBe('OUTBOUND_BLOCKED')
-      expect(result.fields).toEqual(['baseUrl'])
+      expect(fieldNames(result)).toEqual(['baseUrl'])
+      expect(result.fields?.[0]?.path).toEqual(['input', 'softSwiss', 'baseUrl'])
       expect(result.message).toContain(new URL(baseUrl).hostname)
       expect(sim.log.length).toBe(requests)
       expect(await accountRowsText(t)).toEqual(rowsBefore)
@@ -160,12 +165,13 @@ describe('input validation before any resolver', () => {
         { input: { softSwiss: connection() } },
         bearer(ws.token),
       )
-      expect(response.body.data ?? null).toBeNull()
-      expect(response.body.errors).toHaveLength(1)
-      const error = response.body.errors![0]!
-      expect(error.extensions?.code).toBe('CREDENTIALS_INVALID')
-      const fields = error.extensions?.fields as { path: string[]; message: string }[]
+      expect(response.body.errors).toBeUndefined()
+      const error = (response.body.data as { testConnection: UserErrorResult }).testConnection
+      expect(error.__typename).toBe('CredentialsInvalidError')
+      expect(error.code).toBe('CREDENTIALS_INVALID')
+      const fields = error.fields!
       expect(fields.map((f) => f.path)).toEqual([['input', 'softSwiss', field]])
+      expect(fields[0]!.field).toBe(field)
       expect(fields[0]!.message.length).toBeGreaterThan(0)
       expect(error.message).toContain(`${field}: `)
       expect(sim.log.length).toBe(requests)
@@ -183,11 +189,12 @@ describe('input validation before any resolver', () => {
         { input: { connection: { softSwiss: connection() }, label: 'never stored' } },
         bearer(ws.token),
       )
-      expect(response.body.data ?? null).toBeNull()
-      const error = response.body.errors![0]!
-      expect(error.extensions?.code).toBe('CREDENTIALS_INVALID')
-      const fields = error.extensions?.fields as { path: string[] }[]
-      expect(fields.map((f) => f.path.at(-1))).toEqual([field])
+      expect(response.body.errors).toBeUndefined()
+      const error = (response.body.data as { connectAccount: UserErrorResult }).connectAccount
+      expect(error.__typename).toBe('CredentialsInvalidError')
+      expect(error.code).toBe('CREDENTIALS_INVALID')
+      const fields = error.fields!
+      expect(fieldNames(error)).toEqual([field])
       expect(fields[0]!.path).toEqual(['input', 'connection', 'softSwiss', field])
       expect(sim.log.length).toBe(requests)
       expect(await accountRowsText(t)).toEqual(rowsBefore)
@@ -201,21 +208,22 @@ describe('input validation before any resolver', () => {
       { input: { softSwiss: { baseUrl: 'ftp://x', token: 'short' } } },
       bearer(ws.token),
     )
-    const fields = response.body.errors?.[0]?.extensions?.fields as { path: string[] }[]
-    expect(fields.map((f) => f.path.at(-1)).sort()).toEqual(['baseUrl', 'token'])
+    const error = (response.body.data as { testConnection: UserErrorResult }).testConnection
+    expect(error.__typename).toBe('CredentialsInvalidError')
+    expect(fieldNames(error).sort()).toEqual(['baseUrl', 'token'])
   })
 
   it('given a malformed value written inline in the document, when testConnection runs, then the same field-level error comes back', async () => {
     const requests = sim.log.length
     const response = await send(
       t,
-      `mutation { testConnection(input: { softSwiss: { baseUrl: "not a url", token: "${validToken()}" } }) { __typename } }`,
+      `mutation { testConnection(input: { softSwiss: { baseUrl: "not a url", token: "${validToken()}" } }) { __typename ${USER_ERROR} } }`,
       {},
       bearer(ws.token),
     )
-    expect(response.body.errors?.[0]?.extensions?.code).toBe('CREDENTIALS_INVALID')
-    const fields = (response.body.errors?.[0]?.extensions?.fields ?? []) as { path: string[] }[]
-    expect(fields.map((f) => f.path.at(-1))).toEqual(['baseUrl'])
+    const error = (response.body.data as { testConnection: UserErrorResult }).testConnection
+    expect(error.code).toBe('CREDENTIALS_INVALID')
+    expect(error.fields?.map((f) => f.path)).toEqual([['input', 'softSwiss', 'baseUrl']])
     expect(sim.log.length).toBe(requests)
   })
 
@@ -243,9 +251,14 @@ describe('input validation before any resolver', () => {
     )
     const opened = decryptCredentials(t.services.keyRing, row!.credentials, `account:${account.id}`)
     expect(opened).toEqual({ baseUrl: sim.baseUrl, token: bare })
-    await ok(t, ws.token, 'mutation($id: ID!) { disconnectAccount(accountId: $id) { __typename } }', {
-      id: account.id,
-    })
+    await ok(
+      t,
+      ws.token,
+      'mutation($id: ID!) { disconnectAccount(input: { accountId: $id }) { __typename } }',
+      {
+        id: account.id,
+      },
+    )
     expect(await accountRowsText(t)).toEqual(rowsBefore)
   })
 })

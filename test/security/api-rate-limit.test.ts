@@ -102,8 +102,9 @@ function expectAllowed(reply: Reply): void {
   expect(reply.body.errors, JSON.stringify(reply.body)).toBeUndefined()
 }
 
-const CREATE_TOKEN = 'mutation { createApiToken(name: "extra") { apiToken { id } } }'
-const SYNC_ACCOUNT = 'mutation Sync($id: ID!) { syncAccount(accountId: $id) { __typename } }'
+const CREATE_TOKEN =
+  'mutation { createApiToken(input: { name: "extra" }) { ... on CreateApiTokenSuccess { apiToken { id } } } }'
+const SYNC_ACCOUNT = 'mutation Sync($id: ID!) { syncAccount(input: { accountId: $id }) { __typename } }'
 const IMPORT =
   'mutation Import($input: ImportAccountsInput!) { importAccounts(input: $input) { imported failed } }'
 
@@ -318,7 +319,8 @@ describe('API rate limits with small configured budgets', () => {
     const token = await freshToken()
     const second = await sameDatabaseApp(t.services.config)
     try {
-      const burst = 'mutation { createApiToken(name: "burst") { apiToken { id } } }'
+      const burst =
+        'mutation { createApiToken(input: { name: "burst" }) { ... on CreateApiTokenSuccess { apiToken { id } } } }'
       const replies = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
           i % 2 === 0

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSync } from '../../src/bootstrap.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
-import { expectNoSecret, secretForms } from '../graphql/graphql-helpers.ts'
+import { expectNoSecret, fieldNames, secretForms, type UserErrorResult } from '../graphql/graphql-helpers.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
@@ -32,10 +32,10 @@ describe(`a canary secret on ${TEST_DATABASE_KIND}`, () => {
     leakyPartners: { baseUrl: `${sim.baseUrl}/${mode}`, apiKey: canary },
   })
   const TEST = `mutation ($c: ConnectionInput!) { testConnection(input: $c) {
-    __typename ... on UserError { code message fields } } }`
+    __typename ... on UserError { code message fields { path field message } } } }`
   const CONNECT = `mutation ($c: ConnectionInput!) { connectAccount(input: { connection: $c }) {
     __typename ... on ConnectAccountSuccess { account { id connectionFields { name isSet hint } } }
-    ... on UserError { code message fields } } }`
+    ... on UserError { code message fields { path field message } } } }`
 
   beforeAll(async () => {
     t = await createTestApp({
@@ -56,13 +56,9 @@ describe(`a canary secret on ${TEST_DATABASE_KIND}`, () => {
   it('given a platform error sent with HTTP 200 that quotes the key, when the connection is tested and connected, then the typed error names the field and holds no key', async () => {
     for (const query of [TEST, CONNECT]) {
       const { body } = await gql(query, { c: connection('echo-200') })
-      const result = Object.values(body.data ?? {})[0] as {
-        __typename: string
-        fields?: string[]
-        message: string
-      }
+      const result = Object.values(body.data ?? {})[0] as UserErrorResult & { message: string }
       expect(result.__typename).toBe('PlatformAuthError')
-      expect(result.fields).toEqual(['apiKey'])
+      expect(fieldNames(result)).toEqual(['apiKey'])
       // The platform's words survive around the hole where the key was.
       expect(result.message).toContain('is not valid')
     }
@@ -89,7 +85,7 @@ describe(`a canary secret on ${TEST_DATABASE_KIND}`, () => {
     const account = (body.data as { connectAccount: { account: { id: string } } }).connectAccount.account
     expect(account.id).toBeTruthy()
     const synced = await gql(
-      `mutation ($id: ID!) { syncAccount(accountId: $id, range: { from: "2026-01-01", to: "2026-01-02" }) { __typename } }`,
+      `mutation ($id: ID!) { syncAccount(input: { accountId: $id, range: { from: "2026-01-01", to: "2026-01-02" } }) { __typename } }`,
       { id: account.id },
     )
     expect((synced.body.data as { syncAccount: { __typename: string } }).syncAccount.__typename).toBe(
@@ -108,7 +104,7 @@ describe(`a canary secret on ${TEST_DATABASE_KIND}`, () => {
     // The platform starts answering in a way the plugin chokes on, quoting the key in the error it throws.
     sim.faults.inject('malformed', { times: 10 })
     await gql(
-      `mutation ($id: ID!) { syncAccount(accountId: $id, range: { from: "2026-01-03", to: "2026-01-03" }) { __typename } }`,
+      `mutation ($id: ID!) { syncAccount(input: { accountId: $id, range: { from: "2026-01-03", to: "2026-01-03" } }) { __typename } }`,
       { id },
     )
     await waitFor(async () => (await runStatuses()).every((s) => s === 'SUCCEEDED' || s === 'FAILED'))

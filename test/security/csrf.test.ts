@@ -68,7 +68,8 @@ describe('requests a cross-site page could send without a preflight', () => {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...bearer(token) },
       body: new URLSearchParams({
-        query: 'mutation { createApiToken(name: "forged") { token } }',
+        query:
+          'mutation { createApiToken(input: { name: "forged" }) { ... on CreateApiTokenSuccess { token } } }',
       }).toString(),
     })
     expectCsrfRefusal(response)

@@ -404,7 +404,7 @@ describe('fuzzing the HTTP server', () => {
     ]) {
       const sent = await sendJson({
         query:
-          'mutation($expiresAt: DateTime) { createApiToken(name: "far", expiresAt: $expiresAt) { token } }',
+          'mutation($expiresAt: DateTime) { createApiToken(input: { name: "far", expiresAt: $expiresAt }) { ... on CreateApiTokenSuccess { token } } }',
         variables: { expiresAt },
       })
       expect(sent.status, sent.text).toBe(400)

@@ -265,7 +265,8 @@ describe('default limits', () => {
 })
 
 describe('batching and multi-operation documents', () => {
-  const CREATE = (name: string) => `mutation Create { createApiToken(name: "${name}") { token } }`
+  const CREATE = (name: string) =>
+    `mutation Create { createApiToken(input: { name: "${name}" }) { ... on CreateApiTokenSuccess { token } } }`
   const tokenNames = async () =>
     (
       await ok<{ apiTokens: { name: string }[] }>(defaults, defaultToken, '{ apiTokens { name } }')

@@ -37,13 +37,17 @@ interface Refusal {
 
 async function refusal(query: string, variables: Record<string, unknown> = {}): Promise<Refusal> {
   const response = await send(t, query, variables, bearer(token))
-  const error = (
-    response.body as { errors?: { extensions?: { code?: unknown; fields?: { path: unknown }[] } }[] }
-  ).errors?.[0]
+  const body = response.body as {
+    errors?: { extensions?: { code?: unknown; fields?: { path: unknown }[] } }[]
+    data?: Record<string, { code?: unknown; fields?: { path: unknown }[] } | null> | null
+  }
+  // A mutation's refusal is a member of its result union; anything else is a top-level error.
+  const member = Object.values(body.data ?? {}).find((v) => v && typeof v === 'object' && 'code' in v)
+  const error = body.errors?.[0]?.extensions ?? member
   return {
     status: response.status,
-    code: error?.extensions?.code,
-    paths: error?.extensions?.fields?.map((f) => f.path),
+    code: error?.code,
+    paths: error?.fields?.map((f) => f.path),
     text: response.text,
   }
 }
@@ -123,25 +127,29 @@ describe(`input edges on ${TEST_DATABASE_KIND}`, () => {
     expect(r.paths).toEqual([['after']])
   })
 
-  it('given syncAccount with 30 February or a range ending after the last day any platform has reached, when sent, then INVALID_ARGUMENT names the day', async () => {
+  it('given syncAccount with 30 February or a range ending after the last day any platform has reached, when sent, then each is refused naming the day', async () => {
     const sync =
-      'mutation ($id: ID!, $range: DateRangeInput) { syncAccount(accountId: $id, range: $range) { __typename } }'
-    const impossible = await refusal(sync, { id: accountId, range: { from: '2026-02-30', to: '2026-03-02' } })
-    expect(impossible.code, impossible.text).toBe('INVALID_ARGUMENT')
-    expect(impossible.paths).toEqual([['range', 'from']])
-    const future = await refusal(sync, { id: accountId, range: { from: testDay(-1), to: testDay(3) } })
+      'mutation ($input: SyncAccountInput!) { syncAccount(input: $input) { __typename ... on UserError { code fields { path } } } }'
+    // Not a day at all: the Date scalar refuses it before the mutation runs.
+    const impossible = await refusal(sync, {
+      input: { accountId, range: { from: '2026-02-30', to: '2026-03-02' } },
+    })
+    expect(impossible.code, impossible.text).toBe('BAD_USER_INPUT')
+    expect(impossible.text).toContain('calendar day')
+    const future = await refusal(sync, { input: { accountId, range: { from: testDay(-1), to: testDay(3) } } })
     expect(future.code, future.text).toBe('INVALID_ARGUMENT')
-    expect(future.paths).toEqual([['range', 'to']])
+    expect(future.paths).toEqual([['input', 'range', 'to']])
   })
 
   it('given createApiToken with 30 February or an instant already past, when sent, then the expiry is refused and no token is made', async () => {
-    const create = 'mutation ($at: DateTime) { createApiToken(name: "edge", expiresAt: $at) { token } }'
+    const create =
+      'mutation ($at: DateTime) { createApiToken(input: { name: "edge", expiresAt: $at }) { __typename ... on CreateApiTokenSuccess { token } ... on UserError { code fields { path } } } }'
     const impossible = await refusal(create, { at: '2027-02-30T00:00:00Z' })
     expect(impossible.code, impossible.text).toBe('BAD_USER_INPUT')
     expect(impossible.text).toContain('real calendar day')
     const past = await refusal(create, { at: `${testDay(-1)}T00:00:00Z` })
     expect(past.code, past.text).toBe('INVALID_ARGUMENT')
-    expect(past.paths).toEqual([['expiresAt']])
+    expect(past.paths).toEqual([['input', 'expiresAt']])
     expect(impossible.text + past.text).not.toContain('"token"')
   })
 })

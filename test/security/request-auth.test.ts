@@ -32,7 +32,7 @@ async function recordStatements(fn: () => Promise<unknown>): Promise<{ sql: stri
 async function createToken(name: string): Promise<{ id: string; token: string }> {
   const created = await send<{ createApiToken: { token: string; apiToken: { id: string } } }>(
     t,
-    'mutation($name: String!) { createApiToken(name: $name) { token apiToken { id } } }',
+    'mutation($name: String!) { createApiToken(input: { name: $name }) { ... on CreateApiTokenSuccess { token apiToken { id } } } }',
     { name },
     bearer(owner.token),
   )
@@ -112,7 +112,7 @@ describe(`request authentication on ${TEST_DATABASE_KIND}`, () => {
     expect((await send(t, VIEWER, {}, bearer(token))).status).toBe(200)
     const revoked = await send(
       t,
-      'mutation($id: ID!) { revokeApiToken(id: $id) { __typename } }',
+      'mutation($id: ID!) { revokeApiToken(input: { id: $id }) { __typename } }',
       { id },
       bearer(owner.token),
     )

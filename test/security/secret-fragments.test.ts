@@ -131,7 +131,7 @@ describe('secrets cut inside messages', () => {
       expect(result.__typename, `HTTP ${status}, pad ${pad}`).not.toBe('ConnectionOk')
       messages.push(result.message ?? '')
       await gql(
-        `mutation ($id: ID!) { checkAccount(accountId: $id) { __typename ... on UserError { message } } }`,
+        `mutation ($id: ID!) { checkAccount(input: { accountId: $id }) { __typename ... on UserError { message } } }`,
         { id },
       )
       const rows = await t.db.query<{ text: string }>(

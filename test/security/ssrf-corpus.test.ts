@@ -193,7 +193,7 @@ function refusal(
     }
   }
   const result = response.body.data?.[mutation]
-  return { code: result?.code, fields: result?.fields ?? [] }
+  return { code: result?.code, fields: (result?.fields ?? []).map((f: { field: string }) => f.field) }
 }
 
 const NO_API_RATE_LIMITS = {

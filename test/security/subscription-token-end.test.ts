@@ -74,7 +74,7 @@ describe(`open subscriptions end with their token on ${TEST_DATABASE_KIND}`, () 
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
       body: JSON.stringify({
-        query: 'mutation ($id: ID!) { revokeApiToken(id: $id) { __typename } }',
+        query: 'mutation ($id: ID!) { revokeApiToken(input: { id: $id }) { __typename } }',
         variables: { id: subscriber.id },
       }),
     })

@@ -8,6 +8,7 @@ import { accountCounting } from '../../src/stats/stats-sql.ts'
 import { type AccountView, bearer, connectSoftSwiss, ok, send } from '../graphql/graphql-helpers.ts'
 import { insertRates } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { testDay } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import {
   type ClicksFilter,
@@ -20,7 +21,6 @@ import {
   snapshotWorkspace,
   storedClicks,
 } from './support/tenant-matrix.ts'
-import { testDay } from '../support/test-clock.ts'
 
 /**
  * The tenant matrix: every root field of the schema, called by workspace B with workspace A's ids (and filters
@@ -526,7 +526,7 @@ const CASES: MatrixCase[] = [
       let aRun = ''
       await asA(async (call) => {
         const started = await call<{ syncAccount: { runs: { id: string }[] } }>(
-          'mutation($id: ID!, $d: String!) { syncAccount(accountId: $id, range: { from: $d, to: $d }) { ... on SyncStarted { runs { id } } } }',
+          'mutation($id: ID!, $d: Date!) { syncAccount(input: { accountId: $id, range: { from: $d, to: $d } }) { ... on SyncStarted { runs { id } } } }',
           { id: a1.id, d: revisedDay },
         )
         aRun = started.syncAccount.runs[0]!.id
@@ -538,7 +538,7 @@ const CASES: MatrixCase[] = [
       const bStarted = await ok<{ syncAccount: { runs: { id: string }[] } }>(
         t,
         b.token,
-        'mutation($id: ID!, $d: String!) { syncAccount(accountId: $id, range: { from: $d, to: $d }) { ... on SyncStarted { runs { id } } } }',
+        'mutation($id: ID!, $d: Date!) { syncAccount(input: { accountId: $id, range: { from: $d, to: $d } }) { ... on SyncStarted { runs { id } } } }',
         { id: b1.id, d: revisedDay },
       )
       const bRun = bStarted.syncAccount.runs[0]!.id
@@ -633,10 +633,10 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Mutation.checkAccount',
-    feeds: ['Mutation.checkAccount(accountId)'],
+    feeds: ['Mutation.checkAccount(input.accountId)'],
     expectation: "AccountNotFoundError and A's credentials never used",
     async run() {
-      const query = `mutation($id: ID!) { checkAccount(accountId: $id) {
+      const query = `mutation($id: ID!) { checkAccount(input: { accountId: $id }) {
         __typename ... on CheckAccountSuccess { account { id status } } } }`
       await asB('checkAccount', async (call) => {
         const requests = sim.log.length
@@ -682,10 +682,10 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Mutation.syncAccount',
-    feeds: ['Mutation.syncAccount(accountId)'],
+    feeds: ['Mutation.syncAccount(input.accountId)'],
     expectation: 'AccountNotFoundError and no run or job queued for A',
     async run() {
-      const query = `mutation($id: ID!, $range: DateRangeInput) { syncAccount(accountId: $id, range: $range) {
+      const query = `mutation($id: ID!, $range: DateRangeInput) { syncAccount(input: { accountId: $id, range: $range }) {
         __typename ... on SyncStarted { runs { id } } } }`
       await asB('syncAccount', async (call) => {
         for (const id of [a1.id, a2.id, a3.id]) {
@@ -710,7 +710,7 @@ const CASES: MatrixCase[] = [
     feeds: [],
     expectation: "runs for B's accounts only",
     async run() {
-      const query = `mutation($range: DateRangeInput) { syncAll(range: $range) {
+      const query = `mutation($range: DateRangeInput) { syncAll(input: { range: $range }) {
         __typename ... on SyncStarted { runs { id } } } }`
       const range = { from: revisedDay, to: revisedDay }
       await asB('syncAll', async (call) => {
@@ -755,7 +755,7 @@ const CASES: MatrixCase[] = [
     expectation: "no duplicate of A's account reported (which would name it), nothing written to A",
     async run() {
       const query = `mutation($input: ImportAccountsInput!) { importAccounts(input: $input) {
-        imported failed rows { line account { id } error { code message fields } } } }`
+        imported failed rows { line account { id } error { code message fields { field } } } } }`
       const connection = sim.accounts[0]!.connection
       const csv = `platform,label,tags,baseUrl,token\nsoftswiss,bravo import,shared,${connection.baseUrl},${connection.token}\n`
       type Import = {
@@ -778,7 +778,8 @@ const CASES: MatrixCase[] = [
     feeds: [],
     expectation: 'a token of B that authenticates as B',
     async run() {
-      const query = 'mutation { createApiToken(name: "matrix token") { token apiToken { id } } }'
+      const query =
+        'mutation { createApiToken(input: { name: "matrix token" }) { ... on CreateApiTokenSuccess { token apiToken { id } } } }'
       const viewer = async (token: string) =>
         (await ok<{ viewer: { workspace: { id: string } } }>(t, token, '{ viewer { workspace { id } } }'))
           .viewer.workspace.id
@@ -794,10 +795,11 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Mutation.revokeApiToken',
-    feeds: ['Mutation.revokeApiToken(id)'],
+    feeds: ['Mutation.revokeApiToken(input.id)'],
     expectation: "ApiTokenNotFoundError and A's tokens keep working",
     async run() {
-      const query = 'mutation($id: ID!) { revokeApiToken(id: $id) { __typename ... on UserError { code } } }'
+      const query =
+        'mutation($id: ID!) { revokeApiToken(input: { id: $id }) { __typename ... on UserError { code } } }'
       const aTokens = (
         await t.db.query<{ id: string }>('select id::text as id from api_token where workspace_id = ?', [
           a.id,
@@ -825,30 +827,35 @@ const CASES: MatrixCase[] = [
     feeds: [],
     expectation: "a member of B's own, A's member with the same email untouched",
     async run() {
-      const query = 'mutation($email: String!) { addMember(email: $email, role: MEMBER) { id email role } }'
+      const query =
+        'mutation($email: String!) { addMember(input: { email: $email, role: MEMBER }) { __typename ... on AddMemberSuccess { member { id email role } } ... on UserError { code } } }'
       await asB('addMember', async (call) => {
-        const data = await call<{ addMember: { id: string } }>(query, { email: 'owner@alpha.example' })
-        expect(data.addMember.id).not.toBe(aMemberId)
+        const data = await call<{ addMember: { member: { id: string } } }>(query, {
+          email: 'owner@alpha.example',
+        })
+        expect(data.addMember.member.id).not.toBe(aMemberId)
         const [row] = await t.db.query<{ w: string }>(
           'select workspace_id::text as w from member where id = ?',
-          [data.addMember.id],
+          [data.addMember.member.id],
         )
         expect(row!.w).toBe(b.id)
       })
       await asA(async (call) => {
-        const data = await call<{ addMember: { id: string; role: string } }>(query, {
+        const data = await call<{ addMember: { __typename: string; code: string } }>(query, {
           email: 'owner@alpha.example',
         })
-        expect(data.addMember).toMatchObject({ id: aMemberId, role: 'OWNER' })
+        expect(data.addMember).toEqual({ __typename: 'MemberDuplicateError', code: 'MEMBER_DUPLICATE' })
+        const [row] = await t.db.query<{ role: string }>('select role from member where id = ?', [aMemberId])
+        expect(row!.role).toBe('OWNER')
       })
     },
   },
   {
     field: 'Mutation.disconnectAccount',
-    feeds: ['Mutation.disconnectAccount(accountId)'],
+    feeds: ['Mutation.disconnectAccount(input.accountId)'],
     expectation: "AccountNotFoundError and A's accounts, stats and runs all still there",
     async run() {
-      const query = `mutation($id: ID!) { disconnectAccount(accountId: $id) {
+      const query = `mutation($id: ID!) { disconnectAccount(input: { accountId: $id }) {
         __typename ... on DisconnectAccountSuccess { accountId } } }`
       await asB('disconnectAccount', async (call) => {
         for (const id of [a1.id, a2.id, a3.id]) {
@@ -909,7 +916,7 @@ const CASES: MatrixCase[] = [
 
 // --- seeding through the API ----------------------------------------------------------------------------------------
 
-const SYNC_ACCOUNT = `mutation($id: ID!, $range: DateRangeInput) { syncAccount(accountId: $id, range: $range) {
+const SYNC_ACCOUNT = `mutation($id: ID!, $range: DateRangeInput) { syncAccount(input: { accountId: $id, range: $range }) {
   __typename ... on SyncStarted { runs { id } } } }`
 
 beforeAll(async () => {
@@ -971,17 +978,21 @@ beforeAll(async () => {
   const spare = await ok<{ createApiToken: { apiToken: { id: string } } }>(
     t,
     a.token,
-    'mutation { createApiToken(name: "alpha spare token") { apiToken { id } } }',
+    'mutation { createApiToken(input: { name: "alpha spare token" }) { ... on CreateApiTokenSuccess { apiToken { id } } } }',
   )
   aSpareTokenId = spare.createApiToken.apiToken.id
   aMemberId = (
-    await ok<{ addMember: { id: string } }>(
+    await ok<{ addMember: { member: { id: string } } }>(
       t,
       a.token,
-      'mutation { addMember(email: "owner@alpha.example", role: OWNER) { id } }',
+      'mutation { addMember(input: { email: "owner@alpha.example", role: OWNER }) { ... on AddMemberSuccess { member { id } } } }',
     )
-  ).addMember.id
-  await ok(t, b.token, 'mutation { addMember(email: "member@bravo.example") { id } }')
+  ).addMember.member.id
+  await ok(
+    t,
+    b.token,
+    'mutation { addMember(input: { email: "member@bravo.example" }) { ... on AddMemberSuccess { member { id } } } }',
+  )
   const page = await ok<{ accounts: { pageInfo: { endCursor: string } } }>(
     t,
     a.token,

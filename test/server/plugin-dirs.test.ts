@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import acmePartners from '../fixtures/plugins/valid/acme-partners/index.ts'
+import { atFields } from '../graphql/graphql-helpers.ts'
 import {
   bundledPluginIds,
   FIXTURE_PLUGINS,
@@ -226,7 +227,7 @@ describe('plugins loaded from AFFGRAPH_PLUGIN_DIRS', () => {
         testConnection: { __typename: string; code?: string; fields?: string[] }
       }>(
         `mutation ($c: ConnectionInput!) {
-          testConnection(input: $c) { __typename ... on UserError { code } ... on PlatformAuthError { fields } }
+          testConnection(input: $c) { __typename ... on UserError { code } ... on PlatformAuthError { fields { path field message } } }
         }`,
         { c: { acmePartners: sim.invalidConnection() } },
         token,
@@ -234,7 +235,7 @@ describe('plugins loaded from AFFGRAPH_PLUGIN_DIRS', () => {
       expect(refused.errors).toBeUndefined()
       expect(refused.data?.testConnection).toMatchObject({
         __typename: 'PlatformAuthError',
-        fields: ['apiKey'],
+        fields: atFields('apiKey'),
       })
 
       const connection = sim.accounts[0]?.connection ?? {}

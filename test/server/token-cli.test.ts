@@ -85,7 +85,7 @@ describe('token CLI and server restarts on one data dir', () => {
       expect(result.data?.viewer.workspace.name).toBe('Team A')
     }
     const created = await server.gql<{ createApiToken: { token: string } }>(
-      'mutation { createApiToken(name: "made over graphql") { token } }',
+      'mutation { createApiToken(input: { name: "made over graphql" }) { ... on CreateApiTokenSuccess { token } } }',
       {},
       second,
     )

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bearer, ok, send } from '../graphql/graphql-helpers.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
-import { bearer, ok, send } from '../graphql/graphql-helpers.ts'
 import { insertAccounts, insertStatRows } from './stats-seed.ts'
 
 const FIGURES = `clicks impressions signups ftds salesCount commission deposits salesAmount epc clickToSignup signupToFtd

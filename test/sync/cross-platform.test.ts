@@ -123,7 +123,7 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     for (const c of connected) {
       const res = await t.gql<{ syncAccount: { __typename: string; runs?: { id: string }[] } }>(
         `mutation ($id: ID!, $range: DateRangeInput) {
-          syncAccount(accountId: $id, range: $range) { __typename ... on SyncStarted { runs { id } } }
+          syncAccount(input: { accountId: $id, range: $range }) { __typename ... on SyncStarted { runs { id } } }
         }`,
         { id: c.accountId, range: window },
         token,
@@ -297,7 +297,8 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     // ids in capitals), which is other activity; two platforms that both break campaigns down must name the same.
     const campaigns = (c: Connected) =>
       [...new Set(c.sim.truth(c.simKey, WINDOW).map((r) => r.campaign ?? '(none)'))].sort().join(',')
-    const reportsCampaigns = (c: Connected) => c.platform.definition.capabilities.breakdowns.includes('campaign')
+    const reportsCampaigns = (c: Connected) =>
+      c.platform.definition.capabilities.breakdowns.includes('campaign')
     let compared = 0
     for (const metric of COUNT_METRICS) {
       const reporting = connected.filter((c) => c.platform.definition.capabilities.metrics.includes(metric))

@@ -21,8 +21,8 @@ import {
 } from '../server/support/affgraph-process.ts'
 import { captureLogs } from '../support/log-capture.ts'
 import { sortRows } from '../support/plugin-harness.ts'
-import { createScratchPostgresDatabase, TEST_DATABASE_URL } from '../support/test-database.ts'
 import { testWindow } from '../support/test-clock.ts'
+import { createScratchPostgresDatabase, TEST_DATABASE_URL } from '../support/test-database.ts'
 
 const WINDOW: DateWindow = testWindow(2, 10)
 const ACCOUNTS = 16

@@ -62,7 +62,7 @@ describe(`sync over GraphQL on ${TEST_DATABASE_KIND}`, () => {
     expect(subscription.status).toBe(200)
     expect(subscription.headers.get('content-type')).toContain('text/event-stream')
     const started = await t.gql<{ syncAccount: { runs: { id: string; status: string }[] } }>(
-      `mutation ($id: ID!) { syncAccount(accountId: $id, range: { from: "2026-01-01", to: "2026-01-10" }) {
+      `mutation ($id: ID!) { syncAccount(input: { accountId: $id, range: { from: "2026-01-01", to: "2026-01-10" } }) {
          __typename ... on SyncStarted { runs { id status window { from to } } } } }`,
       { id: accountId },
       token,
@@ -117,7 +117,7 @@ describe(`sync over GraphQL on ${TEST_DATABASE_KIND}`, () => {
   it('given another workspace, when it subscribes or triggers syncs on this account, then it sees nothing and changes nothing', async () => {
     const other = (await t.workspace('sync-gql-other')).token
     const result = await t.gql<{ syncAccount: { __typename: string } }>(
-      'mutation ($id: ID!) { syncAccount(accountId: $id) { __typename } }',
+      'mutation ($id: ID!) { syncAccount(input: { accountId: $id }) { __typename } }',
       { id: accountId },
       other,
     )

@@ -1,7 +1,5 @@
 import { relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BUNDLED_PLUGIN_DIR, loadPlugin } from '../../src/platform/plugin-loader.ts'
-import { type EvidenceFact, platformManifestSchema, platformMaturity } from '../../src/sdk/index.ts'
 import {
   BEGIN,
   defaultTargets,
@@ -10,6 +8,8 @@ import {
   renderEvidenceSection,
   withEvidenceSection,
 } from '../../scripts/plugins-readme.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugin } from '../../src/platform/plugin-loader.ts'
+import { type EvidenceFact, platformManifestSchema, platformMaturity } from '../../src/sdk/index.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 
