@@ -7,8 +7,12 @@ const PLATFORMS = '{ platforms { id name connectionFields { name required } } }'
 
 const IMPORT = `mutation ImportAccounts($input: ImportAccountsInput!) {
   importAccounts(input: $input) {
-    imported failed
-    rows { line platformId label account { id label status } error { code message fields { field message } } }
+    __typename
+    ... on ImportAccountsSuccess {
+      imported failed
+      rows { line platformId label account { id label status } error { code message fields { field message } } }
+    }
+    ... on UserError { code message }
   }
 }`
 
@@ -156,6 +160,10 @@ export function Import({ navigate }) {
         return
       }
       const { importAccounts: result } = await gql(IMPORT, { input: { csv, dryRun } })
+      if (result.__typename !== 'ImportAccountsSuccess') {
+        setErrors([{ message: result.message, code: result.code }])
+        return
+      }
       setOutcome({ result, dryRun })
       setStale(false)
       // What was stored no longer needs its credentials on the page; text with no row stored stays to be fixed.

@@ -1,7 +1,6 @@
-import { GraphQLError } from 'graphql'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
-import type { registerErrorTypes, UserErrorShape } from '../schema/errors.schema.ts'
+import { type registerErrorTypes, type UserErrorShape, userError } from '../schema/errors.schema.ts'
 import type { registerAccountSchema } from './account.schema.ts'
 import {
   AccountImportError,
@@ -16,7 +15,7 @@ import {
 export function registerAccountImportSchema(
   builder: AppBuilder,
   AccountRef: ReturnType<typeof registerAccountSchema>['AccountRef'],
-  errors: Pick<ReturnType<typeof registerErrorTypes>, 'ErrorCodeEnum' | 'UserErrorInterface'>,
+  errors: ReturnType<typeof registerErrorTypes>,
 ) {
   const ImportRowErrorRef = builder.objectRef<UserErrorShape>('ImportRowError').implement({
     description:
@@ -56,8 +55,9 @@ export function registerAccountImportSchema(
     }),
   })
 
-  const ImportAccountsResultRef = builder.objectRef<ImportResult>('ImportAccountsResult').implement({
-    description: 'The outcome of an import, row by row.',
+  const ImportAccountsSuccessRef = builder.objectRef<ImportResult>('ImportAccountsSuccess').implement({
+    description: 'The file was read: the outcome of each row.',
+    isTypeOf: (v) => (v as { __typename?: string }).__typename === 'ImportAccountsSuccess',
     fields: (t) => ({
       imported: t.exposeInt('imported', {
         nullable: false,
@@ -93,7 +93,10 @@ export function registerAccountImportSchema(
 
   builder.mutationField('importAccounts', (t) =>
     t.field({
-      type: ImportAccountsResultRef,
+      type: builder.unionType('ImportAccountsResult', {
+        description: 'The outcome of each row, or why the file as a whole was refused.',
+        types: [ImportAccountsSuccessRef, errors.refs.ImportRejectedError, ...errors.inputErrors],
+      }),
       nullable: false,
       description:
         'Connects many accounts from a CSV file. Each row is validated and checked like `connectAccount` and stored only when it passes; one failing row does not stop the others.',
@@ -108,18 +111,16 @@ export function registerAccountImportSchema(
         const principal = requirePrincipal(ctx)
         const input = args.input as { csv: string; dryRun?: boolean | null }
         try {
-          return await importAccounts(ctx.services, ctx.em, principal, input.csv, {
+          const result = await importAccounts(ctx.services, ctx.em, principal, input.csv, {
             dryRun: input.dryRun ?? false,
             log: ctx.log,
           })
+          return { __typename: 'ImportAccountsSuccess', ...result }
         } catch (error) {
           if (!(error instanceof AccountImportError)) throw error
-          throw new GraphQLError(error.message, {
-            extensions: {
-              code: error.code,
-              fields: [{ path: ['input', 'csv'], message: error.message }],
-            },
-          })
+          return userError('ImportRejectedError', error.code, error.message, [
+            { path: ['input', 'csv'], message: error.message },
+          ])
         }
       },
     }),

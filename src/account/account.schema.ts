@@ -38,9 +38,13 @@ const accountNotFound = () =>
     { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
   ])
 
-const tagsArg = (t: { stringList: (o: { required: boolean; validate: object }) => unknown }) =>
+const tagsArg = (t: {
+  stringList: (o: { required: boolean; description: string; validate: object }) => unknown
+}) =>
   t.stringList({
     required: false,
+    description:
+      'Tags, up to 50 of at most 64 characters; stored lower-cased without duplicates. Replaces all tags.',
     validate: {
       maxLength: [50, { message: 'at most 50 tags' }],
       items: { maxLength: [64, { message: 'a tag is at most 64 characters' }] },
@@ -71,9 +75,16 @@ export function registerAccountSchema(
       description:
         'Whether a connection field is set. Secret values are never returned; `hint` shows at most the last four characters of a long secret.',
       fields: (t) => ({
-        name: t.exposeString('name', { nullable: false }),
-        isSet: t.exposeBoolean('isSet', { nullable: false }),
-        hint: t.exposeString('hint', { nullable: true }),
+        name: t.exposeString('name', {
+          nullable: false,
+          description: 'The connection field, as in `Platform.connectionFields.name`.',
+        }),
+        isSet: t.exposeBoolean('isSet', { nullable: false, description: 'Whether the field holds a value.' }),
+        hint: t.exposeString('hint', {
+          nullable: true,
+          description:
+            'The value of a non-secret field; for a secret of 16 characters or more its last four, else null.',
+        }),
       }),
     })
 
@@ -93,36 +104,76 @@ export function registerAccountSchema(
   const AccountRef = builder.objectRef<Account>('Account').implement({
     description: "The user's login at one program, on one platform.",
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false }),
-      label: t.exposeString('label', { nullable: false }),
-      platformId: t.exposeString('platformId', { nullable: false }),
+      id: t.exposeID('id', { nullable: false, description: 'Stable id of the account.' }),
+      label: t.exposeString('label', {
+        nullable: false,
+        description: 'Display name; the program and login when none was given.',
+      }),
+      platformId: t.exposeString('platformId', {
+        nullable: false,
+        description: 'The platform, as `Platform.id`; kept when its plugin is no longer loaded.',
+      }),
       platform: t.field({
         type: platforms.PlatformRef,
         nullable: true,
         description: 'Null when the plugin that created the account is no longer loaded.',
         resolve: (a, _, ctx) => ctx.services.registry.get(a.platformId) ?? null,
       }),
-      programName: t.exposeString('programName', { nullable: true }),
-      baseUrl: t.field({ type: 'URL', nullable: true, resolve: (a) => a.baseUrl }),
-      currency: t.exposeString('currency', { nullable: true }),
+      programName: t.exposeString('programName', {
+        nullable: true,
+        description: 'Name of the program (brand) as the platform reports it; null when it reports none.',
+      }),
+      baseUrl: t.field({
+        type: 'URL',
+        nullable: true,
+        description: "The program's own URL on its platform; null for platforms with one fixed host.",
+        resolve: (a) => a.baseUrl,
+      }),
+      currency: t.exposeString('currency', {
+        nullable: true,
+        description: "ISO 4217 code of the account's reporting currency; null until the platform states it.",
+      }),
       timeZone: t.exposeString('timeZone', {
         nullable: false,
         description: "IANA time zone of the platform's reporting days for this account.",
       }),
-      tags: t.exposeStringList('tags', { nullable: false }),
-      status: t.field({ type: StatusEnum, nullable: false, resolve: (a) => a.status as AccountStatus }),
-      externalAccountName: t.exposeString('externalAccountName', { nullable: true }),
-      lastCheckAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.lastCheckAt }),
-      lastSyncAt: t.field({ type: 'DateTime', nullable: true, resolve: (a) => a.lastSyncAt }),
+      tags: t.exposeStringList('tags', {
+        nullable: false,
+        description: 'Free labels for grouping and filtering, lower-cased, without duplicates.',
+      }),
+      status: t.field({
+        type: StatusEnum,
+        nullable: false,
+        description: 'Health of the connection, from its last check or sync.',
+        resolve: (a) => a.status as AccountStatus,
+      }),
+      externalAccountName: t.exposeString('externalAccountName', {
+        nullable: true,
+        description: 'The login or affiliate name the platform reported for these credentials.',
+      }),
+      lastCheckAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When the credentials were last tested; null if never.',
+        resolve: (a) => a.lastCheckAt,
+      }),
+      lastSyncAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When a sync of the account last succeeded; null if never.',
+        resolve: (a) => a.lastSyncAt,
+      }),
       lastError: t.field({
         type: AccountErrorRef,
         nullable: true,
+        description: 'Why the last check or sync failed; null after a success.',
         resolve: (a) =>
           a.lastErrorCode ? { code: a.lastErrorCode, message: a.lastErrorMessage ?? '' } : null,
       }),
       connectionFields: t.field({
         type: [FieldStateRef],
         nullable: false,
+        description: "Which of the platform's connection fields are set, in form order; never a secret.",
         resolve: (a, _, ctx) => {
           const names = ctx.services.registry.get(a.platformId)?.fieldNames ?? Object.keys(a.connectionState)
           return names.map((name) => ({
@@ -132,17 +183,34 @@ export function registerAccountSchema(
           }))
         },
       }),
-      createdAt: t.field({ type: 'DateTime', nullable: false, resolve: (a) => a.createdAt }),
-      updatedAt: t.field({ type: 'DateTime', nullable: false, resolve: (a) => a.updatedAt }),
+      createdAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the account was connected.',
+        resolve: (a) => a.createdAt,
+      }),
+      updatedAt: t.field({
+        type: 'DateTime',
+        nullable: false,
+        description: 'When the account (label, tags, credentials or status) last changed.',
+        resolve: (a) => a.updatedAt,
+      }),
     }),
   })
 
   const PageInfoRef = builder
     .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo')
     .implement({
+      description: 'Where a page ends, to ask for the next one.',
       fields: (t) => ({
-        hasNextPage: t.exposeBoolean('hasNextPage', { nullable: false }),
-        endCursor: t.exposeString('endCursor', { nullable: true }),
+        hasNextPage: t.exposeBoolean('hasNextPage', {
+          nullable: false,
+          description: 'Whether more items follow this page.',
+        }),
+        endCursor: t.exposeString('endCursor', {
+          nullable: true,
+          description: 'Pass as `after` for the next page; null for an empty page.',
+        }),
       }),
     })
 
@@ -153,10 +221,24 @@ export function registerAccountSchema(
       totalCount: number
     }>('AccountPage')
     .implement({
+      description: 'A page of accounts.',
       fields: (t) => ({
-        nodes: t.field({ type: [AccountRef], nullable: false, resolve: (p) => p.nodes }),
-        pageInfo: t.field({ type: PageInfoRef, nullable: false, resolve: (p) => p.pageInfo }),
-        totalCount: t.exposeInt('totalCount', { nullable: false }),
+        nodes: t.field({
+          type: [AccountRef],
+          nullable: false,
+          description: 'The accounts of this page, oldest first.',
+          resolve: (p) => p.nodes,
+        }),
+        pageInfo: t.field({
+          type: PageInfoRef,
+          nullable: false,
+          description: 'Where this page ends.',
+          resolve: (p) => p.pageInfo,
+        }),
+        totalCount: t.exposeInt('totalCount', {
+          nullable: false,
+          description: 'Accounts matching the filters, on every page.',
+        }),
       }),
     })
 
@@ -166,10 +248,19 @@ export function registerAccountSchema(
       nullable: false,
       description: 'Accounts of your workspace, oldest first.',
       args: {
-        first: t.arg.int({ required: false, defaultValue: 50, validate: { min: 1, max: 100 } }),
-        after: t.arg.string({ required: false, validate: { maxLength: 200 } }),
-        platformId: t.arg.string({ required: false }),
-        tag: t.arg.string({ required: false }),
+        first: t.arg.int({
+          required: false,
+          defaultValue: 50,
+          description: 'Page size, 1 to 100.',
+          validate: { min: 1, max: 100 },
+        }),
+        after: t.arg.string({
+          required: false,
+          description: '`pageInfo.endCursor` of the previous page.',
+          validate: { maxLength: 200 },
+        }),
+        platformId: t.arg.string({ required: false, description: 'Only accounts on this platform.' }),
+        tag: t.arg.string({ required: false, description: 'Only accounts with this tag.' }),
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
@@ -216,7 +307,7 @@ export function registerAccountSchema(
       type: AccountRef,
       nullable: true,
       description: "One account of your workspace; null for an unknown id or another workspace's account.",
-      args: { id: t.arg.id({ required: true }) },
+      args: { id: t.arg.id({ required: true, description: 'The account, as `Account.id`.' }) },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         return findAccount(ctx.em, args.id)
@@ -238,42 +329,76 @@ export function registerAccountSchema(
       'TestConnectionSuccess',
     )
     .implement({
+      description: 'The platform accepted the credentials. Nothing was saved.',
       isTypeOf: (v) => (v as { __typename?: string }).__typename === 'TestConnectionSuccess',
       fields: (t) => ({
         platform: t.field({
           type: platforms.PlatformRef,
           nullable: false,
+          description: 'The platform tested.',
           resolve: (v, _, ctx) => ctx.services.registry.get(v.platformId)!,
         }),
-        accountName: t.string({ nullable: true, resolve: (v) => v.accountName ?? null }),
-        currency: t.string({ nullable: true, resolve: (v) => v.currency ?? null }),
-        timeZone: t.string({ nullable: true, resolve: (v) => v.timeZone ?? null }),
+        accountName: t.string({
+          nullable: true,
+          description: 'The login or affiliate name the platform reported, when it reports one.',
+          resolve: (v) => v.accountName ?? null,
+        }),
+        currency: t.string({
+          nullable: true,
+          description: 'ISO 4217 code of the reporting currency, when the platform states it.',
+          resolve: (v) => v.currency ?? null,
+        }),
+        timeZone: t.string({
+          nullable: true,
+          description: "IANA time zone of the platform's reporting days, when it states one.",
+          resolve: (v) => v.timeZone ?? null,
+        }),
       }),
     })
   const TestConnectionResult = builder.unionType('TestConnectionResult', {
+    description: 'The platform accepted the credentials, or why not.',
     types: [TestConnectionSuccess, ...failureTypes],
   })
 
-  const AccountSuccess = (name: string) =>
+  const AccountSuccess = (name: string, description: string) =>
     builder.objectRef<{ account: Account }>(name).implement({
+      description,
       isTypeOf: (v) => (v as { __typename?: string }).__typename === name,
-      fields: (t) => ({ account: t.field({ type: AccountRef, nullable: false, resolve: (v) => v.account }) }),
+      fields: (t) => ({
+        account: t.field({
+          type: AccountRef,
+          nullable: false,
+          description: 'The account as it is now.',
+          resolve: (v) => v.account,
+        }),
+      }),
     })
-  const ConnectAccountSuccess = AccountSuccess('ConnectAccountSuccess')
-  const UpdateAccountConnectionSuccess = AccountSuccess('UpdateAccountConnectionSuccess')
-  const UpdateAccountSuccess = AccountSuccess('UpdateAccountSuccess')
-  const CheckAccountSuccess = AccountSuccess('CheckAccountSuccess')
+  const ConnectAccountSuccess = AccountSuccess(
+    'ConnectAccountSuccess',
+    'The credentials passed their check and are stored; the backfill is queued.',
+  )
+  const UpdateAccountConnectionSuccess = AccountSuccess(
+    'UpdateAccountConnectionSuccess',
+    'The new credentials passed their check and replaced the old ones.',
+  )
+  const UpdateAccountSuccess = AccountSuccess('UpdateAccountSuccess', 'The label or tags were saved.')
+  const CheckAccountSuccess = AccountSuccess('CheckAccountSuccess', 'The stored credentials still work.')
   const DisconnectAccountSuccess = builder
     .objectRef<{ accountId: string }>('DisconnectAccountSuccess')
     .implement({
+      description: 'The account and its credentials are deleted; its stored stats went with it.',
       isTypeOf: (v) => (v as { __typename?: string }).__typename === 'DisconnectAccountSuccess',
-      fields: (t) => ({ accountId: t.exposeID('accountId', { nullable: false }) }),
+      fields: (t) => ({
+        accountId: t.exposeID('accountId', { nullable: false, description: 'The id the account had.' }),
+      }),
     })
 
   const ConnectAccountResult = builder.unionType('ConnectAccountResult', {
+    description: 'The stored account, or why nothing was stored.',
     types: [ConnectAccountSuccess, ...failureTypes],
   })
   const UpdateAccountConnectionResult = builder.unionType('UpdateAccountConnectionResult', {
+    description: 'The re-keyed account, or why the old credentials were kept.',
     types: [
       UpdateAccountConnectionSuccess,
       errors.AccountNotFoundError,
@@ -282,9 +407,11 @@ export function registerAccountSchema(
     ],
   })
   const UpdateAccountResult = builder.unionType('UpdateAccountResult', {
+    description: 'The updated account, or why nothing changed.',
     types: [UpdateAccountSuccess, errors.AccountNotFoundError, ...errorTypes.inputErrors],
   })
   const CheckAccountResult = builder.unionType('CheckAccountResult', {
+    description: 'The account with its new status, or why the check failed.',
     types: [
       CheckAccountSuccess,
       errors.AccountNotFoundError,
@@ -293,6 +420,7 @@ export function registerAccountSchema(
     ],
   })
   const DisconnectAccountResult = builder.unionType('DisconnectAccountResult', {
+    description: 'The id of the deleted account, or why nothing was deleted.',
     types: [DisconnectAccountSuccess, errors.AccountNotFoundError, ...errorTypes.inputErrors],
   })
   const AccountIdInput = (name: string, description: string) =>
@@ -304,26 +432,39 @@ export function registerAccountSchema(
   const DisconnectAccountInput = AccountIdInput('DisconnectAccountInput', 'Which account to delete.')
 
   const ConnectAccountInput = builder.inputType('ConnectAccountInput', {
+    description: 'A new account: its credentials and how to show it.',
     fields: (t) => ({
-      connection: t.field({ type: platforms.ConnectionInput, required: true }),
+      connection: t.field({
+        type: platforms.ConnectionInput,
+        required: true,
+        description: 'The credentials, for one platform.',
+      }),
       label: t.string({
         required: false,
+        description: 'Display name, up to 120 characters; the program and login when omitted.',
         validate: { maxLength: [120, { message: 'at most 120 characters' }] },
       }),
       tags: tagsArg(t as never) as never,
     }),
   })
   const UpdateAccountConnectionInput = builder.inputType('UpdateAccountConnectionInput', {
+    description: 'New credentials for an account (the same platform).',
     fields: (t) => ({
-      accountId: t.id({ required: true }),
-      connection: t.field({ type: platforms.ConnectionInput, required: true }),
+      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      connection: t.field({
+        type: platforms.ConnectionInput,
+        required: true,
+        description: "The new credentials, for the account's platform.",
+      }),
     }),
   })
   const UpdateAccountInput = builder.inputType('UpdateAccountInput', {
+    description: 'How to show an account; omitted fields keep their value.',
     fields: (t) => ({
-      accountId: t.id({ required: true }),
+      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
       label: t.string({
         required: false,
+        description: 'Display name, 1 to 120 characters.',
         validate: { minLength: [1, { message: 'must not be empty' }], maxLength: 120 },
       }),
       tags: tagsArg(t as never) as never,
@@ -335,7 +476,13 @@ export function registerAccountSchema(
       type: TestConnectionResult,
       nullable: false,
       description: "Runs the platform's cheapest authenticated call with these credentials. Saves nothing.",
-      args: { input: t.arg({ type: platforms.ConnectionInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: platforms.ConnectionInput,
+          required: true,
+          description: 'The credentials to test, for one platform.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const { platform, connection } = selectedPlatform(
@@ -355,7 +502,13 @@ export function registerAccountSchema(
       nullable: false,
       description:
         'Validates and checks the credentials, then stores them encrypted. A failure saves nothing.',
-      args: { input: t.arg({ type: ConnectAccountInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: ConnectAccountInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         const principal = requirePrincipal(ctx)
         const input = args.input as {
@@ -378,7 +531,13 @@ export function registerAccountSchema(
       nullable: false,
       description:
         'Replaces the credentials of an account (re-key). The old ones stay until the new ones pass the check.',
-      args: { input: t.arg({ type: UpdateAccountConnectionInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: UpdateAccountConnectionInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const input = args.input as { accountId: string; connection: Record<string, unknown> }
@@ -402,7 +561,13 @@ export function registerAccountSchema(
       type: UpdateAccountResult,
       nullable: false,
       description: 'Changes the label or tags of an account.',
-      args: { input: t.arg({ type: UpdateAccountInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: UpdateAccountInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const input = args.input as { accountId: string; label?: string | null; tags?: string[] | null }
@@ -421,7 +586,13 @@ export function registerAccountSchema(
       type: CheckAccountResult,
       nullable: false,
       description: "Re-tests an account's stored credentials and updates its status.",
-      args: { input: t.arg({ type: CheckAccountInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: CheckAccountInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const account = await findAccount(ctx.em, args.input.accountId)
@@ -438,7 +609,13 @@ export function registerAccountSchema(
       type: DisconnectAccountResult,
       nullable: false,
       description: 'Deletes an account and its stored credentials.',
-      args: { input: t.arg({ type: DisconnectAccountInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: DisconnectAccountInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const account = await findAccount(ctx.em, args.input.accountId)

@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql'
 import { findAccount } from '../account/account.service.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
-import type { ErrorRefs } from '../schema/errors.schema.ts'
-import { userError } from '../schema/errors.schema.ts'
+import type { registerErrorTypes } from '../schema/errors.schema.ts'
+import { asErrorCode, userError } from '../schema/errors.schema.ts'
 import type { DateWindow } from '../sdk/index.ts'
 import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import {
@@ -16,16 +16,23 @@ import {
 
 type SyncRefs = ReturnType<typeof registerSyncSchema>
 
-export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, errors: ErrorRefs) {
+export function registerCaptureSchema(
+  builder: AppBuilder,
+  sync: SyncRefs,
+  errorTypes: ReturnType<typeof registerErrorTypes>,
+) {
+  const errors = errorTypes.refs
   const CaptureFailureRef = builder
     .objectRef<NonNullable<CaptureResult['error']>>('CaptureFailure')
     .implement({
       description: 'How the recorded fetch failed. The capture holds every request up to the failure.',
       fields: (t) => ({
-        code: t.exposeString('code', {
+        code: t.field({
+          type: errorTypes.ErrorCodeEnum,
           nullable: false,
           description:
-            'PLATFORM_AUTH, PLATFORM_RATE_LIMITED, PLATFORM_UNAVAILABLE, PLATFORM_RESPONSE_FORMAT or OUTBOUND_BLOCKED.',
+            'PLATFORM_AUTH_FAILED, PLATFORM_RATE_LIMITED, PLATFORM_UNAVAILABLE, PLATFORM_RESPONSE_INVALID or OUTBOUND_BLOCKED.',
+          resolve: (f) => asErrorCode(f.code),
         }),
         message: t.exposeString('message', {
           nullable: false,
@@ -117,6 +124,7 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
           errors.AccountNotFoundError,
           errors.CredentialsUnreadableError,
           errors.PlatformUnavailableError,
+          ...errorTypes.inputErrors,
         ],
       }),
       nullable: false,
@@ -131,13 +139,14 @@ export function registerCaptureSchema(builder: AppBuilder, sync: SyncRefs, error
           description: 'The account and days to fetch.',
         }),
       },
-      extensions: { validationErrorCode: 'INVALID_ARGUMENT' },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const input = args.input as { accountId: string; range?: DateWindow | null }
         const account = await findAccount(ctx.em, input.accountId)
         if (!account)
-          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', ['accountId'])
+          return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
+            { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
+          ])
         let window: DateWindow
         try {
           window = captureWindow(ctx.services, account, input.range)

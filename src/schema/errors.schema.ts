@@ -27,6 +27,8 @@ export const ERROR_CODE_DESCRIPTIONS = {
   ACCOUNT_DUPLICATE: 'An account with the same platform, program and login already exists in your workspace.',
   ACCOUNT_NOT_STORED: 'The account passed its check but could not be stored; nothing was saved.',
   MEMBER_DUPLICATE: 'A member with this email already belongs to your workspace.',
+  IMPORT_TOO_LARGE: 'The CSV file has more rows, columns or bytes than one import takes; split it.',
+  IMPORT_CSV_INVALID: 'The text is not a CSV file affgraph can read, or it has no `platform` column.',
   CIRCUIT_OPEN:
     'affgraph paused calls to this program host after repeated failures; the sync is retried when the pause ends.',
   INTERRUPTED: 'The sync was stopped by a shutdown or a lost worker before it finished; it runs again.',
@@ -39,8 +41,18 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODE_DESCRIPTIONS, value)
 }
 
-/** A stored code written by an older version may no longer exist; it reads as INTERNAL rather than failing. */
-export const asErrorCode = (value: string): ErrorCode => (isErrorCode(value) ? value : 'INTERNAL')
+/** The plugin SDK's names for two failures the API names after what the user sees. */
+const SDK_ERROR_CODES: Record<string, ErrorCode> = {
+  PLATFORM_AUTH: 'PLATFORM_AUTH_FAILED',
+  PLATFORM_RESPONSE_FORMAT: 'PLATFORM_RESPONSE_INVALID',
+}
+
+/**
+ * A code as the API states it: SDK codes translated, and a stored code an older version wrote that no longer
+ * exists read as INTERNAL rather than failing the whole answer.
+ */
+export const asErrorCode = (value: string): ErrorCode =>
+  isErrorCode(value) ? value : (SDK_ERROR_CODES[value] ?? 'INTERNAL')
 
 /** One input value at fault: where it sits in the request and what is wrong with it. */
 export interface FieldIssue {
@@ -77,6 +89,8 @@ export const ERROR_TYPES = {
   CredentialsUnreadableError:
     'The stored credentials could not be decrypted (a different master key, or altered data). Enter them again with `updateAccountConnection`.',
   MemberDuplicateError: 'A member with this email already belongs to your workspace; nothing was changed.',
+  ImportRejectedError:
+    'The CSV file as a whole was refused (too large, or not readable as CSV); no row was checked or stored.',
 } as const
 export type ErrorTypeName = keyof typeof ERROR_TYPES
 

@@ -1,3 +1,4 @@
+import { asErrorCode, type registerErrorTypes } from '../schema/errors.schema.ts'
 import { GraphQLError, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql'
 import type { Account } from '../account/account.entity.ts'
 import type { registerAccountSchema } from '../account/account.schema.ts'
@@ -29,6 +30,7 @@ import {
 type AccountRefs = ReturnType<typeof registerAccountSchema>
 
 export interface StatsSchemaRefs {
+  ErrorCodeEnum: ReturnType<typeof registerErrorTypes>['ErrorCodeEnum']
   AccountRef: AccountRefs['AccountRef']
   PageInfoRef: AccountRefs['PageInfoRef']
   platforms: ReturnType<typeof registerPlatformSchema>
@@ -581,10 +583,12 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const FetchErrorRef = builder.objectRef<{ code: string; message: string }>('StatsFetchError').implement({
     description: 'Why the missing days could not be fetched from the platform just now.',
     fields: (t) => ({
-      code: t.exposeString('code', {
+      code: t.field({
+        type: refs.ErrorCodeEnum,
         nullable: false,
         description:
-          'A stable code of the failure, one of the `ErrorCode` values, e.g. PLATFORM_AUTH or PLATFORM_UNAVAILABLE.',
+          'What went wrong, for programs to switch on, e.g. PLATFORM_AUTH_FAILED or PLATFORM_UNAVAILABLE.',
+        resolve: (e) => asErrorCode(e.code),
       }),
       message: t.exposeString('message', {
         nullable: false,

@@ -252,7 +252,13 @@ export function registerSyncSchema(
       nullable: false,
       description:
         "Queues a sync of one account. Without a range, its lookback window (the last `lookbackDays` of the platform's days).",
-      args: { input: t.arg({ type: SyncAccountInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: SyncAccountInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
         refuseFutureRange(input.range, ctx.services.clock.now())
@@ -346,7 +352,13 @@ export function registerSyncSchema(
       nullable: false,
       description:
         'Changes how much history an account backfills, how far back periodic syncs look, and how often they run.',
-      args: { input: t.arg({ type: SyncSettingsInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: SyncSettingsInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
         const account = await findAccount(ctx.em, args.input.accountId)
@@ -419,7 +431,7 @@ export function registerSyncSchema(
     }),
   })
 
-  builder.subscriptionType({})
+  builder.subscriptionType({ description: 'Live events, over server-sent events (GraphQL over SSE).' })
   builder.subscriptionField('syncProgress', (t) =>
     t.field({
       type: ProgressRef,

@@ -190,7 +190,13 @@ export function registerWorkspaceSchema(
       }),
       nullable: false,
       description: 'Creates an API token for the workspace. Its value is in the answer, once.',
-      args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: CreateApiTokenInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, { input }, ctx) => {
         const p = requirePrincipal(ctx)
         if (input.expiresAt && input.expiresAt.getTime() <= ctx.services.clock.now().getTime())
@@ -228,7 +234,13 @@ export function registerWorkspaceSchema(
       }),
       nullable: false,
       description: 'Revokes a token at once; requests bearing it fail from then on.',
-      args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: RevokeApiTokenInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
         const id = String(input.id)
@@ -280,7 +292,13 @@ export function registerWorkspaceSchema(
       }),
       nullable: false,
       description: 'Adds a person to the workspace.',
-      args: { input: t.arg({ type: AddMemberInput, required: true }) },
+      args: {
+        input: t.arg({
+          type: AddMemberInput,
+          required: true,
+          description: 'What to do; see the input type.',
+        }),
+      },
       resolve: async (_, { input }, ctx) => {
         const p = requirePrincipal(ctx)
         const email = input.email.trim().toLowerCase()

@@ -15,13 +15,17 @@ import {
 const IMPORT = `
   mutation Import($input: ImportAccountsInput!) {
     importAccounts(input: $input) {
-      imported
-      failed
-      rows {
-        line platformId label
-        account { id label platformId tags status connectionFields { name isSet } }
-        error { __typename code message fields { path field message } }
+      __typename
+      ... on ImportAccountsSuccess {
+        imported
+        failed
+        rows {
+          line platformId label
+          account { id label platformId tags status connectionFields { name isSet } }
+          error { __typename code message fields { path field message } }
+        }
       }
+      ... on UserError { code message fields { path field message } }
     }
   }
 `
@@ -76,6 +80,10 @@ afterAll(async () => {
 
 const ss = (i: number) => softswiss.accounts[i]!.connection
 const cb = (i: number) => clickbank.accounts[i]!.connection
+
+/** The file-level refusal an import answered with (a member of its result union). */
+const rejected = (response: GqlResponse<ImportData>) =>
+  (response.body.data?.importAccounts ?? {}) as { __typename?: string; code?: string; message?: string }
 
 async function runImport(csv: string, dryRun?: boolean): Promise<GqlResponse<ImportData>> {
   const response = await send<ImportData>(
@@ -259,12 +267,12 @@ describe('importAccounts', () => {
       ...ss(1),
     }))
     const response = await runImport(csvOf(rows))
-    expect(response.body.data).toBeNull()
-    expect(response.body.errors?.[0]?.extensions).toMatchObject({
+    expect(rejected(response)).toMatchObject({
+      __typename: 'ImportRejectedError',
       code: 'IMPORT_TOO_LARGE',
       fields: [{ path: ['input', 'csv'] }],
     })
-    expect(response.body.errors?.[0]?.message).toContain('500')
+    expect(rejected(response).message).toContain('500')
     expect(softswiss.log.length).toBe(calls)
     expect(await accountRowsText(t)).toEqual(before)
   })
@@ -279,22 +287,22 @@ describe('importAccounts', () => {
   it('given a file over 1 MiB, when imported, then a typed error refuses it', async () => {
     const filler = 'x'.repeat(1024 * 1024)
     const response = await runImport(csvOf([{ platform: 'softswiss', label: filler, ...ss(1) }]))
-    expect(response.body.errors?.[0]?.extensions?.code).toBe('IMPORT_TOO_LARGE')
-    expect(response.body.errors?.[0]?.message).toContain('1 MiB')
+    expect(rejected(response).code).toBe('IMPORT_TOO_LARGE')
+    expect(rejected(response).message).toContain('1 MiB')
   })
 
   it('given text that is not CSV or has no platform column, when imported, then a typed error says why without quoting any cell', async () => {
     const secret = ss(1).token!
     const unclosed = await runImport(`platform,label,token\nsoftswiss,"unclosed,${secret}\n`)
-    expect(unclosed.body.errors?.[0]?.extensions?.code).toBe('IMPORT_CSV_INVALID')
-    expect(unclosed.body.errors?.[0]?.message).toMatch(/never closed/)
+    expect(rejected(unclosed).code).toBe('IMPORT_CSV_INVALID')
+    expect(rejected(unclosed).message).toMatch(/never closed/)
     const strayQuote = await runImport(`platform,label,token\nsoftswiss,label,ab"${secret}"\n`)
-    expect(strayQuote.body.errors?.[0]?.extensions?.code).toBe('IMPORT_CSV_INVALID')
+    expect(rejected(strayQuote).code).toBe('IMPORT_CSV_INVALID')
     const noPlatform = await runImport(`label,token\nx,${secret}\n`)
-    expect(noPlatform.body.errors?.[0]?.extensions?.code).toBe('IMPORT_CSV_INVALID')
-    expect(noPlatform.body.errors?.[0]?.message).toContain('"platform"')
+    expect(rejected(noPlatform).code).toBe('IMPORT_CSV_INVALID')
+    expect(rejected(noPlatform).message).toContain('"platform"')
     const empty = await runImport('\n\n')
-    expect(empty.body.errors?.[0]?.extensions?.code).toBe('IMPORT_CSV_INVALID')
+    expect(rejected(empty).code).toBe('IMPORT_CSV_INVALID')
   })
 
   it('given a row with more cells than the header, when imported, then it fails alone without echoing the shifted cells', async () => {

@@ -106,7 +106,7 @@ const CREATE_TOKEN =
   'mutation { createApiToken(input: { name: "extra" }) { ... on CreateApiTokenSuccess { apiToken { id } } } }'
 const SYNC_ACCOUNT = 'mutation Sync($id: ID!) { syncAccount(input: { accountId: $id }) { __typename } }'
 const IMPORT =
-  'mutation Import($input: ImportAccountsInput!) { importAccounts(input: $input) { imported failed } }'
+  'mutation Import($input: ImportAccountsInput!) { importAccounts(input: $input) { ... on ImportAccountsSuccess { imported failed } } }'
 
 let t: TestApp
 let sim: PlatformSimulator

@@ -755,7 +755,7 @@ const CASES: MatrixCase[] = [
     expectation: "no duplicate of A's account reported (which would name it), nothing written to A",
     async run() {
       const query = `mutation($input: ImportAccountsInput!) { importAccounts(input: $input) {
-        imported failed rows { line account { id } error { code message fields { field } } } } }`
+        ... on ImportAccountsSuccess { imported failed rows { line account { id } error { code message fields { field } } } } } }`
       const connection = sim.accounts[0]!.connection
       const csv = `platform,label,tags,baseUrl,token\nsoftswiss,bravo import,shared,${connection.baseUrl},${connection.token}\n`
       type Import = {
