@@ -7,10 +7,10 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags\n      lastSyncAt lastError { code message }\n      syncRuns(first: 10) { status }\n    }\n  }\n}',
   '4b999e8c85a6627d3739d10fce9745760261dc1fe73b6bbcc56e7f623e078baf':
     'mutation UpdateTags($input: UpdateAccountInput!) {\n  updateAccount(input: $input) {\n    __typename\n    ... on UpdateAccountSuccess { account { id tags } }\n    ... on UserError { message }\n  }\n}',
-  '6dfb19ad4ef3e48861137632aaeb98ebcd1fe6a2b8f45417aad46d5aee675e76':
-    'mutation SyncNow($id: ID!) {\n  syncAccount(accountId: $id) {\n    __typename\n    ... on SyncStarted { runs { id } }\n    ... on UserError { message }\n  }\n}',
-  '5bbc42e95c6f0322b19d469b8000730b5777a12a963ca39a18b5259c3d0511d8':
-    'mutation Disconnect($id: ID!) {\n  disconnectAccount(accountId: $id) {\n    __typename\n    ... on UserError { message }\n  }\n}',
+  '9da1117bad70b2c45c31acd2d7f90c3bccc1f86ff62f4e14ef3a9540531934fd':
+    'mutation SyncNow($input: SyncAccountInput!) {\n  syncAccount(input: $input) {\n    __typename\n    ... on SyncStarted { runs { id } }\n    ... on UserError { message }\n  }\n}',
+  '6e7266467547f90317675ea68d285dd40c7f0a96e3288b1c081b7525971a9a56':
+    'mutation Disconnect($input: DisconnectAccountInput!) {\n  disconnectAccount(input: $input) {\n    __typename\n    ... on UserError { message }\n  }\n}',
   aa13a4e610ad496593e4b5bd9b060646a8655bf6661779a8491dfbd1b380cecf:
     'mutation RecordCapture($input: RecordCaptureInput!) {\n  recordCapture(input: $input) {\n    __typename\n    ... on RecordCaptureSuccess { capture { fileName content exchanges rows failure { code message } } }\n    ... on UserError { message }\n  }\n}',
   '61ceaa175a35550abc127deb72666f5f6ea7102c92058707a5e84c79d2223ffa':
@@ -19,14 +19,14 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     '{ platforms {\n  id name description connectionInputField connectionInputType\n  maturity evidence { id topic fact confidence sources { title url } }\n} }',
   '9efdb770ac3aadca8a8d1a97137cc950e4769ec3d10f49304a5704d3d82ad1f1':
     'query ConnectForm($name: String!) {\n  __type(name: $name) {\n    name\n    inputFields { name description type { kind name ofType { kind name ofType { kind name } } } defaultValue }\n  }\n}',
-  '748abfa8274bc8a60670f8e16d867a150a76ad300b3c79cda992b26597753f1c':
-    'mutation TestConnection($input: ConnectionInput!) {\n  testConnection(input: $input) {\n    __typename\n    ... on TestConnectionSuccess { accountName currency timeZone platform { name } }\n    ... on UserError { code message fields }\n  }\n}',
-  '4a417ae8cbec40926467e33c9c60607e5a094030e5460f05eaea4aad768b301a':
-    'mutation ConnectAccount($input: ConnectAccountInput!) {\n  connectAccount(input: $input) {\n    __typename\n    ... on ConnectAccountSuccess { account { id label status } }\n    ... on UserError { code message fields }\n  }\n}',
+  a302b88271908f063ee0432e8704d451bcea50fc03c348e6c68b050eddf78fb6:
+    'mutation TestConnection($input: ConnectionInput!) {\n  testConnection(input: $input) {\n    __typename\n    ... on TestConnectionSuccess { accountName currency timeZone platform { name } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
+  fad26fe258fd6691b854153d9238f141fded8560b0f57fd45fcbaf1f60fde133:
+    'mutation ConnectAccount($input: ConnectAccountInput!) {\n  connectAccount(input: $input) {\n    __typename\n    ... on ConnectAccountSuccess { account { id label status } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
   '94d312adf1921c6f95d71b28dcd61861ab689e1a7b594bd6677591a8df122e41':
     '{ platforms { id name connectionFields { name required } } }',
-  '8e4183eae6cc10b43c12d5ced42591abdbfa19e98c79c004b147a18115abfc72':
-    'mutation ImportAccounts($input: ImportAccountsInput!) {\n  importAccounts(input: $input) {\n    imported failed\n    rows { line platformId label account { id label status } error { code message fields } }\n  }\n}',
+  f32e6ef47b7ab011f2147f2b0eb9468e51a2d7b8f4ba31334a3a2d576721a3eb:
+    'mutation ImportAccounts($input: ImportAccountsInput!) {\n  importAccounts(input: $input) {\n    __typename\n    ... on ImportAccountsSuccess {\n      imported failed\n      rows { line platformId label account { id label status } error { code message fields { field message } } }\n    }\n    ... on UserError { code message }\n  }\n}',
   '5b81dd797f94442826c27a9ee36fabacbd81b42fc08033f9ec9724f7ea3a934f':
     'query Stats($input: StatsInput!) {\n  stats(input: $input) {\n    currency\n    rows {\n      periodStart periodEnd program platformId platform { name } accountId account { label } tag currency\n      clicks signups ftds deposits netRevenue commission\n      conversions { currency reason }\n    }\n    totals {\n      currency clicks signups ftds deposits netRevenue commission\n      native { currency deposits netRevenue commission }\n    }\n  }\n}',
 }
