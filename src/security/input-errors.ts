@@ -23,6 +23,29 @@ export function withoutInputValue(message: string, scalarMessage?: string): stri
   return `Variable "${match[1]}" got an invalid value${reason ? `: ${reason}` : '.'}`
 }
 
+// The last one: graphql-js prints the refused value before it, and a key of that value could spell ` at "x"; `.
+const AT = / at "([A-Za-z_][A-Za-z0-9_.[\]]*)"; /g
+const NAMED_FIELD = /; Field "([A-Za-z_][A-Za-z0-9_]*)" (?:of required type|is not defined)/
+const LITERAL_FIELD = /^Field "[A-Za-z_][A-Za-z0-9_]*\.([A-Za-z_][A-Za-z0-9_]*)" of required type /
+
+/**
+ * Where in the input a refused value sits, in the shape of a UserError's `fields` (`{ path, message }`), so a
+ * client places a value the schema itself refuses (a required field left out, a day that is no date) next to its
+ * field like every other input error. graphql-js states the place only in its message: `at "input.softSwiss"`
+ * plus the field it names, or, for a value written in the document, the field alone.
+ */
+export function inputPathOf(originalMessage: string, reason: string): { path: string[]; message: string }[] {
+  const variable = COERCION.exec(originalMessage)
+  if (variable) {
+    const at = [...originalMessage.matchAll(AT)].at(-1)?.[1] ?? variable[1]!.slice(1)
+    const path = at.split(/[.[\]]+/).filter(Boolean)
+    const field = NAMED_FIELD.exec(originalMessage)?.[1]
+    return [{ path: field ? [...path, field] : path, message: reason }]
+  }
+  const literal = LITERAL_FIELD.exec(originalMessage)?.[1]
+  return literal ? [{ path: [literal], message: reason }] : []
+}
+
 function rewrite(error: GraphQLError): GraphQLError {
   const message = withoutInputValue(error.message, error.originalError?.message)
   if (message === undefined) {
@@ -31,11 +54,24 @@ function rewrite(error: GraphQLError): GraphQLError {
         nodes: error.nodes,
         extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
       })
+    if (LITERAL_FIELD.test(error.message) && !error.extensions?.fields)
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        extensions: { ...error.extensions, fields: inputPathOf(error.message, 'is required') },
+      })
     return error
   }
+  const reason = message.replace(/^Variable "\$[A-Za-z0-9_]+" got an invalid value:? ?/, '') || 'is invalid'
   return new GraphQLError(message, {
     nodes: error.nodes,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+    extensions: {
+      ...error.extensions,
+      code: 'BAD_USER_INPUT',
+      fields: inputPathOf(
+        error.message,
+        reason.replace(/^Field "[^"]+" of required type "[^"]+" was not provided\.$/, 'is required'),
+      ),
+    },
   })
 }
 
