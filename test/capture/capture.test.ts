@@ -35,7 +35,12 @@ interface CaptureView {
   failure: { code: string; message: string; field: string | null } | null
 }
 type RecordResult = {
-  recordCapture: { __typename: string; capture?: CaptureView; code?: string; fields?: string[] }
+  recordCapture: {
+    __typename: string
+    capture?: CaptureView
+    code?: string
+    fields?: { path: string[]; field: string; message: string }[]
+  }
 }
 
 /** Every spelling of an identifier a file could carry, as a whole word (a digit of an amount is not a match). */
@@ -234,7 +239,7 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
     const account = await connect(leaky, { baseUrl: `${sim.baseUrl}/log`, apiKey: canary })
     sim.faults.inject('malformed')
     const failed = (await record(account.id)).body.data!.recordCapture.capture!
-    expect(failed.failure?.code).toBe('PLATFORM_RESPONSE_FORMAT')
+    expect(failed.failure?.code).toBe('PLATFORM_RESPONSE_INVALID')
     expect(failed.failure?.message).toMatch(/^the plugin failed: cannot read the answer given to key \S+$/)
     files.push(failed.content)
     expectNoSecret(files.join('\n'), [canary], 'leaky captures')
@@ -257,7 +262,8 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
     )
     expect(foreign.body.data?.recordCapture.__typename).toBe('AccountNotFoundError')
     const long = await record(account.id, { from: '2025-01-01', to: '2025-06-30' })
-    expect(long.body.errors?.[0]?.extensions).toMatchObject({
+    expect(long.body.data?.recordCapture).toMatchObject({
+      __typename: 'InvalidArgumentError',
       code: 'INVALID_ARGUMENT',
       fields: [{ path: ['input', 'range'], message: expect.stringMatching(/at most 92 days/) }],
     })

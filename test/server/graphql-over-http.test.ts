@@ -292,7 +292,8 @@ describe('refusals and their HTTP status under each media type', () => {
   })
 
   it('given a token out of its token-creation budget, when it creates another, then 429 with Retry-After under both media types', async () => {
-    const create = (name: string) => `mutation { createApiToken(name: "${name}") { token } }`
+    const create = (name: string) =>
+      `mutation { createApiToken(input: { name: "${name}" }) { ... on CreateApiTokenSuccess { token } } }`
     const first = await post(GRAPHQL_RESPONSE, create('within budget'))
     expect(first.status, JSON.stringify(first.body.errors)).toBe(200)
     for (const accept of MEDIA_TYPES) {
