@@ -68,9 +68,9 @@ function placeErrors(form: ConnectForm, body: SubmitBody) {
   const general: string[] = []
   for (const issue of issues) {
     const control = form.controls.find((c) => c.name === issue.path.at(-1))
-    if (control && issue.path.slice(-2, -1)[0] === form.member)
-      (byControl[control.name] ??= []).push(issue.message)
-    else general.push(issue.message)
+    if (control && issue.path.slice(-2, -1)[0] === form.member) {
+      byControl[control.name] = [...(byControl[control.name] ?? []), issue.message]
+    } else general.push(issue.message)
   }
   if (issues.length === 0) general.push(...(body.errors ?? []).map((e) => e.message))
   return { byControl, general, typename: result?.__typename, code: result?.code }
