@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { type HttpResponse, platformManifestSchema } from 'affgraph/sdk'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
@@ -107,6 +108,7 @@ describe('impact action mapping', () => {
         '@page': '2',
         '@numpages': '5',
         '@nextpageuri': `/Mediapartners/${SID}/Actions?Page=3`,
+        '@total': '481',
         Actions: [ACTION],
       }),
     ).toEqual({
@@ -114,7 +116,9 @@ describe('impact action mapping', () => {
       page: 2,
       numPages: 5,
       nextPageUri: `/Mediapartners/${SID}/Actions?Page=3`,
+      total: 481,
     })
+    expect(mapActionsPage({ '@page': '1', Actions: [] }).total).toBeNull()
     expect(mapActionsPage(null).actions).toEqual([])
     expect(mapActionsPage({}).actions).toEqual([])
     expect(mapActionsPage([]).actions).toEqual([])
@@ -232,6 +236,44 @@ describe('impact against its simulator through the host', () => {
     })
     const states = ((await wire.json()) as { Actions: { State: string }[] }).Actions.map((a) => a.State)
     expect(states).toContain('REVERSED')
+  })
+})
+
+describe('impact when the list changes while it is read', () => {
+  it('given a day revised between page 1 and page 2 (the list grows or shrinks), when fetched, then the list is read again and the rows equal the revised truth, days the revision did not touch included', async () => {
+    const sim = await t.sim({ clock, pageSize: 25 })
+    const key = sim.accounts[0]!.key
+    const window = { from: '2026-05-01', to: '2026-05-20' }
+    const actionsOn = (day: string) =>
+      sim
+        .truth(key, { from: day, to: day })
+        .reduce((n, r) => n + (r.salesCount ?? 0) + (r.refundCount ?? 0), 0)
+    // impact.com lists the newest first: a change on the last day shifts every later page.
+    const day = '2026-05-20'
+    const before = actionsOn(day)
+    let revised = false
+    const paths: string[] = []
+    const onCreate = (message: unknown) => {
+      const path = String((message as { request?: { path?: unknown } }).request?.path ?? '')
+      paths.push(path)
+      // Synchronously, before the request for page 2 reaches the platform.
+      if (!revised && /[?&]Page=2(&|$)/.test(path) && path.includes('/Actions')) {
+        sim.revise(key, day)
+        revised = true
+      }
+    }
+    subscribe('undici:request:create', onCreate)
+    let result: Awaited<ReturnType<typeof t.fetch>>
+    try {
+      result = await t.fetch(sim, window)
+    } finally {
+      unsubscribe('undici:request:create', onCreate)
+    }
+    expect(revised, 'the list was revised while it was read').toBe(true)
+    expect(actionsOn(day), 'the revision changed how many actions the list holds').not.toBe(before)
+    expect(sortRows(result)).toEqual(sortRows(sim.truth(key, window)))
+    const firstPages = paths.filter((path) => /[?&]Page=1(&|$)/.test(path) && path.includes('/Actions'))
+    expect(firstPages.length, 'read again from page 1').toBe(2)
   })
 })
 

@@ -81,6 +81,8 @@ export interface ActionsPage {
   numPages: number
   /** The next page's path and query, when impact.com names it. */
   nextPageUri: string | null
+  /** Actions in the whole list (`@total`), when impact.com states it. */
+  total: number | null
 }
 
 const pageNumber = (value: unknown): number | null => {
@@ -93,8 +95,9 @@ const pageNumber = (value: unknown): number | null => {
  * paging members are strings. An empty answer may be `null`, `{}`, `{"Actions": []}` or `[]`.
  */
 export function mapActionsPage(body: unknown): ActionsPage {
-  if (body === null) return { actions: [], page: 1, numPages: 1, nextPageUri: null }
-  if (Array.isArray(body)) return { actions: body, page: 1, numPages: 1, nextPageUri: null }
+  if (body === null) return { actions: [], page: 1, numPages: 1, nextPageUri: null, total: 0 }
+  if (Array.isArray(body))
+    return { actions: body, page: 1, numPages: 1, nextPageUri: null, total: body.length }
   if (!isRecord(body)) fail('the answer is not a JSON object')
   const actions = body.Actions ?? body.Action ?? []
   const list = Array.isArray(actions) ? actions : isRecord(actions) ? [actions] : null
@@ -102,7 +105,7 @@ export function mapActionsPage(body: unknown): ActionsPage {
   const page = pageNumber(body['@page']) ?? 1
   const numPages = pageNumber(body['@numpages']) ?? page
   const next = text(body['@nextpageuri'])
-  return { actions: list, page, numPages, nextPageUri: next }
+  return { actions: list, page, numPages, nextPageUri: next, total: pageNumber(body['@total']) }
 }
 
 /** Windows display names impact.com shows ("(GMT -07:00) Pacific Time (US & Canada); Tijuana") and their zones. */

@@ -101,15 +101,40 @@ function actionRange(window: DateWindow) {
   }
 }
 
-/** Every action of the range, page by page: `@nextpageuri` when impact.com gives it, else `Page` + 1. */
+/** Readings of the list, when it keeps changing while it is read, before the fetch is given up as transient. */
+const LIST_READINGS = 3
+
+/**
+ * Every action of the range. Pages are positions in a list that can change while it is read (an action is added,
+ * reversed away or re-stated between two pages): every action after the change moves, so one page would skip
+ * some and repeat others, on days the change did not touch. When `@total` differs from one page to the next the
+ * list is read again from page 1; a list that keeps changing is a passing failure and the sync tries later.
+ */
 async function listActions(
   ctx: PluginContext,
   conn: ImpactConnection,
   window: DateWindow,
 ): Promise<unknown[]> {
+  for (let reading = 1; reading <= LIST_READINGS; reading++) {
+    const listed = await readActionList(ctx, conn, window)
+    if (listed) return listed
+    ctx.log.info('impact.com actions: the list changed while it was read; reading it again', { reading })
+  }
+  throw new UnavailableError(
+    `impact.com's action list changed while it was read, ${LIST_READINGS} times in a row; the sync tries again later`,
+  )
+}
+
+/** One reading of the list, page by page (`@nextpageuri` when given, else `Page` + 1); null when it changed. */
+async function readActionList(
+  ctx: PluginContext,
+  conn: ImpactConnection,
+  window: DateWindow,
+): Promise<unknown[] | null> {
   const origin = conn.apiBaseUrl ?? DEFAULT_API_BASE_URL
   const first = `${base(conn)}/${ACTIONS}`
   const actions: unknown[] = []
+  let total: number | null | undefined
   let next: { url: string; query?: Record<string, string | number> } = {
     url: first,
     query: { ...actionRange(window), PageSize: PAGE_SIZE, Page: 1 },
@@ -123,6 +148,8 @@ async function listActions(
       check: checkResponse,
     })
     const page = mapActionsPage(response.json())
+    if (total === undefined) total = page.total
+    else if (page.total !== null && total !== null && page.total !== total) return null
     actions.push(...page.actions)
     if (page.page >= page.numPages || page.actions.length === 0) return actions
     if (page.page !== fetched)
