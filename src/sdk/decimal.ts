@@ -50,3 +50,23 @@ export function addDecimals(...values: string[]): string {
   const out = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits
   return normalizeDecimal((negative ? '-' : '') + out)
 }
+
+/**
+ * Rounds a decimal string to `digits` fraction digits, half away from zero ("0.125" → "0.13", "-0.125" → "-0.13"),
+ * and writes exactly that many ("1.5" at 2 → "1.50"). Half away from zero is what people expect of money and what
+ * PostgreSQL's round(numeric) does, so an amount rounded here matches one rounded in SQL. Done on digits with
+ * bigint arithmetic: no binary float, no limit on size. A result that rounds to zero has no sign.
+ */
+export function roundDecimal(value: string, digits: number): string {
+  if (!Number.isInteger(digits) || digits < 0)
+    throw new RangeError(`digits must be a whole number ≥ 0: ${digits}`)
+  const text = normalizeDecimal(value)
+  const negative = text.startsWith('-')
+  const [int, frac = ''] = (negative ? text.slice(1) : text).split('.')
+  let scaled = BigInt(int! + frac.slice(0, digits).padEnd(digits, '0'))
+  // Half away from zero on the magnitude: the first dropped digit decides, the ones after cannot tip it back.
+  if ((frac[digits] ?? '0') >= '5') scaled += 1n
+  const padded = scaled.toString().padStart(digits + 1, '0')
+  const out = digits ? `${padded.slice(0, -digits)}.${padded.slice(-digits)}` : padded
+  return negative && scaled !== 0n ? `-${out}` : out
+}
