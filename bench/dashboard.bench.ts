@@ -20,8 +20,8 @@ const LAST_DAY = '2026-09-30'
 const FROM = '2026-07-03'
 const DASHBOARD = `query Dashboard($from: Date!, $to: Date!) {
   stats(input: { range: { from: $from, to: $to }, groupBy: [PLATFORM], currency: "EUR" }) {
-    rows { platformId clicks signups ftds deposits netRevenue commission epc }
-    totals { clicks commission }
+    rows { platformId clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } epc }
+    totals { clicks commission { amount } }
   }
 }`
 

@@ -23,7 +23,7 @@ const CURRENCIES = ['EUR', 'USD', 'GBP', 'CAD']
 
 const query = (groupBy: string) => `query {
   stats(input: { range: { from: "${DASHBOARD_FROM}", to: "${TO}" }, groupBy: [${groupBy}], currency: "EUR" }) {
-    rows { platformId accountId clicks ftds commission }
+    rows { platformId accountId clicks ftds commission { amount } }
   }
 }`
 

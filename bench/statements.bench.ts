@@ -20,8 +20,8 @@ const DASHBOARD = `query Dashboard {
     rows {
       account {
         id label status
-        monthly: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { periodStart clicks commission } }
-        total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission } }
+        monthly: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { periodStart clicks commission { amount } } }
+        total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission { amount } } }
         again: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { ftds } }
       }
     }

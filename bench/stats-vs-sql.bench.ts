@@ -77,7 +77,7 @@ const SUMS_ONLY = HAND_WRITTEN.replace(/, contributing as \([\s\S]*?\n {2}\), su
 
 const QUERY = `query ($from: Date!, $to: Date!) {
   stats(input: { range: { from: $from, to: $to }, granularity: MONTH, groupBy: [PLATFORM], currency: "EUR" }) {
-    rows { periodStart platformId clicks signups ftds deposits netRevenue commission epc accountsContributing }
+    rows { periodStart platformId clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } epc accountsContributing }
     totals { clicks }
   }
 }`

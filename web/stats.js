@@ -8,12 +8,16 @@ const STATS = `query Stats($input: StatsInput!) {
     currency
     rows {
       periodStart periodEnd program platformId platform { name } accountId account { label } tag currency
-      clicks signups ftds deposits netRevenue commission
+      clicks signups ftds
+      deposits { amount currency } netRevenue { amount currency } commission { amount currency }
       conversions { currency reason }
     }
     totals {
-      currency clicks signups ftds deposits netRevenue commission
-      native { currency deposits netRevenue commission }
+      currency clicks signups ftds
+      deposits { amount currency } netRevenue { amount currency } commission { amount currency }
+      native {
+        currency deposits { amount currency } netRevenue { amount currency } commission { amount currency }
+      }
     }
   }
 }`
@@ -86,20 +90,42 @@ function period(row, granularity) {
   return granularity === 'MONTH' ? row.periodStart.slice(0, 7) : row.periodStart
 }
 
-const show = (value) => (value == null ? NOT_REPORTED : String(value))
-
-/** Money to at least two decimals ("11317.3" → "11317.30") by string, so the exact amount is never rounded. */
-function money(value) {
-  if (value == null) return NOT_REPORTED
-  const [units, fraction = ''] = String(value).split('.')
-  return `${units}.${fraction.padEnd(2, '0')}`
-}
-
-const cellOf = (metric, value) => (metric.money ? money(value) : show(value))
+/** Counts with the reader's thousands separators ("12,345" or "12.345"). */
+const COUNT_FORMAT = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
+const count = (value) => (value == null ? NOT_REPORTED : COUNT_FORMAT.format(value))
 
 /**
- * What the table shows, cell for cell: the CSV download is built from the same model. Metrics that no row and no
- * total has (no connected platform reports them) get no column.
+ * Money as people read it: the currency's symbol (or code) and the reader's separators, with exactly the decimal
+ * places of the amount the API rounded (JPY none, EUR two, KWD three). The amount goes to Intl as a string, which
+ * formats it as the exact decimal it is: no binary float in between, however large.
+ */
+function money(value) {
+  if (value == null) return NOT_REPORTED
+  const places = value.amount.split('.')[1]?.length ?? 0
+  const options = { minimumFractionDigits: places, maximumFractionDigits: places }
+  try {
+    return new Intl.NumberFormat(undefined, {
+      ...options,
+      style: 'currency',
+      currency: value.currency,
+    }).format(value.amount)
+  } catch {
+    // A code a platform sent that this browser cannot format as a currency: the number and the code.
+    return `${new Intl.NumberFormat(undefined, options).format(value.amount)} ${value.currency}`
+  }
+}
+
+/** One table cell: what people read, and what the CSV holds (the plain rounded amount; empty for no figure). */
+const text = (value) => ({ display: value, csv: value })
+function cellOf(metric, value) {
+  if (metric.money) return { display: money(value), csv: value?.amount ?? '' }
+  return { display: count(value), csv: value ?? '' }
+}
+
+/**
+ * What the table shows, cell for cell: the CSV download is built from the same model, with the plain rounded
+ * amounts instead of the formatted ones. Metrics that no row and no total has (no connected platform reports them)
+ * get no column.
  */
 export function statsTable(result, query) {
   const metrics = METRICS.filter(
@@ -109,21 +135,28 @@ export function statsTable(result, query) {
   const lead = group ? [''] : []
   const header = ['Period', ...(group ? [group.label] : []), 'Currency', ...metrics.map((m) => m.label)]
   const body = result.rows.map((row) => [
-    period(row, query.granularity),
-    ...(group ? [group.of(row)] : []),
-    row.currency ?? '',
+    text(period(row, query.granularity)),
+    ...(group ? [text(group.of(row))] : []),
+    text(row.currency ?? ''),
     ...metrics.map((m) => cellOf(m, row[m.key])),
   ])
   const totals = result.totals
-  const footer = [['Total', ...lead, totals.currency ?? '', ...metrics.map((m) => cellOf(m, totals[m.key]))]]
+  const footer = [
+    [
+      text('Total'),
+      ...lead.map(text),
+      text(totals.currency ?? ''),
+      ...metrics.map((m) => cellOf(m, totals[m.key])),
+    ],
+  ]
   // Without a report currency, money in several currencies cannot be one total: one line per currency.
   if (!totals.currency && totals.native.length > 1) {
     for (const native of totals.native) {
       footer.push([
-        `Total ${native.currency}`,
-        ...lead,
-        native.currency,
-        ...metrics.map((m) => (m.money ? money(native[m.key]) : '')),
+        text(`Total ${native.currency}`),
+        ...lead.map(text),
+        text(native.currency),
+        ...metrics.map((m) => (m.money ? cellOf(m, native[m.key]) : text(''))),
       ])
     }
   }
@@ -142,10 +175,12 @@ function chartData(result, query) {
       .join(' · ')
     if (!series.has(name)) series.set(name, { name, values: days.map(() => null), size: 0 })
     const entry = series.get(name)
-    const value = row[query.metric]
-    if (value == null) continue
-    entry.values[index.get(row.periodStart)] = Number(value)
-    entry.size += Math.abs(Number(value))
+    const figure = row[query.metric]
+    if (figure == null) continue
+    // The chart only needs a point's height: a float is precise enough there, and money is the rounded amount.
+    const value = Number(typeof figure === 'object' ? figure.amount : figure)
+    entry.values[index.get(row.periodStart)] = value
+    entry.size += Math.abs(value)
   }
   const ranked = [...series.values()].sort((a, b) => b.size - a.size)
   return {
@@ -297,7 +332,7 @@ export function Stats() {
     ]
     downloadText(
       `${name.filter(Boolean).join('-')}.csv`,
-      toCsv([table.header, ...table.body, ...table.footer]),
+      toCsv([table.header, ...[...table.body, ...table.footer].map((row) => row.map((c) => c.csv))]),
     )
   }
 
@@ -364,16 +399,16 @@ export function Stats() {
           <table class="stats-table">
             <thead><tr>${table.header.map((h, i) => html`<th scope="col" class=${numeric(i) ? 'num' : ''}>${h}</th>`)}</tr></thead>
             <tbody>
-              ${table.body.map((row) => html`<tr>${row.map((cell, i) => html`<td class=${numeric(i) ? 'num' : ''}>${cell}</td>`)}</tr>`)}
+              ${table.body.map((row) => html`<tr>${row.map((cell, i) => html`<td class=${numeric(i) ? 'num' : ''}>${cell.display}</td>`)}</tr>`)}
             </tbody>
             <tfoot>
-              ${table.footer.map((row) => html`<tr>${row.map((cell, i) => (i === 0 ? html`<th scope="row">${cell}</th>` : html`<td class=${numeric(i) ? 'num' : ''}>${cell}</td>`))}</tr>`)}
+              ${table.footer.map((row) => html`<tr>${row.map((cell, i) => (i === 0 ? html`<th scope="row">${cell.display}</th>` : html`<td class=${numeric(i) ? 'num' : ''}>${cell.display}</td>`))}</tr>`)}
             </tfoot>
           </table>
         </div>
         ${notes.length ? html`<p class="muted">${NOT_REPORTED} in money columns: ${notes.join('; ')}. Missing rates are never guessed.</p>` : ''}
         ${
-          [...table.body, ...table.footer].some((row) => row.includes(NOT_REPORTED))
+          [...table.body, ...table.footer].some((row) => row.some((cell) => cell.display === NOT_REPORTED))
             ? html`<p class="muted">${NOT_REPORTED} means no connected platform reports that figure.</p>`
             : ''
         }

@@ -16,6 +16,8 @@ export const AFFGRAPH_SCALARS = {
   Date: 'string',
   /** An instant, ISO 8601 in UTC. */
   DateTime: 'string',
+  /** A currency's three-letter ISO 4217 code, e.g. `"EUR"`. */
+  CurrencyCode: 'string',
   /** An exact decimal number as a string (`"1234.5"`): parse it with a decimal library, not `Number`. */
   Decimal: 'string',
   /** A credential; accepted in inputs only. */

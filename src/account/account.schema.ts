@@ -129,9 +129,11 @@ export function registerAccountSchema(
         description: "The program's own URL on its platform; null for platforms with one fixed host.",
         resolve: (a) => a.baseUrl,
       }),
-      currency: t.exposeString('currency', {
+      currency: t.field({
+        type: 'CurrencyCode',
         nullable: true,
         description: "ISO 4217 code of the account's reporting currency; null until the platform states it.",
+        resolve: (a) => a.currency ?? null,
       }),
       timeZone: t.exposeString('timeZone', {
         nullable: false,
@@ -343,7 +345,8 @@ export function registerAccountSchema(
           description: 'The login or affiliate name the platform reported, when it reports one.',
           resolve: (v) => v.accountName ?? null,
         }),
-        currency: t.string({
+        currency: t.field({
+          type: 'CurrencyCode',
           nullable: true,
           description: 'ISO 4217 code of the reporting currency, when the platform states it.',
           resolve: (v) => v.currency ?? null,

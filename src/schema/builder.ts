@@ -5,6 +5,7 @@ import { GraphQLError, Kind } from 'graphql'
 import type { Logger } from 'pino'
 import type { AppServices } from '../app-services.ts'
 import { isCalendarDay, parseInstant } from '../db/iso-day.ts'
+import { isIso4217Code } from '../fx/currency-codes.ts'
 import './input-errors.plugin.ts'
 import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'
 
@@ -52,6 +53,7 @@ export type AppSchemaTypes = {
     Date: { Input: string; Output: string }
     Decimal: { Input: string; Output: string }
     Count: { Input: number; Output: number }
+    CurrencyCode: { Input: string; Output: string }
   }
   DefaultInputFieldRequiredness: false
 }
@@ -79,6 +81,9 @@ export const SCALARS_WITHOUT_SPECIFICATION: Readonly<Record<string, string>> = {
     'a plain decimal string (no exponent, no grouping); JSON numbers and IEEE 754 decimal formats do not match it',
   Count:
     'a JSON number restricted to whole numbers from 0 to 2^53; the restriction is ours, stated in its description',
+  CurrencyCode:
+    'an ISO 4217 alphabetic code on input, but an output may carry a code a platform sent that ISO 4217 does not ' +
+    'list; a validator built from the ISO 4217 page would refuse such real answers',
 }
 
 function parseDay(value: unknown): string {
@@ -100,6 +105,13 @@ function parseDecimal(value: unknown): string {
 function parseCount(value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new GraphQLError('Count must be a non-negative whole number')
+  }
+  return value
+}
+
+function parseCurrencyCode(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Z]{3}$/.test(value) || !isIso4217Code(value)) {
+    throw new GraphQLError('CurrencyCode must be an upper-case ISO 4217 currency code such as "EUR"')
   }
   return value
 }
@@ -211,6 +223,19 @@ export function createBuilder(): AppBuilder {
     serialize: (value) => Number(value),
     parseValue: (value) => parseCount(value),
     parseLiteral: (ast) => parseCount(ast.kind === Kind.INT ? Number(ast.value) : null),
+  })
+
+  builder.scalarType('CurrencyCode', {
+    // No specifiedBy: see SCALARS_WITHOUT_SPECIFICATION.
+    description:
+      'A currency as its ISO 4217 alphabetic code: three upper-case letters, e.g. "EUR", "JPY", "KWD" ' +
+      '(https://www.iso.org/iso-4217-currency-codes.html). Inputs must be a code ISO 4217 lists (current codes, and ' +
+      'those withdrawn since 2020); anything else is refused naming the field. Outputs are the codes the platforms ' +
+      'reported and are never refused: a code ISO 4217 does not list is returned as sent, and money in it is rounded ' +
+      'to 2 decimal places.',
+    serialize: (value) => String(value),
+    parseValue: (value) => parseCurrencyCode(value),
+    parseLiteral: (ast) => parseCurrencyCode(ast.kind === Kind.STRING ? ast.value : null),
   })
 
   builder.queryType({

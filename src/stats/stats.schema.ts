@@ -6,6 +6,7 @@ import { METRIC_DESCRIPTIONS, type registerPlatformSchema } from '../platform/pl
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
+import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
 import { type AccountStatsData, accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
 import {
   type AccountStatsArgs as AccountStatsInput,
@@ -219,7 +220,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         required: false,
         description: 'Which accounts, brands and campaigns count; all of the workspace when left out.',
       }),
-      currency: t.string({
+      currency: t.field({
+        type: 'CurrencyCode',
         required: false,
         description:
           'Report currency (ISO 4217, e.g. "EUR"): money is converted into it. Without it, money stays in the ' +
@@ -255,21 +257,24 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   })
 
   // --- outputs -------------------------------------------------------------------------------------------------
+  const MoneyRef = registerMoneySchema(builder)
   const MoneyBreakdownRef = builder.objectRef<MoneyBreakdown>('MoneyBreakdown').implement({
     description: 'Money as the programs reported it, in one native currency, before any conversion.',
     fields: (t) => ({
-      currency: t.exposeString('currency', {
+      currency: t.field({
+        type: 'CurrencyCode',
         nullable: false,
         description: 'The native currency, an ISO 4217 code such as "EUR", as the program reported it.',
+        resolve: (b) => b.currency,
       }),
       ...Object.fromEntries(
         MONEY_METRICS.map((m) => [
           m,
           t.field({
-            type: 'Decimal',
+            type: MoneyRef,
             nullable: true,
             description: `${METRIC_DESCRIPTIONS[m]} In \`currency\`; null when no contributing platform reports it.`,
-            resolve: (b) => b[m],
+            resolve: (b) => moneyOf(b[m], b.currency),
           }),
         ]),
       ),
@@ -282,11 +287,16 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       '`amount × factor = converted amount`, with factor = reportRate / rate (both rates per 1 EUR, published ' +
       'the same day by the same source). A row spanning several days may use several daily rates: `factor`, ' +
       '`rate`, `rateDate` and `source` are set when one value applied to every day, and the min/max and ' +
-      'first/last fields give the spread.',
+      'first/last fields give the spread. Rates keep the precision their publisher gives (the ECB publishes up to ' +
+      '6 significant digits); factors are the unrounded quotients of PostgreSQL numeric division (at least 16 ' +
+      'significant digits). Neither is rounded: the converted amounts use them as they are and only the money ' +
+      'figures are rounded, once, at the end.',
     fields: (t) => ({
-      currency: t.exposeString('currency', {
+      currency: t.field({
+        type: 'CurrencyCode',
         nullable: false,
         description: 'The native currency converted.',
+        resolve: (c) => c.currency,
       }),
       factor: t.field({
         type: 'Decimal',
@@ -383,37 +393,49 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         MONEY_METRICS.map((m) => [
           m,
           t.field({
-            type: 'Decimal',
+            type: MoneyRef,
             nullable: true,
-            description: `${METRIC_DESCRIPTIONS[m]} In \`currency\`; null when some amount had no rate to convert it.`,
-            resolve: (f) => f[m],
+            description:
+              `${METRIC_DESCRIPTIONS[m]} In \`currency\`; null when some amount had no rate to convert it, and ` +
+              'when the money of these figures is in several currencies with no report currency (see `native`).',
+            resolve: (f) => moneyOf(f[m], f.currency),
           }),
         ]),
       ),
       epc: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Earnings per click: commission / clicks of this row.',
-        resolve: (f) => f.epc,
+        description:
+          'Earnings per click: commission / clicks of this row, in `currency`, computed from the exact commission ' +
+          `and rounded half away from zero to ${RATIO_DIGITS} decimal places ("0.0725"). A Decimal rather than ` +
+          '`Money`, whose amount stops at the minor unit: a fraction of a cent per click still shows. Null when ' +
+          'the commission is null or there are no clicks.',
+        resolve: (f) => roundedRatio(f.epc),
       }),
       clickToSignup: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Click-to-signup conversion: signups / clicks of this row (0.05 = 5 %).',
-        resolve: (f) => f.clickToSignup,
+        description:
+          `Click-to-signup conversion: signups / clicks of this row as a fraction (0.05 = 5 %), rounded half away ` +
+          `from zero to ${RATIO_DIGITS} decimal places ("0.0500").`,
+        resolve: (f) => roundedRatio(f.clickToSignup),
       }),
       signupToFtd: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Signup-to-FTD conversion: ftds / signups of this row.',
-        resolve: (f) => f.signupToFtd,
+        description:
+          `Signup-to-FTD conversion: ftds / signups of this row as a fraction, rounded half away from zero to ` +
+          `${RATIO_DIGITS} decimal places ("0.2500").`,
+        resolve: (f) => roundedRatio(f.signupToFtd),
       }),
       accountsContributing: t.exposeInt('accountsContributing', {
         nullable: false,
         description: 'Accounts with at least one stored stat row in this row (each counted once).',
       }),
-      currency: t.exposeString('currency', {
+      currency: t.field({
+        type: 'CurrencyCode',
         nullable: true,
+        resolve: (f) => f.currency,
         description:
           'Currency of the money figures: the report currency or, without one, the native currency of this ' +
           'row (null for rows of a platform that reports no money). Totals without a report currency give ' +
@@ -520,7 +542,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         description: 'Keys of each row besides its period, as asked.',
         resolve: (r) => [...r.query.groupBy],
       }),
-      currency: t.string({
+      currency: t.field({
+        type: 'CurrencyCode',
         nullable: true,
         description: 'The report currency, when one was asked for.',
         resolve: (r) => r.query.currency ?? null,
@@ -633,7 +656,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           defaultValue: 'TOTAL',
           description: 'Length of the periods of the rows.',
         }),
-        currency: t.arg.string({
+        currency: t.arg({
+          type: 'CurrencyCode',
           required: false,
           description:
             'Report currency (ISO 4217, e.g. "EUR"): money is converted into it. Without it, money stays in the ' +
@@ -689,11 +713,13 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         nullable: true,
         description: 'Campaign of the revised figure; null when the platform gives none.',
       }),
-      currency: t.exposeString('currency', {
+      currency: t.field({
+        type: 'CurrencyCode',
         nullable: true,
         description:
           'ISO 4217 currency of the reported row the figure belongs to (money figures are in it); null for rows ' +
           'that name no currency.',
+        resolve: (c) => c.currency,
       }),
       metric: t.field({
         type: platforms.MetricEnum,
@@ -704,13 +730,17 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       oldValue: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Null when the figure was new.',
+        description:
+          'The figure before the revision, exactly as stored, unrounded: a whole number for a count, an amount in ' +
+          '`currency` for money (as many decimal places as the platform sent). Null when the figure was new.',
         resolve: (c) => c.oldValue,
       }),
       newValue: t.field({
         type: 'Decimal',
         nullable: true,
-        description: 'Null when the platform no longer reports it.',
+        description:
+          'The figure after the revision, with the precision of `oldValue`. Null when the platform no longer ' +
+          'reports it.',
         resolve: (c) => c.newValue,
       }),
       detectedAt: t.field({

@@ -85,6 +85,8 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
     const context = await browser!.newContext({
       viewport: { width: 1100, height: 900 },
       acceptDownloads: true,
+      // Amounts are formatted for the reader's locale: one fixed locale keeps the expected text the same anywhere.
+      locale: 'en-US',
     })
     // The page's "today" (default ranges, relative times) is the suite's, like the server's.
     await context.clock.install({ time: suiteClock.now() })
@@ -211,8 +213,14 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
       const totals = await footer.locator('th, td').allTextContents()
       const cell = (name: string) => totals[header.indexOf(name)]
       expect(header.slice(0, 3)).toEqual(['Period', 'Program', 'Currency'])
-      expect(cell('Clicks')).toBe(expectedClicks)
-      expect(sumDecimals([cell('Commission')])).toBe(expectedCommission)
+      // Formatted for people: separators, and the currency's symbol with the amount rounded to cents.
+      expect(cell('Clicks')).toBe(Number(expectedClicks).toLocaleString('en-US'))
+      expect(cell('Commission')).toBe(
+        // Intl formats a decimal string as the exact number it is (ECMA-402 NumberFormat v3); its types lag.
+        new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(
+          expectedCommission as unknown as number,
+        ),
+      )
       const periods = await page.locator('table.stats-table tbody tr td:first-child').allTextContents()
       expect(periods).toEqual(months)
     })
@@ -240,7 +248,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
           const value = await legend.textContent({ timeout: 2000 }).catch(() => null)
           return value?.replaceAll(',', '')
         }, WAIT)
-        .toBe(clicks)
+        .toBe(clicks?.replaceAll(',', ''))
     })
 
     await shots.step('csv', async () => {
@@ -258,7 +266,23 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
         .evaluateAll((rows) =>
           rows.map((row) => [...(row as HTMLTableRowElement).cells].map((c) => c.textContent)),
         )
-      expect(parse(text.slice(1), { relaxColumnCount: false })).toEqual(table)
+      // The CSV has the table's cells, but figures as plain numbers: the rounded amount without symbol or
+      // separators, and an empty cell where the page shows "—".
+      const figureColumns = new Set(['Clicks', 'Signups', 'FTDs', 'Deposits', 'Net revenue', 'Commission'])
+      const header = table[0]!
+      const plain = table.map((row, r) =>
+        row.map((cell, i) =>
+          r === 0 || !figureColumns.has(header[i]!)
+            ? cell
+            : cell === '—'
+              ? ''
+              : cell!.replace(/[^\d.-]/g, ''),
+        ),
+      )
+      const csvRows = parse(text.slice(1), { relaxColumnCount: false }) as string[][]
+      expect(csvRows).toEqual(plain)
+      expect(text).not.toContain('—')
+      expect(csvRows.at(-1)![header.indexOf('Commission')]).toBe(expectedCommission)
     })
 
     await shots.step('tags-saved', async () => {

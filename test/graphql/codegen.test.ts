@@ -85,12 +85,12 @@ const OPERATIONS = /* GraphQL */ `
         platformId
         clicks
         ftds
-        commission
+        commission { amount exactAmount currency }
         epc
         accountsContributing
         conversions { currency rate rateDate source reason }
       }
-      totals { clicks ftds commission accountsContributing }
+      totals { clicks ftds commission { amount currency } accountsContributing }
     }
   }
 `

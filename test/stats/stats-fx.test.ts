@@ -7,8 +7,9 @@ import { insertAccounts, insertRates, insertStatRows } from './stats-seed.ts'
 
 const CONVERSION = `currency factor minFactor maxFactor rate reportRate rateDate firstRateDate lastRateDate source
   firstDayWithoutRate lastDayWithoutRate reason`
-const FIGURES = `clicks commission netRevenue currency accountsContributing
-  native { currency commission } conversions { ${CONVERSION} }`
+const MONEY = '{ amount exactAmount currency }'
+const FIGURES = `clicks commission ${MONEY} netRevenue ${MONEY} currency accountsContributing
+  native { currency commission ${MONEY} } conversions { ${CONVERSION} }`
 const STATS = `query Stats($input: StatsInput!) {
   stats(input: $input) {
     currency fxPolicy
@@ -19,13 +20,24 @@ const STATS = `query Stats($input: StatsInput!) {
 
 /** The GraphQL answer has the service's shape. */
 type Conversion = FxConversion
+interface Money {
+  amount: string
+  exactAmount: string
+  currency: string
+}
+/** A money figure: the amount rounded to cents (half away from zero) and the exact one the factors give. */
+const money = (amount: string, exactAmount: string, currency = 'EUR'): Money => ({
+  amount,
+  exactAmount,
+  currency,
+})
 interface Figures {
   clicks: number | null
-  commission: string | null
-  netRevenue: string | null
+  commission: Money | null
+  netRevenue: Money | null
   currency: string | null
   accountsContributing: number
-  native: { currency: string; commission: string | null }[]
+  native: { currency: string; commission: Money | null }[]
   conversions: Conversion[]
 }
 interface Row extends Figures {
@@ -82,12 +94,12 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
     const result = await stats({ range: march, granularity: 'DAY', currency: 'EUR', filter: dollarAndEuro() })
     expect(result.fxPolicy).toBe('DAILY')
     expect(result.rows.map((r) => [r.periodStart, r.commission, r.currency])).toEqual([
-      ['2026-03-02', '26', 'EUR'],
-      ['2026-03-09', '-3.4375', 'EUR'],
+      ['2026-03-02', money('26.00', '26'), 'EUR'],
+      ['2026-03-09', money('-3.44', '-3.4375'), 'EUR'],
     ])
     expect(result.rows[0]!.native).toEqual([
-      { currency: 'EUR', commission: '10' },
-      { currency: 'USD', commission: '20' },
+      { currency: 'EUR', commission: money('10.00', '10') },
+      { currency: 'USD', commission: money('20.00', '20', 'USD') },
     ])
     expect(result.rows[0]!.conversions).toEqual([
       {
@@ -123,8 +135,8 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
     const [row] = result.rows
     // 10 EUR + 20 USD × 0.8 − 5.5 USD × 0.625
     expect(row).toMatchObject({
-      commission: '22.5625',
-      netRevenue: '80',
+      commission: money('22.56', '22.5625'),
+      netRevenue: money('80.00', '80'),
       clicks: 35,
       currency: 'EUR',
       accountsContributing: 2,
@@ -142,7 +154,11 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
         firstDayWithoutRate: null,
       }),
     ])
-    expect(result.totals).toMatchObject({ commission: '22.5625', currency: 'EUR', accountsContributing: 2 })
+    expect(result.totals).toMatchObject({
+      commission: money('22.56', '22.5625'),
+      currency: 'EUR',
+      accountsContributing: 2,
+    })
   })
 
   it('given PERIOD_END, when summed per month, then every day of the month uses the month-end rate', async () => {
@@ -154,7 +170,7 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
       fx: { policy: 'PERIOD_END' },
     })
     // 10 EUR + (20 − 5.5) USD × 0.5
-    expect(result.rows[0]).toMatchObject({ commission: '17.25' })
+    expect(result.rows[0]).toMatchObject({ commission: money('17.25', '17.25') })
     expect(result.rows[0]!.conversions[0]).toMatchObject({
       factor: '0.5',
       rate: '2',
@@ -171,14 +187,14 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
       fx: { policy: 'FIXED_DATE', date: '2026-03-09' },
     })
     // 10 EUR + 14.5 USD × 0.625
-    expect(result.totals).toMatchObject({ commission: '19.0625' })
+    expect(result.totals).toMatchObject({ commission: money('19.06', '19.0625') })
     expect(result.totals.conversions[0]).toMatchObject({ factor: '0.625', rateDate: '2026-03-09' })
   })
 
   it('given a report currency other than EUR, when converted, then cross rates of the same day are used and the identity currency is not converted', async () => {
     const result = await stats({ range: march, currency: 'USD', filter: dollarAndEuro() })
     // 10 EUR × 1.25 + 20 USD − 5.5 USD
-    expect(result.totals).toMatchObject({ commission: '27', currency: 'USD' })
+    expect(result.totals).toMatchObject({ commission: money('27.00', '27', 'USD'), currency: 'USD' })
     expect(result.totals.conversions).toEqual([
       expect.objectContaining({
         currency: 'EUR',
@@ -195,7 +211,7 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
     expect(result.totals).toMatchObject({
       commission: null,
       clicks: 7,
-      native: [{ currency: 'USD', commission: '8' }],
+      native: [{ currency: 'USD', commission: money('8.00', '8', 'USD') }],
     })
     expect(result.totals.conversions).toEqual([
       expect.objectContaining({
@@ -213,10 +229,10 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
     const byAccount = new Map(result.rows.map((r) => [r.accountId, r]))
     expect(byAccount.get(sek)).toMatchObject({
       commission: null,
-      native: [{ currency: 'SEK', commission: '100' }],
+      native: [{ currency: 'SEK', commission: money('100.00', '100', 'SEK') }],
       conversions: [expect.objectContaining({ currency: 'SEK', factor: null, reason: 'UNKNOWN_CURRENCY' })],
     })
-    expect(byAccount.get(usd)).toMatchObject({ commission: '12.5625' })
+    expect(byAccount.get(usd)).toMatchObject({ commission: money('12.56', '12.5625') })
     // One unconvertible amount makes the total unknown: it is never silently left out.
     expect(result.totals).toMatchObject({ commission: null, clicks: 36, accountsContributing: 3 })
   })
@@ -224,9 +240,9 @@ describe(`stats in a report currency on ${TEST_DATABASE_KIND}`, () => {
   it('given tags and a report currency, when grouped by tag, then converted totals count each account once', async () => {
     const result = await stats({ range: march, currency: 'EUR', groupBy: ['TAG'], filter: dollarAndEuro() })
     expect(result.rows.map((r) => [r.tag, r.commission, r.accountsContributing])).toEqual([
-      ['eu', '22.5625', 2],
-      ['us', '12.5625', 1],
+      ['eu', money('22.56', '22.5625'), 2],
+      ['us', money('12.56', '12.5625'), 1],
     ])
-    expect(result.totals).toMatchObject({ commission: '22.5625', accountsContributing: 2 })
+    expect(result.totals).toMatchObject({ commission: money('22.56', '22.5625'), accountsContributing: 2 })
   })
 })

@@ -13,9 +13,9 @@ const RANGE = '{ from: "2026-01-01", to: "2026-03-31" }'
 const ACCOUNT_FIELDS = `
   id
   monthly: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") {
-    rows { periodStart clicks commission accountsContributing } fetchError { code }
+    rows { periodStart clicks commission { amount } accountsContributing } fetchError { code }
   }
-  total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission } }
+  total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission { amount } } }
   again: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { clicks } }`
 // A per-account report listing every account of the workspace (500 here) with its own stats.
 const REPORT = `query Report {
@@ -27,10 +27,15 @@ const PAGE = `query Page { accounts(first: 100) { nodes { ${ACCOUNT_FIELDS} } } 
 interface AccountNode {
   id: string
   monthly: {
-    rows: { periodStart: string; clicks: number; commission: string; accountsContributing: number }[]
+    rows: {
+      periodStart: string
+      clicks: number
+      commission: { amount: string }
+      accountsContributing: number
+    }[]
     fetchError: unknown
   }
-  total: { rows: { clicks: number; commission: string }[] }
+  total: { rows: { clicks: number; commission: { amount: string } }[] }
   again: { rows: { clicks: number }[] }
 }
 
@@ -80,11 +85,11 @@ function expectAnswers(nodes: AccountNode[], ids: string[]) {
   expect(nodes.map((n) => n.id).sort()).toEqual([...ids].sort())
   for (const node of nodes) {
     expect(node.monthly.rows).toEqual([
-      { periodStart: '2026-01-01', clicks: 3, commission: '1.5', accountsContributing: 1 },
-      { periodStart: '2026-02-01', clicks: 4, commission: '0.25', accountsContributing: 1 },
+      { periodStart: '2026-01-01', clicks: 3, commission: { amount: '1.50' }, accountsContributing: 1 },
+      { periodStart: '2026-02-01', clicks: 4, commission: { amount: '0.25' }, accountsContributing: 1 },
     ])
     expect(node.monthly.fetchError).toBeNull()
-    expect(node.total.rows).toEqual([{ clicks: 7, commission: '1.75' }])
+    expect(node.total.rows).toEqual([{ clicks: 7, commission: { amount: '1.75' } }])
     expect(node.again.rows.map((r) => r.clicks)).toEqual([3, 4])
   }
 }
@@ -173,16 +178,22 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
 
     const data = await ok<{
       account: {
-        a: { rows: { clicks: number; commission: string; ftds: number }[]; fetchError: unknown }
-        b: { rows: { clicks: number; commission: string; ftds: number }[]; fetchError: unknown }
+        a: {
+          rows: { clicks: number; commission: { exactAmount: string }; ftds: number }[]
+          fetchError: unknown
+        }
+        b: {
+          rows: { clicks: number; commission: { exactAmount: string }; ftds: number }[]
+          fetchError: unknown
+        }
       }
     }>(
       t,
       ws.token,
       `query($id: ID!) {
         account(id: $id) {
-          a: stats(range: { from: "2026-01-05", to: "2026-01-20" }) { rows { clicks ftds commission } fetchError { code message } }
-          b: stats(range: { from: "2026-01-12", to: "2026-01-28" }) { rows { clicks ftds commission } fetchError { code message } }
+          a: stats(range: { from: "2026-01-05", to: "2026-01-20" }) { rows { clicks ftds commission { exactAmount } } fetchError { code message } }
+          b: stats(range: { from: "2026-01-12", to: "2026-01-28" }) { rows { clicks ftds commission { exactAmount } } fetchError { code message } }
         }
       }`,
       { id: account.id },
@@ -202,7 +213,7 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
       return {
         clicks: rows.reduce((sum, r) => sum + (r.clicks ?? 0), 0),
         ftds: rows.reduce((sum, r) => sum + (r.ftds ?? 0), 0),
-        commission: addDecimals(...rows.map((r) => r.commission ?? '0')),
+        commission: { exactAmount: addDecimals(...rows.map((r) => r.commission ?? '0')) },
       }
     }
     expect(data.account.a.rows).toEqual([truth('2026-01-05', '2026-01-20')])

@@ -4,8 +4,10 @@ import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertStatRows } from './stats-seed.ts'
 
-const FIGURES = `clicks impressions signups ftds salesCount commission deposits salesAmount epc clickToSignup signupToFtd
-  accountsContributing currency native { currency commission deposits salesAmount }`
+const MONEY = '{ amount }'
+const FIGURES = `clicks impressions signups ftds salesCount commission ${MONEY} deposits ${MONEY} salesAmount ${MONEY}
+  epc clickToSignup signupToFtd accountsContributing currency
+  native { currency commission ${MONEY} deposits ${MONEY} salesAmount ${MONEY} }`
 const STATS = `query Stats($input: StatsInput!) {
   stats(input: $input) {
     from to granularity groupBy currency
@@ -14,15 +16,19 @@ const STATS = `query Stats($input: StatsInput!) {
   }
 }`
 
+/** A money figure as selected here: the amount rounded to the minor unit (EUR and USD: cents). */
+type Money = { amount: string } | null
+const money = (amount: string) => ({ amount })
+
 interface Figures {
   clicks: number | null
   impressions: number | null
   signups: number | null
   ftds: number | null
   salesCount: number | null
-  commission: string | null
-  deposits: string | null
-  salesAmount: string | null
+  commission: Money
+  deposits: Money
+  salesAmount: Money
   epc: string | null
   clickToSignup: string | null
   signupToFtd: string | null
@@ -30,9 +36,9 @@ interface Figures {
   currency: string | null
   native: {
     currency: string
-    commission: string | null
-    deposits: string | null
-    salesAmount: string | null
+    commission: Money
+    deposits: Money
+    salesAmount: Money
   }[]
 }
 interface Row extends Figures {
@@ -163,21 +169,21 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
       clicks: 160,
       signups: 16,
       ftds: 4,
-      commission: '20',
-      deposits: '101',
-      epc: '0.125',
-      clickToSignup: '0.1',
-      signupToFtd: '0.25',
+      commission: money('20.00'),
+      deposits: money('101.00'),
+      epc: '0.1250',
+      clickToSignup: '0.1000',
+      signupToFtd: '0.2500',
       accountsContributing: 1,
     })
     expect(byAccount.get(a2)).toMatchObject({
       currency: 'USD',
       impressions: 1500,
       clicks: 200,
-      commission: '14.5',
+      commission: money('14.50'),
       epc: '0.0725',
-      clickToSignup: '0.02',
-      signupToFtd: '0.25',
+      clickToSignup: '0.0200',
+      signupToFtd: '0.2500',
     })
   })
 
@@ -191,12 +197,12 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
       commission: null,
       impressions: null,
       salesCount: 2,
-      salesAmount: '19.99',
+      salesAmount: money('19.99'),
       epc: null,
       clickToSignup: null,
       signupToFtd: null,
       accountsContributing: 1,
-      native: [{ currency: 'EUR', commission: null, deposits: null, salesAmount: '19.99' }],
+      native: [{ currency: 'EUR', commission: null, deposits: null, salesAmount: money('19.99') }],
     })
   })
 
@@ -220,9 +226,9 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         periodEnd: '2026-03-08',
         currency: 'EUR',
         clicks: 170,
-        commission: '20',
-        salesAmount: '19.99',
-        epc: '0.11764705882352941176',
+        commission: money('20.00'),
+        salesAmount: money('19.99'),
+        epc: '0.1176',
         accountsContributing: 2,
       },
       {
@@ -230,9 +236,9 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         periodEnd: '2026-03-08',
         currency: 'USD',
         clicks: 200,
-        commission: '20',
+        commission: money('20.00'),
         salesAmount: null,
-        epc: '0.1',
+        epc: '0.1000',
         accountsContributing: 1,
       },
       {
@@ -240,7 +246,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         periodEnd: '2026-03-15',
         currency: 'USD',
         clicks: 0,
-        commission: '-5.5',
+        commission: money('-5.50'),
         salesAmount: null,
         epc: null,
         accountsContributing: 1,
@@ -253,8 +259,13 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
       currency: null,
       accountsContributing: 3,
       native: [
-        { currency: 'EUR', commission: '20', deposits: '101', salesAmount: '19.99' },
-        { currency: 'USD', commission: '14.5', deposits: null, salesAmount: null },
+        {
+          currency: 'EUR',
+          commission: money('20.00'),
+          deposits: money('101.00'),
+          salesAmount: money('19.99'),
+        },
+        { currency: 'USD', commission: money('14.50'), deposits: null, salesAmount: null },
       ],
     })
   })
@@ -266,7 +277,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
       filter: { accountIds: [a2] },
     })
     expect(pick(result.rows, ['periodStart', 'periodEnd', 'commission'])).toEqual([
-      { periodStart: '2026-03-09', periodEnd: '2026-03-10', commission: '-5.5' },
+      { periodStart: '2026-03-09', periodEnd: '2026-03-10', commission: money('-5.50') },
     ])
   })
 
@@ -302,7 +313,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         platformId: 'softswiss',
         currency: 'EUR',
         clicks: 160,
-        commission: '20',
+        commission: money('20.00'),
         accountsContributing: 1,
       },
       {
@@ -311,7 +322,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         platformId: 'softswiss',
         currency: 'USD',
         clicks: 200,
-        commission: '14.5',
+        commission: money('14.50'),
         accountsContributing: 1,
       },
       {
@@ -320,7 +331,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         platformId: 'softswiss',
         currency: 'EUR',
         clicks: 30,
-        commission: '0.3',
+        commission: money('0.30'),
         accountsContributing: 1,
       },
     ])
@@ -336,15 +347,15 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         periodEnd: '2026-12-31',
         currency: 'EUR',
         clicks: 200,
-        commission: '20.3',
-        salesAmount: '19.99',
+        commission: money('20.30'),
+        salesAmount: money('19.99'),
       },
       {
         periodStart: '2026-01-01',
         periodEnd: '2026-12-31',
         currency: 'USD',
         clicks: 200,
-        commission: '14.5',
+        commission: money('14.50'),
         salesAmount: null,
       },
       {
@@ -353,7 +364,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         currency: 'EUR',
         clicks: 5,
         commission: null,
-        salesAmount: '5.01',
+        salesAmount: money('5.01'),
       },
     ])
   })
@@ -416,7 +427,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
     })
     expect(brand.totals).toMatchObject({
       clicks: 160,
-      commission: '20',
+      commission: money('20.00'),
       currency: 'EUR',
       accountsContributing: 1,
     })
@@ -466,7 +477,6 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
   it.each([
     ['a reversed range', { range: { from: '2026-03-31', to: '2026-03-01' } }, ['input', 'range', 'to']],
     ['a range over ten years', { range: { from: '2010-01-01', to: '2026-03-01' } }, ['input', 'range', 'to']],
-    ['a lower-case currency', { range: march, currency: 'eur' }, ['input', 'currency']],
     [
       'a malformed account id',
       { range: march, filter: { accountIds: ['abc'] } },
@@ -490,6 +500,25 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
     expect(error?.extensions?.fields).toContainEqual(expect.objectContaining({ path }))
     expect(response.body.data).toBeNull()
   })
+
+  it.each([
+    ['a lower-case code', 'eur'],
+    ['a currency name', 'euro'],
+    ['three letters ISO 4217 does not list', 'XYZ'],
+    ['a number', 978],
+  ])(
+    'given %s as the report currency, when stats runs, then the CurrencyCode scalar refuses it naming input.currency',
+    async (_, currency) => {
+      const response = await send(t, STATS, { input: { range: march, currency } }, bearer(token))
+      const error = response.body.errors?.[0]
+      expect(error?.extensions?.code).toBe('BAD_USER_INPUT')
+      expect(error?.message).toMatch(/CurrencyCode must be an upper-case ISO 4217 currency code/)
+      expect(error?.extensions?.fields).toEqual([
+        { path: ['input', 'currency'], message: expect.stringMatching(/^CurrencyCode must be/) },
+      ])
+      expect(response.body.data).toBeUndefined()
+    },
+  )
 
   it('given a day that does not exist, when stats runs, then the Date scalar refuses it', async () => {
     const response = await send(
