@@ -83,6 +83,10 @@ beforeAll(async () => {
       { accountId: eur!, day, currency: 'EUR', clicks: 3, signups: 0, commission: '0.005', deposits: '100' },
     ]),
   )
+  // A code a platform may send that ISO 4217 does not list (bitcoin's unofficial XBT), on a day of its own.
+  await insertStatRows(t.db, ws.id, [
+    { accountId: usd!, day: '2026-07-01', currency: 'XBT', clicks: 4, commission: '0.00012345' },
+  ])
   await insertRates(
     t.db,
     days.flatMap((day, i) => [
@@ -177,6 +181,17 @@ describe(`money figures on ${TEST_DATABASE_KIND}`, () => {
       ['JPY', '52345'],
       ['USD', '1234.57'],
     ])
+  })
+
+  it('given a stored currency ISO 4217 does not list, when read back, then it serialises as sent and its amounts round to 2 places', async () => {
+    const result = (
+      await ok<StatsData>(t, token, STATS, { input: { range: { from: '2026-07-01', to: '2026-07-01' } } })
+    ).stats
+    expect(result.rows.map((r) => [r.currency, r.commission, r.native[0]?.currency])).toEqual([
+      ['XBT', { amount: '0.00', exactAmount: '0.00012345', currency: 'XBT' }, 'XBT'],
+    ])
+    expect(result.totals.commission).toEqual({ amount: '0.00', exactAmount: '0.00012345', currency: 'XBT' })
+    expect(result.rows[0]!.epc).toBe('0.0000')
   })
 
   it('given ratios, when asked, then EPC and conversion rates have exactly four decimal places', async () => {
