@@ -287,9 +287,9 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       '`amount × factor = converted amount`, with factor = reportRate / rate (both rates per 1 EUR, published ' +
       'the same day by the same source). A row spanning several days may use several daily rates: `factor`, ' +
       '`rate`, `rateDate` and `source` are set when one value applied to every day, and the min/max and ' +
-      'first/last fields give the spread. Rates keep the precision their publisher gives (the ECB publishes up to ' +
-      '6 significant digits); factors are the unrounded quotients of PostgreSQL numeric division (at least 16 ' +
-      'significant digits). Neither is rounded: the converted amounts use them as they are and only the money ' +
+      'first/last fields give the spread. Rates are given exactly as their publisher published them (e.g. the ' +
+      "ECB's 1.0837 USD per EUR); factors are the unrounded quotients of PostgreSQL numeric division (at least " +
+      '16 significant digits). Neither is rounded: the converted amounts use them as they are and only the money ' +
       'figures are rounded, once, at the end.',
     fields: (t) => ({
       currency: t.field({
