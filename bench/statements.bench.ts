@@ -20,9 +20,9 @@ const DASHBOARD = `query Dashboard {
     rows {
       account {
         id label status
-        monthly: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { periodStart clicks commission } }
-        total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission } }
-        again: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { ftds } }
+        monthly: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { periodStart clicks commission } }
+        total: stats(input: { range: ${RANGE}, currency: "EUR" }) { rows { clicks commission } }
+        again: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { ftds } }
       }
     }
   }

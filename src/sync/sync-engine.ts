@@ -326,7 +326,7 @@ export class SyncEngine {
         expireInSeconds: this.#options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
       })),
     )
-    for (const { account, run } of planned) this.#publish(account, run, 'QUEUED')
+    for (const { account, run } of planned) this.publishProgress(account, run, 'QUEUED')
     this.#wake?.()
     return planned.map((p) => p.run)
   }
@@ -396,7 +396,8 @@ export class SyncEngine {
     return due.length
   }
 
-  #publish(account: { id: string; workspace: { id: string } }, run: SyncRun, status: SyncRunStatus): void {
+  /** Tells subscribers of `syncProgress` (on every process) where a run stands; runs made outside the queue too. */
+  publishProgress(account: { id: string; workspace: { id: string } }, run: SyncRun, status: SyncRunStatus): void {
     const event: SyncProgressEvent = {
       workspaceId: account.workspace.id,
       accountId: account.id,
@@ -477,7 +478,7 @@ export class SyncEngine {
       run.errorCode = error?.code ?? null
       run.errorMessage = error?.message ?? null
       await em.flush()
-      this.#publish(account, run, status)
+      this.publishProgress(account, run, status)
       this.#services.metrics.recordSyncRun(account.platformId, status)
     }
     if (!platform)
@@ -505,7 +506,7 @@ export class SyncEngine {
       run.errorCode = 'CIRCUIT_OPEN'
       run.errorMessage = `Calls to ${host} are paused after repeated failures, until ${openUntil.toISOString()}.`
       await em.flush()
-      this.#publish(account, run, 'RETRYING')
+      this.publishProgress(account, run, 'RETRYING')
       throw new Error('circuit open')
     }
 
@@ -513,7 +514,7 @@ export class SyncEngine {
     run.attempts += 1
     run.startedAt ??= this.#services.clock.now()
     await em.flush()
-    this.#publish(account, run, 'RUNNING')
+    this.publishProgress(account, run, 'RUNNING')
     let requests = 0
     // Outcomes count against the host the fetch really called (it may differ from the one predicted).
     let calledHost: string | null = null
@@ -578,7 +579,7 @@ export class SyncEngine {
         run.errorMessage = userError.message
         run.status = 'RETRYING'
         await em.flush()
-        this.#publish(account, run, 'RETRYING')
+        this.publishProgress(account, run, 'RETRYING')
         this.#log.warn(
           {
             account: account.id,

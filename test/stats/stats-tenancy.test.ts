@@ -19,7 +19,7 @@ const CHANGES = `query Changes($filter: StatChangesFilterInput, $first: Int, $af
   }
 }`
 const ACCOUNT_STATS = `query AccountStats($id: ID!) {
-  account(id: $id) { id stats(range: { from: "2026-03-01", to: "2026-03-31" }) { rows { clicks commission } } }
+  account(id: $id) { id stats(input: { range: { from: "2026-03-01", to: "2026-03-31" } }) { rows { clicks commission } } }
 }`
 
 interface ChangeNode {
@@ -128,7 +128,7 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
   it('given a reversed range or a bad currency, when Account.stats runs, then INVALID_ARGUMENT names the argument', async () => {
     const response = await send(
       t,
-      `query($id: ID!) { account(id: $id) { stats(range: { from: "2026-03-31", to: "2026-03-01" }, currency: "euro") { rows { clicks } } } }`,
+      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-31", to: "2026-03-01" }, currency: "euro" }) { rows { clicks } } } }`,
       { id: accountA },
       bearer(a.token),
     )
@@ -136,8 +136,8 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
     expect(error?.extensions?.code).toBe('INVALID_ARGUMENT')
     expect(error?.extensions?.fields).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: ['range', 'to'] }),
-        expect.objectContaining({ path: ['currency'] }),
+        expect.objectContaining({ path: ['input', 'range', 'to'] }),
+        expect.objectContaining({ path: ['input', 'currency'] }),
       ]),
     )
   })
