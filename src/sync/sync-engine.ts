@@ -17,6 +17,8 @@ import { createJobQueue } from './job-queue.ts'
 import { SyncRun, type SyncRunKind, type SyncRunStatus } from './sync.entity.ts'
 
 export const SYNC_QUEUE = 'affgraph-sync-window'
+/** An hour: a fetch inside a request is bounded by its platform's timeouts and rate limits, far below this. */
+export const ON_DEMAND_ABANDONED_AFTER_MS = 60 * 60_000
 export const SCHEDULE_QUEUE = 'affgraph-sync-schedule'
 const PROGRESS_CHANNEL = 'affgraph_sync_progress'
 
@@ -375,6 +377,7 @@ export class SyncEngine {
   /** Periodic syncs that are due: the lookback window of every account whose next sync time has come. */
   async enqueueDue(now = this.#services.clock.now()): Promise<number> {
     if (this.#stopping) return 0
+    await this.closeAbandonedOnDemandRuns(now)
     // Before the periodic pass, which would otherwise give an account that lost its backfill only the lookback.
     await this.repairBackfills(now)
     const em = this.#services.db.fork()
@@ -394,6 +397,33 @@ export class SyncEngine {
       })),
     )
     return due.length
+  }
+
+  /**
+   * An ON_DEMAND run lives inside one API request, not in the queue: when its process dies mid-fetch nothing would
+   * ever finish it. One still running long after any request could have waited for it is closed as INTERRUPTED
+   * (the days it did not store stay missing, so the next query asking for them fetches again).
+   */
+  async closeAbandonedOnDemandRuns(now = this.#services.clock.now()): Promise<number> {
+    const em = this.#services.db.fork()
+    const abandoned = await em.find(
+      SyncRun,
+      {
+        kind: 'ON_DEMAND',
+        status: 'RUNNING',
+        startedAt: { $lt: new Date(now.getTime() - ON_DEMAND_ABANDONED_AFTER_MS) },
+      },
+      { filters: false, limit: 500, populate: ['account', 'workspace'] },
+    )
+    for (const run of abandoned) {
+      run.status = 'FAILED'
+      run.errorCode = 'INTERRUPTED'
+      run.errorMessage = 'The server stopped while this fetch ran; the days it did not store are fetched again when asked.'
+      run.finishedAt = now
+    }
+    await em.flush()
+    for (const run of abandoned) this.publishProgress(run.account, run, 'FAILED')
+    return abandoned.length
   }
 
   /** Tells subscribers of `syncProgress` (on every process) where a run stands; runs made outside the queue too. */
