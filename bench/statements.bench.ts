@@ -20,9 +20,9 @@ const DASHBOARD = `query Dashboard {
     rows {
       account {
         id label status
-        monthly: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { periodStart clicks commission { amount } } }
-        total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission { amount } } }
-        again: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { ftds } }
+        monthly: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { periodStart clicks commission { amount } } }
+        total: stats(input: { range: ${RANGE}, currency: "EUR" }) { rows { clicks commission { amount } } }
+        again: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { ftds } }
       }
     }
   }

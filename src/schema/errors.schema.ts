@@ -31,7 +31,9 @@ export const ERROR_CODE_DESCRIPTIONS = {
   IMPORT_CSV_INVALID: 'The text is not a CSV file affgraph can read, or it has no `platform` column.',
   CIRCUIT_OPEN:
     'affgraph paused calls to this program host after repeated failures; the sync is retried when the pause ends.',
-  INTERRUPTED: 'The sync was stopped by a shutdown or a lost worker before it finished; it runs again.',
+  INTERRUPTED:
+    'The sync was stopped by a shutdown or a lost process before it finished; a queued run runs again, and the ' +
+    'days an on-demand fetch did not store are fetched when next asked for.',
   INTERNAL: 'affgraph failed unexpectedly; the server log has the details (never the credentials).',
 } as const
 export type ErrorCode = keyof typeof ERROR_CODE_DESCRIPTIONS

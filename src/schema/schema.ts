@@ -19,7 +19,11 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
   registerAccountImportSchema(builder, accounts.AccountRef, errors)
   const sync = registerSyncSchema(builder, accounts.AccountRef, errors)
   registerCaptureSchema(builder, sync, errors)
-  registerStatsSchema(builder, { ...accounts, platforms, ErrorCodeEnum: errors.ErrorCodeEnum })
+  registerStatsSchema(builder, {
+    ...accounts,
+    platforms,
+    SyncRunRef: sync.SyncRunRef,
+  })
   registerWorkspaceSchema(builder, errors)
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })

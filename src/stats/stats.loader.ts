@@ -5,39 +5,19 @@ import { requirePrincipal } from '../schema/builder.ts'
 import { doNotCache } from '../schema/response-cache.ts'
 import type { DateWindow } from '../sdk/index.ts'
 import { fetchMissing, type OnDemandOutcome } from '../sync/on-demand-fetch.ts'
-import { queryStats, type StatsRowData } from './stats.service.ts'
-import type { Granularity, StatsFxOptions } from './stats-sql.ts'
+import { queryStats, type StatsResult } from './stats.service.ts'
+import type { StatsQuery } from './stats-sql.ts'
 
-/** The arguments of one `Account.stats` field, validated and with defaults applied. */
-export interface AccountStatsArgs {
-  from: string
-  to: string
-  granularity: Granularity
-  currency: string | null
-  fx: StatsFxOptions | null
-}
-
+/** One `Account.stats` field: its account and the query it asks, as `Query.stats` would run it. */
 export interface AccountStatsKey {
   account: Account
-  args: AccountStatsArgs
+  /** The query before it is narrowed to the account; what to compute (totals, metrics…) included. */
+  query: StatsQuery
+  fetchMissing: boolean
 }
 
-export interface AccountStatsData {
-  rows: StatsRowData[]
-  /** Why the never-synced days of the range could not be fetched just now; the rows hold what is stored. */
-  fetchError: { code: string; message: string } | null
-}
-
-const argsKey = (args: AccountStatsArgs) =>
-  JSON.stringify([
-    args.from,
-    args.to,
-    args.granularity,
-    args.currency,
-    args.fx?.policy,
-    args.fx?.date,
-    args.fx?.source,
-  ])
+/** Matches no account: an `accountIds` filter that leaves the account out narrows its answer to nothing. */
+const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000'
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>()
@@ -50,69 +30,112 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups
 }
 
+/** What a query asks, without what its selection needs computed. */
+function askedOf(query: StatsQuery): string {
+  const { totals, accounts, native, conversions, metrics, ...asked } = query
+  return JSON.stringify(asked)
+}
+
+/** One query doing the work of all: every figure any of them selected. */
+function mergedWork(queries: StatsQuery[]): StatsQuery {
+  const all = (flag: 'totals' | 'accounts' | 'native' | 'conversions') => queries.some((q) => q[flag] !== false)
+  const metrics = queries.some((q) => !q.metrics) ? null : [...new Set(queries.flatMap((q) => q.metrics ?? []))]
+  return {
+    ...queries[0]!,
+    totals: all('totals'),
+    accounts: all('accounts'),
+    native: all('native'),
+    conversions: all('conversions'),
+    metrics,
+  }
+}
+
+/** `Query.stats` with the same input, narrowed to one account: the filter applies within the account. */
+export function narrowToAccount(query: StatsQuery, accountId: string): StatsQuery {
+  const asked = query.filter?.accountIds
+  const inside = !asked?.length || asked.includes(accountId)
+  return { ...query, filter: { ...query.filter, accountIds: [inside ? accountId : NO_ACCOUNT] } }
+}
+
 /**
  * `Account.stats` of one request, batched:
- * 1. never-synced days are fetched first, one upstream window per account covering every range its fields ask
- *    (accounts asking the same span share one coverage lookup);
- * 2. then ONE statement per distinct argument set answers all accounts that asked with it.
+ * 1. never-synced days are fetched first when asked, one upstream window per account covering every range its
+ *    fields ask (accounts asking the same span share one coverage lookup), each recorded as an ON_DEMAND run;
+ * 2. then ONE statement per distinct query answers all accounts that asked it, grouped by account and split.
+ *    Totals are per account, so a query that asks for them runs once per account.
  * Everything is scoped to the principal's workspace; the loader lives for one request only.
  */
-export function accountStatsLoader(
-  ctx: GraphQLContext,
-): DataLoader<AccountStatsKey, AccountStatsData, string> {
+export function accountStatsLoader(ctx: GraphQLContext): DataLoader<AccountStatsKey, StatsResult, string> {
   return ctx.loaders.get('stats:account-stats', () => {
     const { workspaceId } = requirePrincipal(ctx)
-    return new DataLoader<AccountStatsKey, AccountStatsData, string>(
+    return new DataLoader<AccountStatsKey, StatsResult, string>(
       async (keys) => {
         const spans = new Map<string, { account: Account; window: DateWindow }>()
-        for (const { account, args } of keys) {
+        for (const { account, query } of keys.filter((k) => k.fetchMissing)) {
           const span = spans.get(account.id)
-          if (!span) spans.set(account.id, { account, window: { from: args.from, to: args.to } })
+          if (!span) spans.set(account.id, { account, window: { from: query.from, to: query.to } })
           else {
-            if (args.from < span.window.from) span.window.from = args.from
-            if (args.to > span.window.to) span.window.to = args.to
+            if (query.from < span.window.from) span.window.from = query.from
+            if (query.to > span.window.to) span.window.to = query.to
           }
         }
         const outcomes = new Map<string, OnDemandOutcome>()
         const bySpan = groupBy([...spans.values()], (s) => `${s.window.from}|${s.window.to}`)
         for (const group of bySpan.values()) {
-          const window = group[0]!.window
           const done = await fetchMissing(
             ctx.services,
             ctx.em,
             group.map((g) => g.account),
-            window,
+            group[0]!.window,
           )
           for (const outcome of done) outcomes.set(outcome.accountId, outcome)
         }
-
         // An answer that reports a failed fetch is true for now only: it must not be served again from the cache.
         if ([...outcomes.values()].some((o) => o.error)) doNotCache(ctx.services, ctx.request)
-        const answers = new Map<string, StatsRowData[]>()
-        const byArgs = groupBy(keys, (k) => argsKey(k.args))
-        for (const [key, group] of byArgs) {
-          const args = group[0]!.args
-          const result = await queryStats(ctx.services.db, workspaceId, {
-            from: args.from,
-            to: args.to,
-            granularity: args.granularity,
-            groupBy: ['ACCOUNT'],
-            filter: { accountIds: [...new Set(group.map((k) => k.account.id))] },
-            currency: args.currency,
-            fx: args.fx,
-            totals: false,
-          })
-          for (const [accountId, rows] of groupBy(result.rows, (r) => r.accountId ?? '')) {
-            answers.set(`${accountId}|${key}`, rows)
+
+        const answers = new Map<string, StatsResult>()
+        for (const [key, group] of groupBy(keys, (k) => askedOf(k.query))) {
+          // Fields asking the same input with different selections share a statement computing all they need.
+          const query = mergedWork(group.map((k) => k.query))
+          const accounts = [...new Map(group.map((k) => [k.account.id, k.account])).values()]
+          if (query.totals !== false) {
+            for (const account of accounts) {
+              const result = await queryStats(ctx.services.db, workspaceId, narrowToAccount(query, account.id))
+              answers.set(`${account.id}|${key}`, result)
+            }
+            continue
+          }
+          const asked = query.filter?.accountIds
+          const ids = accounts.map((a) => a.id).filter((id) => !asked?.length || asked.includes(id))
+          const byAccount = query.groupBy.includes('ACCOUNT')
+          const rows = ids.length
+            ? (
+                await queryStats(ctx.services.db, workspaceId, {
+                  ...query,
+                  groupBy: byAccount ? query.groupBy : ['ACCOUNT', ...query.groupBy],
+                  filter: { ...query.filter, accountIds: ids },
+                })
+              ).rows
+            : []
+          const split = groupBy(rows, (r) => r.accountId ?? '')
+          for (const account of accounts) {
+            const own = split.get(account.id) ?? []
+            answers.set(`${account.id}|${key}`, {
+              query,
+              // Grouped by account only to split one statement's rows: the key stays out of the answer unless asked.
+              rows: byAccount ? own : own.map((r) => ({ ...r, accountId: null })),
+              totals: null,
+            })
           }
         }
-        return keys.map(({ account, args }) => ({
-          rows: answers.get(`${account.id}|${argsKey(args)}`) ?? [],
-          fetchError: outcomes.get(account.id)?.error ?? null,
-        }))
+        return keys.map(({ account, query, fetchMissing }) => {
+          const run = fetchMissing ? outcomes.get(account.id)?.run : undefined
+          const answer = answers.get(`${account.id}|${askedOf(query)}`)!
+          return { ...answer, query, fetchRuns: run ? [run] : [] }
+        })
       },
       {
-        cacheKeyFn: (k) => `${k.account.id}|${argsKey(k.args)}`,
+        cacheKeyFn: (k) => `${k.account.id}|${k.fetchMissing}|${JSON.stringify(k.query)}`,
         // Sibling lists (aliases of `accounts`) resolve as their own queries return; waiting for the check phase
         // lets the answers that arrived together share one batch instead of one batch each.
         batchScheduleFn: (dispatch) => setImmediate(dispatch),

@@ -1,16 +1,17 @@
-import { asErrorCode, type registerErrorTypes } from '../schema/errors.schema.ts'
 import { GraphQLError, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql'
-import type { Account } from '../account/account.entity.ts'
+import { Account } from '../account/account.entity.ts'
 import type { registerAccountSchema } from '../account/account.schema.ts'
 import { METRIC_DESCRIPTIONS, type registerPlatformSchema } from '../platform/platform.schema.ts'
-import type { AppBuilder } from '../schema/builder.ts'
+import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
+import { doNotCache } from '../schema/response-cache.ts'
+import { fetchMissing } from '../sync/on-demand-fetch.ts'
+import type { SyncRun } from '../sync/sync.entity.ts'
 import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
+import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
-import { type AccountStatsData, accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
+import { accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
 import {
-  type AccountStatsArgs as AccountStatsInput,
-  accountStatsArgsSchema,
   type FxConversion,
   listStatChanges,
   type MoneyBreakdown,
@@ -27,11 +28,12 @@ import {
   statsInputSchema,
   toStatsQuery,
 } from './stats.service.ts'
+import type { StatsQuery } from './stats-sql.ts'
 
 type AccountRefs = ReturnType<typeof registerAccountSchema>
 
 export interface StatsSchemaRefs {
-  ErrorCodeEnum: ReturnType<typeof registerErrorTypes>['ErrorCodeEnum']
+  SyncRunRef: ReturnType<typeof registerSyncSchema>['SyncRunRef']
   AccountRef: AccountRefs['AccountRef']
   PageInfoRef: AccountRefs['PageInfoRef']
   platforms: ReturnType<typeof registerPlatformSchema>
@@ -85,6 +87,23 @@ function metricsSelected(selected: Set<string>): Metric[] {
   for (const [field, needs] of Object.entries(NEEDS)) if (shown(field)) for (const m of needs) metrics.add(m)
   return [...metrics]
 }
+
+/** The query a `stats` field runs: its input, and only the work its selection needs. */
+function plannedQuery(input: StatsInput, info: GraphQLResolveInfo): StatsQuery {
+  // The grand total and the distinct-account counts cost extra work in the statement: only when asked.
+  const selected = selectedPaths(info)
+  return {
+    ...toStatsQuery(input),
+    totals: selected.has('totals'),
+    accounts: selected.has('rows.accountsContributing') || selected.has('totals.accountsContributing'),
+    native: selected.has('rows.native') || selected.has('totals.native'),
+    conversions: selected.has('rows.conversions') || selected.has('totals.conversions'),
+    metrics: metricsSelected(selected),
+  }
+}
+
+/** More accounts than this in one request would hold the answer for minutes behind the platforms' rate limits. */
+export const MAX_FETCH_ACCOUNTS = 100
 
 export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) {
   const { AccountRef, PageInfoRef, platforms } = refs
@@ -200,7 +219,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   })
   const StatsInputRef = builder.inputType('StatsInput', {
     description:
-      'What `Query.stats` sums: a range of days, cut into periods and groups, optionally filtered and converted.',
+      'What `Query.stats` and `Account.stats` sum: a range of days, cut into periods and groups, optionally ' +
+      'filtered, converted, and completed from the platforms first.',
     fields: (t) => ({
       range: t.field({ type: StatsRangeInput, required: true, description: 'The platform days to sum.' }),
       granularity: t.field({
@@ -231,6 +251,15 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         type: FxOptionsInput,
         required: false,
         description: 'Conversion policy; default DAILY.',
+      }),
+      fetchMissing: t.boolean({
+        required: false,
+        defaultValue: false,
+        description:
+          'Fetch the days of the range never synced from the platforms before answering (up to each ' +
+          "platform's today). Each fetch is recorded as an ON_DEMAND run in `Account.syncRuns` and listed in " +
+          `\`fetchRuns\`. At most ${MAX_FETCH_ACCOUNTS} accounts per request: narrow the filter, or sync them. ` +
+          'Without it, only stored days answer.',
       }),
     }),
   })
@@ -516,7 +545,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   })
 
   const StatsResultRef = builder.objectRef<StatsResult>('StatsResult').implement({
-    description: 'The answer of `Query.stats`, with the query it answers as the server understood it.',
+    description:
+      'The answer of `Query.stats` or `Account.stats`, with the query it answers as the server understood it.',
     fields: (t) => ({
       from: t.field({
         type: 'Date',
@@ -566,6 +596,14 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         description: 'The whole range over every group, each account counted once.',
         resolve: (r) => r.totals!,
       }),
+      fetchRuns: t.field({
+        type: [refs.SyncRunRef],
+        nullable: false,
+        description:
+          `The ON_DEMAND runs made for \`fetchMissing\`, one per account that had days to fetch (at most ` +
+          `${MAX_FETCH_ACCOUNTS}). A FAILED run says why; the rows then hold only the days already stored.`,
+        resolve: (r) => r.fetchRuns ?? [],
+      }),
     }),
   })
 
@@ -574,8 +612,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       type: StatsResultRef,
       nullable: false,
       description:
-        `Unified stats of your workspace's accounts from the stored days, in one aggregation. ${PLATFORM_DAYS} ` +
-        'Days never synced are not fetched here: ask `Account.stats` for that, or sync the accounts.',
+        `Unified stats of your workspace's accounts in one aggregation. ${PLATFORM_DAYS} Only stored days ` +
+        'answer, unless `input.fetchMissing` asks to fetch the others first.',
       args: {
         input: t.arg({
           type: StatsInputRef,
@@ -585,103 +623,78 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         }),
       },
       extensions: ARGUMENT_ERRORS,
-      resolve: (_, args, ctx, info) => {
+      resolve: async (_, args, ctx, info) => {
         const { workspaceId } = requirePrincipal(ctx)
-        // The grand total and the distinct-account counts cost extra work in the statement: only when asked.
-        const selected = selectedPaths(info)
-        const query = {
-          ...toStatsQuery(args.input as StatsInput),
-          totals: selected.has('totals'),
-          accounts: selected.has('rows.accountsContributing') || selected.has('totals.accountsContributing'),
-          native: selected.has('rows.native') || selected.has('totals.native'),
-          conversions: selected.has('rows.conversions') || selected.has('totals.conversions'),
-          metrics: metricsSelected(selected),
-        }
-        return queryStats(ctx.services.db, workspaceId, query)
+        const input = args.input as StatsInput
+        const query = plannedQuery(input, info)
+        const fetchRuns = input.fetchMissing ? await fetchFor(ctx, query) : []
+        return { ...(await queryStats(ctx.services.db, workspaceId, query)), fetchRuns }
+      },
+    }),
+  )
+
+  /** Fetches the never-synced days of the accounts a query covers, refusing more than a request can bear. */
+  async function fetchFor(ctx: GraphQLContext, query: StatsQuery): Promise<SyncRun[]> {
+    const filter = query.filter ?? {}
+    const accounts = await ctx.em.find(
+      Account,
+      {
+        ...(filter.accountIds?.length ? { id: { $in: [...filter.accountIds] } } : {}),
+        ...(filter.platformIds?.length ? { platformId: { $in: [...filter.platformIds] } } : {}),
+        ...(filter.tags?.length ? { tags: { $overlap: [...filter.tags] } } : {}),
+      },
+      { orderBy: { id: 'asc' }, limit: MAX_FETCH_ACCOUNTS + 1 },
+    )
+    if (accounts.length > MAX_FETCH_ACCOUNTS) {
+      const message = `fetches the days of at most ${MAX_FETCH_ACCOUNTS} accounts at once: narrow the filter`
+      throw new GraphQLError(`Invalid input: input.fetchMissing: ${message}`, {
+        extensions: { code: 'INVALID_ARGUMENT', fields: [{ path: ['input', 'fetchMissing'], message }] },
+      })
+    }
+    const outcomes = await fetchMissing(ctx.services, ctx.em, accounts, { from: query.from, to: query.to })
+    // An answer that reports a failed fetch is true for now only: it must not be served again from the cache.
+    if (outcomes.some((o) => o.error)) doNotCache(ctx.services, ctx.request)
+    return outcomes.map((o) => o.run)
+  }
+
+  // A run listed away from its account (in `fetchRuns`) must say whose it is.
+  builder.objectField(refs.SyncRunRef, 'account', (t) =>
+    t.field({
+      type: AccountRef,
+      nullable: false,
+      description: 'The account the run fetched for (runs are deleted with their account).',
+      resolve: async (run, _, ctx) => {
+        const account = await accountByIdLoader(ctx).load(run.account.id)
+        if (!account) throw new Error(`account of run ${run.id} not found`)
+        return account
       },
     }),
   )
 
   // --- Account.stats ---------------------------------------------------------------------------------------------
-  const FetchErrorRef = builder.objectRef<{ code: string; message: string }>('StatsFetchError').implement({
-    description: 'Why the missing days could not be fetched from the platform just now.',
-    fields: (t) => ({
-      code: t.field({
-        type: refs.ErrorCodeEnum,
-        nullable: false,
-        description:
-          'What went wrong, for programs to switch on, e.g. PLATFORM_AUTH_FAILED or PLATFORM_UNAVAILABLE.',
-        resolve: (e) => asErrorCode(e.code),
-      }),
-      message: t.exposeString('message', {
-        nullable: false,
-        description: 'What went wrong, for people; never quotes a credential.',
-      }),
-    }),
-  })
-  const AccountStatsRef = builder.objectRef<AccountStatsData>('AccountStats').implement({
-    description: "One account's stats over a range, after fetching the days never synced.",
-    fields: (t) => ({
-      rows: t.field({
-        type: [StatsRowRef],
-        nullable: false,
-        description:
-          'One row per period (and per currency without a report currency); none when nothing is stored.',
-        resolve: (s) => s.rows,
-      }),
-      fetchError: t.field({
-        type: FetchErrorRef,
-        nullable: true,
-        description:
-          'Set when the days never synced could not be fetched: `rows` then hold only the days already stored. ' +
-          'Null when nothing was missing or the fetch succeeded.',
-        resolve: (s) => s.fetchError,
-      }),
-    }),
-  })
-
   builder.objectField(AccountRef, 'stats', (t) =>
     t.field({
-      type: AccountStatsRef,
+      type: StatsResultRef,
       nullable: false,
       description:
-        `This account's stats over a range. ${PLATFORM_DAYS} Days of the range never synced are fetched from ` +
-        'the platform first (one upstream window per account, however many fields ask), then all accounts of ' +
-        'the request asking with the same arguments are answered by one SQL statement.',
+        `This account's stats: the answer of \`Query.stats\` with the same input, narrowed to the account (a ` +
+        '`filter` applies within it). Every account of a request asking the same input is answered by one SQL ' +
+        'statement, and with `fetchMissing` by one upstream window per account.',
       args: {
-        range: t.arg({ type: StatsRangeInput, required: true, description: 'The platform days to sum.' }),
-        granularity: t.arg({
-          type: GranularityEnum,
-          required: false,
-          defaultValue: 'TOTAL',
-          description: 'Length of the periods of the rows.',
-        }),
-        currency: t.arg({
-          type: 'CurrencyCode',
-          required: false,
-          description:
-            'Report currency (ISO 4217, e.g. "EUR"): money is converted into it. Without it, money stays in the ' +
-            'currencies the program reports, one row per currency.',
-        }),
-        fx: t.arg({
-          type: FxOptionsInput,
-          required: false,
-          description: 'Conversion policy; default DAILY. Only used with `currency`.',
+        input: t.arg({
+          type: StatsInputRef,
+          required: true,
+          description: 'Range, periods, groups, filter and currency of the answer.',
+          validate: { schema: statsInputSchema as never },
         }),
       },
-      validate: { schema: accountStatsArgsSchema as never },
       extensions: ARGUMENT_ERRORS,
-      resolve: (account: Account, args, ctx) => {
-        const query = toStatsQuery({ ...(args as AccountStatsInput), groupBy: ['ACCOUNT'] })
+      resolve: (account: Account, args, ctx, info) => {
+        const input = args.input as StatsInput
         return accountStatsLoader(ctx).load({
           account,
-          args: {
-            from: query.from,
-            to: query.to,
-            granularity: query.granularity,
-            currency: query.currency ?? null,
-            fx: query.fx ?? null,
-          },
+          query: plannedQuery(input, info),
+          fetchMissing: input.fetchMissing ?? false,
         })
       },
     }),

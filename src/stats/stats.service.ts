@@ -13,6 +13,7 @@ import {
   type MoneyMetric,
   normalizeDecimal,
 } from '../sdk/index.ts'
+import type { SyncRun } from '../sync/sync.entity.ts'
 import { METRIC_COLUMNS } from './stat-writer.ts'
 import { buildStatsSql, DIMENSIONS, GRANULARITIES, periodEndOf, type StatsQuery } from './stats-sql.ts'
 
@@ -79,16 +80,9 @@ export const statsInputSchema = z.object({
   filter: statsFilterSchema.nullish(),
   currency: currencyCode.nullish(),
   fx: fxOptionsSchema.nullish(),
+  fetchMissing: z.boolean().nullish(),
 })
 export type StatsInput = z.input<typeof statsInputSchema>
-
-export const accountStatsArgsSchema = z.object({
-  range: dateRangeSchema,
-  granularity: z.enum(GRANULARITIES).nullish(),
-  currency: currencyCode.nullish(),
-  fx: fxOptionsSchema.nullish(),
-})
-export type AccountStatsArgs = z.input<typeof accountStatsArgsSchema>
 
 export function toStatsQuery(input: StatsInput): StatsQuery {
   return {
@@ -162,6 +156,8 @@ export interface StatsResult {
   query: StatsQuery
   rows: StatsRowData[]
   totals: StatsFigures | null
+  /** The ON_DEMAND runs this answer made to fetch never-synced days (only with `fetchMissing`). */
+  fetchRuns?: SyncRun[]
 }
 
 type RawRow = Record<string, unknown>

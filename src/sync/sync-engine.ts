@@ -17,6 +17,8 @@ import { createJobQueue } from './job-queue.ts'
 import { SyncRun, type SyncRunKind, type SyncRunStatus } from './sync.entity.ts'
 
 export const SYNC_QUEUE = 'affgraph-sync-window'
+/** An hour: a fetch inside a request is bounded by its platform's timeouts and rate limits, far below this. */
+export const ON_DEMAND_ABANDONED_AFTER_MS = 60 * 60_000
 export const SCHEDULE_QUEUE = 'affgraph-sync-schedule'
 const PROGRESS_CHANNEL = 'affgraph_sync_progress'
 
@@ -326,7 +328,7 @@ export class SyncEngine {
         expireInSeconds: this.#options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
       })),
     )
-    for (const { account, run } of planned) this.#publish(account, run, 'QUEUED')
+    for (const { account, run } of planned) this.publishProgress(account, run, 'QUEUED')
     this.#wake?.()
     return planned.map((p) => p.run)
   }
@@ -375,6 +377,7 @@ export class SyncEngine {
   /** Periodic syncs that are due: the lookback window of every account whose next sync time has come. */
   async enqueueDue(now = this.#services.clock.now()): Promise<number> {
     if (this.#stopping) return 0
+    await this.closeAbandonedOnDemandRuns(now)
     // Before the periodic pass, which would otherwise give an account that lost its backfill only the lookback.
     await this.repairBackfills(now)
     const em = this.#services.db.fork()
@@ -396,7 +399,35 @@ export class SyncEngine {
     return due.length
   }
 
-  #publish(account: { id: string; workspace: { id: string } }, run: SyncRun, status: SyncRunStatus): void {
+  /**
+   * An ON_DEMAND run lives inside one API request, not in the queue: when its process dies mid-fetch nothing would
+   * ever finish it. One still running long after any request could have waited for it is closed as INTERRUPTED
+   * (the days it did not store stay missing, so the next query asking for them fetches again).
+   */
+  async closeAbandonedOnDemandRuns(now = this.#services.clock.now()): Promise<number> {
+    const em = this.#services.db.fork()
+    const abandoned = await em.find(
+      SyncRun,
+      {
+        kind: 'ON_DEMAND',
+        status: 'RUNNING',
+        startedAt: { $lt: new Date(now.getTime() - ON_DEMAND_ABANDONED_AFTER_MS) },
+      },
+      { filters: false, limit: 500, populate: ['account', 'workspace'] },
+    )
+    for (const run of abandoned) {
+      run.status = 'FAILED'
+      run.errorCode = 'INTERRUPTED'
+      run.errorMessage = 'The server stopped while this fetch ran; the days it did not store are fetched again when asked.'
+      run.finishedAt = now
+    }
+    await em.flush()
+    for (const run of abandoned) this.publishProgress(run.account, run, 'FAILED')
+    return abandoned.length
+  }
+
+  /** Tells subscribers of `syncProgress` (on every process) where a run stands; runs made outside the queue too. */
+  publishProgress(account: { id: string; workspace: { id: string } }, run: SyncRun, status: SyncRunStatus): void {
     const event: SyncProgressEvent = {
       workspaceId: account.workspace.id,
       accountId: account.id,
@@ -477,7 +508,7 @@ export class SyncEngine {
       run.errorCode = error?.code ?? null
       run.errorMessage = error?.message ?? null
       await em.flush()
-      this.#publish(account, run, status)
+      this.publishProgress(account, run, status)
       this.#services.metrics.recordSyncRun(account.platformId, status)
     }
     if (!platform)
@@ -505,7 +536,7 @@ export class SyncEngine {
       run.errorCode = 'CIRCUIT_OPEN'
       run.errorMessage = `Calls to ${host} are paused after repeated failures, until ${openUntil.toISOString()}.`
       await em.flush()
-      this.#publish(account, run, 'RETRYING')
+      this.publishProgress(account, run, 'RETRYING')
       throw new Error('circuit open')
     }
 
@@ -513,7 +544,7 @@ export class SyncEngine {
     run.attempts += 1
     run.startedAt ??= this.#services.clock.now()
     await em.flush()
-    this.#publish(account, run, 'RUNNING')
+    this.publishProgress(account, run, 'RUNNING')
     let requests = 0
     // Outcomes count against the host the fetch really called (it may differ from the one predicted).
     let calledHost: string | null = null
@@ -578,7 +609,7 @@ export class SyncEngine {
         run.errorMessage = userError.message
         run.status = 'RETRYING'
         await em.flush()
-        this.#publish(account, run, 'RETRYING')
+        this.publishProgress(account, run, 'RETRYING')
         this.#log.warn(
           {
             account: account.id,

@@ -461,5 +461,5 @@ export function registerSyncSchema(
     }),
   )
 
-  return { DateRangeInput, DateWindowRef }
+  return { DateRangeInput, DateWindowRef, SyncRunRef }
 }

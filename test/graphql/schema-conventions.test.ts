@@ -46,6 +46,7 @@ const BOUNDED_LISTS: Record<string, string> = {
   'StatsRow.conversions': 'one per currency pair converted',
   'StatsTotals.native': 'one per reporting currency of the totals',
   'StatsTotals.conversions': 'one per currency pair converted',
+  'StatsResult.fetchRuns': 'one per account a request fetched for, at most 100',
 }
 
 /**
@@ -57,7 +58,6 @@ const AWAITING_CONNECTIONS = [
   'Query.members',
   'Account.syncRuns',
   'AccountPage.nodes',
-  'AccountStats.rows',
   'StatsResult.rows',
   'StatChangePage.nodes',
 ]

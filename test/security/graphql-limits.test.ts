@@ -70,7 +70,7 @@ function freshRange(days = 5): string {
 }
 
 /** The side effect that shows resolvers ran: this account's stats over days never fetched. */
-const statsOf = (range: string) => `stats(range: ${range}) { rows { clicks } }`
+const statsOf = (range: string) => `stats(input: { range: ${range}, fetchMissing: true }) { rows { clicks } }`
 
 function tokenCount(document: string): number {
   const lexer = new Lexer(new Source(document))
@@ -80,11 +80,11 @@ function tokenCount(document: string): number {
 }
 
 /**
- * `account(id) { stats(range) { rows { account { stats(range) { rows { … } } } } } }`, cut so that its deepest
+ * `account(id) { stats(input) { rows { account { stats(input) { rows { … } } } } } }`, cut so that its deepest
  * field (`__typename`) is at exactly `depth`.
  */
 function chainOfDepth(depth: number, range: string): string {
-  const cycle = [`stats(range: ${range})`, 'rows', 'account']
+  const cycle = [`stats(input: { range: ${range}, groupBy: [ACCOUNT], fetchMissing: true })`, 'rows', 'account']
   const fields = [`account(id: "${accountId}")`]
   for (let i = 0; fields.length < depth - 1; i++) fields.push(cycle[i % 3]!)
   return `{ ${fields.map((f) => `${f} { `).join('')}__typename${' }'.repeat(fields.length)} }`
@@ -164,7 +164,7 @@ describe('limits at their boundaries, each refused before any resolver runs', ()
 
   it('given a range passed in variables, when it is priced, then the variables count as if written inline', async () => {
     const days = MAX_COST - costOfDays(0)
-    const query = `query($range: StatsRangeInput!) { account(id: "${accountId}") { stats(range: $range) { rows { clicks } } } }`
+    const query = `query($range: StatsRangeInput!) { account(id: "${accountId}") { stats(input: { range: $range, fetchMissing: true }) { rows { clicks } } } }`
     const range = (n: number) => {
       const from = new Date(nextDay).toISOString().slice(0, 10)
       const to = new Date(nextDay + (n - 1) * 86_400_000).toISOString().slice(0, 10)

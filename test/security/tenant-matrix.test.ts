@@ -251,12 +251,12 @@ const clicksOf = (answer: StatsAnswer) =>
 // --- the cases -----------------------------------------------------------------------------------------------------
 
 const ACCOUNT_STATS =
-  'stats(range: $range, granularity: MONTH, currency: "EUR") { rows { accountId clicks } }'
+  'stats(input: { range: $range, granularity: MONTH, currency: "EUR", groupBy: [ACCOUNT], fetchMissing: true }) { rows { accountId clicks } fetchRuns { id account { id } } }'
 
 const CASES: MatrixCase[] = [
   {
     field: 'Query.account',
-    feeds: ['Query.account(id)'],
+    feeds: ['Query.account(id)', 'Account.stats(input.filter.accountIds)'],
     nested: ['Account.stats', 'Account.syncRuns'],
     expectation: "null for each of A's accounts, also beside B's own in one batched request",
     async run() {
@@ -281,6 +281,20 @@ const CASES: MatrixCase[] = [
         const mine = both.mine.stats.rows.reduce((s, r) => s + r.clicks, 0)
         expect(mine).toBe(await storedClicks(t.db, b.id, window, { accountIds: [b1.id] }))
         expect(new Set(await runWorkspaces(both.mine.syncRuns.map((r) => r.id)))).toEqual(new Set([b.id]))
+        // A's ids in the filter of B's own account narrow it; they never widen it to A's rows.
+        const filtered = await call<{
+          mine: { stats: { rows: { clicks: number }[] } }
+          only: { stats: { rows: unknown[] } }
+        }>(
+          `query($mine: ID!, $ids: [ID!], $theirs: [ID!], $range: StatsRangeInput!) {
+            mine: account(id: $mine) { stats(input: { range: $range, filter: { accountIds: $ids } }) { rows { clicks } } }
+            only: account(id: $mine) {
+              stats(input: { range: $range, groupBy: [ACCOUNT], filter: { accountIds: $theirs } }) { rows { clicks } }
+            } }`,
+          { mine: b1.id, ids: [a1.id, a2.id, b1.id], theirs: [a1.id], range: window },
+        )
+        expect(filtered.mine.stats.rows.reduce((s, r) => s + r.clicks, 0)).toBe(mine)
+        expect(filtered.only.stats.rows).toEqual([])
       })
       await asA(async (call) => {
         const data = await call<{

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import { REPORT_PATH } from '../../plugins/softswiss/report.ts'
 import { addDecimals, type PlatformSimulator } from '../../src/sdk/index.ts'
-import { connectSoftSwiss, ok } from '../graphql/graphql-helpers.ts'
+import { bearer, connectSoftSwiss, ok, send } from '../graphql/graphql-helpers.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertCoverage, insertStatRows } from './stats-seed.ts'
@@ -12,11 +12,11 @@ const RANGE = '{ from: "2026-01-01", to: "2026-03-31" }'
 // accounts there are.
 const ACCOUNT_FIELDS = `
   id
-  monthly: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") {
-    rows { periodStart clicks commission { amount } accountsContributing } fetchError { code }
+  monthly: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) {
+    rows { periodStart clicks commission { amount } accountsContributing } fetchRuns { id }
   }
-  total: stats(range: ${RANGE}, currency: "EUR") { rows { clicks commission { amount } } }
-  again: stats(range: ${RANGE}, granularity: MONTH, currency: "EUR") { rows { clicks } }`
+  total: stats(input: { range: ${RANGE}, currency: "EUR" }) { rows { clicks commission { amount } } }
+  again: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { clicks } }`
 // A per-account report listing every account of the workspace (500 here) with its own stats.
 const REPORT = `query Report {
   stats(input: { range: ${RANGE}, groupBy: [ACCOUNT] }) { rows { account { ${ACCOUNT_FIELDS} } } }
@@ -33,7 +33,7 @@ interface AccountNode {
       commission: { amount: string }
       accountsContributing: number
     }[]
-    fetchError: unknown
+    fetchRuns: unknown[]
   }
   total: { rows: { clicks: number; commission: { amount: string } }[] }
   again: { rows: { clicks: number }[] }
@@ -88,7 +88,7 @@ function expectAnswers(nodes: AccountNode[], ids: string[]) {
       { periodStart: '2026-01-01', clicks: 3, commission: { amount: '1.50' }, accountsContributing: 1 },
       { periodStart: '2026-02-01', clicks: 4, commission: { amount: '0.25' }, accountsContributing: 1 },
     ])
-    expect(node.monthly.fetchError).toBeNull()
+    expect(node.monthly.fetchRuns).toEqual([])
     expect(node.total.rows).toEqual([{ clicks: 7, commission: { amount: '1.75' } }])
     expect(node.again.rows.map((r) => r.clicks)).toEqual([3, 4])
   }
@@ -130,10 +130,11 @@ describe(`Account.stats through the request-scoped loader on ${TEST_DATABASE_KIN
       large.ids,
     )
     expect(fiveHundred.statements.length).toBe(five.statements.length)
-    // The report itself, then one statement per distinct argument set of Account.stats (the repeated alias is
-    // served from the loader's cache), one coverage lookup and one account lookup for all accounts.
+    // The report itself, then one statement per distinct input of Account.stats (the repeated input shares its
+    // statement though it selects other figures) and one account lookup for all accounts; no coverage lookup, as
+    // nothing asks to fetch.
     expect(kinds(fiveHundred.statements)).toEqual(kinds(five.statements))
-    expect(kinds(fiveHundred.statements)).toMatchObject({ stats: 3, coverage: 1 })
+    expect(kinds(fiveHundred.statements)).toMatchObject({ stats: 3, coverage: 0 })
   })
 
   it('given a page of 5 and one of 100 accounts, when each asks for its stats, then the request runs the same number of SQL statements', async () => {
@@ -150,7 +151,7 @@ describe(`Account.stats through the request-scoped loader on ${TEST_DATABASE_KIN
     expect(five.result.accounts.nodes).toHaveLength(5)
     expectAnswers(hundred.result.accounts.nodes, page.ids)
     expect(hundred.statements.length).toBe(five.statements.length)
-    expect(kinds(hundred.statements)).toMatchObject({ stats: 2, coverage: 1 })
+    expect(kinds(hundred.statements)).toMatchObject({ stats: 2, coverage: 0 })
   })
 })
 
@@ -171,63 +172,191 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     await sim?.close()
   })
 
-  it('given an account never synced, when two aliases ask for overlapping ranges, then one upstream window is fetched and the figures equal the platform truth', async () => {
+  const reports = () => sim.log.filter((r) => r.path === REPORT_PATH).length
+  const truth = (from: string, to: string) => {
+    const rows = sim.truth(sim.accounts[0]!.key, { from, to })
+    return {
+      clicks: rows.reduce((sum, r) => sum + (r.clicks ?? 0), 0),
+      ftds: rows.reduce((sum, r) => sum + (r.ftds ?? 0), 0),
+      commission: { exactAmount: addDecimals(...rows.map((r) => r.commission ?? '0')) },
+    }
+  }
+  const RUN = 'fetchRuns { id kind status requests rowsWritten errorCode window { from to } account { id } }'
+  interface FetchRun {
+    id: string
+    kind: string
+    status: string
+    requests: number
+    rowsWritten: number
+    errorCode: string | null
+    window: { from: string; to: string }
+    account: { id: string }
+  }
+  interface Answer {
+    rows: { clicks: number; commission: { exactAmount: string }; ftds: number }[]
+    fetchRuns: FetchRun[]
+  }
+
+  it('given an account never synced, when two aliases ask to fetch overlapping ranges, then one upstream window is fetched, recorded as one ON_DEMAND run, and the figures equal the platform truth', async () => {
     const ws = await t.workspace('on-demand')
     const account = await connectSoftSwiss(t, ws.token, sim.accounts[0]!.connection, { label: 'on demand' })
-    const reportsBefore = sim.log.filter((r) => r.path === REPORT_PATH).length
+    const reportsBefore = reports()
+    const callsBefore = sim.log.length
 
-    const data = await ok<{
-      account: {
-        a: {
-          rows: { clicks: number; commission: { exactAmount: string }; ftds: number }[]
-          fetchError: unknown
-        }
-        b: {
-          rows: { clicks: number; commission: { exactAmount: string }; ftds: number }[]
-          fetchError: unknown
-        }
-      }
-    }>(
+    const data = await ok<{ account: { a: Answer; b: Answer } }>(
       t,
       ws.token,
       `query($id: ID!) {
         account(id: $id) {
-          a: stats(range: { from: "2026-01-05", to: "2026-01-20" }) { rows { clicks ftds commission { exactAmount } } fetchError { code message } }
-          b: stats(range: { from: "2026-01-12", to: "2026-01-28" }) { rows { clicks ftds commission { exactAmount } } fetchError { code message } }
+          a: stats(input: { range: { from: "2026-01-05", to: "2026-01-20" }, fetchMissing: true }) {
+            rows { clicks ftds commission { exactAmount } } ${RUN}
+          }
+          b: stats(input: { range: { from: "2026-01-12", to: "2026-01-28" }, fetchMissing: true }) {
+            rows { clicks ftds commission { exactAmount } } ${RUN}
+          }
         }
       }`,
       { id: account.id },
     )
 
-    expect(data.account.a.fetchError).toBeNull()
-    expect(data.account.b.fetchError).toBeNull()
-    expect(sim.log.filter((r) => r.path === REPORT_PATH).length - reportsBefore).toBe(1)
+    expect(reports() - reportsBefore).toBe(1)
+    const [run] = data.account.a.fetchRuns
+    expect(data.account.a.fetchRuns).toHaveLength(1)
+    expect(data.account.b.fetchRuns).toEqual(data.account.a.fetchRuns)
+    expect(run).toMatchObject({
+      kind: 'ON_DEMAND',
+      status: 'SUCCEEDED',
+      requests: sim.log.length - callsBefore,
+      errorCode: null,
+      window: { from: '2026-01-05', to: '2026-01-28' },
+      account: { id: account.id },
+    })
+    expect(run!.rowsWritten).toBeGreaterThan(0)
     const coverage = await t.db.query<{ from_day: string; to_day: string }>(
       'select from_day::text as from_day, to_day::text as to_day from sync_coverage where account_id = ?',
       [account.id],
     )
     expect(coverage).toEqual([{ from_day: '2026-01-05', to_day: '2026-01-28' }])
-
-    const truth = (from: string, to: string) => {
-      const rows = sim.truth(sim.accounts[0]!.key, { from, to })
-      return {
-        clicks: rows.reduce((sum, r) => sum + (r.clicks ?? 0), 0),
-        ftds: rows.reduce((sum, r) => sum + (r.ftds ?? 0), 0),
-        commission: { exactAmount: addDecimals(...rows.map((r) => r.commission ?? '0')) },
-      }
-    }
     expect(data.account.a.rows).toEqual([truth('2026-01-05', '2026-01-20')])
     expect(data.account.b.rows).toEqual([truth('2026-01-12', '2026-01-28')])
 
-    // Asking again fetches nothing: the window is covered now.
-    await ok(
+    // The fetch is in the account's run history like any sync, and asking again fetches nothing.
+    const again = await ok<{ account: { stats: Answer } }>(
       t,
       ws.token,
-      `query($id: ID!) { account(id: $id) { stats(range: { from: "2026-01-06", to: "2026-01-27" }) { rows { clicks } } } }`,
-      {
-        id: account.id,
-      },
+      `query($id: ID!) { account(id: $id) {
+        stats(input: { range: { from: "2026-01-06", to: "2026-01-27" }, fetchMissing: true }) { rows { clicks } ${RUN} }
+      } }`,
+      { id: account.id },
     )
-    expect(sim.log.filter((r) => r.path === REPORT_PATH).length - reportsBefore).toBe(1)
+    expect(again.account.stats.fetchRuns).toEqual([])
+    expect(reports() - reportsBefore).toBe(1)
+    const stored = await t.db.query<{ id: string; kind: string; status: string; rows_written: number }>(
+      'select id, kind, status, rows_written from sync_run where account_id = ? and kind = ?',
+      [account.id, 'ON_DEMAND'],
+    )
+    expect(stored).toEqual([
+      { id: run!.id, kind: 'ON_DEMAND', status: 'SUCCEEDED', rows_written: run!.rowsWritten },
+    ])
+  })
+
+  it('given an account never synced, when stats are asked without fetchMissing, then only stored days answer and the platform is not called', async () => {
+    const ws = await t.workspace('stored-only')
+    const account = await connectSoftSwiss(t, ws.token, sim.accounts[0]!.connection, { label: 'stored only' })
+    const reportsBefore = reports()
+
+    const data = await ok<{ account: { stats: Answer }; stats: Answer }>(
+      t,
+      ws.token,
+      `query($id: ID!) {
+        account(id: $id) { stats(input: { range: { from: "2026-02-01", to: "2026-02-10" } }) { rows { clicks } ${RUN} } }
+        stats(input: { range: { from: "2026-02-01", to: "2026-02-10" } }) { rows { clicks } ${RUN} }
+      }`,
+      { id: account.id },
+    )
+
+    expect(reports()).toBe(reportsBefore)
+    expect(data.account.stats).toEqual({ rows: [], fetchRuns: [] })
+    expect(data.stats).toEqual({ rows: [], fetchRuns: [] })
+  })
+
+  it('given Query.stats and Account.stats with the same input, when both fetch, then they answer the same figures and the fetch is made once', async () => {
+    const ws = await t.workspace('one-api')
+    const account = await connectSoftSwiss(t, ws.token, sim.accounts[0]!.connection, { label: 'one api' })
+    const reportsBefore = reports()
+    const input = '{ range: { from: "2026-03-01", to: "2026-03-20" }, granularity: WEEK, fetchMissing: true }'
+
+    const first = await ok<{ stats: Answer & { totals: unknown } }>(
+      t,
+      ws.token,
+      `{ stats(input: ${input}) { rows { clicks ftds commission { exactAmount } } totals { clicks ftds commission { exactAmount } } ${RUN} } }`,
+    )
+    const second = await ok<{ account: { stats: Answer & { totals: unknown } } }>(
+      t,
+      ws.token,
+      `query($id: ID!) { account(id: $id) {
+        stats(input: ${input}) { rows { clicks ftds commission { exactAmount } } totals { clicks ftds commission { exactAmount } } ${RUN} }
+      } }`,
+      { id: account.id },
+    )
+
+    expect(first.stats.fetchRuns.map((r) => [r.status, r.window, r.account.id])).toEqual([
+      ['SUCCEEDED', { from: '2026-03-01', to: '2026-03-20' }, account.id],
+    ])
+    expect(second.account.stats.fetchRuns).toEqual([])
+    expect(reports() - reportsBefore).toBe(1)
+    expect(second.account.stats.rows).toEqual(first.stats.rows)
+    expect(second.account.stats.totals).toEqual(first.stats.totals)
+    expect(first.stats.totals).toEqual(truth('2026-03-01', '2026-03-20'))
+    expect(first.stats.rows.length).toBeGreaterThan(1)
+  })
+
+  it('given an account whose credentials cannot be read, when its stats ask to fetch, then the answer holds the stored days and a FAILED run saying why', async () => {
+    const ws = await t.workspace('fetch-fails')
+    const [id] = await insertAccounts(t.db, ws.id, [{ label: 'unreadable' }])
+    await insertStatRows(t.db, ws.id, [{ accountId: id!, day: '2026-04-02', currency: 'EUR', clicks: 5 }])
+
+    const data = await ok<{ stats: Answer }>(
+      t,
+      ws.token,
+      `{ stats(input: { range: { from: "2026-04-01", to: "2026-04-03" }, fetchMissing: true }) { rows { clicks } ${RUN} } }`,
+    )
+
+    expect(data.stats.rows).toEqual([{ clicks: 5 }])
+    expect(data.stats.fetchRuns).toHaveLength(1)
+    expect(data.stats.fetchRuns[0]).toMatchObject({ kind: 'ON_DEMAND', status: 'FAILED', rowsWritten: 0 })
+    expect(data.stats.fetchRuns[0]!.errorCode).toEqual(expect.any(String))
+    const stored = await t.db.query<{ status: string; error_code: string }>(
+      'select status, error_code from sync_run where account_id = ?',
+      [id],
+    )
+    expect(stored).toEqual([{ status: 'FAILED', error_code: data.stats.fetchRuns[0]!.errorCode }])
+  })
+
+  it('given more accounts than one request may fetch, when stats ask to fetch them all, then the input is refused naming fetchMissing and nothing is fetched', async () => {
+    const ws = await t.workspace('fetch-too-many')
+    await insertAccounts(
+      t.db,
+      ws.id,
+      Array.from({ length: 101 }, (_, i) => ({ label: `many ${i}` })),
+    )
+
+    const response = await send(
+      t,
+      '{ stats(input: { range: { from: "2026-04-01", to: "2026-04-03" }, fetchMissing: true }) { rows { clicks } } }',
+      {},
+      bearer(ws.token),
+    )
+
+    expect(response.body.data).toBeNull()
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      fields: [{ path: ['input', 'fetchMissing'], message: expect.stringContaining('at most 100 accounts') }],
+    })
+    const runs = await t.db.query<{ n: number }>(
+      'select count(*)::int as n from sync_run where workspace_id = ?',
+      [ws.id],
+    )
+    expect(runs).toEqual([{ n: 0 }])
   })
 })

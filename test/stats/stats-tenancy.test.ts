@@ -19,7 +19,7 @@ const CHANGES = `query Changes($filter: StatChangesFilterInput, $first: Int, $af
   }
 }`
 const ACCOUNT_STATS = `query AccountStats($id: ID!) {
-  account(id: $id) { id stats(range: { from: "2026-03-01", to: "2026-03-31" }) { rows { clicks commission { amount } } } }
+  account(id: $id) { id stats(input: { range: { from: "2026-03-01", to: "2026-03-31" } }) { rows { clicks commission { amount } } } }
 }`
 
 interface ChangeNode {
@@ -137,19 +137,19 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
   it('given a reversed range, when Account.stats runs, then INVALID_ARGUMENT names the argument', async () => {
     const response = await send(
       t,
-      `query($id: ID!) { account(id: $id) { stats(range: { from: "2026-03-31", to: "2026-03-01" }, currency: "EUR") { rows { clicks } } } }`,
+      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-31", to: "2026-03-01" }, currency: "EUR" }) { rows { clicks } } } }`,
       { id: accountA },
       bearer(a.token),
     )
     const error = response.body.errors?.[0]
     expect(error?.extensions?.code).toBe('INVALID_ARGUMENT')
-    expect(error?.extensions?.fields).toEqual([expect.objectContaining({ path: ['range', 'to'] })])
+    expect(error?.extensions?.fields).toEqual([expect.objectContaining({ path: ['input', 'range', 'to'] })])
   })
 
   it('given a currency that is no ISO 4217 code, when Account.stats runs, then the CurrencyCode scalar refuses it naming the argument', async () => {
     const response = await send(
       t,
-      `query($id: ID!, $currency: CurrencyCode) { account(id: $id) { stats(range: { from: "2026-03-01", to: "2026-03-31" }, currency: $currency) { rows { clicks } } } }`,
+      `query($id: ID!, $currency: CurrencyCode) { account(id: $id) { stats(input: { range: { from: "2026-03-01", to: "2026-03-31" }, currency: $currency }) { rows { clicks } } } }`,
       { id: accountA, currency: 'euro' },
       bearer(a.token),
     )
@@ -161,7 +161,7 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
     // Written into the document instead, the value fails validation with the same words.
     const literal = await send(
       t,
-      `query($id: ID!) { account(id: $id) { stats(range: { from: "2026-03-01", to: "2026-03-31" }, currency: "euro") { rows { clicks } } } }`,
+      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-01", to: "2026-03-31" }, currency: "euro" }) { rows { clicks } } } }`,
       { id: accountA },
       bearer(a.token),
     )

@@ -257,7 +257,7 @@ describe.skipIf(!TEST_DATABASE_URL)(`graceful shutdown of worker and server proc
       const inFlight = postGraphQL<{ account: { stats: { rows: { clicks: number | null }[] } } }>(
         server.graphqlUrl,
         `query ($id: ID!, $range: StatsRangeInput!) {
-          account(id: $id) { stats(range: $range) { rows { clicks } fetchError { code } } }
+          account(id: $id) { stats(input: { range: $range, fetchMissing: true }) { rows { clicks } fetchRuns { status } } }
         }`,
         { id: accounts[0]!.id, range: { from, to } },
         token,

@@ -299,4 +299,31 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
     expect(await engine.repairBackfills()).toBe(0)
     await settle(saved.account.id, 3)
   }, 120_000)
+
+  it('given on-demand runs left RUNNING by a process that died, when the scheduler ticks, then those older than an hour are closed as INTERRUPTED and recent ones are left alone', async () => {
+    const now = t.services.clock.now()
+    const em = t.db.fork()
+    const runAt = (minutesAgo: number) =>
+      em.create(SyncRun, {
+        id: crypto.randomUUID(),
+        workspace: account.workspace,
+        account,
+        kind: 'ON_DEMAND',
+        windowFrom: '2026-01-01',
+        windowTo: '2026-01-02',
+        status: 'RUNNING',
+        attempts: 1,
+        createdAt: new Date(now.getTime() - minutesAgo * 60_000),
+        startedAt: new Date(now.getTime() - minutesAgo * 60_000),
+      })
+    const [old, recent] = [runAt(61), runAt(5)]
+    await em.flush()
+
+    await engine.enqueueDue(now)
+
+    const after = await t.db.fork().find(SyncRun, { id: { $in: [old.id, recent.id] } }, { filters: false })
+    const byId = new Map(after.map((r) => [r.id, r]))
+    expect(byId.get(old.id)).toMatchObject({ status: 'FAILED', errorCode: 'INTERRUPTED', finishedAt: now })
+    expect(byId.get(recent.id)).toMatchObject({ status: 'RUNNING', errorCode: null, finishedAt: null })
+  })
 })
