@@ -41,7 +41,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | { usage: string 
   }
   // The id as the API and the web page show it (`Account.id`, a global id).
   const account = values.account ? parseGlobalId(values.account) : null
-  if (!account || account.typename !== 'Account' || !UUID.test(account.id))
+  if (account?.typename !== 'Account' || !UUID.test(account.id))
     return { usage: '--account must be an account id, as `Account.id` shows it' }
   if (!values.out) return { usage: '--out is required: a file name, or - for standard output' }
   if ((values.from === undefined) !== (values.to === undefined))

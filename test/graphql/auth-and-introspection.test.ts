@@ -22,6 +22,7 @@ import {
   type PlatformForm,
   rootFieldOperation,
 } from './introspection-helpers.ts'
+import { globalId } from '../support/global-ids.ts'
 
 const VIEWER = '{ viewer { workspace { id name } token { id } } }'
 
@@ -172,7 +173,7 @@ describe('token failures', () => {
 
   it('given a valid token, when viewer is queried, then it names the token workspace', async () => {
     const data = await ok<{ viewer: { workspace: { id: string; name: string } } }>(t, owner.token, VIEWER)
-    expect(data.viewer.workspace).toEqual({ id: owner.id, name: 'auth-owner' })
+    expect(data.viewer.workspace).toEqual({ id: globalId('Workspace', owner.id), name: 'auth-owner' })
   })
 
   it('given no Authorization header, when viewer is queried, then TOKEN_MISSING', async () => {

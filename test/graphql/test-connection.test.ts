@@ -16,6 +16,7 @@ import {
   USER_ERROR,
   type UserErrorResult,
 } from './graphql-helpers.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 
 let t: TestApp
 let sim: PlatformSimulator
@@ -247,9 +248,13 @@ describe('input validation before any resolver', () => {
     })
     const [row] = await t.db.query<{ credentials: SealedCredentials }>(
       'select credentials from account where id = ?',
-      [account.id],
+      [databaseIdOf(account.id)],
     )
-    const opened = decryptCredentials(t.services.keyRing, row!.credentials, `account:${account.id}`)
+    const opened = decryptCredentials(
+      t.services.keyRing,
+      row!.credentials,
+      `account:${databaseIdOf(account.id)}`,
+    )
     expect(opened).toEqual({ baseUrl: sim.baseUrl, token: bare })
     await ok(
       t,
