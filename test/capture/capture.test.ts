@@ -15,6 +15,7 @@ import { recordRequests, sortRows } from '../support/plugin-harness.ts'
 import { expectReplayToMeet, readExpectation, replayCapture } from '../support/replay.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 
 const LEAKY_PLUGINS = resolve(import.meta.dirname, '../security/fixtures/leaky')
 const WINDOW = { from: '2025-10-01', to: '2025-10-20' }
@@ -247,7 +248,7 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
 
   it('given an unknown account, another workspace’s account or too long a range, when a capture is asked for, then the answer is a typed error naming the field', async () => {
     const { sim, account } = await simulatedAccount('cellxpert', 0)
-    const unknown = await record('00000000-0000-4000-8000-000000000000')
+    const unknown = await record(globalId('Account', '00000000-0000-4000-8000-000000000000'))
     expect(unknown.body.data?.recordCapture).toMatchObject({
       __typename: 'AccountNotFoundError',
       code: 'ACCOUNT_NOT_FOUND',
@@ -274,12 +275,12 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
     const { sim, account } = await simulatedAccount('cellxpert', 1)
     const [other] = await t.db.query<{ credentials: string }>(
       'select credentials::text as credentials from account where id <> ? limit 1',
-      [account.id],
+      [databaseIdOf(account.id)],
     )
     // Another account's envelope: sealed for another id, so it must not open here.
     await t.db.query('update account set credentials = ?::jsonb where id = ?', [
       other!.credentials,
-      account.id,
+      databaseIdOf(account.id),
     ])
     const requests = sim.log.length
     const result = (await record(account.id)).body.data?.recordCapture

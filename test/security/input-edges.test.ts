@@ -4,6 +4,7 @@ import { insertAccounts } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testDay } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+import { globalId } from '../support/global-ids.ts'
 
 /**
  * Inputs that used to reach a statement PostgreSQL refuses, so that the client got a masked "Unexpected error."
@@ -19,7 +20,7 @@ beforeAll(async () => {
   const ws = await t.workspace('input-edges')
   token = ws.token
   const [id] = await insertAccounts(t.db, ws.id, [{ label: 'edges' }])
-  accountId = id!
+  accountId = globalId('Account', id!)
 })
 
 afterAll(async () => {

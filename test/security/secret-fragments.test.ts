@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 
 /*
  * Plugins quote the first characters of an unexpected body in their errors (Cellxpert keeps 60), and the host
@@ -136,7 +137,7 @@ describe('secrets cut inside messages', () => {
       )
       const rows = await t.db.query<{ text: string }>(
         `select coalesce(last_error_message, '') as text from account where id = ?`,
-        [id],
+        [databaseIdOf(id!)],
       )
       stored += `${rows[0]?.text ?? ''}\n`
     }
