@@ -10,12 +10,12 @@ import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { atFields, expectNoSecret, ok, send } from '../graphql/graphql-helpers.ts'
 import { bundledPluginIds } from '../server/support/affgraph-process.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { plantCanary, secretForms } from '../support/log-sink.ts'
 import { recordRequests, sortRows } from '../support/plugin-harness.ts'
 import { expectReplayToMeet, readExpectation, replayCapture } from '../support/replay.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
-import { databaseIdOf, globalId } from '../support/global-ids.ts'
 
 const LEAKY_PLUGINS = resolve(import.meta.dirname, '../security/fixtures/leaky')
 const WINDOW = { from: '2025-10-01', to: '2025-10-20' }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import { decryptCredentials, type SealedCredentials } from '../../src/crypto/credential-cipher.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   ACCOUNT_SELECTION,
@@ -21,7 +22,6 @@ import {
   UPDATE_ACCOUNT_CONNECTION,
   unknownAccountId,
 } from './graphql-helpers.ts'
-import { databaseIdOf } from '../support/global-ids.ts'
 
 interface Page {
   accounts: {

@@ -6,6 +6,7 @@ import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { Workspace } from '../../src/workspace/workspace.entity.ts'
 import { issueApiToken } from '../../src/workspace/workspace.service.ts'
 import { bundledPluginIds } from '../server/support/affgraph-process.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   bearer,
@@ -22,7 +23,6 @@ import {
   type PlatformForm,
   rootFieldOperation,
 } from './introspection-helpers.ts'
-import { globalId } from '../support/global-ids.ts'
 
 const VIEWER = '{ viewer { workspace { id name } token { id } } }'
 

@@ -3,10 +3,10 @@ import { responseCacheOf } from '../../src/schema/response-cache.ts'
 import { reportRow } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
 import { insertAccounts, insertCoverage } from '../stats/stats-seed.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { bearer, send } from './graphql-helpers.ts'
-import { globalId } from '../support/global-ids.ts'
 
 const STATS = `query Stats($from: Date!, $to: Date!) {
   stats(input: { range: { from: $from, to: $to }, groupBy: [ACCOUNT] }) { rows { accountId clicks } totals { clicks } }

@@ -11,6 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   ACCOUNT_SELECTION,
@@ -28,7 +29,6 @@ import {
   type UserErrorResult,
 } from './graphql-helpers.ts'
 import { fullSelection, inlineArgs, introspect } from './introspection-helpers.ts'
-import { databaseIdOf } from '../support/global-ids.ts'
 
 /** A token the hostile program below echoes back in every answer. It is a valid statistic token in form. */
 const HOSTILE_SECRET = 'Hx7-Secret.Value~9f2Kq81Zt0pLw3Rb'

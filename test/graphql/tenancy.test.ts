@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   ACCOUNT_SELECTION,
@@ -15,7 +16,6 @@ import {
   UPDATE_ACCOUNT,
   UPDATE_ACCOUNT_CONNECTION,
 } from './graphql-helpers.ts'
-import { globalId } from '../support/global-ids.ts'
 
 let t: TestApp
 let sim: PlatformSimulator

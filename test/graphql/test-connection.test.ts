@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import { decryptCredentials, type SealedCredentials } from '../../src/crypto/credential-cipher.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   type AccountResult,
@@ -16,7 +17,6 @@ import {
   USER_ERROR,
   type UserErrorResult,
 } from './graphql-helpers.ts'
-import { databaseIdOf } from '../support/global-ids.ts'
 
 let t: TestApp
 let sim: PlatformSimulator

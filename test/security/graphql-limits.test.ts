@@ -7,8 +7,8 @@ import { createApp } from '../../src/app.ts'
 import type { GraphQLLimits } from '../../src/config.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { bearer, type GqlResponse, ok, send } from '../graphql/graphql-helpers.ts'
-import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { globalId } from '../support/global-ids.ts'
+import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 // Tight limits, so that each boundary is reached by a short document. The scheduler is off: the only upstream
 // report requests are those of `Account.stats` resolvers, which is how a test sees whether a resolver ran.

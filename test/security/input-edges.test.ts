@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bearer, send } from '../graphql/graphql-helpers.ts'
 import { insertAccounts } from '../stats/stats-seed.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testDay } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
-import { globalId } from '../support/global-ids.ts'
 
 /**
  * Inputs that used to reach a statement PostgreSQL refuses, so that the client got a masked "Unexpected error."

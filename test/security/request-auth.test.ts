@@ -4,9 +4,9 @@ import { tokenCacheOf } from '../../src/security/request-auth.ts'
 import { TOKEN_LOOKUP_SQL } from '../../src/workspace/workspace.service.ts'
 import { bearer, send } from '../graphql/graphql-helpers.ts'
 import { runToCompletion } from '../server/support/affgraph-process.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND, TEST_DATABASE_URL } from '../support/test-database.ts'
-import { databaseIdOf } from '../support/global-ids.ts'
 
 const VIEWER = '{ viewer { workspace { name } token { id } } }'
 

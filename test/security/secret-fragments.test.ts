@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
-import { databaseIdOf } from '../support/global-ids.ts'
 
 /*
  * Plugins quote the first characters of an unexpected body in their errors (Cellxpert keeps 60), and the host

@@ -20,8 +20,8 @@ import {
   send,
   TEST_CONNECTION,
 } from '../graphql/graphql-helpers.ts'
-import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { databaseIdOf } from '../support/global-ids.ts'
+import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 /*
  * One corpus of program URLs that must never be called, run against every bundled URL field at connect time

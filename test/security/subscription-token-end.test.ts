@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSync } from '../../src/bootstrap.ts'
 import { SUBSCRIPTION_RECHECK_MS } from '../../src/security/subscription-auth.ts'
 import { ensureWorkspace, issueApiToken } from '../../src/workspace/workspace.service.ts'
+import { globalId } from '../support/global-ids.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { readEvents } from '../support/sse-events.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
-import { globalId } from '../support/global-ids.ts'
 
 interface StreamEvent {
   data?: unknown

@@ -7,10 +7,10 @@ import { type StatsInput, toStatsQuery } from '../../src/stats/stats.service.ts'
 import { accountCounting } from '../../src/stats/stats-sql.ts'
 import { type AccountView, bearer, connectSoftSwiss, ok, send } from '../graphql/graphql-helpers.ts'
 import { insertRates } from '../stats/stats-seed.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testDay } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
-import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import {
   type ClicksFilter,
   collectEvents,

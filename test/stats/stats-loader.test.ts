@@ -3,6 +3,7 @@ import softswiss from '../../plugins/softswiss/index.ts'
 import { REPORT_PATH } from '../../plugins/softswiss/report.ts'
 import { addDecimals, type PlatformSimulator } from '../../src/sdk/index.ts'
 import { connectSoftSwiss, ok } from '../graphql/graphql-helpers.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertCoverage, insertStatRows } from './stats-seed.ts'
@@ -73,7 +74,7 @@ async function portfolio(accounts: number) {
       { accountId, day: '2026-02-15', currency: 'EUR', clicks: 4, commission: '0.25' },
     ]),
   )
-  return { token: ws.token, ids }
+  return { token: ws.token, ids: ids.map((id) => globalId('Account', id)) }
 }
 
 function expectAnswers(nodes: AccountNode[], ids: string[]) {
@@ -193,7 +194,7 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     expect(sim.log.filter((r) => r.path === REPORT_PATH).length - reportsBefore).toBe(1)
     const coverage = await t.db.query<{ from_day: string; to_day: string }>(
       'select from_day::text as from_day, to_day::text as to_day from sync_coverage where account_id = ?',
-      [account.id],
+      [databaseIdOf(account.id)],
     )
     expect(coverage).toEqual([{ from_day: '2026-01-05', to_day: '2026-01-28' }])
 

@@ -11,3 +11,6 @@ export function databaseIdOf(id: string): string {
   if (!parsed) throw new Error(`not a global id: ${id}`)
   return parsed.id
 }
+
+/** The database id of an id the API returned, or the id itself when it already is one (seed helpers take both). */
+export const asDatabaseId = (id: string): string => parseGlobalId(id)?.id ?? id
