@@ -39,13 +39,16 @@ export function inputErrorMember(error: unknown, info: GraphQLResolveInfo): User
   return { __typename: typeName, code, message: error.message, fields }
 }
 
+const RELAY_ID_REFUSAL = /^(Invalid global ID|ID: [\s\S]* is not of type)/
+
 /** A global id the relay plugin could not decode, or of a type the argument does not take, named by its path. */
 function globalIdError(
   error: unknown,
   info: GraphQLResolveInfo,
   args: Record<string, unknown>,
 ): GraphQLError | null {
-  if (!(error instanceof PothosValidationError)) return null
+  // Only the relay plugin's refusals of an id: any other validation error keeps its own words.
+  if (!(error instanceof PothosValidationError) || !RELAY_ID_REFUSAL.test(error.message)) return null
   const found = globalIdIssues(info, args)
   const fields =
     found.length > 0 ? found : [{ path: [], message: 'an id is not a global id of the right type' }]
