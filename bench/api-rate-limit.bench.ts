@@ -12,12 +12,12 @@ import { loadConfig } from '../src/config.ts'
 import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
 import { openDatabase } from '../src/db/database.ts'
 import { createLogger } from '../src/logger.ts'
+import { toGlobalId } from '../src/schema/global-ids.ts'
 import { ensureWorkspace, issueApiToken } from '../src/workspace/workspace.service.ts'
 
 const REQUESTS = 400
 const QUERY = '{ viewer { workspace { name } } }'
-const MUTATION =
-  'mutation { syncAccount(input: { accountId: "00000000-0000-4000-8000-000000000000" }) { __typename } }'
+const MUTATION = `mutation { syncAccount(input: { accountId: "${toGlobalId('Account', '00000000-0000-4000-8000-000000000000')}" }) { __typename } }`
 const OFF = Object.fromEntries(
   ['CREDENTIAL_TEST', 'CONNECT', 'TOKEN_CREATE', 'SYNC_TRIGGER'].flatMap((c) => [
     [`AFFGRAPH_RATE_LIMIT_${c}`, 'off'],

@@ -10,6 +10,7 @@
  */
 import autocannon from 'autocannon'
 import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
+import { parseGlobalId } from '../src/schema/global-ids.ts'
 import { reportRow } from '../src/sdk/index.ts'
 import { writeReport } from '../src/stats/stat-writer.ts'
 import { makeTempDir, postGraphQL, startServer } from '../test/server/support/affgraph-process.ts'
@@ -96,7 +97,8 @@ export async function main(): Promise<void> {
       results['affgraph, response cache'] = await fire(cached.graphqlUrl, token, connections, duration)
       // A sync of one account revises one day: the next answer must show it, not the cached one.
       const before = first.data.stats.totals.clicks
-      const accountId = workspace!.accountIds[0]!
+      // Seeded ids are the API's global ids; the tables hold the database id.
+      const accountId = parseGlobalId(workspace!.accountIds[0]!)!.id
       const stored = await bench.db.query<{ clicks: number; brand: string; currency: string }>(
         'select clicks, brand, currency from stat_day where account_id = ? and day = ?',
         [accountId, LAST_DAY],

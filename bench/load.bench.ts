@@ -16,6 +16,7 @@ import softswiss from '../plugins/softswiss/index.ts'
 import { encryptCredentials } from '../src/crypto/credential-cipher.ts'
 import { generateMasterKeyEntry, type MasterKeyRing, parseMasterKeys } from '../src/crypto/master-key.ts'
 import { type Database, openDatabase } from '../src/db/database.ts'
+import { toGlobalId } from '../src/schema/global-ids.ts'
 import type { PlatformSimulator } from '../src/sdk/index.ts'
 import { ensureWorkspace, issueApiToken } from '../src/workspace/workspace.service.ts'
 import {
@@ -111,7 +112,8 @@ export async function seedLoadData(
         id,
       ])
     }
-    out.push({ token, accountIds: rows.map((r) => r.id) })
+    // The API names accounts by global ids.
+    out.push({ token, accountIds: rows.map((r) => toGlobalId('Account', r.id)) })
   }
   await db.query('analyze')
   return out
@@ -129,7 +131,7 @@ const ACCOUNTS = `query Accounts($first: Int) {
     connectionFields { name isSet hint } } }
 }`
 const SYNC_RUNS = `query Runs($id: ID!) {
-  account(id: $id) { id syncRuns(first: 20) { id kind status window { from to } rowsWritten finishedAt } }
+  account(id: $id) { id syncRuns(first: 20) { nodes { id kind status window { from to } rowsWritten finishedAt } } }
 }`
 const ONE_ACCOUNT = `query One($id: ID!) {
   account(id: $id) { id label status platformId programName baseUrl tags timeZone currency lastSyncAt nextSyncAt }

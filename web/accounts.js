@@ -10,7 +10,7 @@ const ACCOUNTS = `query Accounts($after: String) {
     nodes {
       id label status platformId platform { name } programName externalAccountName currency tags
       lastSyncAt lastError { code message }
-      syncRuns(first: 10) { status }
+      syncRuns(first: 10) { nodes { status } }
     }
   }
 }`
@@ -67,7 +67,7 @@ export async function loadAllAccounts() {
   return all
 }
 
-const isSyncing = (account) => account.syncRuns.some((run) => ACTIVE_RUN.has(run.status))
+const isSyncing = (account) => account.syncRuns.nodes.some((run) => ACTIVE_RUN.has(run.status))
 
 /** @param {string | null} iso */
 function when(iso) {

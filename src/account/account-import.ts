@@ -5,6 +5,7 @@ import type { AppServices } from '../app-services.ts'
 import { CredentialDecryptError } from '../crypto/credential-cipher.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import type { ErrorCode, FieldIssue, UserErrorShape } from '../schema/errors.schema.ts'
+import { toGlobalId } from '../schema/global-ids.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account } from './account.entity.ts'
 import { checkConnection, connectAccount, normalizeTags, openConnection } from './account.service.ts'
@@ -312,7 +313,7 @@ export async function importAccounts(
           row,
           {
             code: 'ACCOUNT_DUPLICATE',
-            message: `The workspace already has this ${row.platform.definition.name} account (id ${existing.get(row.fingerprint)}).`,
+            message: `The workspace already has this ${row.platform.definition.name} account (id ${toGlobalId('Account', existing.get(row.fingerprint)!)}).`,
             fields,
           },
           known,

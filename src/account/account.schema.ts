@@ -1,9 +1,10 @@
-import { GraphQLError } from 'graphql'
-import { parseInstant } from '../db/iso-day.ts'
 import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
+import { countOf, entityConnection } from '../schema/connections.ts'
+import { databaseId } from '../schema/global-ids.ts'
+import { loadScoped } from '../schema/node-loaders.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { asErrorCode, underPath, userError } from '../schema/errors.schema.ts'
 import { ACCOUNT_STATUSES, Account, type AccountStatus } from './account.entity.ts'
@@ -18,20 +19,8 @@ import {
 
 type PlatformRefs = ReturnType<typeof registerPlatformSchema>
 
-const CURSOR_PREFIX = 'acct:'
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const encodeCursor = (account: Account) =>
-  Buffer.from(`${CURSOR_PREFIX}${account.createdAt.toISOString()}|${account.id}`).toString('base64url')
-function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (!text.startsWith(CURSOR_PREFIX)) return null
-  const [at, id, ...rest] = text.slice(CURSOR_PREFIX.length).split('|')
-  // Only what encodeCursor writes: a forged id that is no UUID, or an instant PostgreSQL cannot hold, would
-  // otherwise reach the query and fail it as an unexpected error.
-  const createdAt = parseInstant(at)
-  if (rest.length > 0 || !id || !UUID.test(id) || !createdAt) return null
-  return { createdAt, id }
-}
+/** Accounts on a page when neither `first` nor `last` is given. */
+const ACCOUNTS_PAGE = 50
 
 const accountNotFound = () =>
   userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
@@ -104,7 +93,6 @@ export function registerAccountSchema(
   const AccountRef = builder.objectRef<Account>('Account').implement({
     description: "The user's login at one program, on one platform.",
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false, description: 'Stable id of the account.' }),
       label: t.exposeString('label', {
         nullable: false,
         description: 'Display name; the program and login when none was given.',
@@ -200,108 +188,47 @@ export function registerAccountSchema(
     }),
   })
 
-  const PageInfoRef = builder
-    .objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo')
-    .implement({
-      description: 'Where a page ends, to ask for the next one.',
-      fields: (t) => ({
-        hasNextPage: t.exposeBoolean('hasNextPage', {
-          nullable: false,
-          description: 'Whether more items follow this page.',
-        }),
-        endCursor: t.exposeString('endCursor', {
-          nullable: true,
-          description: 'Pass as `after` for the next page; null for an empty page.',
-        }),
-      }),
-    })
-
-  const AccountPageRef = builder
-    .objectRef<{
-      nodes: Account[]
-      pageInfo: { hasNextPage: boolean; endCursor: string | null }
-      totalCount: number
-    }>('AccountPage')
-    .implement({
-      description: 'A page of accounts.',
-      fields: (t) => ({
-        nodes: t.field({
-          type: [AccountRef],
-          nullable: false,
-          description: 'The accounts of this page, oldest first.',
-          resolve: (p) => p.nodes,
-        }),
-        pageInfo: t.field({
-          type: PageInfoRef,
-          nullable: false,
-          description: 'Where this page ends.',
-          resolve: (p) => p.pageInfo,
-        }),
-        totalCount: t.exposeInt('totalCount', {
-          nullable: false,
-          description: 'Accounts matching the filters, on every page.',
-        }),
-      }),
-    })
+  builder.nodeRef<Account, string, typeof AccountRef>(AccountRef, {
+    id: { resolve: (a) => a.id, description: 'Global id of the account.' },
+    loadMany: (ids, ctx) => loadScoped(ctx, Account, ids),
+  })
 
   builder.queryField('accounts', (t) =>
-    t.field({
-      type: AccountPageRef,
-      nullable: false,
-      description: 'Accounts of your workspace, oldest first.',
-      args: {
-        first: t.arg.int({
-          required: false,
-          defaultValue: 50,
-          description: 'Page size, 1 to 100.',
-          validate: { min: 1, max: 100 },
-        }),
-        after: t.arg.string({
-          required: false,
-          description: '`pageInfo.endCursor` of the previous page.',
-          validate: { maxLength: 200 },
-        }),
-        platformId: t.arg.string({ required: false, description: 'Only accounts on this platform.' }),
-        tag: t.arg.string({ required: false, description: 'Only accounts with this tag.' }),
-      },
-      resolve: async (_, args, ctx) => {
-        requirePrincipal(ctx)
-        const first = args.first ?? 50
-        const where: Record<string, unknown> = {}
-        if (args.platformId) where.platformId = args.platformId
-        if (args.tag) where.tags = { $contains: [args.tag] }
-        const totalCount = await ctx.em.count(Account, where)
-        const cursor = args.after ? decodeCursor(args.after) : null
-        if (args.after && !cursor) {
-          throw new GraphQLError('`after` is not a cursor returned by this field', {
-            extensions: {
-              code: 'INVALID_ARGUMENT',
-              fields: [{ path: ['after'], message: 'unknown cursor' }],
-            },
+    t.connection(
+      {
+        type: AccountRef,
+        nullable: false,
+        description: `Accounts of your workspace, oldest first; ${ACCOUNTS_PAGE} a page unless \`first\` or \`last\` says.`,
+        args: {
+          platformId: t.arg.string({ required: false, description: 'Only accounts on this platform.' }),
+          tag: t.arg.string({ required: false, description: 'Only accounts with this tag.' }),
+        },
+        extensions: { defaultPageSize: ACCOUNTS_PAGE },
+        resolve: (_, args, ctx) => {
+          requirePrincipal(ctx)
+          const where: Record<string, unknown> = {}
+          if (args.platformId) where.platformId = args.platformId
+          if (args.tag) where.tags = { $contains: [args.tag] }
+          return entityConnection(ctx, Account, where, args, {
+            order: 'asc',
+            defaultSize: ACCOUNTS_PAGE,
+            cursorPrefix: 'acct',
           })
-        }
-        const pageWhere = cursor
-          ? {
-              ...where,
-              $or: [
-                { createdAt: { $gt: cursor.createdAt } },
-                { createdAt: cursor.createdAt, id: { $gt: cursor.id } },
-              ],
-            }
-          : where
-        const rows = await ctx.em.find(Account, pageWhere, {
-          orderBy: { createdAt: 'asc', id: 'asc' },
-          limit: first + 1,
-        })
-        const nodes = rows.slice(0, first)
-        const last = nodes.at(-1)
-        return {
-          nodes,
-          totalCount,
-          pageInfo: { hasNextPage: rows.length > first, endCursor: last ? encodeCursor(last) : null },
-        }
+        },
       },
-    }),
+      {
+        name: 'AccountConnection',
+        description: 'A page of accounts.',
+        fields: (c) => ({
+          totalCount: c.int({
+            nullable: false,
+            description: 'Accounts matching the filters, on every page.',
+            resolve: (page) => countOf(page),
+          }),
+        }),
+      },
+      { name: 'AccountEdge', description: 'An account and its cursor.' },
+    ),
   )
 
   builder.queryField('account', (t) =>
@@ -309,10 +236,12 @@ export function registerAccountSchema(
       type: AccountRef,
       nullable: true,
       description: "One account of your workspace; null for an unknown id or another workspace's account.",
-      args: { id: t.arg.id({ required: true, description: 'The account, as `Account.id`.' }) },
+      args: {
+        id: t.arg.globalID({ required: true, for: AccountRef, description: 'The account, as `Account.id`.' }),
+      },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        return findAccount(ctx.em, args.id)
+        return findAccount(ctx.em, databaseId(args.id))
       },
     }),
   )
@@ -392,7 +321,11 @@ export function registerAccountSchema(
       description: 'The account and its credentials are deleted; its stored stats went with it.',
       isTypeOf: (v) => (v as { __typename?: string }).__typename === 'DisconnectAccountSuccess',
       fields: (t) => ({
-        accountId: t.exposeID('accountId', { nullable: false, description: 'The id the account had.' }),
+        accountId: t.globalID({
+          nullable: false,
+          description: 'The global id the account had.',
+          resolve: (v) => ({ type: 'Account', id: v.accountId }),
+        }),
       }),
     })
 
@@ -429,7 +362,13 @@ export function registerAccountSchema(
   const AccountIdInput = (name: string, description: string) =>
     builder.inputType(name, {
       description,
-      fields: (t) => ({ accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }) }),
+      fields: (t) => ({
+        accountId: t.globalID({
+          required: true,
+          for: AccountRef,
+          description: 'The account, as `Account.id`.',
+        }),
+      }),
     })
   const CheckAccountInput = AccountIdInput('CheckAccountInput', 'Which account to re-test.')
   const DisconnectAccountInput = AccountIdInput('DisconnectAccountInput', 'Which account to delete.')
@@ -453,7 +392,11 @@ export function registerAccountSchema(
   const UpdateAccountConnectionInput = builder.inputType('UpdateAccountConnectionInput', {
     description: 'New credentials for an account (the same platform).',
     fields: (t) => ({
-      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      accountId: t.globalID({
+        required: true,
+        for: AccountRef,
+        description: 'The account, as `Account.id`.',
+      }),
       connection: t.field({
         type: platforms.ConnectionInput,
         required: true,
@@ -464,7 +407,11 @@ export function registerAccountSchema(
   const UpdateAccountInput = builder.inputType('UpdateAccountInput', {
     description: 'How to show an account; omitted fields keep their value.',
     fields: (t) => ({
-      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      accountId: t.globalID({
+        required: true,
+        for: AccountRef,
+        description: 'The account, as `Account.id`.',
+      }),
       label: t.string({
         required: false,
         description: 'Display name, 1 to 120 characters.',
@@ -543,12 +490,12 @@ export function registerAccountSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const input = args.input as { accountId: string; connection: Record<string, unknown> }
+        const input = args.input as { accountId: unknown; connection: Record<string, unknown> }
         const { platform, connection } = selectedPlatform(ctx.services.registry, input.connection)
         const outcome = await updateAccountConnection(
           ctx.services,
           ctx.em,
-          String(input.accountId),
+          databaseId(input.accountId),
           platform,
           connection,
         )
@@ -573,8 +520,8 @@ export function registerAccountSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const input = args.input as { accountId: string; label?: string | null; tags?: string[] | null }
-        const account = await findAccount(ctx.em, input.accountId)
+        const input = args.input as { accountId: unknown; label?: string | null; tags?: string[] | null }
+        const account = await findAccount(ctx.em, databaseId(input.accountId))
         if (!account) return accountNotFound()
         if (input.label) account.label = input.label.trim()
         if (input.tags) account.tags = normalizeTags(input.tags)
@@ -598,7 +545,7 @@ export function registerAccountSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const account = await findAccount(ctx.em, args.input.accountId)
+        const account = await findAccount(ctx.em, databaseId(args.input.accountId))
         if (!account) return accountNotFound()
         const outcome = await recheckAccount(ctx.services, ctx.em, account)
         // Stored credentials: paths name the connection fields themselves (see FieldIssue.path).
@@ -621,7 +568,7 @@ export function registerAccountSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const account = await findAccount(ctx.em, args.input.accountId)
+        const account = await findAccount(ctx.em, databaseId(args.input.accountId))
         if (!account) return accountNotFound()
         const accountId = account.id
         await ctx.em.remove(account).flush()
@@ -630,5 +577,5 @@ export function registerAccountSchema(
     }),
   )
 
-  return { AccountRef, PageInfoRef }
+  return { AccountRef }
 }

@@ -1,9 +1,11 @@
 import { GraphQLError } from 'graphql'
 import { findAccount } from '../account/account.service.ts'
-import type { AppBuilder } from '../schema/builder.ts'
+import type { Account } from '../account/account.entity.ts'
+import type { AppBuilder, AppSchemaTypes } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { asErrorCode, userError } from '../schema/errors.schema.ts'
+import { databaseId } from '../schema/global-ids.ts'
 import type { DateWindow } from '../sdk/index.ts'
 import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import {
@@ -16,10 +18,13 @@ import {
 
 type SyncRefs = ReturnType<typeof registerSyncSchema>
 
+type ObjectRef<T> = PothosSchemaTypes.ObjectRef<PothosSchemaTypes.ExtendDefaultTypes<AppSchemaTypes>, T>
+
 export function registerCaptureSchema(
   builder: AppBuilder,
   sync: SyncRefs,
   errorTypes: ReturnType<typeof registerErrorTypes>,
+  AccountRef: ObjectRef<Account>,
 ) {
   const errors = errorTypes.refs
   const CaptureFailureRef = builder
@@ -104,7 +109,11 @@ export function registerCaptureSchema(
   const RecordCaptureInput = builder.inputType('RecordCaptureInput', {
     description: 'Which account to fetch, and which days.',
     fields: (t) => ({
-      accountId: t.id({ required: true, description: 'The account whose report is fetched.' }),
+      accountId: t.globalID({
+        required: true,
+        for: AccountRef,
+        description: 'The account whose report is fetched, as `Account.id`.',
+      }),
       range: t.field({
         type: sync.DateRangeInput,
         required: false,
@@ -141,8 +150,8 @@ export function registerCaptureSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const input = args.input as { accountId: string; range?: DateWindow | null }
-        const account = await findAccount(ctx.em, input.accountId)
+        const input = args.input as { accountId: unknown; range?: DateWindow | null }
+        const account = await findAccount(ctx.em, databaseId(input.accountId))
         if (!account)
           return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
             { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { Account } from '../account/account.entity.ts'
+import { parseGlobalId, toGlobalId } from '../schema/global-ids.ts'
 import type { AppServices } from '../app-services.ts'
 import { CaptureWindowError, captureWindow, recordAccountCapture } from '../capture/capture.service.ts'
 import type { CommandOutput } from './token-command.ts'
@@ -38,8 +39,10 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | { usage: string 
   } catch (error) {
     return { usage: (error as Error).message }
   }
-  if (!values.account || !UUID.test(values.account))
-    return { usage: '--account must be an account id (a UUID)' }
+  // The id as the API and the web page show it (`Account.id`, a global id).
+  const account = values.account ? parseGlobalId(values.account) : null
+  if (account?.typename !== 'Account' || !UUID.test(account.id))
+    return { usage: '--account must be an account id, as `Account.id` shows it' }
   if (!values.out) return { usage: '--out is required: a file name, or - for standard output' }
   if ((values.from === undefined) !== (values.to === undefined))
     return { usage: 'give both --from and --to, or neither' }
@@ -49,7 +52,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | { usage: string 
       return { usage: `--${name} must be a day, YYYY-MM-DD` }
   }
   const range = values.from && values.to ? { from: values.from, to: values.to } : null
-  return { accountId: values.account, range, out: values.out }
+  return { accountId: account.id, range, out: values.out }
 }
 
 /**
@@ -69,7 +72,7 @@ export async function runCaptureCommand(
   // The operator holds the master key and the database: any workspace's account may be captured.
   const account = await services.db.fork().findOne(Account, { id: args.accountId }, { filters: false })
   if (!account) {
-    io.err(`affgraph capture: no account ${args.accountId} in this database\n`)
+    io.err(`affgraph capture: no account ${toGlobalId('Account', args.accountId)} in this database\n`)
     return 1
   }
   let window: ReturnType<typeof captureWindow>

@@ -1,11 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core'
 import SchemaBuilder from '@pothos/core'
+import RelayPlugin, { type RelayPluginOptions } from '@pothos/plugin-relay'
 import ZodPlugin from '@pothos/plugin-zod'
 import { GraphQLError, Kind } from 'graphql'
 import type { Logger } from 'pino'
 import type { AppServices } from '../app-services.ts'
 import { isCalendarDay, parseInstant } from '../db/iso-day.ts'
 import { isIso4217Code } from '../fx/currency-codes.ts'
+import { NODE_TYPES } from './global-ids.ts'
 import './input-errors.plugin.ts'
 import { AUTH_FAILURE_MESSAGES, type AuthResult, type Principal } from '../workspace/workspace.service.ts'
 
@@ -56,6 +58,9 @@ export type AppSchemaTypes = {
     CurrencyCode: { Input: string; Output: string }
   }
   DefaultInputFieldRequiredness: false
+  DefaultEdgesNullability: { list: false; items: false }
+  DefaultNodeNullability: false
+  Connection: { totalCount?: number | (() => Promise<number>) }
 }
 
 export type AppBuilder = PothosSchemaTypes.SchemaBuilder<PothosSchemaTypes.ExtendDefaultTypes<AppSchemaTypes>>
@@ -116,10 +121,97 @@ function parseCurrencyCode(value: unknown): string {
   return value
 }
 
+/** Largest page a connection serves, and the largest `nodes(ids:)` list: stated in their descriptions. */
+export const MAX_PAGE_SIZE = 100
+
+const RELAY_OPTIONS: RelayPluginOptions<PothosSchemaTypes.ExtendDefaultTypes<AppSchemaTypes>> = {
+  clientMutationId: 'omit',
+  cursorType: 'String',
+  edgesFieldOptions: {
+    nullable: { list: false, items: false },
+    description: 'The items of this page, each with its cursor.',
+  },
+  nodeFieldOptions: { nullable: false, description: 'The item.' },
+  nodesOnConnection: { description: 'The items of this page, without cursors (the nodes of `edges`).' },
+  cursorFieldOptions: { description: 'Where this item sits in the list: pass it as `after` or `before`.' },
+  pageInfoFieldOptions: {
+    description: 'Where this page sits in the list, to ask for the next or the previous one.',
+  },
+  nodeTypeOptions: {
+    description:
+      'An object with a global id, refetchable with `Query.node(id:)`. Global ids are opaque strings; every ' +
+      'argument that names an object takes its global id.',
+  },
+  idFieldOptions: {
+    description: 'Global id of the object: pass it to `node(id:)` and to every argument naming it.',
+  },
+  pageInfoTypeOptions: { description: 'Where a page of a connection sits in its list.' },
+  hasNextPageFieldOptions: {
+    description:
+      'Whether more items follow this page. Paging back with `last`: true when `before` was given.',
+  },
+  hasPreviousPageFieldOptions: {
+    description:
+      'Whether items come before this page. Paging forward with `first`: true when `after` was given.',
+  },
+  startCursorFieldOptions: {
+    description:
+      'Cursor of the first item of the page: pass it as `before` for the previous page. Null when empty.',
+  },
+  endCursorFieldOptions: {
+    description:
+      'Cursor of the last item of the page: pass it as `after` for the next page. Null when empty.',
+  },
+  firstArgOptions: {
+    description: `Page forward: at most this many items after \`after\` (0 to ${MAX_PAGE_SIZE}). Not with \`last\`.`,
+  },
+  lastArgOptions: {
+    description: `Page back: at most this many items before \`before\` (0 to ${MAX_PAGE_SIZE}). Not with \`first\`.`,
+  },
+  afterArgOptions: { description: 'A cursor of this list (`pageInfo.endCursor`): items after it.' },
+  beforeArgOptions: { description: 'A cursor of this list (`pageInfo.startCursor`): items before it.' },
+  defaultConnectionTypeOptions: {},
+  defaultEdgeTypeOptions: {},
+  defaultPayloadTypeOptions: {},
+  defaultMutationInputTypeOptions: {},
+  mutationInputArgOptions: {},
+  clientMutationIdInputOptions: {},
+  clientMutationIdFieldOptions: {},
+  relayMutationFieldOptions: {},
+  nodeQueryOptions: {
+    description:
+      'Any object of your workspace by its global id; null for an unknown id, an id of another workspace, or one of ' +
+      'a type that is not a Node. An id that is no global id at all is refused (INVALID_ARGUMENT).',
+    args: { id: { description: 'A global id, as `Node.id`.' } },
+    resolve: (_root, args, ctx, _info, resolveNode) => {
+      requirePrincipal(ctx)
+      return isNodeType(args.id.typename) ? resolveNode(args.id) : null
+    },
+  },
+  nodesQueryOptions: {
+    description:
+      `Objects of your workspace by their global ids (at most ${MAX_PAGE_SIZE}), in the order asked; null in place ` +
+      'of an unknown id, an id of another workspace, or one of a type that is not a Node.',
+    args: { ids: { description: `Global ids, as \`Node.id\`; at most ${MAX_PAGE_SIZE}.` } },
+    resolve: async (_root, args, ctx, _info, resolveNodes) => {
+      requirePrincipal(ctx)
+      if (args.ids.length > MAX_PAGE_SIZE) throw invalidArgument(['ids'], `at most ${MAX_PAGE_SIZE} ids`)
+      const known = args.ids.filter((id) => isNodeType(id.typename))
+      const found = await resolveNodes(known)
+      const byPosition = new Map(known.map((id, i) => [id, found[i]]))
+      return args.ids.map((id) => byPosition.get(id) ?? null)
+    },
+  },
+}
+
+const isNodeType = (name: string) => (NODE_TYPES as readonly string[]).includes(name)
+
 export function createBuilder(): AppBuilder {
   const builder = new SchemaBuilder<AppSchemaTypes>({
-    // First, so it wraps the zod plugin's validation: a mutation's refused input becomes a union member.
-    plugins: ['affgraphInputErrors', ZodPlugin],
+    // First, so it wraps the relay plugin's id decoding and the zod plugin's validation: a mutation's refused
+    // input becomes a union member.
+    plugins: ['affgraphInputErrors', RelayPlugin, ZodPlugin],
+    relay: RELAY_OPTIONS,
     zod: {
       // A typed, field-level error instead of a raw ZodError (which Yoga would mask as "Unexpected error.").
       // Messages come from our schemas and never echo the submitted value, so secrets cannot leak through here.

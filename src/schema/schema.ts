@@ -18,7 +18,7 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
   const accounts = registerAccountSchema(builder, platforms, errors)
   registerAccountImportSchema(builder, accounts.AccountRef, errors)
   const sync = registerSyncSchema(builder, accounts.AccountRef, errors)
-  registerCaptureSchema(builder, sync, errors)
+  registerCaptureSchema(builder, sync, errors, accounts.AccountRef)
   registerStatsSchema(builder, {
     ...accounts,
     platforms,

@@ -70,7 +70,8 @@ function pageSizeOf(args: Args): number | null {
  * - a field with a date range (`range` or `input.range`) costs days × accounts: 1 account for a field of an
  *   `Account` or one with an `accountId` argument, the number of `accountIds` it names (also under `filter` or
  *   `input.filter`), else `accountsAssumed`; the selection below it is multiplied by the same account count;
- * - a field with a page size (`first`, `last`, `limit`) multiplies the cost of its selection by the page size;
+ * - a field with a page size (`first`, `last`, `limit`) multiplies the cost of its selection by the page size; a
+ *   connection without one by its default page size, and `nodes(ids:)` by the number of ids;
  * - introspection (`__schema`, `__type`, `__typename`) is free.
  * Each multiplier compounds with those of the fields above it, so nesting a range field under a page of 100
  * accounts costs 100 times as much.
@@ -112,7 +113,9 @@ export function estimateCost(
       return 1
     }
     let own = 1
-    let multiplier = pageSizeOf(args) ?? 1
+    // A connection asked for without `first` or `last` serves its default page.
+    const defaultPage = (field.extensions as { defaultPageSize?: number } | undefined)?.defaultPageSize
+    let multiplier = pageSizeOf(args) ?? defaultPage ?? (Array.isArray(args.ids) ? args.ids.length : 1)
     const days = daysOf(args)
     if (days !== null) {
       const single = parent.name === 'Account' || 'accountId' in args

@@ -7,18 +7,19 @@ import { requirePrincipal } from '../schema/builder.ts'
 import { doNotCache } from '../schema/response-cache.ts'
 import { fetchMissing } from '../sync/on-demand-fetch.ts'
 import type { SyncRun } from '../sync/sync.entity.ts'
+import { countOf, keysetConnection } from '../schema/connections.ts'
 import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
 import { accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
 import {
   type FxConversion,
+  countStatChanges,
   listStatChanges,
   type MoneyBreakdown,
   openChangeId,
   queryStats,
   type StatChangeData,
-  type StatChangePage,
   type StatChangesFilter,
   type StatsFigures,
   type StatsInput,
@@ -35,9 +36,11 @@ type AccountRefs = ReturnType<typeof registerAccountSchema>
 export interface StatsSchemaRefs {
   SyncRunRef: ReturnType<typeof registerSyncSchema>['SyncRunRef']
   AccountRef: AccountRefs['AccountRef']
-  PageInfoRef: AccountRefs['PageInfoRef']
   platforms: ReturnType<typeof registerPlatformSchema>
 }
+
+/** Revisions on a page of `Query.changes` when neither `first` nor `last` is given. */
+const CHANGES_PAGE = 50
 
 /** Query arguments report INVALID_ARGUMENT (credential inputs keep CREDENTIALS_INVALID). */
 const ARGUMENT_ERRORS = { validationErrorCode: 'INVALID_ARGUMENT' }
@@ -106,7 +109,7 @@ function plannedQuery(input: StatsInput, info: GraphQLResolveInfo): StatsQuery {
 export const MAX_FETCH_ACCOUNTS = 100
 
 export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) {
-  const { AccountRef, PageInfoRef, platforms } = refs
+  const { AccountRef, platforms } = refs
 
   // --- enums and inputs ---------------------------------------------------------------------------------------
   const GranularityEnum = builder.enumType('StatsGranularity', {
@@ -207,7 +210,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const StatsFilterInput = builder.inputType('StatsFilterInput', {
     description: 'Restricts the stats; conditions of different fields must all hold.',
     fields: (t) => ({
-      accountIds: t.idList({ required: false, description: 'Only these accounts (at most 1000).' }),
+      accountIds: t.globalIDList({
+        required: false,
+        for: AccountRef,
+        description: 'Only these accounts, as `Account.id` (at most 1000).',
+      }),
       platformIds: t.stringList({ required: false, description: 'Only accounts on these platforms.' }),
       tags: t.stringList({ required: false, description: 'Only accounts carrying any of these tags.' }),
       brands: t.stringList({
@@ -266,7 +273,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const StatChangesFilterInput = builder.inputType('StatChangesFilterInput', {
     description: 'Restricts the revisions listed; conditions of different fields must all hold.',
     fields: (t) => ({
-      accountIds: t.idList({ required: false, description: 'Only revisions of these accounts.' }),
+      accountIds: t.globalIDList({
+        required: false,
+        for: AccountRef,
+        description: 'Only revisions of these accounts, as `Account.id`.',
+      }),
       from: t.field({
         type: 'Date',
         required: false,
@@ -503,7 +514,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         description: 'Last platform day of the period inside the range.',
         resolve: (r) => r.periodEnd,
       }),
-      accountId: t.exposeID('accountId', { nullable: true, description: 'Set when grouping by ACCOUNT.' }),
+      accountId: t.globalID({
+        nullable: true,
+        description: 'Set when grouping by ACCOUNT: the account, as `Account.id`.',
+        resolve: (r) => (r.accountId ? { type: 'Account', id: r.accountId } : null),
+      }),
       account: t.field({
         type: AccountRef,
         nullable: true,
@@ -704,8 +719,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const StatChangeRef = builder.objectRef<StatChangeData>('StatChange').implement({
     description: 'A figure a platform revised after it was stored (programs revise days; FTDs vanish).',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false, description: 'Opaque identifier of the revision.' }),
-      accountId: t.exposeID('accountId', { nullable: false, description: 'Id of the account revised.' }),
+      accountId: t.globalID({
+        nullable: false,
+        description: 'The account revised, as `Account.id`.',
+        resolve: (c) => ({ type: 'Account', id: c.accountId }),
+      }),
       account: t.field({
         type: AccountRef,
         nullable: true,
@@ -764,71 +782,73 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       }),
     }),
   })
-  const StatChangePageRef = builder.objectRef<StatChangePage>('StatChangePage').implement({
-    description: 'One page of revisions, newest first.',
-    fields: (t) => ({
-      nodes: t.field({
-        type: [StatChangeRef],
-        nullable: false,
-        description: 'The revisions of this page, at most `first`.',
-        resolve: (p) => p.nodes,
-      }),
-      pageInfo: t.field({
-        type: PageInfoRef,
-        nullable: false,
-        description: 'Where the next page starts.',
-        resolve: (p) => p.pageInfo,
-      }),
-    }),
+  builder.nodeRef<StatChangeData, string, typeof StatChangeRef>(StatChangeRef, {
+    id: { resolve: (c) => c.id, description: 'Global id of the revision.' },
+    loadMany: async (ids, ctx) => {
+      const { workspaceId } = requirePrincipal(ctx)
+      const rowIds = ids.map((id) => openChangeId(ctx.services.keyRing, id))
+      const wanted = rowIds.filter((id): id is string => id !== null)
+      const found = await listStatChanges(
+        ctx.services.keyRing,
+        ctx.em,
+        workspaceId,
+        {},
+        {
+          limit: wanted.length,
+          after: null,
+          before: null,
+          inverted: false,
+          ids: wanted,
+        },
+      )
+      const byId = new Map(found.map((c) => [c.id, c]))
+      return ids.map((id) => byId.get(id) ?? null)
+    },
   })
 
   builder.queryField('changes', (t) =>
-    t.field({
-      type: StatChangePageRef,
-      nullable: false,
-      description: 'Revisions recorded when a sync found different figures for a stored day, newest first.',
-      args: {
-        filter: t.arg({
-          type: StatChangesFilterInput,
-          required: false,
-          description: 'Which revisions to list; all of the workspace when left out.',
-          validate: { schema: statChangesFilterSchema as never },
-        }),
-        first: t.arg.int({
-          required: false,
-          defaultValue: 50,
-          description: 'Page size, 1 to 500.',
-          validate: { min: 1, max: 500 },
-        }),
-        after: t.arg.string({
-          required: false,
-          description: '`pageInfo.endCursor` of the previous page; the first page when left out.',
-          validate: { maxLength: 200 },
-        }),
-      },
-      extensions: ARGUMENT_ERRORS,
-      resolve: (_, args, ctx) => {
-        const { workspaceId } = requirePrincipal(ctx)
-        const after = args.after ? openChangeId(ctx.services.keyRing, args.after) : null
-        if (args.after && !after) {
-          throw new GraphQLError('Invalid input: after: not a cursor of this list', {
-            extensions: {
-              code: 'INVALID_ARGUMENT',
-              fields: [{ path: ['after'], message: 'not a cursor of this list' }],
-            },
+    t.connection(
+      {
+        type: StatChangeRef,
+        nullable: false,
+        description:
+          'Revisions recorded when a sync found different figures for a stored day, newest first; ' +
+          `${CHANGES_PAGE} a page unless \`first\` or \`last\` says.`,
+        args: {
+          filter: t.arg({
+            type: StatChangesFilterInput,
+            required: false,
+            description: 'Which revisions to list; all of the workspace when left out.',
+            validate: { schema: statChangesFilterSchema as never },
+          }),
+        },
+        extensions: { ...ARGUMENT_ERRORS, defaultPageSize: CHANGES_PAGE },
+        resolve: (_, args, ctx) => {
+          const { workspaceId } = requirePrincipal(ctx)
+          const ring = ctx.services.keyRing
+          const filter = (args.filter ?? {}) as StatChangesFilter
+          return keysetConnection<StatChangeData, string>(args, {
+            defaultSize: CHANGES_PAGE,
+            // A cursor is the sealed id of its revision: it names nothing another workspace could read.
+            cursorOf: (c) => c.id,
+            keyOf: (cursor) => openChangeId(ring, cursor),
+            fetch: (page) => listStatChanges(ring, ctx.em, workspaceId, filter, page),
+            totalCount: () => countStatChanges(ctx.em, workspaceId, filter),
           })
-        }
-        return listStatChanges(
-          ctx.services.keyRing,
-          ctx.em,
-          workspaceId,
-          (args.filter ?? {}) as StatChangesFilter,
-          {
-            first: args.first ?? 50,
-            after,
-          },
-        )
+        },
       },
-    }),
+      {
+        name: 'StatChangeConnection',
+        description: 'A page of revisions, newest first.',
+        fields: (c) => ({
+          totalCount: c.int({
+            nullable: false,
+            description: 'Revisions matching the filter, on every page.',
+            resolve: (page) => countOf(page),
+          }),
+        }),
+      },
+      { name: 'StatChangeEdge', description: 'A revision and its cursor.' },
+    ),
   )
 }

@@ -276,9 +276,15 @@ export interface StatChangeData {
   detectedAt: Date
 }
 
-export interface StatChangePage {
-  nodes: StatChangeData[]
-  pageInfo: { hasNextPage: boolean; endCursor: string | null }
+/** Which revisions of a list to read: keyset bounds (row ids), a limit, and the direction of reading. */
+export interface StatChangeWindow {
+  limit: number
+  after: string | null
+  before: string | null
+  /** Oldest first (reading a page back from its end) instead of newest first. */
+  inverted: boolean
+  /** Only these revisions (row ids): `node(id:)`. */
+  ids?: string[]
 }
 
 /**
@@ -317,14 +323,10 @@ export function openChangeId(ring: MasterKeyRing, text: string): string | null {
   return id > 0n && id <= 9_223_372_036_854_775_807n ? id.toString() : null
 }
 
-/** Revisions the platforms made to stored days, newest first, of one workspace only. */
-export async function listStatChanges(
-  ring: MasterKeyRing,
-  em: EntityManager,
+function changeConditions(
   workspaceId: string,
   filter: StatChangesFilter,
-  page: { first: number; after: string | null },
-): Promise<StatChangePage> {
+): { where: string[]; params: unknown[] } {
   const where = ['c.workspace_id = ?']
   const params: unknown[] = [workspaceId]
   if (filter.accountIds?.length) {
@@ -343,21 +345,57 @@ export async function listStatChanges(
     where.push(`c.metric in (${filter.metrics.map(() => '?').join(', ')})`)
     params.push(...filter.metrics)
   }
+  return { where, params }
+}
+
+/** How many revisions of one workspace a filter matches. */
+export async function countStatChanges(
+  em: EntityManager,
+  workspaceId: string,
+  filter: StatChangesFilter,
+): Promise<number> {
+  const { where, params } = changeConditions(workspaceId, filter)
+  const [row] = (await em
+    .getConnection()
+    .execute(`select count(*)::int as n from stat_change c where ${where.join(' and ')}`, params)) as {
+    n: number | string
+  }[]
+  return Number(row?.n ?? 0)
+}
+
+/** Revisions the platforms made to stored days, newest first (oldest first when inverted), of one workspace only. */
+export async function listStatChanges(
+  ring: MasterKeyRing,
+  em: EntityManager,
+  workspaceId: string,
+  filter: StatChangesFilter,
+  page: StatChangeWindow,
+): Promise<StatChangeData[]> {
+  const { where, params } = changeConditions(workspaceId, filter)
   if (page.after) {
     where.push('c.id < ?')
     params.push(page.after)
   }
-  params.push(page.first + 1)
+  if (page.before) {
+    where.push('c.id > ?')
+    params.push(page.before)
+  }
+  if (page.ids) {
+    if (page.ids.length === 0) return []
+    where.push(`c.id in (${page.ids.map(() => '?').join(', ')})`)
+    params.push(...page.ids)
+  }
+  params.push(page.limit)
   const raw = (await em.getConnection().execute(
     `select c.id::text as id, c.account_id::text as account_id, c.day::text as day, c.brand, c.campaign, c.currency,
         c.metric, c.old_value::text as old_value, c.new_value::text as new_value, c.detected_at
        from stat_change c
       where ${where.join(' and ')}
-      order by c.id desc
+      order by c.id ${page.inverted ? 'asc' : 'desc'}
       limit ?`,
     params,
   )) as RawRow[]
-  const nodes = raw.slice(0, page.first).map((r) => ({
+  return raw.map((r) => ({
     id: sealChangeId(ring, String(r.id)),
     accountId: String(r.account_id),
     day: String(r.day),
@@ -369,10 +407,4 @@ export async function listStatChanges(
     newValue: decimal(r.new_value),
     detectedAt: r.detected_at instanceof Date ? r.detected_at : new Date(String(r.detected_at)),
   }))
-  const last = nodes.at(-1)
-  return {
-    nodes,
-    // The cursor is the last node's sealed id: `after` opens it again.
-    pageInfo: { hasNextPage: raw.length > page.first, endCursor: last ? last.id : null },
-  }
 }

@@ -2,15 +2,21 @@ import { filter, pipe } from 'graphql-yoga'
 import { Account } from '../account/account.entity.ts'
 import { findAccount } from '../account/account.service.ts'
 import { isoDay } from '../db/iso-day.ts'
-import type { AppBuilder } from '../schema/builder.ts'
+import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
 import { invalidArgument, latestPlatformDay, requirePrincipal } from '../schema/builder.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { asErrorCode, userError } from '../schema/errors.schema.ts'
+import { type CountedConnection, countOf, entityConnection, type PageArgs } from '../schema/connections.ts'
+import { databaseId } from '../schema/global-ids.ts'
+import { loadScoped } from '../schema/node-loaders.ts'
 import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES, SyncRun } from './sync.entity.ts'
 import { type SyncProgressEvent, trailingWindow } from './sync-engine.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: the Account object ref comes from another module's builder call
 type AnyObjectRef = any
+
+/** Runs on a page of `Account.syncRuns` when neither `first` nor `last` is given. */
+const SYNC_RUNS_PAGE = 20
 
 /** No platform has figures for a day that has not begun anywhere yet. */
 function refuseFutureRange(range: { from: string; to: string } | null | undefined, now: Date): void {
@@ -69,7 +75,6 @@ export function registerSyncSchema(
   const SyncRunRef = builder.objectRef<SyncRun>('SyncRun').implement({
     description: "One fetch of an account's report for a window of the platform's days.",
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false, description: 'Stable id of the run.' }),
       kind: t.field({
         type: KindEnum,
         nullable: false,
@@ -135,30 +140,38 @@ export function registerSyncSchema(
     }),
   })
 
+  builder.nodeRef<SyncRun, string, typeof SyncRunRef>(SyncRunRef, {
+    id: { resolve: (r) => r.id, description: 'Global id of the run.' },
+    loadMany: (ids, ctx) => loadScoped(ctx, SyncRun, ids),
+  })
+
   builder.objectField(AccountRef, 'syncRuns', (t: AnyObjectRef) =>
-    t.field({
-      type: [SyncRunRef],
-      nullable: false,
-      description: 'The most recent sync runs of the account, newest first.',
-      args: {
-        first: t.arg.int({
-          required: false,
-          defaultValue: 20,
-          description: 'How many runs, 1 to 200.',
-          validate: { min: 1, max: 200 },
+    t.connection(
+      {
+        type: SyncRunRef,
+        nullable: false,
+        description: `The sync runs of the account, newest first; ${SYNC_RUNS_PAGE} a page unless \`first\` or \`last\` says.`,
+        extensions: { defaultPageSize: SYNC_RUNS_PAGE },
+        resolve: (account: Account, args: PageArgs, ctx: GraphQLContext) =>
+          entityConnection(ctx, SyncRun, { account: account.id }, args, {
+            order: 'desc',
+            defaultSize: SYNC_RUNS_PAGE,
+            cursorPrefix: 'run',
+          }),
+      },
+      {
+        name: 'SyncRunConnection',
+        description: 'A page of sync runs.',
+        fields: (c: AnyObjectRef) => ({
+          totalCount: c.int({
+            nullable: false,
+            description: 'Sync runs of the account, on every page.',
+            resolve: (page: CountedConnection) => countOf(page),
+          }),
         }),
       },
-      resolve: (
-        account: Account,
-        args: { first?: number | null },
-        ctx: Parameters<typeof requirePrincipal>[0],
-      ) =>
-        ctx.em.find(
-          SyncRun,
-          { account: account.id },
-          { orderBy: { createdAt: 'desc', id: 'desc' }, limit: args.first ?? 20 },
-        ),
-    }),
+      { name: 'SyncRunEdge', description: 'A sync run and its cursor.' },
+    ),
   )
   for (const [name, description] of [
     ['backfillDays', 'Days fetched when the account was connected.'],
@@ -227,7 +240,11 @@ export function registerSyncSchema(
   const SyncAccountInput = builder.inputType('SyncAccountInput', {
     description: 'Which account to sync, and optionally which days.',
     fields: (t) => ({
-      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      accountId: t.globalID({
+        required: true,
+        for: AccountRef,
+        description: 'The account, as `Account.id`.',
+      }),
       range: t.field({
         type: DateRangeInput,
         required: false,
@@ -262,7 +279,7 @@ export function registerSyncSchema(
       resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
         refuseFutureRange(input.range, ctx.services.clock.now())
-        const account = await findAccount(ctx.em, input.accountId, { populateWorkspace: true })
+        const account = await findAccount(ctx.em, databaseId(input.accountId), { populateWorkspace: true })
         if (!account)
           return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
             { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
@@ -313,7 +330,11 @@ export function registerSyncSchema(
   const SyncSettingsInput = builder.inputType('UpdateAccountSyncInput', {
     description: "An account's sync settings; omitted fields keep their value.",
     fields: (t) => ({
-      accountId: t.id({ required: true, description: 'The account, as `Account.id`.' }),
+      accountId: t.globalID({
+        required: true,
+        for: AccountRef,
+        description: 'The account, as `Account.id`.',
+      }),
       backfillDays: t.int({
         required: false,
         description: 'Days of history to fetch when connected, 1 to 3660.',
@@ -361,7 +382,7 @@ export function registerSyncSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const account = await findAccount(ctx.em, args.input.accountId)
+        const account = await findAccount(ctx.em, databaseId(args.input.accountId))
         if (!account)
           return userError('AccountNotFoundError', 'ACCOUNT_NOT_FOUND', 'Account not found.', [
             { path: ['input', 'accountId'], message: 'no account with this id in your workspace' },
@@ -383,8 +404,16 @@ export function registerSyncSchema(
   const ProgressRef = builder.objectRef<SyncProgressEvent>('SyncProgress').implement({
     description: 'A sync run changed state.',
     fields: (t) => ({
-      accountId: t.exposeID('accountId', { nullable: false, description: 'The account synced.' }),
-      runId: t.exposeID('runId', { nullable: false, description: 'The run, as `SyncRun.id`.' }),
+      accountId: t.globalID({
+        nullable: false,
+        description: 'The account synced, as `Account.id`.',
+        resolve: (e) => ({ type: 'Account', id: e.accountId }),
+      }),
+      runId: t.globalID({
+        nullable: false,
+        description: 'The run, as `SyncRun.id`.',
+        resolve: (e) => ({ type: 'SyncRun', id: e.runId }),
+      }),
       kind: t.field({
         type: KindEnum,
         nullable: false,
@@ -439,8 +468,9 @@ export function registerSyncSchema(
       description:
         'Live progress of the sync runs of your workspace (server-sent events), optionally of one account.',
       args: {
-        accountId: t.arg.id({
+        accountId: t.arg.globalID({
           required: false,
+          for: AccountRef,
           description: 'Only this account; every account when omitted.',
         }),
       },
@@ -448,7 +478,7 @@ export function registerSyncSchema(
         const principal = requirePrincipal(ctx)
         const sync = ctx.services.sync
         if (!sync) throw new Error('Syncing is switched off on this server.')
-        const accountId = args.accountId ? String(args.accountId) : null
+        const accountId = args.accountId ? databaseId(args.accountId) : null
         return pipe(
           sync.pubsub.subscribe('syncProgress'),
           filter(

@@ -3,8 +3,8 @@
 
 /** Every document the web page sends, by its id (SHA-256 of the text, hex); trusted whenever documents are. */
 export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
-  '9e979d7f0abd49b000b7dbf157a5a5a7889a76d2a285832dde189f4273be7753':
-    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags\n      lastSyncAt lastError { code message }\n      syncRuns(first: 10) { status }\n    }\n  }\n}',
+  fc05417ddfb317078ff541fff67b974ce543c4a7d489a6ef594c3a65a8165ebd:
+    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags\n      lastSyncAt lastError { code message }\n      syncRuns(first: 10) { nodes { status } }\n    }\n  }\n}',
   '4b999e8c85a6627d3739d10fce9745760261dc1fe73b6bbcc56e7f623e078baf':
     'mutation UpdateTags($input: UpdateAccountInput!) {\n  updateAccount(input: $input) {\n    __typename\n    ... on UpdateAccountSuccess { account { id tags } }\n    ... on UserError { message }\n  }\n}',
   '9da1117bad70b2c45c31acd2d7f90c3bccc1f86ff62f4e14ef3a9540531934fd':

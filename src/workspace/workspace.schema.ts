@@ -1,9 +1,15 @@
 import type { AppBuilder } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
+import { countOf, entityConnection } from '../schema/connections.ts'
 import { userError } from '../schema/errors.schema.ts'
+import { databaseId } from '../schema/global-ids.ts'
+import { loadScoped } from '../schema/node-loaders.ts'
 import { ApiToken, Member, Workspace } from './workspace.entity.ts'
 import { issueApiToken } from './workspace.service.ts'
+
+/** Tokens or members on a page when neither `first` nor `last` is given: a workspace has few of either. */
+const SMALL_PAGE = 100
 
 export function registerWorkspaceSchema(
   builder: AppBuilder,
@@ -13,7 +19,6 @@ export function registerWorkspaceSchema(
   const WorkspaceRef = builder.objectRef<Workspace>('Workspace').implement({
     description: 'A tenant: its accounts, stats, members and tokens are seen by no other workspace.',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false, description: 'Stable id of the workspace.' }),
       name: t.exposeString('name', { nullable: false, description: 'Display name.' }),
       createdAt: t.field({
         type: 'DateTime',
@@ -34,7 +39,6 @@ export function registerWorkspaceSchema(
   const MemberRef = builder.objectRef<Member>('Member').implement({
     description: 'A person who belongs to the workspace.',
     fields: (t) => ({
-      id: t.exposeID('id', { nullable: false, description: 'Stable id of the member.' }),
       email: t.exposeString('email', { nullable: false, description: 'Email address, lower-cased.' }),
       role: t.field({
         type: RoleEnum,
@@ -54,10 +58,6 @@ export function registerWorkspaceSchema(
   const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
     description: 'An API token. Its value is shown once, at creation; affgraph stores only a hash.',
     fields: (t) => ({
-      id: t.exposeID('id', {
-        nullable: false,
-        description: 'Stable id of the token (not the token itself).',
-      }),
       name: t.exposeString('name', {
         nullable: false,
         description: 'What the token is for, as given at creation.',
@@ -93,6 +93,27 @@ export function registerWorkspaceSchema(
     }),
   })
 
+  builder.nodeRef<Workspace, string, typeof WorkspaceRef>(WorkspaceRef, {
+    id: { resolve: (w) => w.id, description: 'Global id of the workspace.' },
+    // Not tenant-filtered (it is the tenant): only the caller's own workspace is found.
+    loadMany: (ids, ctx) => {
+      const { workspaceId } = requirePrincipal(ctx)
+      return loadScoped(
+        ctx,
+        Workspace,
+        ids.map((id) => (id.toLowerCase() === workspaceId.toLowerCase() ? id : '')),
+      )
+    },
+  })
+  builder.nodeRef<Member, string, typeof MemberRef>(MemberRef, {
+    id: { resolve: (m) => m.id, description: 'Global id of the member.' },
+    loadMany: (ids, ctx) => loadScoped(ctx, Member, ids),
+  })
+  builder.nodeRef<ApiToken, string, typeof ApiTokenRef>(ApiTokenRef, {
+    id: { resolve: (k) => k.id, description: 'Global id of the token (not the token itself).' },
+    loadMany: (ids, ctx) => loadScoped(ctx, ApiToken, ids),
+  })
+
   const ViewerRef = builder.objectRef<{ workspaceId: string; tokenId: string }>('Viewer').implement({
     description: 'Who is asking: the workspace and token of the current request.',
     fields: (t) => ({
@@ -124,27 +145,67 @@ export function registerWorkspaceSchema(
   )
 
   builder.queryField('apiTokens', (t) =>
-    t.field({
-      type: [ApiTokenRef],
-      nullable: false,
-      description: 'Every API token of the workspace, revoked and expired ones included, oldest first.',
-      resolve: (_, __, ctx) => {
-        requirePrincipal(ctx)
-        return ctx.em.find(ApiToken, {}, { orderBy: { createdAt: 'asc', id: 'asc' } })
+    t.connection(
+      {
+        type: ApiTokenRef,
+        nullable: false,
+        description:
+          'The API tokens of the workspace, revoked and expired ones included, oldest first; ' +
+          `${SMALL_PAGE} a page unless \`first\` or \`last\` says.`,
+        extensions: { defaultPageSize: SMALL_PAGE },
+        resolve: (_, args, ctx) => {
+          requirePrincipal(ctx)
+          return entityConnection(ctx, ApiToken, {}, args, {
+            order: 'asc',
+            defaultSize: SMALL_PAGE,
+            cursorPrefix: 'token',
+          })
+        },
       },
-    }),
+      {
+        name: 'ApiTokenConnection',
+        description: 'A page of API tokens.',
+        fields: (c) => ({
+          totalCount: c.int({
+            nullable: false,
+            description: 'Tokens of the workspace, on every page.',
+            resolve: (page) => countOf(page),
+          }),
+        }),
+      },
+      { name: 'ApiTokenEdge', description: 'An API token and its cursor.' },
+    ),
   )
 
   builder.queryField('members', (t) =>
-    t.field({
-      type: [MemberRef],
-      nullable: false,
-      description: 'The members of the workspace, oldest first.',
-      resolve: (_, __, ctx) => {
-        requirePrincipal(ctx)
-        return ctx.em.find(Member, {}, { orderBy: { createdAt: 'asc', id: 'asc' } })
+    t.connection(
+      {
+        type: MemberRef,
+        nullable: false,
+        description: `The members of the workspace, oldest first; ${SMALL_PAGE} a page unless \`first\` or \`last\` says.`,
+        extensions: { defaultPageSize: SMALL_PAGE },
+        resolve: (_, args, ctx) => {
+          requirePrincipal(ctx)
+          return entityConnection(ctx, Member, {}, args, {
+            order: 'asc',
+            defaultSize: SMALL_PAGE,
+            cursorPrefix: 'member',
+          })
+        },
       },
-    }),
+      {
+        name: 'MemberConnection',
+        description: 'A page of members.',
+        fields: (c) => ({
+          totalCount: c.int({
+            nullable: false,
+            description: 'Members of the workspace, on every page.',
+            resolve: (page) => countOf(page),
+          }),
+        }),
+      },
+      { name: 'MemberEdge', description: 'A member and its cursor.' },
+    ),
   )
 
   const CreateApiTokenSuccess = builder
@@ -224,7 +285,9 @@ export function registerWorkspaceSchema(
   })
   const RevokeApiTokenInput = builder.inputType('RevokeApiTokenInput', {
     description: 'Which token to revoke.',
-    fields: (t) => ({ id: t.id({ required: true, description: 'The token, as `ApiToken.id`.' }) }),
+    fields: (t) => ({
+      id: t.globalID({ required: true, for: ApiTokenRef, description: 'The token, as `ApiToken.id`.' }),
+    }),
   })
   builder.mutationField('revokeApiToken', (t) =>
     t.field({
@@ -243,8 +306,7 @@ export function registerWorkspaceSchema(
       },
       resolve: async (_, { input }, ctx) => {
         requirePrincipal(ctx)
-        const id = String(input.id)
-        const token = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.em.findOne(ApiToken, { id }) : null
+        const [token] = await loadScoped(ctx, ApiToken, [databaseId(input.id)])
         if (!token)
           return userError('ApiTokenNotFoundError', 'API_TOKEN_NOT_FOUND', 'API token not found.', [
             { path: ['input', 'id'], message: 'no API token with this id in your workspace' },

@@ -16,6 +16,7 @@ import {
   runToCompletion,
   startServer,
 } from '../server/support/affgraph-process.ts'
+import { globalId } from '../support/global-ids.ts'
 import { captureLogs } from '../support/log-capture.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { sortRows } from '../support/plugin-harness.ts'
@@ -166,6 +167,14 @@ describe(`the capture command on ${TEST_DATABASE_KIND}`, () => {
     )
     expect(half.code).toBe(2)
     expect(half.stderr).toMatch(/give both --from and --to/)
+    // The API names accounts by global ids only; a bare database id is not one.
+    const bare = await runToCompletion(
+      CLI,
+      ['--account', '00000000-0000-4000-8000-000000000000', '--out', '-'],
+      env,
+    )
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toMatch(/--account must be an account id, as `Account.id` shows it/)
     if (TEST_DATABASE_KIND === 'pglite' && services) return
     const long = await runToCompletion(
       CLI,
@@ -176,10 +185,12 @@ describe(`the capture command on ${TEST_DATABASE_KIND}`, () => {
     expect(long.stderr).toMatch(/at most 92 days/)
     const unknown = await runToCompletion(
       CLI,
-      ['--account', '00000000-0000-4000-8000-000000000000', '--out', '-'],
+      ['--account', globalId('Account', '00000000-0000-4000-8000-000000000000'), '--out', '-'],
       env,
     )
     expect(unknown.code).toBe(1)
-    expect(unknown.stderr).toMatch(/no account 00000000-0000-4000-8000-000000000000/)
+    expect(unknown.stderr).toContain(
+      `no account ${globalId('Account', '00000000-0000-4000-8000-000000000000')}`,
+    )
   }, 120_000)
 })

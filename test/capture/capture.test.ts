@@ -10,6 +10,7 @@ import type { LoadedPlatform } from '../../src/platform/platform-registry.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { atFields, expectNoSecret, ok, send } from '../graphql/graphql-helpers.ts'
 import { bundledPluginIds } from '../server/support/affgraph-process.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { plantCanary, secretForms } from '../support/log-sink.ts'
 import { recordRequests, sortRows } from '../support/plugin-harness.ts'
 import { expectReplayToMeet, readExpectation, replayCapture } from '../support/replay.ts'
@@ -247,7 +248,7 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
 
   it('given an unknown account, another workspace’s account or too long a range, when a capture is asked for, then the answer is a typed error naming the field', async () => {
     const { sim, account } = await simulatedAccount('cellxpert', 0)
-    const unknown = await record('00000000-0000-4000-8000-000000000000')
+    const unknown = await record(globalId('Account', '00000000-0000-4000-8000-000000000000'))
     expect(unknown.body.data?.recordCapture).toMatchObject({
       __typename: 'AccountNotFoundError',
       code: 'ACCOUNT_NOT_FOUND',
@@ -274,12 +275,12 @@ describe(`capture and replay on ${TEST_DATABASE_KIND}`, () => {
     const { sim, account } = await simulatedAccount('cellxpert', 1)
     const [other] = await t.db.query<{ credentials: string }>(
       'select credentials::text as credentials from account where id <> ? limit 1',
-      [account.id],
+      [databaseIdOf(account.id)],
     )
     // Another account's envelope: sealed for another id, so it must not open here.
     await t.db.query('update account set credentials = ?::jsonb where id = ?', [
       other!.credentials,
-      account.id,
+      databaseIdOf(account.id),
     ])
     const requests = sim.log.length
     const result = (await record(account.id)).body.data?.recordCapture

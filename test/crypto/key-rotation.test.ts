@@ -24,6 +24,7 @@ import {
   waitForExit,
   waitForStdout,
 } from '../server/support/affgraph-process.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { createScratchPostgresDatabase, TEST_DATABASE_KIND } from '../support/test-database.ts'
 
 const scratch = await createScratchPostgresDatabase()
@@ -129,7 +130,7 @@ describe(`master-key rotation on ${TEST_DATABASE_KIND}`, () => {
     original = new Map(
       (await storedRows()).map((r) => [r.id, decryptCredentials(ring, r.credentials, `account:${r.id}`)]),
     )
-    accountIds = [...original.keys()]
+    accountIds = [...original.keys()].map((id) => globalId('Account', id))
   }, 180_000)
 
   afterEach(killAllProcesses)
@@ -255,7 +256,7 @@ describe(`master-key rotation on ${TEST_DATABASE_KIND}`, () => {
           if (firstRekeyed.includes(id)) {
             const rekeyed = await server.gql<{ updateAccountConnection: Result }>(
               UPDATE_ACCOUNT_CONNECTION,
-              { input: { accountId: id, connection: { softSwiss: original.get(id) } } },
+              { input: { accountId: id, connection: { softSwiss: original.get(databaseIdOf(id)) } } },
               token,
             )
             expect(rekeyed.data?.updateAccountConnection.__typename).toBe('UpdateAccountConnectionSuccess')

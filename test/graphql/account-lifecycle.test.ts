@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import { decryptCredentials, type SealedCredentials } from '../../src/crypto/credential-cipher.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   ACCOUNT_SELECTION,
@@ -9,15 +10,17 @@ import {
   type AccountView,
   accountRowsText,
   atFields,
+  bearer,
   CHECK_ACCOUNT,
   CONNECT_ACCOUNT,
   connectSoftSwiss,
   DISCONNECT_ACCOUNT,
   ok,
-  randomUuid,
+  send,
   storedCredentials,
   UPDATE_ACCOUNT,
   UPDATE_ACCOUNT_CONNECTION,
+  unknownAccountId,
 } from './graphql-helpers.ts'
 
 interface Page {
@@ -68,9 +71,9 @@ async function accountById(id: string): Promise<AccountView | null> {
 async function opened(accountId: string): Promise<Record<string, string> | string> {
   const [row] = await t.db.query<{ credentials: SealedCredentials }>(
     'select credentials from account where id = ?',
-    [accountId],
+    [databaseIdOf(accountId)],
   )
-  return decryptCredentials(t.services.keyRing, row!.credentials, `account:${accountId}`)
+  return decryptCredentials(t.services.keyRing, row!.credentials, `account:${databaseIdOf(accountId)}`)
 }
 
 describe('connectAccount', () => {
@@ -86,7 +89,7 @@ describe('connectAccount', () => {
     expect(data.connectAccount.__typename).toBe('ConnectAccountSuccess')
     first = data.connectAccount.account!
     created.push(first)
-    expect(first.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    expect(databaseIdOf(first.id)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     expect(first).toMatchObject({
       label: 'Acme Partners',
       status: 'OK',
@@ -107,7 +110,7 @@ describe('connectAccount', () => {
 
     const rows = await t.db.query<{ workspace_id: string; status: string; platform_id: string }>(
       'select workspace_id, status, platform_id from account where id = ?',
-      [first.id],
+      [databaseIdOf(first.id)],
     )
     expect(rows).toEqual([{ workspace_id: ws.id, status: 'OK', platform_id: 'softswiss' }])
     expect(await opened(first.id)).toEqual({ baseUrl: sim.baseUrl, token: tokenOf(0) })
@@ -196,8 +199,20 @@ describe('accounts and account', () => {
   })
 
   it('given an id no account has, when account(id) is queried, then it is null', async () => {
-    expect(await accountById(randomUuid())).toBeNull()
-    expect(await accountById('not-a-uuid')).toBeNull()
+    expect(await accountById(unknownAccountId())).toBeNull()
+  })
+
+  it('given a string that is no global id, when account(id) is queried, then INVALID_ARGUMENT names the argument', async () => {
+    const response = await send(
+      t,
+      'query($id: ID!) { account(id: $id) { id } }',
+      { id: 'not-an-id' },
+      bearer(ws.token),
+    )
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      fields: [{ path: ['id'], message: expect.stringContaining('not a global id') }],
+    })
   })
 })
 
@@ -215,7 +230,7 @@ describe('updateAccount', () => {
     })
     const [row] = await t.db.query<{ label: string; tags: string[] }>(
       'select label, tags from account where id = ?',
-      [first.id],
+      [databaseIdOf(first.id)],
     )
     expect(row).toEqual({ label: 'Acme (EU)', tags: ['eu', 'vip'] })
     expect(await storedCredentials(t, first.id)).toBe(credentials)
@@ -230,7 +245,7 @@ describe('updateAccount', () => {
 
   it('given an unknown account id, when updateAccount runs, then AccountNotFoundError', async () => {
     const data = await ok<{ updateAccount: AccountResult }>(t, ws.token, UPDATE_ACCOUNT, {
-      input: { accountId: randomUuid(), label: 'nobody' },
+      input: { accountId: unknownAccountId(), label: 'nobody' },
     })
     expect(data.updateAccount).toMatchObject({
       __typename: 'AccountNotFoundError',
@@ -242,7 +257,7 @@ describe('updateAccount', () => {
 
 describe('updateAccountConnection', () => {
   it('given a key the program refuses, when the account is re-keyed, then PlatformAuthError and the stored row is byte for byte unchanged', async () => {
-    const before = await accountRowsText(t, 'a.id = ?', [first.id])
+    const before = await accountRowsText(t, 'a.id = ?', [databaseIdOf(first.id)])
     const data = await ok<{ updateAccountConnection: AccountResult }>(
       t,
       ws.token,
@@ -256,7 +271,7 @@ describe('updateAccountConnection', () => {
       code: 'PLATFORM_AUTH_FAILED',
       fields: atFields('token'),
     })
-    expect(await accountRowsText(t, 'a.id = ?', [first.id])).toEqual(before)
+    expect(await accountRowsText(t, 'a.id = ?', [databaseIdOf(first.id)])).toEqual(before)
     expect(await opened(first.id)).toEqual({ baseUrl: sim.baseUrl, token: tokenOf(0) })
   })
 
@@ -298,7 +313,7 @@ describe('updateAccountConnection', () => {
       ws.token,
       UPDATE_ACCOUNT_CONNECTION,
       {
-        input: { accountId: randomUuid(), connection: { softSwiss: conn(6) } },
+        input: { accountId: unknownAccountId(), connection: { softSwiss: conn(6) } },
       },
     )
     expect(data.updateAccountConnection).toMatchObject({
@@ -344,7 +359,7 @@ describe('checkAccount', () => {
 
   it('given an unknown account id, when checkAccount runs, then AccountNotFoundError', async () => {
     const data = await ok<{ checkAccount: AccountResult }>(t, ws.token, CHECK_ACCOUNT, {
-      accountId: randomUuid(),
+      accountId: unknownAccountId(),
     })
     expect(data.checkAccount).toMatchObject({ __typename: 'AccountNotFoundError', code: 'ACCOUNT_NOT_FOUND' })
   })
@@ -357,7 +372,7 @@ describe('disconnectAccount', () => {
       accountId: id,
     })
     expect(data.disconnectAccount).toEqual({ __typename: 'DisconnectAccountSuccess', accountId: id })
-    expect(await t.db.query('select id from account where id = ?', [id])).toEqual([])
+    expect(await t.db.query('select id from account where id = ?', [databaseIdOf(id)])).toEqual([])
     expect(await accountById(id)).toBeNull()
     const page = await ok<Page>(t, ws.token, PAGE, { first: 10 })
     expect(page.accounts.totalCount).toBe(4)

@@ -6,6 +6,7 @@ import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { Workspace } from '../../src/workspace/workspace.entity.ts'
 import { issueApiToken } from '../../src/workspace/workspace.service.ts'
 import { bundledPluginIds } from '../server/support/affgraph-process.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   bearer,
@@ -172,7 +173,7 @@ describe('token failures', () => {
 
   it('given a valid token, when viewer is queried, then it names the token workspace', async () => {
     const data = await ok<{ viewer: { workspace: { id: string; name: string } } }>(t, owner.token, VIEWER)
-    expect(data.viewer.workspace).toEqual({ id: owner.id, name: 'auth-owner' })
+    expect(data.viewer.workspace).toEqual({ id: globalId('Workspace', owner.id), name: 'auth-owner' })
   })
 
   it('given no Authorization header, when viewer is queried, then TOKEN_MISSING', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'vitest'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { secretForms } from '../support/log-sink.ts'
 import type { TestApp } from '../support/test-app.ts'
 
@@ -173,10 +174,11 @@ export async function accountRowsText(t: TestApp, where = 'true', params: unknow
   return rows.map((r) => r.row)
 }
 
+/** The sealed credentials of an account, by the id the API gave it. */
 export async function storedCredentials(t: TestApp, accountId: string): Promise<string> {
   const rows = await t.db.query<{ credentials: string }>(
     'select credentials::text as credentials from account where id = ?',
-    [accountId],
+    [databaseIdOf(accountId)],
   )
   expect(rows).toHaveLength(1)
   return rows[0]!.credentials
@@ -197,7 +199,8 @@ export function expectNoSecret(text: string, secrets: readonly string[], where: 
   }
 }
 
-export const randomUuid = (): string => crypto.randomUUID()
+/** A well-formed account id that names no account. */
+export const unknownAccountId = (): string => globalId('Account', crypto.randomUUID())
 
 /** Matches a UserError's `fields` by the field names they point at, in order. */
 export const atFields = (...names: string[]) => names.map((field) => expect.objectContaining({ field }))

@@ -3,6 +3,7 @@ import { responseCacheOf } from '../../src/schema/response-cache.ts'
 import { reportRow } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
 import { insertAccounts, insertCoverage } from '../stats/stats-seed.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { bearer, send } from './graphql-helpers.ts'
@@ -109,7 +110,7 @@ describe(`response cache on ${TEST_DATABASE_KIND}`, () => {
     const edited = await send(
       t,
       'mutation($input: UpdateAccountInput!) { updateAccount(input: $input) { __typename } }',
-      { input: { accountId: a.account, tags: ['vip'] } },
+      { input: { accountId: globalId('Account', a.account), tags: ['vip'] } },
       bearer(a.token),
     )
     expect(edited.text).toContain('UpdateAccountSuccess')

@@ -13,7 +13,10 @@ import {
   isScalarType,
   isUnionType,
 } from 'graphql'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { insertAccounts } from '../stats/stats-seed.ts'
+import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { ok } from './graphql-helpers.ts'
 
 // schema.graphql is the contract; test/graphql/schema-file.test.ts keeps it equal to what the server builds.
 const SDL = readFileSync(join(resolve(import.meta.dirname, '../..'), 'schema.graphql'), 'utf8')
@@ -47,20 +50,30 @@ const BOUNDED_LISTS: Record<string, string> = {
   'StatsTotals.native': 'one per reporting currency of the totals',
   'StatsTotals.conversions': 'one per currency pair converted',
   'StatsResult.fetchRuns': 'one per account a request fetched for, at most 100',
+  'Query.nodes': 'the ids asked for, at most 100',
 }
 
 /**
  * Unbounded lists still served as plain lists or `nodes` pages. The Relay conversion (Node, global ids, edges,
  * pageInfo both ways) takes each off this list; a new unbounded list cannot join it without failing here.
  */
-const AWAITING_CONNECTIONS = [
-  'Query.apiTokens',
-  'Query.members',
-  'Account.syncRuns',
-  'AccountPage.nodes',
-  'StatsResult.rows',
-  'StatChangePage.nodes',
-]
+const AWAITING_CONNECTIONS = ['StatsResult.rows']
+
+/** A Relay connection: `edges { cursor node }`, `nodes`, `pageInfo` and `totalCount`. Its lists hold one page. */
+const isConnection = (typeName: string) => {
+  const type = schema.getType(typeName)
+  if (!isObjectType(type)) return false
+  const fields = type.getFields()
+  return ['edges', 'nodes', 'pageInfo', 'totalCount'].every((f) => f in fields)
+}
+
+/** The objects of a workspace a client names by id: each must be a Node, refetchable with `node(id:)`. */
+const WORKSPACE_ENTITIES = ['Account', 'ApiToken', 'Member', 'SyncRun', 'StatChange', 'Workspace']
+
+/** Objects with an `id: ID!` that are no workspace entity, and what their id is instead. */
+const OTHER_IDS: Record<string, string> = {
+  Platform: 'the plugin id (e.g. "softswiss"), the same for every workspace',
+}
 
 describe('schema conventions', () => {
   it('given every mutation, when its signature is read, then it takes one argument named input and returns a non-null union with typed errors', () => {
@@ -104,6 +117,8 @@ describe('schema conventions', () => {
       .map(({ path }) => path)
       // An error's `fields` lists the input values of one request.
       .filter((path) => !path.endsWith('.fields'))
+      // A connection's edges and nodes are one page, bounded by its `first`/`last` (at most 100).
+      .filter((path) => !isConnection(path.split('.')[0]!))
     const unclassified = lists.filter((p) => !(p in BOUNDED_LISTS) && !AWAITING_CONNECTIONS.includes(p))
     expect(unclassified, 'unbounded lists must be connections').toEqual([])
     // Stale entries would let a list slip back in unnoticed.
@@ -119,5 +134,105 @@ describe('schema conventions', () => {
     const issue = schema.getType('FieldIssue')
     if (!isObjectType(issue)) throw new Error('FieldIssue is not an object type')
     expect(Object.keys(issue.getFields()).sort()).toEqual(['field', 'message', 'path'])
+  })
+
+  it('given every object with an id, when classified, then each workspace entity implements Node and the others are named', () => {
+    const withId = Object.values(schema.getTypeMap())
+      .filter((type) => isObjectType(type) && !type.name.startsWith('__'))
+      .filter(
+        (type) =>
+          String((type as { getFields(): Record<string, { type: unknown }> }).getFields().id?.type) === 'ID!',
+      )
+      .map((type) => type.name)
+    const nodes = withId.filter((name) => {
+      const type = schema.getType(name)
+      return isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node')
+    })
+    expect(nodes.sort()).toEqual([...WORKSPACE_ENTITIES].sort())
+    expect(withId.filter((name) => !nodes.includes(name)).sort()).toEqual(Object.keys(OTHER_IDS).sort())
+  })
+
+  it('given every connection, when its arguments are read, then it pages both ways and bounds its pages', () => {
+    const connections = outputFields().filter(({ field }) => isConnection(getNamedType(field.type).name))
+    expect(connections.map(({ path }) => path).sort()).toEqual(
+      ['Account.syncRuns', 'Query.accounts', 'Query.apiTokens', 'Query.changes', 'Query.members'].sort(),
+    )
+    for (const { path, field } of connections) {
+      expect(
+        field.args.map((a) => a.name).filter((n) => ['first', 'last', 'after', 'before'].includes(n)),
+        path,
+      ).toEqual(expect.arrayContaining(['first', 'last', 'after', 'before']))
+      for (const name of ['first', 'last']) {
+        expect(field.args.find((a) => a.name === name)?.description, `${path}(${name})`).toContain('100')
+      }
+      const pageInfo = (schema.getType('PageInfo') as { getFields(): Record<string, unknown> }).getFields()
+      expect(Object.keys(pageInfo).sort()).toEqual([
+        'endCursor',
+        'hasNextPage',
+        'hasPreviousPage',
+        'startCursor',
+      ])
+    }
+  })
+})
+
+describe('node(id:) on a running server', () => {
+  let t: TestApp
+  let ws: { id: string; token: string }
+
+  beforeAll(async () => {
+    t = await createTestApp()
+    ws = await t.workspace('node-refetch')
+    const [account] = await insertAccounts(t.db, ws.id, [{ label: 'refetched' }])
+    await t.db.query(
+      `insert into sync_run (id, workspace_id, account_id, kind, window_from, window_to, status, created_at)
+       values (?, ?, ?, 'MANUAL', '2026-01-01', '2026-01-01', 'SUCCEEDED', '2026-01-02T00:00:00Z')`,
+      [crypto.randomUUID(), ws.id, account],
+    )
+    await t.db.query(
+      `insert into stat_change (workspace_id, account_id, day, brand, campaign, currency, metric, old_value, new_value, detected_at)
+       values (?, ?, '2026-01-01', '', '', 'EUR', 'clicks', 1, 2, '2026-01-02T00:00:00Z')`,
+      [ws.id, account],
+    )
+    await ok(t, ws.token, 'mutation { addMember(input: { email: "node@example.com" }) { __typename } }')
+  })
+
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  it('given one object of each Node type read through the API, when node(id) is asked with its id, then the same object comes back', async () => {
+    const data = await ok<{
+      accounts: { nodes: { id: string; syncRuns: { nodes: { id: string }[] } }[] }
+      apiTokens: { nodes: { id: string }[] }
+      members: { nodes: { id: string }[] }
+      changes: { nodes: { id: string }[] }
+      viewer: { workspace: { id: string } }
+    }>(
+      t,
+      ws.token,
+      `{ accounts(first: 1) { nodes { id syncRuns(first: 1) { nodes { id } } } }
+         apiTokens(first: 1) { nodes { id } } members(first: 1) { nodes { id } }
+         changes(first: 1) { nodes { id } } viewer { workspace { id } } }`,
+    )
+    const account = data.accounts.nodes[0]!
+    const ids: Record<string, string> = {
+      Account: account.id,
+      SyncRun: account.syncRuns.nodes[0]!.id,
+      ApiToken: data.apiTokens.nodes[0]!.id,
+      Member: data.members.nodes[0]!.id,
+      StatChange: data.changes.nodes[0]!.id,
+      Workspace: data.viewer.workspace.id,
+    }
+    expect(Object.keys(ids).sort()).toEqual([...WORKSPACE_ENTITIES].sort())
+    for (const [type, id] of Object.entries(ids)) {
+      const found = await ok<{ node: { __typename: string; id: string } | null }>(
+        t,
+        ws.token,
+        'query($id: ID!) { node(id: $id) { __typename id } }',
+        { id },
+      )
+      expect(found.node, type).toEqual({ __typename: type, id })
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   ACCOUNT_SELECTION,
@@ -60,8 +61,12 @@ beforeAll(async () => {
     a.token,
     'mutation { addMember(input: { email: "owner@a.example", role: OWNER }) { ... on AddMemberSuccess { member { id } } } }',
   )
-  const tokens = await ok<{ apiTokens: { id: string }[] }>(t, a.token, '{ apiTokens { id } }')
-  aTokenIds = tokens.apiTokens.map((k) => k.id)
+  const tokens = await ok<{ apiTokens: { nodes: { id: string }[] } }>(
+    t,
+    a.token,
+    '{ apiTokens { nodes { id } } }',
+  )
+  aTokenIds = tokens.apiTokens.nodes.map((k) => k.id)
   expect(aTokenIds).toHaveLength(2)
   bOwnAccount = await connectSoftSwiss(t, b.token, sim.accounts[2]!.connection, { label: 'B one' })
   aRowsBefore = await rowsOfA()
@@ -183,14 +188,14 @@ describe("workspace B cannot see or touch workspace A's data", () => {
       [b.id],
     )
     const data = await ok<{
-      apiTokens: { id: string }[]
-      members: { email: string }[]
+      apiTokens: { nodes: { id: string }[] }
+      members: { nodes: { email: string }[] }
       viewer: { workspace: { id: string } }
-    }>(t, b.token, '{ apiTokens { id } members { email } viewer { workspace { id } } }')
-    expect(data.apiTokens.map((k) => k.id)).toEqual(expected.map((r) => r.id))
-    for (const id of aTokenIds) expect(data.apiTokens.map((k) => k.id)).not.toContain(id)
-    expect(data.members).toEqual([])
-    expect(data.viewer.workspace.id).toBe(b.id)
+    }>(t, b.token, '{ apiTokens { nodes { id } } members { nodes { email } } viewer { workspace { id } } }')
+    expect(data.apiTokens.nodes.map((k) => k.id)).toEqual(expected.map((r) => globalId('ApiToken', r.id)))
+    for (const id of aTokenIds) expect(data.apiTokens.nodes.map((k) => k.id)).not.toContain(id)
+    expect(data.members.nodes).toEqual([])
+    expect(data.viewer.workspace.id).toBe(globalId('Workspace', b.id))
   })
 
   it("given everything B tried, when A's rows are read again, then accounts, tokens and members are byte for byte unchanged", async () => {

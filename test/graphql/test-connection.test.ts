@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import { decryptCredentials, type SealedCredentials } from '../../src/crypto/credential-cipher.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import {
   type AccountResult,
@@ -247,9 +248,13 @@ describe('input validation before any resolver', () => {
     })
     const [row] = await t.db.query<{ credentials: SealedCredentials }>(
       'select credentials from account where id = ?',
-      [account.id],
+      [databaseIdOf(account.id)],
     )
-    const opened = decryptCredentials(t.services.keyRing, row!.credentials, `account:${account.id}`)
+    const opened = decryptCredentials(
+      t.services.keyRing,
+      row!.credentials,
+      `account:${databaseIdOf(account.id)}`,
+    )
     expect(opened).toEqual({ baseUrl: sim.baseUrl, token: bare })
     await ok(
       t,

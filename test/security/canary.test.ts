@@ -109,12 +109,13 @@ describe(`a canary secret on ${TEST_DATABASE_KIND}`, () => {
     )
     await waitFor(async () => (await runStatuses()).every((s) => s === 'SUCCEEDED' || s === 'FAILED'))
     const runs = await gql(
-      `query ($id: ID!) { account(id: $id) { status lastError { code message } syncRuns { status errorCode errorMessage } } }`,
+      `query ($id: ID!) { account(id: $id) { status lastError { code message } syncRuns { nodes { status errorCode errorMessage } } } }`,
       { id },
     )
-    const view = (runs.body.data as { account: { syncRuns: { status: string }[]; lastError: unknown } })
-      .account
-    expect(view.syncRuns.map((r) => r.status)).toContain('FAILED')
+    const view = (
+      runs.body.data as { account: { syncRuns: { nodes: { status: string }[] }; lastError: unknown } }
+    ).account
+    expect(view.syncRuns.nodes.map((r) => r.status)).toContain('FAILED')
     expect(view.lastError).not.toBeNull()
     const stored = await t.db.query<{ text: string }>(
       `select coalesce(error_message, '') || ' ' || coalesce(error_code, '') as text from sync_run`,

@@ -35,9 +35,9 @@ function expectCsrfRefusal(response: Awaited<ReturnType<typeof fetchJson>>): voi
 }
 
 const tokenNames = async () =>
-  (await ok<{ apiTokens: { name: string }[] }>(t, token, '{ apiTokens { name } }')).apiTokens.map(
-    (a) => a.name,
-  )
+  (
+    await ok<{ apiTokens: { nodes: { name: string }[] } }>(t, token, '{ apiTokens { nodes { name } } }')
+  ).apiTokens.nodes.map((a) => a.name)
 
 describe('requests a cross-site page could send without a preflight', () => {
   it('given a GET without the CSRF header, when it is received, then 403 CSRF_HEADER_MISSING', async () => {

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app.ts'
 import type { GraphQLLimits } from '../../src/config.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { bearer, type GqlResponse, ok, send } from '../graphql/graphql-helpers.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 // Tight limits, so that each boundary is reached by a short document. The scheduler is off: the only upstream
@@ -255,7 +256,7 @@ describe('default limits', () => {
   it('given ten years of stats naming their accounts, when 13 accounts are named, then it runs, and 14 are refused', async () => {
     const query =
       'query($ids: [ID!]) { stats(input: { range: { from: "2016-01-01", to: "2025-12-31" }, filter: { accountIds: $ids } }) { totals { clicks } } }'
-    const ids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID())
+    const ids = (n: number) => Array.from({ length: n }, () => globalId('Account', crypto.randomUUID()))
     // 3653 days × 13 accounts + 13 × (totals + clicks) = 47 515; with 14 accounts 51 170.
     const accepted = await send(defaults, query, { ids: ids(13) }, bearer(defaultToken))
     expect(accepted.body.errors, accepted.text).toBeUndefined()
@@ -269,8 +270,12 @@ describe('batching and multi-operation documents', () => {
     `mutation Create { createApiToken(input: { name: "${name}" }) { ... on CreateApiTokenSuccess { token } } }`
   const tokenNames = async () =>
     (
-      await ok<{ apiTokens: { name: string }[] }>(defaults, defaultToken, '{ apiTokens { name } }')
-    ).apiTokens.map((t) => t.name)
+      await ok<{ apiTokens: { nodes: { name: string }[] } }>(
+        defaults,
+        defaultToken,
+        '{ apiTokens { nodes { name } } }',
+      )
+    ).apiTokens.nodes.map((t) => t.name)
 
   it('given a JSON array of operations, when it is posted, then 400 and none of them runs', async () => {
     const response = await defaults.app.fetch('http://affgraph.test/graphql', {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bearer, send } from '../graphql/graphql-helpers.ts'
 import { insertAccounts } from '../stats/stats-seed.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testDay } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
@@ -19,7 +20,7 @@ beforeAll(async () => {
   const ws = await t.workspace('input-edges')
   token = ws.token
   const [id] = await insertAccounts(t.db, ws.id, [{ label: 'edges' }])
-  accountId = id!
+  accountId = globalId('Account', id!)
 })
 
 afterAll(async () => {

@@ -4,6 +4,7 @@ import { tokenCacheOf } from '../../src/security/request-auth.ts'
 import { TOKEN_LOOKUP_SQL } from '../../src/workspace/workspace.service.ts'
 import { bearer, send } from '../graphql/graphql-helpers.ts'
 import { runToCompletion } from '../server/support/affgraph-process.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND, TEST_DATABASE_URL } from '../support/test-database.ts'
 
@@ -102,7 +103,7 @@ describe(`request authentication on ${TEST_DATABASE_KIND}`, () => {
     expect(statements).toHaveLength(1)
     const rows = await t.db.query<{ id: string; last_used_at: unknown }>(
       'select id::text as id, last_used_at from api_token where id in (?, ?)',
-      [a.id, b.id],
+      [databaseIdOf(a.id), databaseIdOf(b.id)],
     )
     expect(rows.map((r) => r.last_used_at)).not.toContain(null)
   })

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
@@ -136,7 +137,7 @@ describe('secrets cut inside messages', () => {
       )
       const rows = await t.db.query<{ text: string }>(
         `select coalesce(last_error_message, '') as text from account where id = ?`,
-        [id],
+        [databaseIdOf(id!)],
       )
       stored += `${rows[0]?.text ?? ''}\n`
     }

@@ -20,6 +20,7 @@ import {
   send,
   TEST_CONNECTION,
 } from '../graphql/graphql-helpers.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 /*
@@ -544,7 +545,7 @@ describe('SSRF at request time: names, rebinding, redirects and stored accounts'
     expect(account, connected.text).toBeDefined()
     program.redirectTo = `http://127.0.0.1:${v4.port}/`
     try {
-      const { run, account: after } = await syncOnce(account!.id)
+      const { run, account: after } = await syncOnce(databaseIdOf(account!.id))
       expect(run.status).toBe('FAILED')
       expect(run.errorCode).toBe('OUTBOUND_BLOCKED')
       expect(after.lastErrorCode).toBe('OUTBOUND_BLOCKED')
@@ -563,7 +564,7 @@ describe('SSRF at request time: names, rebinding, redirects and stored accounts'
     expect(account, connected.text).toBeDefined()
     answers.set(REBIND_NAME, ['127.0.0.2'])
     const programHits = program.hits
-    const { run, account: after } = await syncOnce(account!.id)
+    const { run, account: after } = await syncOnce(databaseIdOf(account!.id))
     expect(run.status).toBe('FAILED')
     expect(run.errorCode).toBe('OUTBOUND_BLOCKED')
     expect(run.errorMessage).toContain('127.0.0.2')

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSync } from '../../src/bootstrap.ts'
 import { SUBSCRIPTION_RECHECK_MS } from '../../src/security/subscription-auth.ts'
 import { ensureWorkspace, issueApiToken } from '../../src/workspace/workspace.service.ts'
+import { globalId } from '../support/global-ids.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { readEvents } from '../support/sse-events.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
@@ -75,7 +76,7 @@ describe(`open subscriptions end with their token on ${TEST_DATABASE_KIND}`, () 
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
       body: JSON.stringify({
         query: 'mutation ($id: ID!) { revokeApiToken(input: { id: $id }) { __typename } }',
-        variables: { id: subscriber.id },
+        variables: { id: globalId('ApiToken', subscriber.id) },
       }),
     })
     expect(((await revoked.json()) as { data: unknown }).data).toEqual({

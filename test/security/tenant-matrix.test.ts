@@ -7,6 +7,7 @@ import { type StatsInput, toStatsQuery } from '../../src/stats/stats.service.ts'
 import { accountCounting } from '../../src/stats/stats-sql.ts'
 import { type AccountView, bearer, connectSoftSwiss, ok, send } from '../graphql/graphql-helpers.ts'
 import { insertRates } from '../stats/stats-seed.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testDay } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
@@ -58,6 +59,11 @@ let window: { from: string; to: string }
 let revisedDay: string
 let aAccountsCursor: string
 let aChangesCursor: string
+let aChangesStartCursor: string
+let aAccountsStartCursor: string
+let aTokensCursor: string
+let aMembersCursor: string
+let aRunsCursor: string
 let aSpareTokenId: string
 let aMemberId: string
 let brandsOfA: string[]
@@ -102,7 +108,7 @@ async function runWorkspaces(ids: string[]): Promise<string[]> {
   if (ids.length === 0) return []
   const rows = await t.db.query<{ w: string }>(
     `select workspace_id::text as w from sync_run where id in (${ids.map(() => '?').join(', ')})`,
-    ids,
+    ids.map(databaseIdOf),
   )
   expect(rows).toHaveLength(ids.length)
   return rows.map((r) => r.w)
@@ -253,15 +259,81 @@ const clicksOf = (answer: StatsAnswer) =>
 const ACCOUNT_STATS =
   'stats(input: { range: $range, granularity: MONTH, currency: "EUR", groupBy: [ACCOUNT], fetchMissing: true }) { rows { accountId clicks } fetchRuns { id account { id } } }'
 
+/** Ids of A's objects of every Node type, as the API names them. */
+async function nodeIdsOfA(): Promise<string[]> {
+  const rows = async (table: string, type: Parameters<typeof globalId>[0]) =>
+    (
+      await t.db.query<{ id: string }>(`select id::text as id from ${table} where workspace_id = ? limit 3`, [
+        a.id,
+      ])
+    ).map((r) => globalId(type, r.id))
+  const changes = await ok<{ changes: { nodes: { id: string }[] } }>(
+    t,
+    a.token,
+    '{ changes(first: 3) { nodes { id } } }',
+  )
+  const ids = [
+    a1.id,
+    a2.id,
+    a3.id,
+    aMemberId,
+    globalId('Workspace', a.id),
+    ...(await rows('api_token', 'ApiToken')),
+    ...(await rows('sync_run', 'SyncRun')),
+    ...changes.changes.nodes.map((n) => n.id),
+  ]
+  expect(new Set(ids.map((id) => Buffer.from(id, 'base64').toString().split(':')[0])).size).toBe(6)
+  return ids
+}
+
+/** `node` and `nodes`: B asking with A's ids gets exactly what an unknown id gets. */
+const NODE_CASE = (field: 'Query.node' | 'Query.nodes'): MatrixCase => ({
+  field,
+  feeds: [field === 'Query.node' ? 'Query.node(id)' : 'Query.nodes(ids)'],
+  expectation: "null for every object of A's, of every Node type, exactly as for an unknown id",
+  async run() {
+    const ids = await nodeIdsOfA()
+    const unknown = globalId('Account', crypto.randomUUID())
+    if (field === 'Query.node') {
+      const query = 'query($id: ID!) { node(id: $id) { __typename id } }'
+      await asB('node', async (call) => {
+        const nothing = JSON.stringify(await call(query, { id: unknown }))
+        expect(nothing).toBe('{"node":null}')
+        for (const id of ids) expect(JSON.stringify(await call(query, { id })), id).toBe(nothing)
+      })
+      await asA(async (call) => {
+        for (const id of ids)
+          expect((await call<{ node: { id: string } | null }>(query, { id })).node?.id).toBe(id)
+      })
+      return
+    }
+    const query = 'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }'
+    await asB('nodes', async (call) => {
+      const data = await call<{ nodes: unknown[] }>(query, { ids: [...ids, unknown] })
+      expect(data.nodes).toEqual([...ids, unknown].map(() => null))
+    })
+    await asA(async (call) => {
+      const data = await call<{ nodes: ({ id: string } | null)[] }>(query, { ids: [...ids, unknown] })
+      expect(data.nodes.map((n) => n?.id ?? null)).toEqual([...ids, null])
+    })
+  },
+})
+
 const CASES: MatrixCase[] = [
   {
     field: 'Query.account',
-    feeds: ['Query.account(id)', 'Account.stats(input.filter.accountIds)'],
+    feeds: [
+      'Query.account(id)',
+      'Account.syncRuns(after)',
+      'Account.syncRuns(before)',
+      'Account.stats(input.filter.accountIds)',
+    ],
     nested: ['Account.stats', 'Account.syncRuns'],
-    expectation: "null for each of A's accounts, also beside B's own in one batched request",
+    expectation:
+      "null for each of A's accounts, also beside B's own in one batched request; A's run cursors page B's runs only",
     async run() {
       const query = `query($id: ID!, $range: StatsRangeInput!) {
-        account(id: $id) { id label ${ACCOUNT_STATS} syncRuns(first: 50) { id } } }`
+        account(id: $id) { id label ${ACCOUNT_STATS} syncRuns(first: 50) { nodes { id } } } }`
       await asB('account(id)', async (call) => {
         for (const id of [a1.id, a2.id, a3.id]) {
           const data = await call<{ account: unknown }>(query, { id, range: window })
@@ -269,18 +341,31 @@ const CASES: MatrixCase[] = [
         }
         // One request, one DataLoader batch: B's account beside A's must not pull A's rows into B's answer.
         const both = await call<{
-          mine: { stats: { rows: { clicks: number }[] }; syncRuns: { id: string }[] }
+          mine: { stats: { rows: { clicks: number }[] }; syncRuns: { nodes: { id: string }[] } }
           theirs: unknown
         }>(
           `query($mine: ID!, $theirs: ID!, $range: StatsRangeInput!) {
-            mine: account(id: $mine) { ${ACCOUNT_STATS} syncRuns(first: 50) { id } }
-            theirs: account(id: $theirs) { ${ACCOUNT_STATS} syncRuns(first: 50) { id } } }`,
+            mine: account(id: $mine) { ${ACCOUNT_STATS} syncRuns(first: 50) { nodes { id } } }
+            theirs: account(id: $theirs) { ${ACCOUNT_STATS} syncRuns(first: 50) { nodes { id } } } }`,
           { mine: b1.id, theirs: a1.id, range: window },
         )
         expect(both.theirs).toBeNull()
         const mine = both.mine.stats.rows.reduce((s, r) => s + r.clicks, 0)
         expect(mine).toBe(await storedClicks(t.db, b.id, window, { accountIds: [b1.id] }))
-        expect(new Set(await runWorkspaces(both.mine.syncRuns.map((r) => r.id)))).toEqual(new Set([b.id]))
+        expect(new Set(await runWorkspaces(both.mine.syncRuns.nodes.map((r) => r.id)))).toEqual(
+          new Set([b.id]),
+        )
+        // A's run cursors only position the page among B's own runs.
+        const paged = await call<{
+          account: { after: { nodes: { id: string }[] }; before: { nodes: { id: string }[] } }
+        }>(
+          `query($id: ID!, $cursor: String!) { account(id: $id) {
+            after: syncRuns(after: $cursor, first: 50) { nodes { id } }
+            before: syncRuns(before: $cursor, last: 50) { nodes { id } } } }`,
+          { id: b1.id, cursor: aRunsCursor },
+        )
+        const runs = [...paged.account.after.nodes, ...paged.account.before.nodes].map((r) => r.id)
+        for (const w of await runWorkspaces(runs)) expect(w).toBe(b.id)
         // A's ids in the filter of B's own account narrow it; they never widen it to A's rows.
         const filtered = await call<{
           mine: { stats: { rows: { clicks: number }[] } }
@@ -298,30 +383,45 @@ const CASES: MatrixCase[] = [
       })
       await asA(async (call) => {
         const data = await call<{
-          account: { id: string; stats: { rows: { clicks: number }[] }; syncRuns: { id: string }[] }
+          account: {
+            id: string
+            stats: { rows: { clicks: number }[] }
+            syncRuns: { nodes: { id: string }[] }
+          }
         }>(query, { id: a1.id, range: window })
         expect(data.account.id).toBe(a1.id)
         const clicks = data.account.stats.rows.reduce((s, r) => s + r.clicks, 0)
         expect(clicks).toBeGreaterThan(0)
         expect(clicks).toBe(await storedClicks(t.db, a.id, window, { accountIds: [a1.id] }))
-        expect(data.account.syncRuns.length).toBeGreaterThan(0)
-        expect(new Set(await runWorkspaces(data.account.syncRuns.map((r) => r.id)))).toEqual(new Set([a.id]))
+        expect(data.account.syncRuns.nodes.length).toBeGreaterThan(0)
+        expect(new Set(await runWorkspaces(data.account.syncRuns.nodes.map((r) => r.id)))).toEqual(
+          new Set([a.id]),
+        )
+        const paged = await call<{ account: { syncRuns: { nodes: { id: string }[] } } }>(
+          'query($id: ID!, $cursor: String!) { account(id: $id) { syncRuns(after: $cursor, first: 50) { nodes { id } } } }',
+          { id: a1.id, cursor: aRunsCursor },
+        )
+        expect(paged.account.syncRuns.nodes.length).toBeGreaterThan(0)
       })
     },
   },
   {
     field: 'Query.accounts',
-    feeds: ['Query.accounts(after)'],
+    feeds: ['Query.accounts(after)', 'Query.accounts(before)'],
     nested: ['Account.stats', 'Account.syncRuns'],
     expectation: "only B's accounts, whatever A's tag, platform or cursor it names",
     async run() {
-      const query = `query($tag: String, $platformId: String, $after: String, $range: StatsRangeInput!) {
-        accounts(tag: $tag, platformId: $platformId, after: $after, first: 100) {
-          totalCount nodes { id tags ${ACCOUNT_STATS} syncRuns { id } } } }`
+      const query = `query($tag: String, $platformId: String, $after: String, $before: String, $range: StatsRangeInput!) {
+        accounts(tag: $tag, platformId: $platformId, after: $after, before: $before, first: 100) {
+          totalCount nodes { id tags ${ACCOUNT_STATS} syncRuns { nodes { id } } } } }`
       type Page = {
         accounts: {
           totalCount: number
-          nodes: { id: string; stats: { rows: { clicks: number }[] }; syncRuns: { id: string }[] }[]
+          nodes: {
+            id: string
+            stats: { rows: { clicks: number }[] }
+            syncRuns: { nodes: { id: string }[] }
+          }[]
         }
       }
       await asB('accounts', async (call) => {
@@ -329,26 +429,29 @@ const CASES: MatrixCase[] = [
           await t.db.query<{ id: string }>('select id::text as id from account where workspace_id = ?', [
             b.id,
           ])
-        ).map((r) => r.id)
+        ).map((r) => globalId('Account', r.id))
         for (const variables of [
           {},
           { tag: 'alpha-only' },
           { tag: 'shared' },
           { platformId: 'softswiss' },
           { after: aAccountsCursor },
+          { before: aAccountsStartCursor },
         ]) {
           const data = await call<Page>(query, { ...variables, range: window })
-          const expected = variables.tag === 'alpha-only' ? [] : ownIds
+          // B's accounts were all created after A's: none comes before A's first.
+          const expected = variables.tag === 'alpha-only' || 'before' in variables ? [] : ownIds
           expect(data.accounts.nodes.map((n) => n.id).sort(), JSON.stringify(variables)).toEqual(
             [...expected].sort(),
           )
-          if (!('after' in variables)) expect(data.accounts.totalCount).toBe(expected.length)
+          if (!('after' in variables) && !('before' in variables))
+            expect(data.accounts.totalCount).toBe(expected.length)
           const clicks = data.accounts.nodes.flatMap((n) => n.stats.rows).reduce((s, r) => s + r.clicks, 0)
           const stored = expected.length
             ? await storedClicks(t.db, b.id, window, { accountIds: expected })
             : 0
           expect(clicks).toBe(stored)
-          const runs = data.accounts.nodes.flatMap((n) => n.syncRuns.map((r) => r.id))
+          const runs = data.accounts.nodes.flatMap((n) => n.syncRuns.nodes.map((r) => r.id))
           for (const w of await runWorkspaces(runs)) expect(w).toBe(b.id)
         }
       })
@@ -363,39 +466,48 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Query.apiTokens',
-    feeds: [],
-    expectation: "none of A's tokens",
+    feeds: ['Query.apiTokens(after)', 'Query.apiTokens(before)'],
+    expectation: "none of A's tokens, whatever A's cursor it names",
     async run() {
-      const query = '{ apiTokens { id name prefix } }'
+      const query = `query($after: String, $before: String) {
+        apiTokens(after: $after, before: $before) { nodes { id name prefix } } }`
       const aTokens = (
         await t.db.query<{ id: string }>('select id::text as id from api_token where workspace_id = ?', [
           a.id,
         ])
-      ).map((r) => r.id)
+      ).map((r) => globalId('ApiToken', r.id))
       await asB('apiTokens', async (call) => {
-        const data = await call<{ apiTokens: { id: string }[] }>(query)
-        expect(data.apiTokens.length).toBeGreaterThan(0)
-        for (const token of data.apiTokens) expect(aTokens).not.toContain(token.id)
+        for (const variables of [{}, { after: aTokensCursor }, { before: aTokensCursor }]) {
+          const data = await call<{ apiTokens: { nodes: { id: string }[] } }>(query, variables)
+          if (!('before' in variables)) expect(data.apiTokens.nodes.length).toBeGreaterThan(0)
+          for (const token of data.apiTokens.nodes) expect(aTokens).not.toContain(token.id)
+        }
       })
       await asA(async (call) => {
-        const data = await call<{ apiTokens: { id: string }[] }>(query)
-        expect(data.apiTokens.map((k) => k.id).sort()).toEqual([...aTokens].sort())
+        const data = await call<{ apiTokens: { nodes: { id: string }[] } }>(query)
+        expect(data.apiTokens.nodes.map((k) => k.id).sort()).toEqual([...aTokens].sort())
       })
     },
   },
   {
     field: 'Query.members',
-    feeds: [],
-    expectation: "none of A's members",
+    feeds: ['Query.members(after)', 'Query.members(before)'],
+    expectation: "none of A's members, whatever A's cursor it names",
     async run() {
-      const query = '{ members { id email role } }'
+      const query = `query($after: String, $before: String) {
+        members(after: $after, before: $before) { nodes { id email role } } }`
       await asB('members', async (call) => {
-        const data = await call<{ members: { id: string; email: string }[] }>(query)
-        expect(data.members.map((m) => m.email)).toEqual(['member@bravo.example'])
+        for (const variables of [{}, { after: aMembersCursor }, { before: aMembersCursor }]) {
+          const data = await call<{ members: { nodes: { id: string; email: string }[] } }>(query, variables)
+          // B's member was added after A's: it follows A's cursor and none precedes it.
+          expect(data.members.nodes.map((m) => m.email)).toEqual(
+            'before' in variables ? [] : ['member@bravo.example'],
+          )
+        }
       })
       await asA(async (call) => {
-        const data = await call<{ members: { id: string; email: string }[] }>(query)
-        expect(data.members).toEqual([{ id: aMemberId, email: 'owner@alpha.example', role: 'OWNER' }])
+        const data = await call<{ members: { nodes: { id: string; email: string }[] } }>(query)
+        expect(data.members.nodes).toEqual([{ id: aMemberId, email: 'owner@alpha.example', role: 'OWNER' }])
       })
     },
   },
@@ -407,14 +519,19 @@ const CASES: MatrixCase[] = [
       const query = '{ viewer { workspace { id name } token { id } } }'
       await asB('viewer', async (call) => {
         const data = await call<{ viewer: { workspace: { id: string; name: string } } }>(query)
-        expect(data.viewer.workspace).toEqual({ id: b.id, name: 'tenant-matrix-bravo' })
+        expect(data.viewer.workspace).toEqual({
+          id: globalId('Workspace', b.id),
+          name: 'tenant-matrix-bravo',
+        })
       })
       await asA(async (call) => {
         const data = await call<{ viewer: { workspace: { id: string } } }>(query)
-        expect(data.viewer.workspace.id).toBe(a.id)
+        expect(data.viewer.workspace.id).toBe(globalId('Workspace', a.id))
       })
     },
   },
+  NODE_CASE('Query.node'),
+  NODE_CASE('Query.nodes'),
   {
     field: 'Query.platform',
     feeds: ['Query.platform(id)'],
@@ -452,11 +569,11 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Query.changes',
-    feeds: ['Query.changes(filter.accountIds)', 'Query.changes(after)'],
+    feeds: ['Query.changes(filter.accountIds)', 'Query.changes(after)', 'Query.changes(before)'],
     expectation: "no revision of A's, filtered by A's accounts, days or metrics, or paged from A's cursor",
     async run() {
-      const query = `query($filter: StatChangesFilterInput, $after: String) {
-        changes(filter: $filter, after: $after, first: 100) {
+      const query = `query($filter: StatChangesFilterInput, $after: String, $before: String) {
+        changes(filter: $filter, after: $after, before: $before, first: 100) {
           nodes { id accountId account { id label } metric day } pageInfo { hasNextPage endCursor } } }`
       type Changes = {
         changes: { nodes: { id: string; accountId: string; account: { id: string } | null }[] }
@@ -469,6 +586,7 @@ const CASES: MatrixCase[] = [
           { filter: { metrics: ['CLICKS', 'FTDS', 'COMMISSION'] } },
           { after: aChangesCursor },
           { filter: { accountIds: [a1.id] }, after: aChangesCursor },
+          { before: aChangesStartCursor },
         ]) {
           const data = await call<Changes>(query, variables)
           expect(data.changes.nodes, JSON.stringify(variables)).toEqual([])
@@ -630,7 +748,7 @@ const CASES: MatrixCase[] = [
       await asA(async (call) => {
         const before = await t.db.query<{ c: string }>(
           'select credentials::text as c from account where id = ?',
-          [a3.id],
+          [databaseIdOf(a3.id)],
         )
         const data = await call<{ updateAccountConnection: { __typename: string } }>(query, {
           input: { accountId: a3.id, connection: { softSwiss: sim.accounts[2]!.connection } },
@@ -638,7 +756,7 @@ const CASES: MatrixCase[] = [
         expect(data.updateAccountConnection.__typename).toBe('UpdateAccountConnectionSuccess')
         const after = await t.db.query<{ c: string }>(
           'select credentials::text as c from account where id = ?',
-          [a3.id],
+          [databaseIdOf(a3.id)],
         )
         // Re-keyed: sealed anew (fresh data key and nonce), although the secret is the same.
         expect(after[0]!.c).not.toBe(before[0]!.c)
@@ -799,11 +917,11 @@ const CASES: MatrixCase[] = [
           .viewer.workspace.id
       await asB('createApiToken', async (call) => {
         const data = await call<{ createApiToken: { token: string } }>(query)
-        expect(await viewer(data.createApiToken.token)).toBe(b.id)
+        expect(await viewer(data.createApiToken.token)).toBe(globalId('Workspace', b.id))
       })
       await asA(async (call) => {
         const data = await call<{ createApiToken: { token: string } }>(query)
-        expect(await viewer(data.createApiToken.token)).toBe(a.id)
+        expect(await viewer(data.createApiToken.token)).toBe(globalId('Workspace', a.id))
       })
     },
   },
@@ -818,7 +936,7 @@ const CASES: MatrixCase[] = [
         await t.db.query<{ id: string }>('select id::text as id from api_token where workspace_id = ?', [
           a.id,
         ])
-      ).map((r) => r.id)
+      ).map((r) => globalId('ApiToken', r.id))
       await asB('revokeApiToken', async (call) => {
         for (const id of aTokens) {
           const data = await call<{ revokeApiToken: { __typename: string } }>(query, { id })
@@ -830,7 +948,7 @@ const CASES: MatrixCase[] = [
         expect(data.revokeApiToken.__typename).toBe('RevokeApiTokenSuccess')
         const [row] = await t.db.query<{ revoked: boolean }>(
           'select revoked_at is not null as revoked from api_token where id = ?',
-          [aSpareTokenId],
+          [databaseIdOf(aSpareTokenId)],
         )
         expect(row!.revoked).toBe(true)
       })
@@ -850,7 +968,7 @@ const CASES: MatrixCase[] = [
         expect(data.addMember.member.id).not.toBe(aMemberId)
         const [row] = await t.db.query<{ w: string }>(
           'select workspace_id::text as w from member where id = ?',
-          [data.addMember.member.id],
+          [databaseIdOf(data.addMember.member.id)],
         )
         expect(row!.w).toBe(b.id)
       })
@@ -859,7 +977,9 @@ const CASES: MatrixCase[] = [
           email: 'owner@alpha.example',
         })
         expect(data.addMember).toEqual({ __typename: 'MemberDuplicateError', code: 'MEMBER_DUPLICATE' })
-        const [row] = await t.db.query<{ role: string }>('select role from member where id = ?', [aMemberId])
+        const [row] = await t.db.query<{ role: string }>('select role from member where id = ?', [
+          databaseIdOf(aMemberId),
+        ])
         expect(row!.role).toBe('OWNER')
       })
     },
@@ -880,7 +1000,7 @@ const CASES: MatrixCase[] = [
       await asA(async (call) => {
         const data = await call<{ disconnectAccount: { accountId: string } }>(query, { id: a3.id })
         expect(data.disconnectAccount.accountId).toBe(a3.id)
-        const rows = await t.db.query('select 1 from account where id = ?', [a3.id])
+        const rows = await t.db.query('select 1 from account where id = ?', [databaseIdOf(a3.id)])
         expect(rows).toEqual([])
       })
     },
@@ -903,14 +1023,14 @@ const CASES: MatrixCase[] = [
         })
         const [row] = await t.db.query<{ w: string }>(
           'select workspace_id::text as w from account where id = ?',
-          [data.connectAccount.account.id],
+          [databaseIdOf(data.connectAccount.account.id)],
         )
         expect(row!.w).toBe(b.id)
         // The same upstream account, synced into B: its 90-day backfill must write B's rows only.
         await settleSyncs(t.db, b.id, 60_000)
         const [stored] = await t.db.query<{ n: number | string }>(
           'select count(*)::int as n from stat_day where account_id = ?',
-          [data.connectAccount.account.id],
+          [databaseIdOf(data.connectAccount.account.id)],
         )
         expect(Number(stored!.n)).toBeGreaterThan(0)
       })
@@ -920,7 +1040,7 @@ const CASES: MatrixCase[] = [
         })
         const [row] = await t.db.query<{ w: string }>(
           'select workspace_id::text as w from account where id = ?',
-          [data.connectAccount.account.id],
+          [databaseIdOf(data.connectAccount.account.id)],
         )
         expect(row!.w).toBe(a.id)
       })
@@ -1007,19 +1127,33 @@ beforeAll(async () => {
     b.token,
     'mutation { addMember(input: { email: "member@bravo.example" }) { ... on AddMemberSuccess { member { id } } } }',
   )
-  const page = await ok<{ accounts: { pageInfo: { endCursor: string } } }>(
+  type Cursors = { pageInfo: { startCursor: string; endCursor: string } }
+  const cursors = await ok<{
+    accounts: Cursors
+    changes: Cursors
+    apiTokens: Cursors
+    members: Cursors
+    account: { syncRuns: Cursors }
+  }>(
     t,
     a.token,
-    '{ accounts(first: 1) { pageInfo { endCursor } } }',
+    `query($id: ID!) {
+      accounts(first: 1) { pageInfo { startCursor endCursor } }
+      changes(first: 1) { pageInfo { startCursor endCursor } }
+      apiTokens(first: 1) { pageInfo { startCursor endCursor } }
+      members(first: 1) { pageInfo { startCursor endCursor } }
+      account(id: $id) { syncRuns(first: 1) { pageInfo { startCursor endCursor } } } }`,
+    { id: a1.id },
   )
-  aAccountsCursor = page.accounts.pageInfo.endCursor
-  const changes = await ok<{ changes: { pageInfo: { endCursor: string } } }>(
-    t,
-    a.token,
-    '{ changes(first: 1) { pageInfo { endCursor } } }',
-  )
-  aChangesCursor = changes.changes.pageInfo.endCursor
-  expect(aChangesCursor).toBeTruthy()
+  aAccountsCursor = cursors.accounts.pageInfo.endCursor
+  aAccountsStartCursor = cursors.accounts.pageInfo.startCursor
+  aChangesCursor = cursors.changes.pageInfo.endCursor
+  aChangesStartCursor = cursors.changes.pageInfo.startCursor
+  aTokensCursor = cursors.apiTokens.pageInfo.endCursor
+  aMembersCursor = cursors.members.pageInfo.endCursor
+  aRunsCursor = cursors.account.syncRuns.pageInfo.endCursor
+  for (const cursor of [aAccountsCursor, aChangesCursor, aTokensCursor, aMembersCursor, aRunsCursor])
+    expect(cursor).toBeTruthy()
   const distinct = async (column: 'brand' | 'campaign') =>
     (
       await t.db.query<{ v: string }>(

@@ -3,6 +3,7 @@ import { startSync } from '../../src/bootstrap.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
 import { SyncRun } from '../../src/sync/sync.entity.ts'
 import { expectNoSecret } from '../graphql/graphql-helpers.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 
@@ -160,7 +161,7 @@ describe(`/metrics on ${TEST_DATABASE_KIND}`, () => {
       ws.token,
     )
     expect(connected.body.data?.connectAccount.__typename).toBe('ConnectAccountSuccess')
-    const accountId = connected.body.data!.connectAccount.account.id
+    const accountId = databaseIdOf(connected.body.data!.connectAccount.account.id)
     const runs = () => t.db.fork().find(SyncRun, { account: accountId }, { filters: false })
     const queued = (await runs()).length
     expect(queued).toBeGreaterThan(1)

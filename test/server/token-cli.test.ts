@@ -111,12 +111,12 @@ describe('token CLI and server restarts on one data dir', () => {
       expect(kept.errors).toBeUndefined()
       expect(kept.data?.viewer.workspace.name).toBe('Team A')
     }
-    const tokens = await server.gql<{ apiTokens: { name: string; revokedAt: string | null }[] }>(
-      '{ apiTokens { name revokedAt } }',
+    const tokens = await server.gql<{ apiTokens: { nodes: { name: string; revokedAt: string | null }[] } }>(
+      '{ apiTokens { nodes { name revokedAt } } }',
       {},
       viaGraphQL,
     )
-    expect(tokens.data?.apiTokens.map((t) => [t.name, t.revokedAt !== null])).toEqual([
+    expect(tokens.data?.apiTokens.nodes.map((t) => [t.name, t.revokedAt !== null])).toEqual([
       ['cli', true],
       ['second', false],
       ['made over graphql', false],

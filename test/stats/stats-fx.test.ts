@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FxConversion } from '../../src/stats/stats.service.ts'
 import { ok } from '../graphql/graphql-helpers.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertRates, insertStatRows } from './stats-seed.ts'
@@ -59,11 +60,13 @@ beforeAll(async () => {
   t = await createTestApp()
   const ws = await t.workspace('stats-fx')
   token = ws.token
-  ;[eur, usd, sek] = (await insertAccounts(t.db, ws.id, [
-    { programName: 'Euro', tags: ['eu'] },
-    { programName: 'Dollar', tags: ['eu', 'us'] },
-    { programName: 'Krona' },
-  ])) as [string, string, string]
+  ;[eur, usd, sek] = (
+    await insertAccounts(t.db, ws.id, [
+      { programName: 'Euro', tags: ['eu'] },
+      { programName: 'Dollar', tags: ['eu', 'us'] },
+      { programName: 'Krona' },
+    ])
+  ).map((id) => globalId('Account', id)) as [string, string, string]
   await insertStatRows(t.db, ws.id, [
     { accountId: eur, day: '2026-03-02', currency: 'EUR', clicks: 10, commission: '10' },
     { accountId: usd, day: '2026-03-02', currency: 'USD', clicks: 20, commission: '20', netRevenue: '100' },

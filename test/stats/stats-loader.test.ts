@@ -3,6 +3,7 @@ import softswiss from '../../plugins/softswiss/index.ts'
 import { REPORT_PATH } from '../../plugins/softswiss/report.ts'
 import { addDecimals, type PlatformSimulator } from '../../src/sdk/index.ts'
 import { bearer, connectSoftSwiss, ok, send } from '../graphql/graphql-helpers.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertCoverage, insertStatRows } from './stats-seed.ts'
@@ -78,7 +79,7 @@ async function portfolio(accounts: number) {
       { accountId, day: '2026-02-15', currency: 'EUR', clicks: 4, commission: '0.25' },
     ]),
   )
-  return { token: ws.token, ids }
+  return { token: ws.token, ids: ids.map((id) => globalId('Account', id)) }
 }
 
 function expectAnswers(nodes: AccountNode[], ids: string[]) {
@@ -234,7 +235,7 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     expect(run!.rowsWritten).toBeGreaterThan(0)
     const coverage = await t.db.query<{ from_day: string; to_day: string }>(
       'select from_day::text as from_day, to_day::text as to_day from sync_coverage where account_id = ?',
-      [account.id],
+      [databaseIdOf(account.id)],
     )
     expect(coverage).toEqual([{ from_day: '2026-01-05', to_day: '2026-01-28' }])
     expect(data.account.a.rows).toEqual([truth('2026-01-05', '2026-01-20')])
@@ -253,10 +254,10 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     expect(reports() - reportsBefore).toBe(1)
     const stored = await t.db.query<{ id: string; kind: string; status: string; rows_written: number }>(
       'select id, kind, status, rows_written from sync_run where account_id = ? and kind = ?',
-      [account.id, 'ON_DEMAND'],
+      [databaseIdOf(account.id), 'ON_DEMAND'],
     )
     expect(stored).toEqual([
-      { id: run!.id, kind: 'ON_DEMAND', status: 'SUCCEEDED', rows_written: run!.rowsWritten },
+      { id: databaseIdOf(run!.id), kind: 'ON_DEMAND', status: 'SUCCEEDED', rows_written: run!.rowsWritten },
     ])
   })
 

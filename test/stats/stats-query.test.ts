@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bearer, ok, send } from '../graphql/graphql-helpers.ts'
+import { globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertStatRows } from './stats-seed.ts'
@@ -73,21 +74,23 @@ beforeAll(async () => {
   t = await createTestApp()
   const ws = await t.workspace('stats-query')
   token = ws.token
-  ;[a1, a2, a3] = (await insertAccounts(t.db, ws.id, [
-    {
-      platformId: 'softswiss',
-      programName: 'Acme Partners',
-      baseUrl: 'https://aff.acme.example',
-      tags: ['eu', 'casino'],
-    },
-    {
-      platformId: 'softswiss',
-      programName: null,
-      baseUrl: 'https://Partners.Bingo.example:8443/login?next=1',
-      tags: ['eu'],
-    },
-    { platformId: 'income-access', programName: 'Zed', tags: [] },
-  ])) as [string, string, string]
+  ;[a1, a2, a3] = (
+    await insertAccounts(t.db, ws.id, [
+      {
+        platformId: 'softswiss',
+        programName: 'Acme Partners',
+        baseUrl: 'https://aff.acme.example',
+        tags: ['eu', 'casino'],
+      },
+      {
+        platformId: 'softswiss',
+        programName: null,
+        baseUrl: 'https://Partners.Bingo.example:8443/login?next=1',
+        tags: ['eu'],
+      },
+      { platformId: 'income-access', programName: 'Zed', tags: [] },
+    ])
+  ).map((id) => globalId('Account', id)) as [string, string, string]
   // Ratios differ per row on purpose: a sum of ratios would never give the expected ratio of sums.
   await insertStatRows(t.db, ws.id, [
     {

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { Database } from '../../src/db/database.ts'
 import type { Metric } from '../../src/sdk/index.ts'
 import { METRIC_COLUMNS } from '../../src/stats/stat-writer.ts'
+import { asDatabaseId } from '../support/global-ids.ts'
 
-/** Test data written straight into the tables, so that expected figures are exact and known in advance. */
+/**
+ * Test data written straight into the tables, so that expected figures are exact and known in advance. Account ids
+ * may be given as the API names them (global ids) or as stored.
+ */
 
 export interface SeedAccount {
   id?: string
@@ -64,7 +68,14 @@ export async function insertStatRows(db: Database, workspaceId: string, rows: Se
   for (let i = 0; i < rows.length; i += CHUNK) {
     const params: unknown[] = []
     const tuples = rows.slice(i, i + CHUNK).map((r) => {
-      params.push(r.accountId, r.day, r.brand ?? '', r.campaign ?? '', r.currency ?? '', workspaceId)
+      params.push(
+        asDatabaseId(r.accountId),
+        r.day,
+        r.brand ?? '',
+        r.campaign ?? '',
+        r.currency ?? '',
+        workspaceId,
+      )
       for (const m of METRIC_NAMES) params.push(r[m] === undefined || r[m] === null ? null : String(r[m]))
       return `(?, ?, ?, ?, ?, ?, ${METRIC_NAMES.map(() => '?').join(', ')}, now())`
     })
@@ -87,7 +98,7 @@ export async function insertCoverage(
     const chunk = accountIds.slice(i, i + CHUNK)
     await db.query(
       `insert into sync_coverage (account_id, from_day, to_day, synced_at) values ${chunk.map(() => '(?, ?, ?, now())').join(', ')}`,
-      chunk.flatMap((id) => [id, from, to]),
+      chunk.flatMap((id) => [asDatabaseId(id), from, to]),
     )
   }
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reportRow } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
 import { bearer, ok, send } from '../graphql/graphql-helpers.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertCoverage } from './stats-seed.ts'
@@ -66,12 +67,13 @@ beforeAll(async () => {
   t = await createTestApp()
   a = await t.workspace('tenant-a')
   b = await t.workspace('tenant-b')
-  ;[accountA] = (await insertAccounts(t.db, a.id, [{ label: 'A main', tags: ['shared-tag'] }])) as [string]
+  const [stored] = await insertAccounts(t.db, a.id, [{ label: 'A main', tags: ['shared-tag'] }])
+  accountA = globalId('Account', stored!)
   await insertAccounts(t.db, b.id, [{ label: 'B main', tags: ['shared-tag'] }])
   // Two reports of the same window: the second revises figures, which records changes.
   await writeReport(t.db.fork(), {
     workspaceId: a.id,
-    accountId: accountA,
+    accountId: stored!,
     window,
     rows: [
       reportRow({ date: '2026-03-01', brand: 'X', currency: 'EUR', clicks: 10, ftds: 2, commission: '12.5' }),
@@ -81,7 +83,7 @@ beforeAll(async () => {
   })
   await writeReport(t.db.fork(), {
     workspaceId: a.id,
-    accountId: accountA,
+    accountId: stored!,
     window,
     rows: [
       reportRow({ date: '2026-03-01', brand: 'X', currency: 'EUR', clicks: 10, ftds: 1, commission: '10.5' }),
@@ -192,9 +194,12 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
     const ids = data.changes.nodes.map((n) => n.id)
     expect(new Set(ids).size).toBe(3)
     for (const id of ids) {
-      expect(id).toMatch(/^[\w-]{22}$/)
-      expect(sequence.map((r) => r.id)).not.toContain(id)
-      expect(Buffer.from(id, 'base64url').toString('latin1')).not.toMatch(/^chg:|^\d+$/)
+      // A global id around the sealed row number: the number itself never shows.
+      const sealed = databaseIdOf(id)
+      expect(Buffer.from(id, 'base64').toString().startsWith('StatChange:')).toBe(true)
+      expect(sealed).toMatch(/^[\w-]{22}$/)
+      expect(sequence.map((r) => r.id)).not.toContain(sealed)
+      expect(Buffer.from(sealed, 'base64url').toString('latin1')).not.toMatch(/^chg:|^\d+$/)
     }
   })
 

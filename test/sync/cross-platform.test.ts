@@ -17,6 +17,7 @@ import { sortRows } from '../support/plugin-harness.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testWindow } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 
 const SEED = 'cross-platform'
 // Sixty days ending the day before the suite's yesterday: every platform has settled figures for all of them.
@@ -26,7 +27,10 @@ interface Connected {
   platform: LoadedPlatform
   sim: PlatformSimulator
   simKey: string
+  /** As stored (the tables' id). */
   accountId: string
+  /** As the API names it. */
+  apiId: string
 }
 
 /** Reads an account's stored days back into ReportRow form, exactly as the plugin delivered them. */
@@ -99,7 +103,13 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
         await sim.close()
         throw new Error(`${platform.definition.id}: ${result?.message ?? JSON.stringify(res.body)}`)
       }
-      connected.push({ platform, sim, simKey: account.key, accountId: result.account.id })
+      connected.push({
+        platform,
+        sim,
+        simKey: account.key,
+        accountId: databaseIdOf(result.account.id),
+        apiId: result.account.id,
+      })
     }
     // Connected while no engine ran, so nothing was queued; the scheduler stays off and the test queues the window.
     engine = await startSync(t.services, {
@@ -125,11 +135,11 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
         `mutation ($id: ID!, $range: DateRangeInput) {
           syncAccount(input: { accountId: $id, range: $range }) { __typename ... on SyncStarted { runs { id } } }
         }`,
-        { id: c.accountId, range: window },
+        { id: c.apiId, range: window },
         token,
       )
       expect(res.body.data?.syncAccount.__typename, c.platform.definition.id).toBe('SyncStarted')
-      runIds.push(...res.body.data!.syncAccount.runs!.map((r) => r.id))
+      runIds.push(...res.body.data!.syncAccount.runs!.map((r) => databaseIdOf(r.id)))
     }
     const deadline = Date.now() + 120_000
     let runs: {
@@ -252,7 +262,7 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
         runs.filter((r) => r.account_id === c.accountId).map((r) => [r.status, r.error_code]),
         id,
       ).toEqual(windows.map(() => ['FAILED', 'PLATFORM_AUTH_FAILED']))
-      const account = res.body.data?.accounts.nodes.find((a) => a.id === c.accountId)
+      const account = res.body.data?.accounts.nodes.find((a) => a.id === c.apiId)
       expect(account?.status, id).toBe('AUTH_FAILED')
       expect(account?.lastError?.code, id).toBe('PLATFORM_AUTH_FAILED')
       // Words a user acts on: which credential, or where to get a new one.
@@ -265,8 +275,7 @@ describe(`every bundled platform synced end to end on ${TEST_DATABASE_KIND}`, ()
     }
     const clickbank = connected.find((c) => c.platform.definition.id === 'clickbank')
     if (clickbank) {
-      const message = res.body.data?.accounts.nodes.find((a) => a.id === clickbank.accountId)?.lastError
-        ?.message
+      const message = res.body.data?.accounts.nodes.find((a) => a.id === clickbank.apiId)?.lastError?.message
       expect(message).toMatch(/regenerated/)
     }
   }, 180_000)

@@ -88,26 +88,28 @@ describe(`sync over GraphQL on ${TEST_DATABASE_KIND}`, () => {
     const result = await t.gql<{
       account: {
         syncRuns: {
-          kind: string
-          status: string
-          requests: number
-          rowsWritten: number
-          window: { from: string; to: string }
-        }[]
+          nodes: {
+            kind: string
+            status: string
+            requests: number
+            rowsWritten: number
+            window: { from: string; to: string }
+          }[]
+        }
         lastSyncAt: string | null
         status: string
       }
     }>(
-      `query ($id: ID!) { account(id: $id) { status lastSyncAt lookbackDays backfillDays syncRuns(first: 50) { kind status requests rowsWritten window { from to } } } }`,
+      `query ($id: ID!) { account(id: $id) { status lastSyncAt lookbackDays backfillDays syncRuns(first: 50) { nodes { kind status requests rowsWritten window { from to } } } } }`,
       { id: accountId },
       token,
     )
     const account = result.body.data!.account
     expect(account.status).toBe('OK')
     expect(account.lastSyncAt).not.toBeNull()
-    expect(account.syncRuns.some((r) => r.kind === 'MANUAL' && r.status === 'SUCCEEDED')).toBe(true)
-    expect(account.syncRuns.some((r) => r.kind === 'BACKFILL')).toBe(true)
-    for (const run of account.syncRuns) {
+    expect(account.syncRuns.nodes.some((r) => r.kind === 'MANUAL' && r.status === 'SUCCEEDED')).toBe(true)
+    expect(account.syncRuns.nodes.some((r) => r.kind === 'BACKFILL')).toBe(true)
+    for (const run of account.syncRuns.nodes) {
       expect(run.window.from, 'a window is told in days').toMatch(/^\d{4}-\d{2}-\d{2}$/)
       expect(run.window.to).toMatch(/^\d{4}-\d{2}-\d{2}$/)
       expect(run.window.from <= run.window.to).toBe(true)

@@ -5,6 +5,8 @@ import {
   isInputObjectType,
   isObjectType,
 } from 'graphql'
+import type { NodeTypeName } from '../../../src/schema/global-ids.ts'
+import { databaseIdOf, globalId } from '../../support/global-ids.ts'
 import { collectEvents } from '../../support/sse-events.ts'
 import type { TestDatabase } from '../../support/test-database.ts'
 
@@ -35,7 +37,7 @@ export function nestedFieldsWithArguments(schema: GraphQLSchema): string[] {
 /**
  * Every argument path, on any field, through which a caller names a tenant's object: ID-typed values at any depth
  * of the input types (`Mutation.updateAccount(input.accountId)`, `Query.stats(input.filter.accountIds)`) and the
- * `after` cursors of paged lists.
+ * `after` and `before` cursors of connections.
  */
 export function scopedArgumentPaths(schema: GraphQLSchema): string[] {
   const paths = new Set<string>()
@@ -53,7 +55,7 @@ export function scopedArgumentPaths(schema: GraphQLSchema): string[] {
     for (const field of Object.values(type.getFields())) {
       for (const arg of field.args) {
         const at = `${type.name}.${field.name}`
-        if (arg.name === 'after') paths.add(`${at}(after`)
+        if (arg.name === 'after' || arg.name === 'before') paths.add(`${at}(${arg.name}`)
         else walk(arg.type, `${at}(${arg.name}`, new Set())
       }
     }
@@ -114,8 +116,17 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select unnest(tags) from account where workspace_id = ?`,
     Array.from({ length: 11 }, () => workspaceId),
   )
+  // The API names A's objects by global ids: those must not appear either.
+  const typed = await db.query<{ type: NodeTypeName; id: string }>(
+    `select 'Workspace' as type, id::text as id from workspace where id = ?
+     union select 'Account', id::text from account where workspace_id = ?
+     union select 'ApiToken', id::text from api_token where workspace_id = ?
+     union select 'Member', id::text from member where workspace_id = ?
+     union select 'SyncRun', id::text from sync_run where workspace_id = ?`,
+    Array.from({ length: 5 }, () => workspaceId),
+  )
   // Tags both workspaces use say nothing about A; the caller removes them.
-  return rows.map((r) => r.m).filter((m) => m.length >= 6)
+  return [...rows.map((r) => r.m), ...typed.map((r) => globalId(r.type, r.id))].filter((m) => m.length >= 6)
 }
 
 export interface ClicksFilter {
@@ -140,7 +151,8 @@ export async function storedClicks(
     where.push(`${column} in (${values.map(() => '?').join(', ')})`)
     params.push(...values)
   }
-  list('s.account_id::text', filter.accountIds)
+  // The filter names accounts as the API does.
+  list('s.account_id::text', filter.accountIds?.map(databaseIdOf))
   list('a.platform_id', filter.platformIds)
   list('s.brand', filter.brands)
   list('s.campaign', filter.campaigns)
