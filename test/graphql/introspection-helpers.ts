@@ -123,27 +123,34 @@ export function inlineArgs(
 
 /**
  * Every field reachable from `type`, to `maxDepth`: leaves by name, objects recursively, unions and interfaces
- * through an inline fragment per possible type; fields with required arguments get sample values.
+ * through an inline fragment per possible type; fields with required arguments get sample values. Each object type
+ * is selected in full once per document, at its first place; elsewhere it gets `{ __typename }`: cycles (Account →
+ * stats → rows → account) and repeats (a connection's `edges.node` and `nodes`) would outgrow the token limit.
  */
 export function fullSelection(
   schema: GraphQLSchema,
   type: GraphQLNamedType,
   depth = 0,
   maxDepth = 6,
+  selected: Set<string> = new Set(),
 ): string {
   if (isLeafType(type)) return ''
-  if (depth > maxDepth) return '{ __typename }'
+  if (depth > maxDepth || selected.has(type.name)) return '{ __typename }'
   if (isUnionType(type) || isInterfaceType(type)) {
     const fragments = schema
       .getPossibleTypes(type)
-      .map((possible) => `... on ${possible.name} ${fullSelection(schema, possible, depth + 1, maxDepth)}`)
+      .map(
+        (possible) =>
+          `... on ${possible.name} ${fullSelection(schema, possible, depth + 1, maxDepth, selected)}`,
+      )
     return `{ __typename ${fragments.join(' ')} }`
   }
   if (!isObjectType(type)) throw new Error(`unexpected output type ${type.name}`)
+  selected.add(type.name)
   const parts = ['__typename']
   for (const field of Object.values(type.getFields())) {
     parts.push(
-      `${field.name}${inlineArgs(field)} ${fullSelection(schema, getNamedType(field.type), depth + 1, maxDepth)}`,
+      `${field.name}${inlineArgs(field)} ${fullSelection(schema, getNamedType(field.type), depth + 1, maxDepth, selected)}`,
     )
   }
   return `{ ${parts.join(' ')} }`
