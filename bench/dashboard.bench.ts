@@ -21,7 +21,7 @@ const LAST_DAY = '2026-09-30'
 const FROM = '2026-07-03'
 const DASHBOARD = `query Dashboard($from: Date!, $to: Date!) {
   stats(input: { range: { from: $from, to: $to }, groupBy: [PLATFORM], currency: "EUR" }) {
-    rows { platformId clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } epc }
+    rows { nodes { platformId clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } epc } }
     totals { clicks commission { amount } }
   }
 }`

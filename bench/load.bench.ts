@@ -124,7 +124,7 @@ function daysBefore(last: string, days: number): string {
 }
 
 const STATS = `query Stats($input: StatsInput!) {
-  stats(input: $input) { rows { periodStart platformId program clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } } }
+  stats(input: $input) { rows { nodes { periodStart platformId program clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } } } }
 }`
 const ACCOUNTS = `query Accounts($first: Int) {
   accounts(first: $first) { totalCount nodes { id label status platformId programName tags currency lastSyncAt

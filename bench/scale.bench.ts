@@ -23,7 +23,7 @@ const CURRENCIES = ['EUR', 'USD', 'GBP', 'CAD']
 
 const query = (groupBy: string) => `query {
   stats(input: { range: { from: "${DASHBOARD_FROM}", to: "${TO}" }, groupBy: [${groupBy}], currency: "EUR" }) {
-    rows { platformId accountId clicks ftds commission { amount } }
+    rows { nodes { platformId accountId clicks ftds commission { amount } } }
   }
 }`
 
@@ -79,9 +79,12 @@ export async function main(): Promise<void> {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(size)}` },
           body: JSON.stringify({ query: query(groupBy) }),
         })
-        const body = (await response.json()) as { data?: { stats: { rows: unknown[] } }; errors?: unknown }
+        const body = (await response.json()) as {
+          data?: { stats: { rows: { nodes: unknown[] } } }
+          errors?: unknown
+        }
         if (!body.data) throw new Error(`stats failed: ${JSON.stringify(body.errors)}`)
-        return body.data.stats.rows.length
+        return body.data.stats.rows.nodes.length
       }
       await run()
       await run()

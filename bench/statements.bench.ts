@@ -17,14 +17,14 @@ const SIZES = [5, 50, 500]
 const RANGE = '{ from: "2026-01-01", to: "2026-06-30" }'
 const DASHBOARD = `query Dashboard {
   stats(input: { range: ${RANGE}, groupBy: [ACCOUNT] }) {
-    rows {
+    rows { nodes {
       account {
         id label status
         monthly: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { periodStart clicks commission { amount } } }
         total: stats(input: { range: ${RANGE}, currency: "EUR" }) { rows { clicks commission { amount } } }
         again: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { ftds } }
       }
-    }
+    } }
   }
 }`
 
@@ -86,10 +86,13 @@ export async function main(): Promise<void> {
     })
     const started = performance.now()
     const response = await run()
-    const body = (await response.json()) as { data?: { stats: { rows: unknown[] } }; errors?: unknown }
+    const body = (await response.json()) as {
+      data?: { stats: { rows: { nodes: unknown[] } } }
+      errors?: unknown
+    }
     const ms = performance.now() - started
     db.orm.config.set('onQuery', previous)
-    if (!body.data || body.data.stats.rows.length !== size)
+    if (!body.data || body.data.stats.rows.nodes.length !== size)
       throw new Error(`dashboard failed: ${JSON.stringify(body.errors)}`)
     if (process.env.BENCH_SHOW_STATEMENTS)
       for (const sql of statements) console.log(`  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)

@@ -77,7 +77,7 @@ const SUMS_ONLY = HAND_WRITTEN.replace(/, contributing as \([\s\S]*?\n {2}\), su
 
 const QUERY = `query ($from: Date!, $to: Date!) {
   stats(input: { range: { from: $from, to: $to }, granularity: MONTH, groupBy: [PLATFORM], currency: "EUR" }) {
-    rows { periodStart platformId clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } epc accountsContributing }
+    rows { nodes { periodStart platformId clicks signups ftds deposits { amount } netRevenue { amount } commission { amount } epc accountsContributing } }
     totals { clicks }
   }
 }`
@@ -149,7 +149,7 @@ export async function main(): Promise<void> {
         body: JSON.stringify({ query: QUERY, variables: { from: FROM, to: TO } }),
       })
       const body = (await response.json()) as {
-        data?: { stats: { rows: { clicks: number }[]; totals: { clicks: number } } }
+        data?: { stats: { rows: { nodes: { clicks: number }[] }; totals: { clicks: number } } }
         errors?: unknown
       }
       if (!body.data) throw new Error(`GraphQL failed: ${JSON.stringify(body.errors)}`)
@@ -162,9 +162,9 @@ export async function main(): Promise<void> {
     const g = await viaGraphql()
     const s = await viaSql()
     const sqlClicks = s.reduce((a, r) => a + Number(r.clicks), 0)
-    if (g.rows.length !== s.length || Number(g.totals.clicks) !== sqlClicks) {
+    if (g.rows.nodes.length !== s.length || Number(g.totals.clicks) !== sqlClicks) {
       throw new Error(
-        `answers differ: ${g.rows.length} rows / ${g.totals.clicks} clicks vs ${s.length} rows / ${sqlClicks} clicks`,
+        `answers differ: ${g.rows.nodes.length} rows / ${g.totals.clicks} clicks vs ${s.length} rows / ${sqlClicks} clicks`,
       )
     }
     const f = await viaFairSql()

@@ -3,14 +3,17 @@ import { gql } from './api.js'
 import { downloadText, toCsv } from './csv.js'
 import { html } from './html.js'
 
-const STATS = `query Stats($input: StatsInput!) {
+const STATS = `query Stats($input: StatsInput!, $after: String) {
   stats(input: $input) {
     currency
-    rows {
-      periodStart periodEnd program platformId platform { name } accountId account { label } tag currency
-      clicks signups ftds
-      deposits { amount currency } netRevenue { amount currency } commission { amount currency }
-      conversions { currency reason }
+    rows(after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        periodStart periodEnd program platformId platform { name } accountId account { label } tag currency
+        clicks signups ftds
+        deposits { amount currency } netRevenue { amount currency } commission { amount currency }
+        conversions { currency reason }
+      }
     }
     totals {
       currency clicks signups ftds
@@ -21,6 +24,21 @@ const STATS = `query Stats($input: StatsInput!) {
     }
   }
 }`
+
+/**
+ * The whole answer: rows come 1,000 a page, so only a long breakdown (days × accounts) takes more than one
+ * request; the table and the CSV always hold every row.
+ */
+async function allRows(input) {
+  const rows = []
+  let after = null
+  for (;;) {
+    const { stats } = await gql(STATS, { input, after })
+    rows.push(...stats.rows.nodes)
+    if (!stats.rows.pageInfo.hasNextPage) return { ...stats, rows }
+    after = stats.rows.pageInfo.endCursor
+  }
+}
 
 const METRICS = [
   { key: 'clicks', label: 'Clicks' },
@@ -288,10 +306,10 @@ export function Stats() {
       groupBy: request.groupBy ? [request.groupBy] : [],
       ...(request.currency ? { currency: request.currency, fx: { policy: request.policy } } : {}),
     }
-    gql(STATS, { input }).then(
-      (data) => {
+    allRows(input).then(
+      (stats) => {
         if (!current) return
-        setResult({ stats: data.stats, query: request })
+        setResult({ stats, query: request })
         setError('')
         setLoading(false)
       },

@@ -20,11 +20,11 @@ export interface CountedConnection {
  * Refuses paging arguments Relay leaves undefined or that exceed our bound, each naming its argument: the
  * relay plugin's own checks throw untyped errors without a path.
  */
-export function checkPageArgs(args: PageArgs): void {
+export function checkPageArgs(args: PageArgs, maxSize = MAX_PAGE_SIZE): void {
   for (const name of ['first', 'last'] as const) {
     const value = args[name]
-    if (value != null && (value < 0 || value > MAX_PAGE_SIZE))
-      throw invalidArgument([name], `must be between 0 and ${MAX_PAGE_SIZE}`)
+    if (value != null && (value < 0 || value > maxSize))
+      throw invalidArgument([name], `must be between 0 and ${maxSize}`)
   }
   if (args.first != null && args.last != null)
     throw invalidArgument(

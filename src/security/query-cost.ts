@@ -71,7 +71,8 @@ function pageSizeOf(args: Args): number | null {
  *   `Account` or one with an `accountId` argument, the number of `accountIds` it names (also under `filter` or
  *   `input.filter`), else `accountsAssumed`; the selection below it is multiplied by the same account count;
  * - a field with a page size (`first`, `last`, `limit`) multiplies the cost of its selection by the page size; a
- *   connection without one by its default page size, and `nodes(ids:)` by the number of ids;
+ *   connection without one by its default page size, and `nodes(ids:)` by the number of ids; the rows of a stats
+ *   answer (`aggregateRows`) excepted, computed by the statement already priced by its range;
  * - introspection (`__schema`, `__type`, `__typename`) is free.
  * Each multiplier compounds with those of the fields above it, so nesting a range field under a page of 100
  * accounts costs 100 times as much.
@@ -115,7 +116,12 @@ export function estimateCost(
     let own = 1
     // A connection asked for without `first` or `last` serves its default page.
     const defaultPage = (field.extensions as { defaultPageSize?: number } | undefined)?.defaultPageSize
-    let multiplier = pageSizeOf(args) ?? defaultPage ?? (Array.isArray(args.ids) ? args.ids.length : 1)
+    // The rows of a stats answer come from one statement, priced by the range of the field that runs it.
+    const aggregateRows =
+      (field.extensions as { aggregateRows?: boolean } | undefined)?.aggregateRows === true
+    let multiplier = aggregateRows
+      ? 1
+      : (pageSizeOf(args) ?? defaultPage ?? (Array.isArray(args.ids) ? args.ids.length : 1))
     const days = daysOf(args)
     if (days !== null) {
       const single = parent.name === 'Account' || 'accountId' in args

@@ -38,8 +38,11 @@ function askedOf(query: StatsQuery): string {
 
 /** One query doing the work of all: every figure any of them selected. */
 function mergedWork(queries: StatsQuery[]): StatsQuery {
-  const all = (flag: 'totals' | 'accounts' | 'native' | 'conversions') => queries.some((q) => q[flag] !== false)
-  const metrics = queries.some((q) => !q.metrics) ? null : [...new Set(queries.flatMap((q) => q.metrics ?? []))]
+  const all = (flag: 'totals' | 'accounts' | 'native' | 'conversions') =>
+    queries.some((q) => q[flag] !== false)
+  const metrics = queries.some((q) => !q.metrics)
+    ? null
+    : [...new Set(queries.flatMap((q) => q.metrics ?? []))]
   return {
     ...queries[0]!,
     totals: all('totals'),
@@ -100,7 +103,11 @@ export function accountStatsLoader(ctx: GraphQLContext): DataLoader<AccountStats
           const accounts = [...new Map(group.map((k) => [k.account.id, k.account])).values()]
           if (query.totals !== false) {
             for (const account of accounts) {
-              const result = await queryStats(ctx.services.db, workspaceId, narrowToAccount(query, account.id))
+              const result = await queryStats(
+                ctx.services.db,
+                workspaceId,
+                narrowToAccount(query, account.id),
+              )
               answers.set(`${account.id}|${key}`, result)
             }
             continue

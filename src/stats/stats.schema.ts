@@ -1,13 +1,14 @@
-import { GraphQLError, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql'
+import { cursorToOffset, resolveArrayConnection } from '@pothos/plugin-relay'
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql'
 import { Account } from '../account/account.entity.ts'
 import type { registerAccountSchema } from '../account/account.schema.ts'
 import { METRIC_DESCRIPTIONS, type registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
-import { requirePrincipal } from '../schema/builder.ts'
+import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
+import { checkPageArgs, countOf, keysetConnection, type PageArgs } from '../schema/connections.ts'
 import { doNotCache } from '../schema/response-cache.ts'
 import { fetchMissing } from '../sync/on-demand-fetch.ts'
 import type { SyncRun } from '../sync/sync.entity.ts'
-import { countOf, keysetConnection } from '../schema/connections.ts'
 import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
@@ -49,6 +50,13 @@ const PLATFORM_DAYS =
   'Days are platform days: each account counts its days in its own reporting time zone (`Account.timeZone`), ' +
   'so one day of a program in UTC and one of a program in America/New_York are different instants.'
 
+/** The hops of the rows connection down to a row: a row's figures count as `rows.<figure>` through either. */
+const ROW_PAGE_HOPS: Record<string, string> = {
+  'rows.nodes': 'rows',
+  'rows.edges': 'rows.edges',
+  'rows.edges.node': 'rows',
+}
+
 /**
  * Paths of the fields selected below the resolving field ('totals', 'rows.accountsContributing', …), through
  * fragments. @skip/@include are not evaluated, so a path may be reported that ends up skipped: the statement
@@ -62,7 +70,8 @@ function selectedPaths(info: GraphQLResolveInfo, depth = 2): Set<string> {
       if (selection.kind === Kind.FIELD) {
         const path = prefix ? `${prefix}.${selection.name.value}` : selection.name.value
         paths.add(path)
-        visit(selection.selectionSet, path, level + 1)
+        const hop = ROW_PAGE_HOPS[path]
+        visit(selection.selectionSet, hop ?? path, hop ? level : level + 1)
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         visit(selection.selectionSet, prefix, level)
       } else {
@@ -103,6 +112,44 @@ function plannedQuery(input: StatsInput, info: GraphQLResolveInfo): StatsQuery {
     conversions: selected.has('rows.conversions') || selected.has('totals.conversions'),
     metrics: metricsSelected(selected),
   }
+}
+
+/** Rows in a page of a stats answer: a dashboard's table in one page, a long breakdown in a few. */
+export const STATS_ROWS_PAGE = 1000
+
+/** A page of an answer's rows by offset; refusals name their argument like every connection's. */
+function rowsPage(rows: StatsRowData[], args: PageArgs) {
+  checkPageArgs(args, STATS_ROWS_PAGE)
+  for (const name of ['after', 'before'] as const) {
+    const cursor = args[name]
+    if (cursor == null) continue
+    const offset = (() => {
+      try {
+        return cursorToOffset(cursor)
+      } catch {
+        return Number.NaN
+      }
+    })()
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw invalidArgument([name], 'not a cursor of these rows')
+  }
+  const page = resolveArrayConnection(
+    {
+      args: {
+        first: args.first ?? undefined,
+        last: args.last ?? undefined,
+        after: args.after ?? undefined,
+        before: args.before ?? undefined,
+      },
+      defaultSize: STATS_ROWS_PAGE,
+      maxSize: STATS_ROWS_PAGE,
+    },
+    rows,
+  )
+  // As every connection of the API: no cursors on an empty page.
+  return page.edges.length === 0
+    ? { ...page, pageInfo: { ...page.pageInfo, startCursor: null, endCursor: null } }
+    : page
 }
 
 /** More accounts than this in one request would hold the answer for minutes behind the platforms' rate limits. */
@@ -559,6 +606,22 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
     isTypeOf: (value) => typeof value === 'object' && value !== null && !('periodStart' in value),
   })
 
+  const StatsRowConnectionRef = builder.connectionObject(
+    {
+      type: StatsRowRef,
+      name: 'StatsRowConnection',
+      description: 'A page of the rows of a stats answer.',
+      fields: (c) => ({
+        totalCount: c.int({
+          nullable: false,
+          description: 'Rows of the whole answer, on every page.',
+          resolve: (page) => countOf(page),
+        }),
+      }),
+    },
+    { name: 'StatsRowEdge', description: 'A row and its position in the answer.' },
+  )
+
   const StatsResultRef = builder.objectRef<StatsResult>('StatsResult').implement({
     description:
       'The answer of `Query.stats` or `Account.stats`, with the query it answers as the server understood it.',
@@ -600,10 +663,30 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         resolve: (r) => r.query.fx?.policy ?? null,
       }),
       rows: t.field({
-        type: [StatsRowRef],
+        type: StatsRowConnectionRef,
         nullable: false,
-        description: 'Ordered by period, then by the group keys.',
-        resolve: (r) => r.rows,
+        description:
+          `The rows, ordered by period, then by the group keys; ${STATS_ROWS_PAGE} a page unless \`first\` or ` +
+          '`last` says. The whole answer is computed at once: a page is a slice of it, and its cursors are ' +
+          'positions in it, valid with the same input.',
+        args: {
+          first: t.arg.int({
+            required: false,
+            description: `Page forward: at most this many rows after \`after\` (0 to ${STATS_ROWS_PAGE}). Not with \`last\`.`,
+          }),
+          after: t.arg.string({ required: false, description: 'A cursor of these rows: the rows after it.' }),
+          last: t.arg.int({
+            required: false,
+            description: `Page back: at most this many rows before \`before\`, or the last rows (0 to ${STATS_ROWS_PAGE}). Not with \`first\`.`,
+          }),
+          before: t.arg.string({
+            required: false,
+            description: 'A cursor of these rows: the rows before it.',
+          }),
+        },
+        // The statement of the field above is priced by its range; a page of its rows costs nothing more.
+        extensions: { aggregateRows: true },
+        resolve: (r, args) => rowsPage(r.rows, args),
       }),
       totals: t.field({
         type: StatsTotalsRef,
@@ -661,10 +744,10 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       { orderBy: { id: 'asc' }, limit: MAX_FETCH_ACCOUNTS + 1 },
     )
     if (accounts.length > MAX_FETCH_ACCOUNTS) {
-      const message = `fetches the days of at most ${MAX_FETCH_ACCOUNTS} accounts at once: narrow the filter`
-      throw new GraphQLError(`Invalid input: input.fetchMissing: ${message}`, {
-        extensions: { code: 'INVALID_ARGUMENT', fields: [{ path: ['input', 'fetchMissing'], message }] },
-      })
+      throw invalidArgument(
+        ['input', 'fetchMissing'],
+        `fetches the days of at most ${MAX_FETCH_ACCOUNTS} accounts at once: narrow the filter`,
+      )
     }
     const outcomes = await fetchMissing(ctx.services, ctx.em, accounts, { from: query.from, to: query.to })
     // An answer that reports a failed fetch is true for now only: it must not be served again from the cache.

@@ -52,7 +52,12 @@ class OnDemandRecorder {
 
   async finish(
     status: Extract<SyncRunStatus, 'SUCCEEDED' | 'FAILED'>,
-    figures: { requests: number; rowsWritten?: number; rowsChanged?: number; error?: { code: string; message: string } },
+    figures: {
+      requests: number
+      rowsWritten?: number
+      rowsChanged?: number
+      error?: { code: string; message: string }
+    },
   ): Promise<void> {
     Object.assign(this.run, {
       status,
@@ -125,7 +130,13 @@ export async function fetchMissing(
         let requests = 0
         const failed = async (error: { code: string; message: string }) => {
           await recorder.finish('FAILED', { requests, error })
-          outcomes.push({ accountId: job.account.id, window: job.window, rowsWritten: 0, error, run: recorder.run })
+          outcomes.push({
+            accountId: job.account.id,
+            window: job.window,
+            rowsWritten: 0,
+            error,
+            run: recorder.run,
+          })
         }
         if (!platform) {
           await failed({ code: 'PLATFORM_NOT_LOADED', message: `plugin "${platformId}" is not loaded` })

@@ -418,7 +418,8 @@ export class SyncEngine {
     for (const run of abandoned) {
       run.status = 'FAILED'
       run.errorCode = 'INTERRUPTED'
-      run.errorMessage = 'The server stopped while this fetch ran; the days it did not store are fetched again when asked.'
+      run.errorMessage =
+        'The server stopped while this fetch ran; the days it did not store are fetched again when asked.'
       run.finishedAt = now
     }
     await em.flush()
@@ -427,7 +428,11 @@ export class SyncEngine {
   }
 
   /** Tells subscribers of `syncProgress` (on every process) where a run stands; runs made outside the queue too. */
-  publishProgress(account: { id: string; workspace: { id: string } }, run: SyncRun, status: SyncRunStatus): void {
+  publishProgress(
+    account: { id: string; workspace: { id: string } },
+    run: SyncRun,
+    status: SyncRunStatus,
+  ): void {
     const event: SyncProgressEvent = {
       workspaceId: account.workspace.id,
       accountId: account.id,

@@ -80,7 +80,7 @@ const OPERATIONS = /* GraphQL */ `
     stats(input: $input) {
       currency
       granularity
-      rows {
+      rows { nodes {
         periodStart
         platformId
         clicks
@@ -89,7 +89,7 @@ const OPERATIONS = /* GraphQL */ `
         epc
         accountsContributing
         conversions { currency rate rateDate source reason }
-      }
+      } }
       totals { clicks ftds commission { amount currency } accountsContributing }
     }
   }

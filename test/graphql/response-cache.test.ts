@@ -9,7 +9,7 @@ import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { bearer, send } from './graphql-helpers.ts'
 
 const STATS = `query Stats($from: Date!, $to: Date!) {
-  stats(input: { range: { from: $from, to: $to }, groupBy: [ACCOUNT] }) { rows { accountId clicks } totals { clicks } }
+  stats(input: { range: { from: $from, to: $to }, groupBy: [ACCOUNT] }) { rows { nodes { accountId clicks } } totals { clicks } }
 }`
 const RANGE = { from: '2026-03-01', to: '2026-03-31' }
 

@@ -210,7 +210,7 @@ function describeFindings(from = 0): string {
 
 const KEEPER_QUERY = `query($id: ID!) { account(id: $id) { ${ACCOUNT_SELECTION}
   stats(input: { range: { from: "2026-01-01", to: "2026-01-07" }, granularity: DAY, fetchMissing: true }) {
-    rows { periodStart currency clicks signups ftds deposits { exactAmount } commission { exactAmount } } } } }`
+    rows { nodes { periodStart currency clicks signups ftds deposits { exactAmount } commission { exactAmount } } } } } }`
 
 async function readKeeper(id: string): Promise<{ view: AccountView; stats: unknown }> {
   const sent = await sendJson({ query: KEEPER_QUERY, variables: { id } })

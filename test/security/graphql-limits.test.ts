@@ -71,7 +71,8 @@ function freshRange(days = 5): string {
 }
 
 /** The side effect that shows resolvers ran: this account's stats over days never fetched. */
-const statsOf = (range: string) => `stats(input: { range: ${range}, fetchMissing: true }) { rows { clicks } }`
+const statsOf = (range: string) =>
+  `stats(input: { range: ${range}, fetchMissing: true }) { rows { nodes { clicks } } }`
 
 function tokenCount(document: string): number {
   const lexer = new Lexer(new Source(document))
@@ -81,13 +82,18 @@ function tokenCount(document: string): number {
 }
 
 /**
- * `account(id) { stats(input) { rows { account { stats(input) { rows { … } } } } } }`, cut so that its deepest
- * field (`__typename`) is at exactly `depth`.
+ * `account(id) { stats(input) { rows { nodes { account { stats(input) { rows { … } } } } } } }`, cut so that its
+ * deepest field (`__typename`) is at exactly `depth`.
  */
 function chainOfDepth(depth: number, range: string): string {
-  const cycle = [`stats(input: { range: ${range}, groupBy: [ACCOUNT], fetchMissing: true })`, 'rows', 'account']
+  const cycle = [
+    `stats(input: { range: ${range}, groupBy: [ACCOUNT], fetchMissing: true })`,
+    'rows',
+    'nodes',
+    'account',
+  ]
   const fields = [`account(id: "${accountId}")`]
-  for (let i = 0; fields.length < depth - 1; i++) fields.push(cycle[i % 3]!)
+  for (let i = 0; fields.length < depth - 1; i++) fields.push(cycle[i % cycle.length]!)
   return `{ ${fields.map((f) => `${f} { `).join('')}__typename${' }'.repeat(fields.length)} }`
 }
 
@@ -105,8 +111,8 @@ function ofTokens(n: number, range: string): string {
   return `{ account(id: "${accountId}") { ${statsOf(range)}${' __typename'.repeat(padding)} } }`
 }
 
-/** `account` costs 1, its `stats` one per day (one account), `rows` and `clicks` 1 each. */
-const costOfDays = (days: number) => 1 + days + 2
+/** `account` costs 1, its `stats` one per day (one account), `rows`, `nodes` and `clicks` 1 each. */
+const costOfDays = (days: number) => 1 + days + 3
 
 async function expectAccepted(document: string): Promise<void> {
   const before = reports()
@@ -165,7 +171,7 @@ describe('limits at their boundaries, each refused before any resolver runs', ()
 
   it('given a range passed in variables, when it is priced, then the variables count as if written inline', async () => {
     const days = MAX_COST - costOfDays(0)
-    const query = `query($range: StatsRangeInput!) { account(id: "${accountId}") { stats(input: { range: $range, fetchMissing: true }) { rows { clicks } } } }`
+    const query = `query($range: StatsRangeInput!) { account(id: "${accountId}") { stats(input: { range: $range, fetchMissing: true }) { rows { nodes { clicks } } } } }`
     const range = (n: number) => {
       const from = new Date(nextDay).toISOString().slice(0, 10)
       const to = new Date(nextDay + (n - 1) * 86_400_000).toISOString().slice(0, 10)
@@ -190,7 +196,8 @@ describe('limits at their boundaries, each refused before any resolver runs', ()
     const refused = await send(tight, ten, {}, bearer(token))
     expect(refused.body.errors?.[0]?.extensions).toMatchObject({
       code: 'QUERY_TOO_COSTLY',
-      cost: 1 + 10 * 13,
+      // `accounts`, then per account of the page its `nodes` entry (in place of `account`) and the stats below.
+      cost: 1 + 10 * costOfDays(10),
     })
   })
 })
@@ -235,7 +242,7 @@ describe('default limits', () => {
       bearer(defaultToken),
     )
     expect(response.body.errors, response.text).toBeUndefined()
-    expect(response.body.data).toHaveProperty('stats.rows')
+    expect(response.body.data).toHaveProperty('stats.rows.nodes')
   })
 
   it('given the dashboard query over ten years of every account by day, when it is sent, then QUERY_TOO_COSTLY and nothing runs', async () => {

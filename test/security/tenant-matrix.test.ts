@@ -64,6 +64,7 @@ let aAccountsStartCursor: string
 let aTokensCursor: string
 let aMembersCursor: string
 let aRunsCursor: string
+let aStatsRowsCursor: string
 let aSpareTokenId: string
 let aMemberId: string
 let brandsOfA: string[]
@@ -237,14 +238,14 @@ function pathsOf(variant: StatsVariant): string[] {
 
 const statsQuery = (v: StatsVariant) => `query Stats($input: StatsInput!) {
   stats(input: $input) {
-    rows { accountId tag clicks ${v.accounts && !v.totals ? 'accountsContributing' : ''} }
+    rows { nodes { accountId tag clicks ${v.accounts && !v.totals ? 'accountsContributing' : ''} } }
     ${v.totals ? `totals { clicks ${v.accounts ? 'accountsContributing' : ''} }` : ''}
   }
 }`
 
 interface StatsAnswer {
   stats: {
-    rows: { accountId: string | null; tag: string | null; clicks: number | null }[]
+    rows: { nodes: { accountId: string | null; tag: string | null; clicks: number | null }[] }
     totals?: { clicks: number | null; accountsContributing?: number }
   }
 }
@@ -252,12 +253,12 @@ interface StatsAnswer {
 const clicksOf = (answer: StatsAnswer) =>
   answer.stats.totals
     ? (answer.stats.totals.clicks ?? 0)
-    : answer.stats.rows.reduce((sum, r) => sum + (r.clicks ?? 0), 0)
+    : answer.stats.rows.nodes.reduce((sum, r) => sum + (r.clicks ?? 0), 0)
 
 // --- the cases -----------------------------------------------------------------------------------------------------
 
 const ACCOUNT_STATS =
-  'stats(input: { range: $range, granularity: MONTH, currency: "EUR", groupBy: [ACCOUNT], fetchMissing: true }) { rows { accountId clicks } fetchRuns { id account { id } } }'
+  'stats(input: { range: $range, granularity: MONTH, currency: "EUR", groupBy: [ACCOUNT], fetchMissing: true }) { rows { nodes { accountId clicks } } fetchRuns { id account { id } } }'
 
 /** Ids of A's objects of every Node type, as the API names them. */
 async function nodeIdsOfA(): Promise<string[]> {
@@ -341,7 +342,7 @@ const CASES: MatrixCase[] = [
         }
         // One request, one DataLoader batch: B's account beside A's must not pull A's rows into B's answer.
         const both = await call<{
-          mine: { stats: { rows: { clicks: number }[] }; syncRuns: { nodes: { id: string }[] } }
+          mine: { stats: { rows: { nodes: { clicks: number }[] } }; syncRuns: { nodes: { id: string }[] } }
           theirs: unknown
         }>(
           `query($mine: ID!, $theirs: ID!, $range: StatsRangeInput!) {
@@ -350,7 +351,7 @@ const CASES: MatrixCase[] = [
           { mine: b1.id, theirs: a1.id, range: window },
         )
         expect(both.theirs).toBeNull()
-        const mine = both.mine.stats.rows.reduce((s, r) => s + r.clicks, 0)
+        const mine = both.mine.stats.rows.nodes.reduce((s, r) => s + r.clicks, 0)
         expect(mine).toBe(await storedClicks(t.db, b.id, window, { accountIds: [b1.id] }))
         expect(new Set(await runWorkspaces(both.mine.syncRuns.nodes.map((r) => r.id)))).toEqual(
           new Set([b.id]),
@@ -368,29 +369,29 @@ const CASES: MatrixCase[] = [
         for (const w of await runWorkspaces(runs)) expect(w).toBe(b.id)
         // A's ids in the filter of B's own account narrow it; they never widen it to A's rows.
         const filtered = await call<{
-          mine: { stats: { rows: { clicks: number }[] } }
-          only: { stats: { rows: unknown[] } }
+          mine: { stats: { rows: { nodes: { clicks: number }[] } } }
+          only: { stats: { rows: { nodes: unknown[] } } }
         }>(
           `query($mine: ID!, $ids: [ID!], $theirs: [ID!], $range: StatsRangeInput!) {
-            mine: account(id: $mine) { stats(input: { range: $range, filter: { accountIds: $ids } }) { rows { clicks } } }
+            mine: account(id: $mine) { stats(input: { range: $range, filter: { accountIds: $ids } }) { rows { nodes { clicks } } } }
             only: account(id: $mine) {
-              stats(input: { range: $range, groupBy: [ACCOUNT], filter: { accountIds: $theirs } }) { rows { clicks } }
+              stats(input: { range: $range, groupBy: [ACCOUNT], filter: { accountIds: $theirs } }) { rows { nodes { clicks } } }
             } }`,
           { mine: b1.id, ids: [a1.id, a2.id, b1.id], theirs: [a1.id], range: window },
         )
-        expect(filtered.mine.stats.rows.reduce((s, r) => s + r.clicks, 0)).toBe(mine)
-        expect(filtered.only.stats.rows).toEqual([])
+        expect(filtered.mine.stats.rows.nodes.reduce((s, r) => s + r.clicks, 0)).toBe(mine)
+        expect(filtered.only.stats.rows.nodes).toEqual([])
       })
       await asA(async (call) => {
         const data = await call<{
           account: {
             id: string
-            stats: { rows: { clicks: number }[] }
+            stats: { rows: { nodes: { clicks: number }[] } }
             syncRuns: { nodes: { id: string }[] }
           }
         }>(query, { id: a1.id, range: window })
         expect(data.account.id).toBe(a1.id)
-        const clicks = data.account.stats.rows.reduce((s, r) => s + r.clicks, 0)
+        const clicks = data.account.stats.rows.nodes.reduce((s, r) => s + r.clicks, 0)
         expect(clicks).toBeGreaterThan(0)
         expect(clicks).toBe(await storedClicks(t.db, a.id, window, { accountIds: [a1.id] }))
         expect(data.account.syncRuns.nodes.length).toBeGreaterThan(0)
@@ -419,7 +420,7 @@ const CASES: MatrixCase[] = [
           totalCount: number
           nodes: {
             id: string
-            stats: { rows: { clicks: number }[] }
+            stats: { rows: { nodes: { clicks: number }[] } }
             syncRuns: { nodes: { id: string }[] }
           }[]
         }
@@ -446,7 +447,9 @@ const CASES: MatrixCase[] = [
           )
           if (!('after' in variables) && !('before' in variables))
             expect(data.accounts.totalCount).toBe(expected.length)
-          const clicks = data.accounts.nodes.flatMap((n) => n.stats.rows).reduce((s, r) => s + r.clicks, 0)
+          const clicks = data.accounts.nodes
+            .flatMap((n) => n.stats.rows.nodes)
+            .reduce((s, r) => s + r.clicks, 0)
           const stored = expected.length
             ? await storedClicks(t.db, b.id, window, { accountIds: expected })
             : 0
@@ -458,7 +461,7 @@ const CASES: MatrixCase[] = [
       await asA(async (call) => {
         const data = await call<Page>(query, { tag: 'alpha-only', range: window })
         expect(data.accounts.nodes.map((n) => n.id)).toEqual([a1.id])
-        expect(data.accounts.nodes[0]!.stats.rows.length).toBeGreaterThan(0)
+        expect(data.accounts.nodes[0]!.stats.rows.nodes.length).toBeGreaterThan(0)
         const all = await call<Page>(query, { range: window })
         expect(all.accounts.totalCount).toBe(3)
       })
@@ -603,7 +606,8 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Query.stats',
-    feeds: ['Query.stats(input.filter.accountIds)'],
+    feeds: ['Query.stats(input.filter.accountIds)', 'StatsResult.rows(after)', 'StatsResult.rows(before)'],
+    nested: ['StatsResult.rows'],
     expectation:
       "only B's own stored clicks on every aggregation path, and nothing under filters naming A's accounts or tags",
     async run() {
@@ -617,13 +621,25 @@ const CASES: MatrixCase[] = [
           const expectedB = await expected(b.id, variant)
           const data = await call<StatsAnswer>(statsQuery(variant), { input: variant.input })
           expect(clicksOf(data), what).toBe(expectedB)
-          for (const row of data.stats.rows) expect(aIds, what).not.toContain(row.accountId)
+          for (const row of data.stats.rows.nodes) expect(aIds, what).not.toContain(row.accountId)
           if (expectedB === 0) {
-            expect(data.stats.rows, what).toEqual([])
+            expect(data.stats.rows.nodes, what).toEqual([])
             if (variant.accounts && variant.totals)
               expect(data.stats.totals?.accountsContributing, what).toBe(0)
           }
         }
+        // A's row cursors are positions in an answer: in B's they only position a page of B's own rows.
+        const paged = await call<{
+          stats: { after: { nodes: { accountId: string }[] }; before: { nodes: { accountId: string }[] } }
+        }>(
+          `query($input: StatsInput!, $cursor: String!) { stats(input: $input) {
+            after: rows(after: $cursor) { nodes { accountId } }
+            before: rows(before: $cursor, last: 10) { nodes { accountId } } } }`,
+          { input: { range: window, granularity: 'DAY', groupBy: ['ACCOUNT'] }, cursor: aStatsRowsCursor },
+        )
+        const rows = [...paged.stats.after.nodes, ...paged.stats.before.nodes]
+        expect(rows.length).toBeGreaterThan(0)
+        for (const row of rows) expect(aIds).not.toContain(row.accountId)
       })
       await asA(async (call) => {
         for (const [i, variant] of variants.entries()) {
@@ -1134,16 +1150,18 @@ beforeAll(async () => {
     apiTokens: Cursors
     members: Cursors
     account: { syncRuns: Cursors }
+    stats: { rows: Cursors }
   }>(
     t,
     a.token,
-    `query($id: ID!) {
+    `query($id: ID!, $stats: StatsInput!) {
       accounts(first: 1) { pageInfo { startCursor endCursor } }
       changes(first: 1) { pageInfo { startCursor endCursor } }
       apiTokens(first: 1) { pageInfo { startCursor endCursor } }
       members(first: 1) { pageInfo { startCursor endCursor } }
-      account(id: $id) { syncRuns(first: 1) { pageInfo { startCursor endCursor } } } }`,
-    { id: a1.id },
+      account(id: $id) { syncRuns(first: 1) { pageInfo { startCursor endCursor } } }
+      stats(input: $stats) { rows(first: 1) { pageInfo { startCursor endCursor } } } }`,
+    { id: a1.id, stats: { range: window, granularity: 'DAY', groupBy: ['ACCOUNT'] } },
   )
   aAccountsCursor = cursors.accounts.pageInfo.endCursor
   aAccountsStartCursor = cursors.accounts.pageInfo.startCursor
@@ -1152,7 +1170,15 @@ beforeAll(async () => {
   aTokensCursor = cursors.apiTokens.pageInfo.endCursor
   aMembersCursor = cursors.members.pageInfo.endCursor
   aRunsCursor = cursors.account.syncRuns.pageInfo.endCursor
-  for (const cursor of [aAccountsCursor, aChangesCursor, aTokensCursor, aMembersCursor, aRunsCursor])
+  aStatsRowsCursor = cursors.stats.rows.pageInfo.endCursor
+  for (const cursor of [
+    aAccountsCursor,
+    aChangesCursor,
+    aTokensCursor,
+    aMembersCursor,
+    aRunsCursor,
+    aStatsRowsCursor,
+  ])
     expect(cursor).toBeTruthy()
   const distinct = async (column: 'brand' | 'campaign') =>
     (

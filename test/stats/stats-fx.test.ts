@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FxConversion } from '../../src/stats/stats.service.ts'
 import { ok } from '../graphql/graphql-helpers.ts'
 import { globalId } from '../support/global-ids.ts'
+import { pageRows } from '../support/stats-pages.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertRates, insertStatRows } from './stats-seed.ts'
@@ -14,7 +15,7 @@ const FIGURES = `clicks commission ${MONEY} netRevenue ${MONEY} currency account
 const STATS = `query Stats($input: StatsInput!) {
   stats(input: $input) {
     currency fxPolicy
-    rows { periodStart accountId tag ${FIGURES} }
+    rows { nodes { periodStart accountId tag ${FIGURES} } }
     totals { ${FIGURES} }
   }
 }`
@@ -47,7 +48,7 @@ interface Row extends Figures {
   tag: string | null
 }
 interface StatsData {
-  stats: { currency: string | null; fxPolicy: string | null; rows: Row[]; totals: Figures }
+  stats: { currency: string | null; fxPolicy: string | null; rows: { nodes: Row[] }; totals: Figures }
 }
 
 let t: TestApp
@@ -88,7 +89,7 @@ afterAll(async () => {
 })
 
 const stats = async (input: Record<string, unknown>) =>
-  (await ok<StatsData>(t, token, STATS, { input })).stats
+  pageRows((await ok<StatsData>(t, token, STATS, { input })).stats)
 const march = { from: '2026-03-01', to: '2026-03-31' }
 const dollarAndEuro = () => ({ accountIds: [eur, usd] })
 

@@ -14,13 +14,13 @@ const RANGE = '{ from: "2026-01-01", to: "2026-03-31" }'
 const ACCOUNT_FIELDS = `
   id
   monthly: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) {
-    rows { periodStart clicks commission { amount } accountsContributing } fetchRuns { id }
+    rows { nodes { periodStart clicks commission { amount } accountsContributing } } fetchRuns { id }
   }
-  total: stats(input: { range: ${RANGE}, currency: "EUR" }) { rows { clicks commission { amount } } }
-  again: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { clicks } }`
+  total: stats(input: { range: ${RANGE}, currency: "EUR" }) { rows { nodes { clicks commission { amount } } } }
+  again: stats(input: { range: ${RANGE}, granularity: MONTH, currency: "EUR" }) { rows { nodes { clicks } } }`
 // A per-account report listing every account of the workspace (500 here) with its own stats.
 const REPORT = `query Report {
-  stats(input: { range: ${RANGE}, groupBy: [ACCOUNT] }) { rows { account { ${ACCOUNT_FIELDS} } } }
+  stats(input: { range: ${RANGE}, groupBy: [ACCOUNT] }) { rows { nodes { account { ${ACCOUNT_FIELDS} } } } }
 }`
 // One page of the accounts list (at most 100 per page).
 const PAGE = `query Page { accounts(first: 100) { nodes { ${ACCOUNT_FIELDS} } } }`
@@ -29,15 +29,17 @@ interface AccountNode {
   id: string
   monthly: {
     rows: {
-      periodStart: string
-      clicks: number
-      commission: { amount: string }
-      accountsContributing: number
-    }[]
+      nodes: {
+        periodStart: string
+        clicks: number
+        commission: { amount: string }
+        accountsContributing: number
+      }[]
+    }
     fetchRuns: unknown[]
   }
-  total: { rows: { clicks: number; commission: { amount: string } }[] }
-  again: { rows: { clicks: number }[] }
+  total: { rows: { nodes: { clicks: number; commission: { amount: string } }[] } }
+  again: { rows: { nodes: { clicks: number }[] } }
 }
 
 let t: TestApp
@@ -85,13 +87,13 @@ async function portfolio(accounts: number) {
 function expectAnswers(nodes: AccountNode[], ids: string[]) {
   expect(nodes.map((n) => n.id).sort()).toEqual([...ids].sort())
   for (const node of nodes) {
-    expect(node.monthly.rows).toEqual([
+    expect(node.monthly.rows.nodes).toEqual([
       { periodStart: '2026-01-01', clicks: 3, commission: { amount: '1.50' }, accountsContributing: 1 },
       { periodStart: '2026-02-01', clicks: 4, commission: { amount: '0.25' }, accountsContributing: 1 },
     ])
     expect(node.monthly.fetchRuns).toEqual([])
-    expect(node.total.rows).toEqual([{ clicks: 7, commission: { amount: '1.75' } }])
-    expect(node.again.rows.map((r) => r.clicks)).toEqual([3, 4])
+    expect(node.total.rows.nodes).toEqual([{ clicks: 7, commission: { amount: '1.75' } }])
+    expect(node.again.rows.nodes.map((r) => r.clicks)).toEqual([3, 4])
   }
 }
 
@@ -116,18 +118,20 @@ describe(`Account.stats through the request-scoped loader on ${TEST_DATABASE_KIN
     const large = await portfolio(500)
     const run = async (token: string) => {
       await ok(t, token, '{ __typename }')
-      return recordStatements(() => ok<{ stats: { rows: { account: AccountNode }[] } }>(t, token, REPORT))
+      return recordStatements(() =>
+        ok<{ stats: { rows: { nodes: { account: AccountNode }[] } } }>(t, token, REPORT),
+      )
     }
 
     const five = await run(small.token)
     const fiveHundred = await run(large.token)
 
     expectAnswers(
-      five.result.stats.rows.map((r) => r.account),
+      five.result.stats.rows.nodes.map((r) => r.account),
       small.ids,
     )
     expectAnswers(
-      fiveHundred.result.stats.rows.map((r) => r.account),
+      fiveHundred.result.stats.rows.nodes.map((r) => r.account),
       large.ids,
     )
     expect(fiveHundred.statements.length).toBe(five.statements.length)
@@ -194,7 +198,7 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     account: { id: string }
   }
   interface Answer {
-    rows: { clicks: number; commission: { exactAmount: string }; ftds: number }[]
+    rows: { nodes: { clicks: number; commission: { exactAmount: string }; ftds: number }[] }
     fetchRuns: FetchRun[]
   }
 
@@ -210,10 +214,10 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
       `query($id: ID!) {
         account(id: $id) {
           a: stats(input: { range: { from: "2026-01-05", to: "2026-01-20" }, fetchMissing: true }) {
-            rows { clicks ftds commission { exactAmount } } ${RUN}
+            rows { nodes { clicks ftds commission { exactAmount } } } ${RUN}
           }
           b: stats(input: { range: { from: "2026-01-12", to: "2026-01-28" }, fetchMissing: true }) {
-            rows { clicks ftds commission { exactAmount } } ${RUN}
+            rows { nodes { clicks ftds commission { exactAmount } } } ${RUN}
           }
         }
       }`,
@@ -238,15 +242,15 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
       [databaseIdOf(account.id)],
     )
     expect(coverage).toEqual([{ from_day: '2026-01-05', to_day: '2026-01-28' }])
-    expect(data.account.a.rows).toEqual([truth('2026-01-05', '2026-01-20')])
-    expect(data.account.b.rows).toEqual([truth('2026-01-12', '2026-01-28')])
+    expect(data.account.a.rows.nodes).toEqual([truth('2026-01-05', '2026-01-20')])
+    expect(data.account.b.rows.nodes).toEqual([truth('2026-01-12', '2026-01-28')])
 
     // The fetch is in the account's run history like any sync, and asking again fetches nothing.
     const again = await ok<{ account: { stats: Answer } }>(
       t,
       ws.token,
       `query($id: ID!) { account(id: $id) {
-        stats(input: { range: { from: "2026-01-06", to: "2026-01-27" }, fetchMissing: true }) { rows { clicks } ${RUN} }
+        stats(input: { range: { from: "2026-01-06", to: "2026-01-27" }, fetchMissing: true }) { rows { nodes { clicks } } ${RUN} }
       } }`,
       { id: account.id },
     )
@@ -270,15 +274,15 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
       t,
       ws.token,
       `query($id: ID!) {
-        account(id: $id) { stats(input: { range: { from: "2026-02-01", to: "2026-02-10" } }) { rows { clicks } ${RUN} } }
-        stats(input: { range: { from: "2026-02-01", to: "2026-02-10" } }) { rows { clicks } ${RUN} }
+        account(id: $id) { stats(input: { range: { from: "2026-02-01", to: "2026-02-10" } }) { rows { nodes { clicks } } ${RUN} } }
+        stats(input: { range: { from: "2026-02-01", to: "2026-02-10" } }) { rows { nodes { clicks } } ${RUN} }
       }`,
       { id: account.id },
     )
 
     expect(reports()).toBe(reportsBefore)
-    expect(data.account.stats).toEqual({ rows: [], fetchRuns: [] })
-    expect(data.stats).toEqual({ rows: [], fetchRuns: [] })
+    expect(data.account.stats).toEqual({ rows: { nodes: [] }, fetchRuns: [] })
+    expect(data.stats).toEqual({ rows: { nodes: [] }, fetchRuns: [] })
   })
 
   it('given Query.stats and Account.stats with the same input, when both fetch, then they answer the same figures and the fetch is made once', async () => {
@@ -290,13 +294,13 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     const first = await ok<{ stats: Answer & { totals: unknown } }>(
       t,
       ws.token,
-      `{ stats(input: ${input}) { rows { clicks ftds commission { exactAmount } } totals { clicks ftds commission { exactAmount } } ${RUN} } }`,
+      `{ stats(input: ${input}) { rows { nodes { clicks ftds commission { exactAmount } } } totals { clicks ftds commission { exactAmount } } ${RUN} } }`,
     )
     const second = await ok<{ account: { stats: Answer & { totals: unknown } } }>(
       t,
       ws.token,
       `query($id: ID!) { account(id: $id) {
-        stats(input: ${input}) { rows { clicks ftds commission { exactAmount } } totals { clicks ftds commission { exactAmount } } ${RUN} }
+        stats(input: ${input}) { rows { nodes { clicks ftds commission { exactAmount } } } totals { clicks ftds commission { exactAmount } } ${RUN} }
       } }`,
       { id: account.id },
     )
@@ -306,10 +310,10 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     ])
     expect(second.account.stats.fetchRuns).toEqual([])
     expect(reports() - reportsBefore).toBe(1)
-    expect(second.account.stats.rows).toEqual(first.stats.rows)
+    expect(second.account.stats.rows.nodes).toEqual(first.stats.rows.nodes)
     expect(second.account.stats.totals).toEqual(first.stats.totals)
     expect(first.stats.totals).toEqual(truth('2026-03-01', '2026-03-20'))
-    expect(first.stats.rows.length).toBeGreaterThan(1)
+    expect(first.stats.rows.nodes.length).toBeGreaterThan(1)
   })
 
   it('given an account whose credentials cannot be read, when its stats ask to fetch, then the answer holds the stored days and a FAILED run saying why', async () => {
@@ -320,10 +324,10 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
     const data = await ok<{ stats: Answer }>(
       t,
       ws.token,
-      `{ stats(input: { range: { from: "2026-04-01", to: "2026-04-03" }, fetchMissing: true }) { rows { clicks } ${RUN} } }`,
+      `{ stats(input: { range: { from: "2026-04-01", to: "2026-04-03" }, fetchMissing: true }) { rows { nodes { clicks } } ${RUN} } }`,
     )
 
-    expect(data.stats.rows).toEqual([{ clicks: 5 }])
+    expect(data.stats.rows.nodes).toEqual([{ clicks: 5 }])
     expect(data.stats.fetchRuns).toHaveLength(1)
     expect(data.stats.fetchRuns[0]).toMatchObject({ kind: 'ON_DEMAND', status: 'FAILED', rowsWritten: 0 })
     expect(data.stats.fetchRuns[0]!.errorCode).toEqual(expect.any(String))
@@ -344,7 +348,7 @@ describe(`Account.stats fetching never-synced days on ${TEST_DATABASE_KIND}`, ()
 
     const response = await send(
       t,
-      '{ stats(input: { range: { from: "2026-04-01", to: "2026-04-03" }, fetchMissing: true }) { rows { clicks } } }',
+      '{ stats(input: { range: { from: "2026-04-01", to: "2026-04-03" }, fetchMissing: true }) { rows { nodes { clicks } } } }',
       {},
       bearer(ws.token),
     )

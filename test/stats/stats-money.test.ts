@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addDecimals, roundDecimal } from '../../src/sdk/index.ts'
 import { ok } from '../graphql/graphql-helpers.ts'
+import { pageRows } from '../support/stats-pages.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertRates, insertStatRows } from './stats-seed.ts'
@@ -11,7 +12,7 @@ const FIGURES = `currency clicks commission ${MONEY} deposits ${MONEY} epc click
 const STATS = `query Stats($input: StatsInput!) {
   stats(input: $input) {
     currency
-    rows { periodStart accountId ${FIGURES} }
+    rows { nodes { periodStart accountId ${FIGURES} } }
     totals { ${FIGURES} }
   }
 }`
@@ -31,7 +32,7 @@ interface Figures {
   native: { currency: string; commission: Money | null }[]
 }
 interface StatsData {
-  stats: { currency: string | null; rows: (Figures & { periodStart: string })[]; totals: Figures }
+  stats: { currency: string | null; rows: { nodes: (Figures & { periodStart: string })[] }; totals: Figures }
 }
 
 let t: TestApp
@@ -103,16 +104,18 @@ afterAll(async () => {
 })
 
 const stats = async (currency: string) =>
-  (
-    await ok<StatsData>(t, token, STATS, {
-      input: {
-        range: { from: '2026-06-01', to: '2026-06-05' },
-        granularity: 'DAY',
-        groupBy: ['ACCOUNT'],
-        currency,
-      },
-    })
-  ).stats
+  pageRows(
+    (
+      await ok<StatsData>(t, token, STATS, {
+        input: {
+          range: { from: '2026-06-01', to: '2026-06-05' },
+          granularity: 'DAY',
+          groupBy: ['ACCOUNT'],
+          currency,
+        },
+      })
+    ).stats,
+  )
 
 const fractionDigits = (amount: string) => amount.split('.')[1]?.length ?? 0
 const minorUnit: Record<string, number> = { EUR: 2, JPY: 0, KWD: 3 }
@@ -151,11 +154,13 @@ describe(`money figures on ${TEST_DATABASE_KIND}`, () => {
   })
 
   it('given rows in their own currencies, when no report currency is asked, then each row is in its minor unit and totals in several currencies are null with the breakdown in native', async () => {
-    const result = (
-      await ok<StatsData>(t, token, STATS, {
-        input: { range: { from: '2026-06-01', to: '2026-06-01' }, groupBy: ['ACCOUNT'] },
-      })
-    ).stats
+    const result = pageRows(
+      (
+        await ok<StatsData>(t, token, STATS, {
+          input: { range: { from: '2026-06-01', to: '2026-06-01' }, groupBy: ['ACCOUNT'] },
+        })
+      ).stats,
+    )
     const byCurrency = new Map(result.rows.map((r) => [r.currency, r]))
     expect(byCurrency.get('JPY')!.commission).toEqual({
       amount: '52345',
@@ -184,9 +189,10 @@ describe(`money figures on ${TEST_DATABASE_KIND}`, () => {
   })
 
   it('given a stored currency ISO 4217 does not list, when read back, then it serialises as sent and its amounts round to 2 places', async () => {
-    const result = (
-      await ok<StatsData>(t, token, STATS, { input: { range: { from: '2026-07-01', to: '2026-07-01' } } })
-    ).stats
+    const result = pageRows(
+      (await ok<StatsData>(t, token, STATS, { input: { range: { from: '2026-07-01', to: '2026-07-01' } } }))
+        .stats,
+    )
     expect(result.rows.map((r) => [r.currency, r.commission, r.native[0]?.currency])).toEqual([
       ['XBT', { amount: '0.00', exactAmount: '0.00012345', currency: 'XBT' }, 'XBT'],
     ])

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bearer, ok, send } from '../graphql/graphql-helpers.ts'
 import { globalId } from '../support/global-ids.ts'
+import { pageRows } from '../support/stats-pages.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 import { insertAccounts, insertStatRows } from './stats-seed.ts'
@@ -12,7 +13,7 @@ const FIGURES = `clicks impressions signups ftds salesCount commission ${MONEY} 
 const STATS = `query Stats($input: StatsInput!) {
   stats(input: $input) {
     from to granularity groupBy currency
-    rows { periodStart periodEnd accountId program platformId brand campaign tag ${FIGURES} }
+    rows { nodes { periodStart periodEnd accountId program platformId brand campaign tag ${FIGURES} } }
     totals { ${FIGURES} }
   }
 }`
@@ -59,7 +60,7 @@ interface StatsData {
     granularity: string
     groupBy: string[]
     currency: string | null
-    rows: Row[]
+    rows: { nodes: Row[] }
     totals: Figures
   }
 }
@@ -156,7 +157,7 @@ afterAll(async () => {
 })
 
 const stats = async (input: Record<string, unknown>) =>
-  (await ok<StatsData>(t, token, STATS, { input })).stats
+  pageRows((await ok<StatsData>(t, token, STATS, { input })).stats)
 const march = { from: '2026-03-01', to: '2026-03-31' }
 const pick = (rows: Row[], keys: (keyof Row)[]) =>
   rows.map((r) => Object.fromEntries(keys.map((k) => [k, r[k]])) as Partial<Row>)
@@ -441,13 +442,13 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
   it('given figures selected through a fragment on the interface, when stats runs, then the counts it asks for are computed', async () => {
     const data = await ok<{
       stats: {
-        rows: { clicks: number; accountsContributing: number }[]
+        rows: { nodes: { clicks: number; accountsContributing: number }[] }
         totals: { accountsContributing: number }
       }
     }>(
       t,
       token,
-      `query($input: StatsInput!) { stats(input: $input) { rows { ...F } totals { ...F } } }
+      `query($input: StatsInput!) { stats(input: $input) { rows { nodes { ...F } } totals { ...F } } }
        fragment F on StatsFigures { clicks accountsContributing }`,
       {
         input: {
@@ -459,7 +460,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
         },
       },
     )
-    expect(data.stats.rows).toEqual([
+    expect(data.stats.rows.nodes).toEqual([
       { clicks: 10, accountsContributing: 1 },
       { clicks: 160, accountsContributing: 1 },
     ])
@@ -531,6 +532,84 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
       bearer(token),
     )
     expect(response.body.errors?.[0]?.message).toMatch(/Date must be a calendar day/)
+  })
+
+  it('given a daily breakdown, when its rows are paged forward and back, then the pages join up to the whole answer with totalCount and pageInfo both ways', async () => {
+    type Page = {
+      totalCount: number
+      pageInfo: {
+        hasNextPage: boolean
+        hasPreviousPage: boolean
+        startCursor: string | null
+        endCursor: string | null
+      }
+      edges: {
+        cursor: string
+        node: { periodStart: string; accountId: string | null; clicks: number | null }
+      }[]
+    }
+    const input = { range: march, granularity: 'DAY', groupBy: ['ACCOUNT'] }
+    const page = async (args: string, variables: Record<string, unknown> = {}) =>
+      (
+        await ok<{ stats: { rows: Page } }>(
+          t,
+          token,
+          `query($input: StatsInput!${Object.keys(variables)
+            .map((v) => `, $${v}: String`)
+            .join('')}) {
+            stats(input: $input) {
+              rows${args ? `(${args})` : ''} { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+                edges { cursor node { periodStart accountId clicks } } } } }`,
+          { input, ...variables },
+        )
+      ).stats.rows
+    const key = (e: Page['edges'][number]) => `${e.node.periodStart}|${e.node.accountId}`
+    const whole = await page('')
+    expect(whole.totalCount).toBeGreaterThan(4)
+    expect(whole.edges).toHaveLength(whole.totalCount)
+    expect(whole.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false })
+    // Figures asked through edges are computed like those asked through nodes.
+    expect(whole.edges.every((e) => typeof e.node.clicks === 'number')).toBe(true)
+
+    const first = await page('first: 3')
+    const second = await page('first: 100, after: $after', { after: first.pageInfo.endCursor })
+    expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false })
+    expect(second.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true })
+    expect([...first.edges, ...second.edges].map(key)).toEqual(whole.edges.map(key))
+
+    const last = await page('last: 2')
+    const before = await page('last: 100, before: $before', { before: last.pageInfo.startCursor })
+    expect(last.edges.map(key)).toEqual(whole.edges.slice(-2).map(key))
+    expect(last.pageInfo).toMatchObject({ hasPreviousPage: true })
+    expect([...before.edges, ...last.edges].map(key)).toEqual(whole.edges.map(key))
+    expect(second.totalCount).toBe(whole.totalCount)
+  })
+
+  it('given paging arguments out of bounds or a cursor of another list, when stats rows are asked, then INVALID_ARGUMENT names the argument', async () => {
+    const refusal = async (args: string, variables: Record<string, unknown> = {}) => {
+      const response = await send(
+        t,
+        `query($input: StatsInput!${'cursor' in variables ? ', $cursor: String' : ''}) {
+          stats(input: $input) { rows(${args}) { totalCount } } }`,
+        { input: { range: march }, ...variables },
+        bearer(token),
+      )
+      const error = response.body.errors?.[0]
+      expect(error?.extensions?.code, response.text).toBe('INVALID_ARGUMENT')
+      return (error?.extensions?.fields as { path: string[] }[])[0]!.path
+    }
+    expect(await refusal('first: 1001')).toEqual(['first'])
+    expect(await refusal('last: -1')).toEqual(['last'])
+    expect(await refusal('first: 1, last: 1')).toEqual(['last'])
+    const accounts = await ok<{ accounts: { pageInfo: { endCursor: string } } }>(
+      t,
+      token,
+      '{ accounts(first: 1) { pageInfo { endCursor } } }',
+    )
+    expect(await refusal('after: $cursor', { cursor: accounts.accounts.pageInfo.endCursor })).toEqual([
+      'after',
+    ])
+    expect(await refusal('before: $cursor', { cursor: 'not a cursor' })).toEqual(['before'])
   })
 
   it('given no token, when stats runs, then authentication is required', async () => {

@@ -9,7 +9,7 @@ import { insertAccounts, insertCoverage } from './stats-seed.ts'
 
 const STATS = `query Stats($input: StatsInput!) {
   stats(input: $input) {
-    rows { accountId tag clicks commission { amount } }
+    rows { nodes { accountId tag clicks commission { amount } } }
     totals { clicks commission { amount } accountsContributing native { currency commission { amount } } }
   }
 }`
@@ -20,7 +20,7 @@ const CHANGES = `query Changes($filter: StatChangesFilterInput, $first: Int, $af
   }
 }`
 const ACCOUNT_STATS = `query AccountStats($id: ID!) {
-  account(id: $id) { id stats(input: { range: { from: "2026-03-01", to: "2026-03-31" } }) { rows { clicks commission { amount } } } }
+  account(id: $id) { id stats(input: { range: { from: "2026-03-01", to: "2026-03-31" } }) { rows { nodes { clicks commission { amount } } } } }
 }`
 
 interface ChangeNode {
@@ -42,11 +42,13 @@ interface ChangesData {
 interface StatsData {
   stats: {
     rows: {
-      accountId: string | null
-      tag: string | null
-      clicks: number | null
-      commission: { amount: string } | null
-    }[]
+      nodes: {
+        accountId: string | null
+        tag: string | null
+        clicks: number | null
+        commission: { amount: string } | null
+      }[]
+    }
     totals: {
       clicks: number | null
       commission: { amount: string } | null
@@ -117,7 +119,7 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
       { range: march, filter: { tags: ['shared-tag'] }, groupBy: ['TAG'], currency: 'EUR' },
     ]) {
       const data = await ok<StatsData>(t, b.token, STATS, { input })
-      expect(data.stats.rows).toEqual([])
+      expect(data.stats.rows.nodes).toEqual([])
       expect(data.stats.totals).toMatchObject({
         clicks: null,
         commission: null,
@@ -130,16 +132,16 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
   it("given A's account id, when B asks for its stats, then the account does not exist for B", async () => {
     const asB = await ok<{ account: unknown }>(t, b.token, ACCOUNT_STATS, { id: accountA })
     expect(asB.account).toBeNull()
-    const asA = await ok<{ account: { stats: { rows: unknown[] } } }>(t, a.token, ACCOUNT_STATS, {
+    const asA = await ok<{ account: { stats: { rows: { nodes: unknown[] } } } }>(t, a.token, ACCOUNT_STATS, {
       id: accountA,
     })
-    expect(asA.account.stats.rows).toEqual([{ clicks: 31, commission: { amount: '13.50' } }])
+    expect(asA.account.stats.rows.nodes).toEqual([{ clicks: 31, commission: { amount: '13.50' } }])
   })
 
   it('given a reversed range, when Account.stats runs, then INVALID_ARGUMENT names the argument', async () => {
     const response = await send(
       t,
-      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-31", to: "2026-03-01" }, currency: "EUR" }) { rows { clicks } } } }`,
+      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-31", to: "2026-03-01" }, currency: "EUR" }) { rows { nodes { clicks } } } } }`,
       { id: accountA },
       bearer(a.token),
     )
@@ -151,7 +153,7 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
   it('given a currency that is no ISO 4217 code, when Account.stats runs, then the CurrencyCode scalar refuses it naming the argument', async () => {
     const response = await send(
       t,
-      `query($id: ID!, $currency: CurrencyCode) { account(id: $id) { stats(input: { range: { from: "2026-03-01", to: "2026-03-31" }, currency: $currency }) { rows { clicks } } } }`,
+      `query($id: ID!, $currency: CurrencyCode) { account(id: $id) { stats(input: { range: { from: "2026-03-01", to: "2026-03-31" }, currency: $currency }) { rows { nodes { clicks } } } } }`,
       { id: accountA, currency: 'euro' },
       bearer(a.token),
     )
@@ -163,7 +165,7 @@ describe(`stats tenancy on ${TEST_DATABASE_KIND}`, () => {
     // Written into the document instead, the value fails validation with the same words.
     const literal = await send(
       t,
-      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-01", to: "2026-03-31" }, currency: "euro" }) { rows { clicks } } } }`,
+      `query($id: ID!) { account(id: $id) { stats(input: { range: { from: "2026-03-01", to: "2026-03-31" }, currency: "euro" }) { rows { nodes { clicks } } } } }`,
       { id: accountA },
       bearer(a.token),
     )

@@ -254,10 +254,10 @@ describe.skipIf(!TEST_DATABASE_URL)(`graceful shutdown of worker and server proc
       })
       // Days never synced are fetched from the slow platform while the request waits.
       const { from, to } = testWindow(35, 6)
-      const inFlight = postGraphQL<{ account: { stats: { rows: { clicks: number | null }[] } } }>(
+      const inFlight = postGraphQL<{ account: { stats: { rows: { nodes: { clicks: number | null }[] } } } }>(
         server.graphqlUrl,
         `query ($id: ID!, $range: StatsRangeInput!) {
-          account(id: $id) { stats(input: { range: $range, fetchMissing: true }) { rows { clicks } fetchRuns { status } } }
+          account(id: $id) { stats(input: { range: $range, fetchMissing: true }) { rows { nodes { clicks } } fetchRuns { status } } }
         }`,
         { id: accounts[0]!.id, range: { from, to } },
         token,
@@ -270,7 +270,7 @@ describe.skipIf(!TEST_DATABASE_URL)(`graceful shutdown of worker and server proc
       const sum = (values: (number | null | undefined)[]) => values.reduce<number>((n, v) => n + (v ?? 0), 0)
       const truth = sim.truth(accounts[0]!.simKey, { from, to })
       expect(truth.length).toBeGreaterThan(0)
-      expect(sum(answer.data?.account.stats.rows.map((r) => r.clicks) ?? [])).toBe(
+      expect(sum(answer.data?.account.stats.rows.nodes.map((r) => r.clicks) ?? [])).toBe(
         sum(truth.map((r) => r.clicks)),
       )
       await expect(
