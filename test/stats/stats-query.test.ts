@@ -596,7 +596,8 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
       )
       const error = response.body.errors?.[0]
       expect(error?.extensions?.code, response.text).toBe('INVALID_ARGUMENT')
-      return (error?.extensions?.fields as { path: string[] }[])[0]!.path
+      const fields = (error?.extensions?.fields ?? []) as { path: string[] }[]
+      return fields[0]?.path
     }
     expect(await refusal('first: 1001')).toEqual(['first'])
     expect(await refusal('last: -1')).toEqual(['last'])
