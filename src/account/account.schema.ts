@@ -2,7 +2,7 @@ import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
-import { countOf, entityConnection } from '../schema/connections.ts'
+import { countedConnection, entityConnection } from '../schema/connections.ts'
 import { databaseId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
@@ -216,17 +216,11 @@ export function registerAccountSchema(
           })
         },
       },
-      {
-        name: 'AccountConnection',
-        description: 'A page of accounts.',
-        fields: (c) => ({
-          totalCount: c.int({
-            nullable: false,
-            description: 'Accounts matching the filters, on every page.',
-            resolve: (page) => countOf(page),
-          }),
-        }),
-      },
+      countedConnection(
+        'AccountConnection',
+        'A page of accounts.',
+        'Accounts matching the filters, on every page.',
+      ),
       { name: 'AccountEdge', description: 'An account and its cursor.' },
     ),
   )

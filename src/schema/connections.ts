@@ -1,7 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core'
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@pothos/plugin-relay'
 import { parseInstant } from '../db/iso-day.ts'
-import { type GraphQLContext, invalidArgument, MAX_PAGE_SIZE } from './builder.ts'
+import { type AppSchemaTypes, type GraphQLContext, invalidArgument, MAX_PAGE_SIZE } from './builder.ts'
 
 /** The four Relay paging arguments, as every connection field takes them. */
 export interface PageArgs {
@@ -150,4 +150,23 @@ export function entityConnection<T extends { id: string; createdAt: Date }>(
 export async function countOf(connection: CountedConnection): Promise<number> {
   const count = connection.totalCount
   return typeof count === 'function' ? count() : (count ?? 0)
+}
+
+/**
+ * The options of a connection type: its name, what a page holds, and `totalCount`, described as what it counts.
+ * Every connection of the API carries the same count, computed only when selected.
+ */
+export function countedConnection(name: string, description: string, counts: string) {
+  return {
+    name,
+    description,
+    fields: (
+      c: PothosSchemaTypes.ObjectFieldBuilder<
+        PothosSchemaTypes.ExtendDefaultTypes<AppSchemaTypes>,
+        CountedConnection
+      >,
+    ) => ({
+      totalCount: c.int({ nullable: false, description: counts, resolve: (page) => countOf(page) }),
+    }),
+  }
 }

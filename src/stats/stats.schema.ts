@@ -5,7 +5,7 @@ import type { registerAccountSchema } from '../account/account.schema.ts'
 import { METRIC_DESCRIPTIONS, type registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
-import { checkPageArgs, countOf, keysetConnection, type PageArgs } from '../schema/connections.ts'
+import { checkPageArgs, countedConnection, keysetConnection, type PageArgs } from '../schema/connections.ts'
 import { doNotCache } from '../schema/response-cache.ts'
 import { fetchMissing } from '../sync/on-demand-fetch.ts'
 import type { SyncRun } from '../sync/sync.entity.ts'
@@ -609,15 +609,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
   const StatsRowConnectionRef = builder.connectionObject(
     {
       type: StatsRowRef,
-      name: 'StatsRowConnection',
-      description: 'A page of the rows of a stats answer.',
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: false,
-          description: 'Rows of the whole answer, on every page.',
-          resolve: (page) => countOf(page),
-        }),
-      }),
+      ...countedConnection(
+        'StatsRowConnection',
+        'A page of the rows of a stats answer.',
+        'Rows of the whole answer, on every page.',
+      ),
     },
     { name: 'StatsRowEdge', description: 'A row and its position in the answer.' },
   )
@@ -920,17 +916,11 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
           })
         },
       },
-      {
-        name: 'StatChangeConnection',
-        description: 'A page of revisions, newest first.',
-        fields: (c) => ({
-          totalCount: c.int({
-            nullable: false,
-            description: 'Revisions matching the filter, on every page.',
-            resolve: (page) => countOf(page),
-          }),
-        }),
-      },
+      countedConnection(
+        'StatChangeConnection',
+        'A page of revisions, newest first.',
+        'Revisions matching the filter, on every page.',
+      ),
       { name: 'StatChangeEdge', description: 'A revision and its cursor.' },
     ),
   )

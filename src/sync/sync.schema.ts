@@ -6,7 +6,7 @@ import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
 import { invalidArgument, latestPlatformDay, requirePrincipal } from '../schema/builder.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { asErrorCode, userError } from '../schema/errors.schema.ts'
-import { type CountedConnection, countOf, entityConnection, type PageArgs } from '../schema/connections.ts'
+import { countedConnection, entityConnection, type PageArgs } from '../schema/connections.ts'
 import { databaseId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
 import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES, SyncRun } from './sync.entity.ts'
@@ -159,17 +159,11 @@ export function registerSyncSchema(
             cursorPrefix: 'run',
           }),
       },
-      {
-        name: 'SyncRunConnection',
-        description: 'A page of sync runs.',
-        fields: (c: AnyObjectRef) => ({
-          totalCount: c.int({
-            nullable: false,
-            description: 'Sync runs of the account, on every page.',
-            resolve: (page: CountedConnection) => countOf(page),
-          }),
-        }),
-      },
+      countedConnection(
+        'SyncRunConnection',
+        'A page of sync runs.',
+        'Sync runs of the account, on every page.',
+      ),
       { name: 'SyncRunEdge', description: 'A sync run and its cursor.' },
     ),
   )

@@ -1,7 +1,7 @@
 import type { AppBuilder } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
-import { countOf, entityConnection } from '../schema/connections.ts'
+import { countedConnection, entityConnection } from '../schema/connections.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { databaseId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
@@ -162,17 +162,11 @@ export function registerWorkspaceSchema(
           })
         },
       },
-      {
-        name: 'ApiTokenConnection',
-        description: 'A page of API tokens.',
-        fields: (c) => ({
-          totalCount: c.int({
-            nullable: false,
-            description: 'Tokens of the workspace, on every page.',
-            resolve: (page) => countOf(page),
-          }),
-        }),
-      },
+      countedConnection(
+        'ApiTokenConnection',
+        'A page of API tokens.',
+        'Tokens of the workspace, on every page.',
+      ),
       { name: 'ApiTokenEdge', description: 'An API token and its cursor.' },
     ),
   )
@@ -193,17 +187,7 @@ export function registerWorkspaceSchema(
           })
         },
       },
-      {
-        name: 'MemberConnection',
-        description: 'A page of members.',
-        fields: (c) => ({
-          totalCount: c.int({
-            nullable: false,
-            description: 'Members of the workspace, on every page.',
-            resolve: (page) => countOf(page),
-          }),
-        }),
-      },
+      countedConnection('MemberConnection', 'A page of members.', 'Members of the workspace, on every page.'),
       { name: 'MemberEdge', description: 'A member and its cursor.' },
     ),
   )
