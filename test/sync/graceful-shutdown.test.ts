@@ -19,6 +19,7 @@ import {
   waitForExit,
   waitForStdout,
 } from '../server/support/affgraph-process.ts'
+import { globalId } from '../support/global-ids.ts'
 import { captureLogs } from '../support/log-capture.ts'
 import { sortRows } from '../support/plugin-harness.ts'
 import { testWindow } from '../support/test-clock.ts'
@@ -259,7 +260,7 @@ describe.skipIf(!TEST_DATABASE_URL)(`graceful shutdown of worker and server proc
         `query ($id: ID!, $range: StatsRangeInput!) {
           account(id: $id) { stats(input: { range: $range, fetchMissing: true }) { rows { nodes { clicks } } fetchRuns { status } } }
         }`,
-        { id: accounts[0]!.id, range: { from, to } },
+        { id: globalId('Account', accounts[0]!.id), range: { from, to } },
         token,
       )
       await new Promise((r) => setTimeout(r, 500))
