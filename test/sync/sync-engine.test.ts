@@ -198,12 +198,14 @@ describe(`sync engine on ${TEST_DATABASE_KIND}`, () => {
       const [healthy] = await syncWindow(outcome.account.id, trailingWindow(5, 'UTC', t.services.clock.now()))
       expect(healthy!.status).toBe('SUCCEEDED')
       const host = new URL(sim.baseUrl).host
+      // The attempt that opens the circuit records the failure before it marks its run: wait for both.
       await until(async () => {
-        const rows = await t.db.query<{ opened: unknown }>(
-          'select opened_until > now() as opened from host_circuit where host = ?',
-          [host],
+        const rows = await t.db.query<{ opened: unknown; status: string }>(
+          `select c.opened_until > now() as opened, r.status from host_circuit c, sync_run r
+            where c.host = ? and r.id = ?`,
+          [host, failing!.id],
         )
-        return rows[0]?.opened === true
+        return rows[0]?.opened === true && rows[0]?.status !== 'RUNNING'
       }, 60_000)
       const run = await t.db.fork().findOneOrFail(SyncRun, { id: failing!.id }, { filters: false })
       expect(['RETRYING', 'FAILED']).toContain(run.status)
