@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
+import { isUuid } from '../db/uuid.ts'
 import type { AppServices } from '../app-services.ts'
 import {
   CredentialDecryptError,
@@ -16,7 +17,6 @@ import { Workspace } from '../workspace/workspace.entity.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** One account of the request's workspace (the tenant filter applies), or null — also for ids that are not UUIDs. */
 export async function findAccount(
@@ -25,7 +25,7 @@ export async function findAccount(
   options: { populateWorkspace?: boolean } = {},
 ): Promise<Account | null> {
   const text = String(id)
-  if (!UUID.test(text)) return null
+  if (!isUuid(text)) return null
   return em.findOne(Account, { id: text }, options.populateWorkspace ? { populate: ['workspace'] } : {})
 }
 

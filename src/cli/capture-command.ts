@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { isUuid } from '../db/uuid.ts'
 import { Account } from '../account/account.entity.ts'
 import { parseGlobalId, toGlobalId } from '../schema/global-ids.ts'
 import type { AppServices } from '../app-services.ts'
@@ -12,7 +13,6 @@ Fetches the account's report once, recording every request and response its plug
 file (credentials, tokens, cookies and the account's identifiers replaced by placeholders) for a bug report.
 Without --from/--to, the account's lookback window. Stores nothing. Works whether the server runs or not.`
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/
 
 export interface CaptureArgs {
@@ -41,7 +41,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | { usage: string 
   }
   // The id as the API and the web page show it (`Account.id`, a global id).
   const account = values.account ? parseGlobalId(values.account) : null
-  if (account?.typename !== 'Account' || !UUID.test(account.id))
+  if (account?.typename !== 'Account' || !isUuid(account.id))
     return { usage: '--account must be an account id, as `Account.id` shows it' }
   if (!values.out) return { usage: '--out is required: a file name, or - for standard output' }
   if ((values.from === undefined) !== (values.to === undefined))

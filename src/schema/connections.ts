@@ -1,5 +1,6 @@
 import type { EntityClass } from '@mikro-orm/core'
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@pothos/plugin-relay'
+import { isUuid } from '../db/uuid.ts'
 import { parseInstant } from '../db/iso-day.ts'
 import { type AppSchemaTypes, type GraphQLContext, invalidArgument, MAX_PAGE_SIZE } from './builder.ts'
 
@@ -92,7 +93,6 @@ export async function keysetConnection<Row, Key>(
 
 /** Cursors of lists ordered by creation: the instant and the id of a row, under a prefix naming the list. */
 export function createdAtCursors(prefix: string) {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
   return {
     cursorOf: (row: { createdAt: Date; id: string }) =>
       Buffer.from(`${prefix}:${row.createdAt.toISOString()}|${row.id}`).toString('base64url'),
@@ -103,7 +103,7 @@ export function createdAtCursors(prefix: string) {
       // Only what cursorOf writes: a forged id that is no UUID, or an instant PostgreSQL cannot hold, would
       // otherwise reach the query and fail it as an unexpected error.
       const createdAt = parseInstant(at)
-      if (rest.length > 0 || !id || !uuid.test(id) || !createdAt) return null
+      if (rest.length > 0 || !id || !isUuid(id) || !createdAt) return null
       return { createdAt, id }
     },
   }

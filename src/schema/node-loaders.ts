@@ -1,7 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core'
+import { isUuid } from '../db/uuid.ts'
 import { type GraphQLContext, requirePrincipal } from './builder.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Objects of the caller's workspace by database id, in the order asked, null where none is found. The request's
@@ -14,7 +14,7 @@ export async function loadScoped<T extends { id: string }>(
   ids: readonly string[],
 ): Promise<(T | null)[]> {
   requirePrincipal(ctx)
-  const valid = [...new Set(ids.filter((id) => UUID.test(id)))]
+  const valid = [...new Set(ids.filter(isUuid))]
   const found = valid.length > 0 ? await ctx.em.find(entity, { id: { $in: valid } } as never) : []
   const byId = new Map(found.map((e) => [e.id.toLowerCase(), e]))
   return ids.map((id) => byId.get(id.toLowerCase()) ?? null)

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import { z } from 'zod'
+import { isUuid } from '../db/uuid.ts'
 import type { MasterKeyRing } from '../crypto/master-key.ts'
 import { FX_SOURCES, type FxSource } from '../fx/ecb-format.ts'
 import { FX_POLICIES, type FxPolicy } from '../fx/fx-convert.ts'
@@ -29,8 +30,7 @@ const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000
 const day = z.iso.date({ message: 'must be a calendar day written YYYY-MM-DD' })
 const accountId = z
   .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an account id')
-const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code such as "EUR"')
+  .refine(isUuid, 'must be an account id')
 
 export const dateRangeSchema = z.object({ from: day, to: day }).superRefine((range, ctx) => {
   if (range.from > range.to) {
@@ -78,7 +78,8 @@ export const statsInputSchema = z.object({
     .refine((dims) => new Set(dims).size === dims.length, 'names a dimension twice')
     .nullish(),
   filter: statsFilterSchema.nullish(),
-  currency: currencyCode.nullish(),
+  // Checked by the CurrencyCode scalar before this schema runs.
+  currency: z.string().nullish(),
   fx: fxOptionsSchema.nullish(),
   fetchMissing: z.boolean().nullish(),
 })

@@ -6,6 +6,7 @@ import type { DateWindow } from '../sdk/index.ts'
 import { missingWindows, writeReport } from '../stats/stat-writer.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import { SyncRun, type SyncRunStatus } from './sync.entity.ts'
+import { platformToday } from './sync-engine.ts'
 
 export interface OnDemandOutcome {
   accountId: string
@@ -79,12 +80,7 @@ class OnDemandRecorder {
 
 /** Days are the platform's: a window never reaches past the platform's own "today". */
 function clampToToday(window: DateWindow, timeZone: string, now: Date): DateWindow | null {
-  const today = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now)
+  const today = platformToday(timeZone, now)
   // biome-ignore lint/complexity/useMathMinMax: ISO dates compared as strings; Math.min would turn them into NaN
   const to = window.to > today ? today : window.to
   return window.from > to ? null : { from: window.from, to }
