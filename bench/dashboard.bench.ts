@@ -16,6 +16,7 @@ import { writeReport } from '../src/stats/stat-writer.ts'
 import { makeTempDir, postGraphQL, startServer } from '../test/server/support/affgraph-process.ts'
 import { runBaseline, seedLoadData } from './load.bench.ts'
 import { openBenchDatabase, storeSimulatedRates } from './support/bench-database.ts'
+import { profileEnv, summariseProfile } from './support/cpu-profile.ts'
 
 const LAST_DAY = '2026-09-30'
 const FROM = '2026-07-03'
@@ -69,7 +70,7 @@ export async function main(): Promise<void> {
       parseMasterKeys(masterKey),
     )
     await storeSimulatedRates(bench.db, '2025-09-01', LAST_DAY)
-    const serve = (cache: boolean) =>
+    const serve = async (cache: boolean) =>
       startServer({
         dataDir: dataDir.path,
         env: {
@@ -79,6 +80,7 @@ export async function main(): Promise<void> {
           AFFGRAPH_FX_FETCH: 'false',
           AFFGRAPH_LOG_LEVEL: 'info',
           AFFGRAPH_RESPONSE_CACHE: String(cache),
+          ...(await profileEnv(cache ? 'dashboard-cached' : 'dashboard-uncached')),
         },
       })
     const token = workspace!.token
@@ -146,6 +148,8 @@ export async function main(): Promise<void> {
     } finally {
       await uncached.stop()
     }
+    await summariseProfile('dashboard-cached')
+    await summariseProfile('dashboard-uncached')
     const bare = await runBaseline(connections, duration)
     results['bare graphql-yoga'] = {
       requestsPerSecond: bare.requestsPerSecond,

@@ -7,6 +7,7 @@ import { createLoaderCache, type GraphQLContext } from './schema/builder.ts'
 import { useWorkspaceResponseCache } from './schema/response-cache.ts'
 import { buildSchema } from './schema/schema.ts'
 import { useApiRateLimit } from './security/api-rate-limit.ts'
+import { useRequestBodyLimit } from './security/body-limit.ts'
 import { corsOption, useCorsVary } from './security/cors.ts'
 import { useCsrfPrevention } from './security/csrf.ts'
 import { useGraphQLLimits } from './security/graphql-limits.ts'
@@ -108,8 +109,9 @@ export function createApp(services: AppServices): AffgraphApp {
     landingPage: false,
     // Off unless AFFGRAPH_CORS_ORIGINS lists the origins whose pages may call the API.
     cors: corsOption(services.config.corsOrigins),
-    // Yoga's own default (25 MB) is far above any real operation: the largest, a CSV import, is capped at 1 MiB.
-    maxRequestBodySize: services.config.maxBodyBytes,
+    // The cap is useRequestBodyLimit's (Yoga's default, 25 MB, is far above any real operation: the largest, a
+    // CSV import, is capped at 1 MiB).
+    maxRequestBodySize: false,
     graphiql: services.config.graphiql
       ? {
           title: 'affgraph',
@@ -138,6 +140,7 @@ export function createApp(services: AppServices): AffgraphApp {
       useHealthEndpoints(services),
       useCorsVary(services.config.corsOrigins),
       useCsrfPrevention(),
+      useRequestBodyLimit(services.config.maxBodyBytes),
       // First of the GraphQL hooks: every later one (rate limits, auth gate, response cache key, limits) sees the
       // listed document an id stands for, and an unlisted operation costs nothing past this point.
       ...(trustedDocuments
