@@ -55,6 +55,12 @@ export interface FxRatesOptions {
    * the report currency.
    */
   currencies?: readonly string[]
+  /**
+   * Instead of `currencies`: a relation of the enclosing statement (a CTE name) whose `currency` column holds the
+   * currencies to produce rows for, e.g. the stats rows being converted. A dashboard's rows carry two or three
+   * currencies; a rate grid of every stored currency (31 with the ECB's) cost more than the aggregation itself.
+   */
+  currenciesFrom?: string
   /** Default DEFAULT_MAX_RATE_AGE_DAYS. */
   maxAgeDays?: number
 }
@@ -138,6 +144,10 @@ export function fxRatesSql(options: FxRatesOptions): SqlQuery {
   }
   if (currencies?.length === 0)
     throw new FxQueryError('currencies, when given, must name at least one currency')
+  const currenciesFrom = options.currenciesFrom
+  if (currenciesFrom !== undefined && (currencies || !/^[a-z_][a-z0-9_]*$/.test(currenciesFrom))) {
+    throw new FxQueryError('currenciesFrom must be a relation name, and excludes currencies')
+  }
 
   const report = () => bind(reportCurrency, 'text')
   const sourceFilter = (alias: string) =>
@@ -167,11 +177,13 @@ export function fxRatesSql(options: FxRatesOptions): SqlQuery {
         currencies.map((c) => fragment`(${bind(c, 'text')})`),
         ', ',
       )})`
-    : fragment`(select currency from fx_seen where currency is not null union select 'EUR' union select ${report()})`
+    : currenciesFrom
+      ? fragment`(select currency from ${raw(currenciesFrom)} where currency is not null union select ${report()})`
+      : fragment`(select currency from fx_seen where currency is not null union select 'EUR' union select ${report()})`
   const inRange = (alias: string) =>
     fragment`${raw(alias)}.day between (select lo from fx_bounds) and (select hi from fx_bounds)`
   const currencyFilter = (alias: string) =>
-    currencies ? fragment` and ${raw(alias)}.currency in (select currency from fx_currency)` : raw('')
+    currencies || currenciesFrom ? fragment` and ${raw(alias)}.currency in (select currency from fx_currency)` : raw('')
   // Publications usable for a cross rate: a day on which both the currency and the report currency have a rate
   // from the same source, so a factor never mixes two days or two sources. EUR, the base, has rate 1 every day.
   const pairs =

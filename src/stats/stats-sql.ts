@@ -280,8 +280,11 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   // row in the same pass beats a per-day aggregate as large as the table. Otherwise fold first, convert after.
   const direct = dims.includes('ACCOUNT')
 
+  let fxCte: string | null = null
   if (report) {
     const fx = fxRatesSql({
+      // Folded first, the rows name their currencies: rates are looked up for those only.
+      ...(direct ? {} : { currenciesFrom: 's1' }),
       policy: query.fx?.policy ?? 'DAILY',
       reportCurrency: report,
       from: query.from,
@@ -290,9 +293,9 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
       period: FX_PERIOD[query.granularity],
       source: query.fx?.source ?? undefined,
     })
-    ctes.push(`fx as (
+    fxCte = `fx as (
 ${p.embed(fx)}
-)`)
+)`
   }
   // The rate of a (day, currency): identity for the report currency; a currency the relation has no row for
   // has never had a rate stored, which is the reason given.
@@ -317,6 +320,7 @@ ${p.embed(fx)}
   const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
   if (direct) {
+    if (fxCte) ctes.push(fxCte)
     ctes.push(`j as not materialized (
   select ${[
     's.day',
@@ -350,6 +354,7 @@ ${p.embed(fx)}
   where ${rowWhere.join(' and ')}
   group by ${grouping}
 )`)
+    if (fxCte) ctes.push(fxCte)
     ctes.push(`j as (
   select ${[
     's1.day',

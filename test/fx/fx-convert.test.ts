@@ -443,6 +443,8 @@ describe('currency conversion', () => {
       [{ source: 'FED' as never }, /unknown rate source/],
       [{ from: '1900-01-01' }, /longer than/],
       [{ currencies: [] }, /at least one currency/],
+      [{ currenciesFrom: 's1; drop table fx_rate' }, /relation name/],
+      [{ currenciesFrom: 's1', currencies: ['USD'] }, /excludes currencies/],
     ]
     for (const [change, message] of cases) {
       expect(() => fxRatesSql({ ...base, ...change }), message.source).toThrow(FxQueryError)
