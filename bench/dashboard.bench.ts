@@ -9,13 +9,16 @@
  *                                    BENCH_DASHBOARD_DURATION seconds per run, BENCH_DASHBOARD_CONNECTIONS)
  */
 import autocannon from 'autocannon'
+import pg from 'pg'
+import { createApp } from '../src/app.ts'
 import { generateMasterKeyEntry, parseMasterKeys } from '../src/crypto/master-key.ts'
+import { PREPARED_POOL_SIZE, SERVING_SETTINGS } from '../src/db/database.ts'
 import { parseGlobalId } from '../src/schema/global-ids.ts'
 import { reportRow } from '../src/sdk/index.ts'
 import { writeReport } from '../src/stats/stat-writer.ts'
 import { makeTempDir, postGraphQL, startServer } from '../test/server/support/affgraph-process.ts'
 import { runBaseline, seedLoadData } from './load.bench.ts'
-import { openBenchDatabase, storeSimulatedRates } from './support/bench-database.ts'
+import { openBenchDatabase, storeSimulatedRates, uncachedServices } from './support/bench-database.ts'
 import { profileEnv, summariseProfile } from './support/cpu-profile.ts'
 
 const LAST_DAY = '2026-09-30'
@@ -56,6 +59,61 @@ async function fire(url: string, token: string, connections: number, duration: n
 }
 
 type Dashboard = { stats: { totals: { clicks: number } } }
+
+/**
+ * What the database alone gives for this answer: the statement the API runs for the dashboard (captured from one
+ * in-process request), prepared under the API's settings, from as many clients as the API's statement pool has
+ * connections, for the same duration. Computing every answer, the API cannot serve faster than this.
+ */
+async function sqlCeiling(
+  bench: Awaited<ReturnType<typeof openBenchDatabase>>,
+  token: string,
+  duration: number,
+): Promise<{ statementsPerSecond: number; clients: number }> {
+  const services = await uncachedServices(bench)
+  const captured: { sql: string; params: readonly unknown[] }[] = []
+  const prepared = bench.db.prepared.bind(bench.db)
+  bench.db.prepared = (sql, params) => {
+    captured.push({ sql, params })
+    return prepared(sql, params)
+  }
+  try {
+    const answer = await createApp(services).fetch('http://bench/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: DASHBOARD, variables: { from: FROM, to: LAST_DAY } }),
+    })
+    if (!answer.ok) throw new Error(`dashboard failed in-process: ${answer.status}`)
+  } finally {
+    bench.db.prepared = prepared
+  }
+  const statement = captured.find((c) => c.sql.includes('stat_day'))
+  if (!statement) throw new Error('the dashboard ran no stats statement')
+  const clients = await Promise.all(
+    Array.from({ length: PREPARED_POOL_SIZE }, async () => {
+      const client = new pg.Client({
+        connectionString: bench.url,
+        options: Object.entries(SERVING_SETTINGS)
+          .map(([name, value]) => `-c ${name}=${value}`)
+          .join(' '),
+      })
+      await client.connect()
+      return client
+    }),
+  )
+  let done = 0
+  const until = performance.now() + duration * 1000
+  await Promise.all(
+    clients.map(async (client) => {
+      while (performance.now() < until) {
+        await client.query({ name: 'dashboard', text: statement.sql, values: [...statement.params] })
+        done++
+      }
+      await client.end()
+    }),
+  )
+  return { statementsPerSecond: done / duration, clients: clients.length }
+}
 
 export async function main(): Promise<void> {
   const duration = envNumber('BENCH_DASHBOARD_DURATION', 15)
@@ -150,6 +208,7 @@ export async function main(): Promise<void> {
     }
     await summariseProfile('dashboard-cached')
     await summariseProfile('dashboard-uncached')
+    const ceiling = await sqlCeiling(bench, token, duration)
     const bare = await runBaseline(connections, duration)
     results['bare graphql-yoga'] = {
       requestsPerSecond: bare.requestsPerSecond,
@@ -176,6 +235,10 @@ export async function main(): Promise<void> {
     const ratio = (name: string) => (results[name]!.requestsPerSecond / base).toFixed(3)
     console.log(
       `dashboard (90 days by platform in EUR, 50 accounts, ${connections} connections × ${duration} s) against bare yoga: cached ${ratio('affgraph, response cache')}× (target ≥ 0.8×), uncached ${ratio('affgraph, computed every time')}× (target ≥ 0.3× on PostgreSQL)`,
+    )
+    const uncachedRate = results['affgraph, computed every time']!.requestsPerSecond
+    console.log(
+      `the same statement alone, prepared, from ${ceiling.clients} clients: ${Math.round(ceiling.statementsPerSecond)} statements/s = ${(ceiling.statementsPerSecond / base).toFixed(3)}× bare yoga; computed every time, affgraph serves ${(uncachedRate / ceiling.statementsPerSecond).toFixed(2)}× of that ceiling`,
     )
     console.log(`response cache: ${invalidation}`)
     if (invalidation.startsWith('INVALIDATION FAILED')) process.exitCode = 1

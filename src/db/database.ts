@@ -43,7 +43,7 @@ export interface Database {
  * the rates by sorting every row of the range (a merge join) where a hash of the few thousand rates is enough.
  */
 export const SERVING_SETTINGS = { jit: 'off', work_mem: '32MB', enable_mergejoin: 'off' } as const
-const PREPARED_POOL_SIZE = 6
+export const PREPARED_POOL_SIZE = 6
 
 export interface DatabaseOptions {
   /** postgres:// URL; when absent the embedded PGlite database is used. */
