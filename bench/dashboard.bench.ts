@@ -1,9 +1,10 @@
 /**
  * Dashboard reads over HTTP: the 90-day dashboard (by platform, in EUR) of a workspace of 50 accounts, under
- * autocannon, three ways in the same run — served from the response cache (the same answer asked again), computed
- * every time (the server started with AFFGRAPH_RESPONSE_CACHE=false), and a bare graphql-yoga answering `{ ping }`
- * (the baseline of the ratios). Then it proves invalidation: a sync writes new figures and the next answer shows
- * them.
+ * autocannon, in the same run: served from the response cache (the same answer asked again); computed every time
+ * (the server started with AFFGRAPH_RESPONSE_CACHE=false); `{ __typename }` with a token on that server (the
+ * request path alone); the dashboard's statement alone, prepared (the database's ceiling); and a bare
+ * graphql-yoga answering `{ ping }`, the baseline of the ratios. Then it proves invalidation: a sync writes new
+ * figures and the next answer shows them.
  *
  *   npm run bench -- dashboard      (PostgreSQL: BENCH_DATABASE_URL or DATABASE_URL, default the local server;
  *                                    BENCH_DASHBOARD_DURATION seconds per run, BENCH_DASHBOARD_CONNECTIONS)
@@ -40,14 +41,20 @@ interface Fired {
   errors: number
 }
 
-async function fire(url: string, token: string, connections: number, duration: number): Promise<Fired> {
+async function fire(
+  url: string,
+  token: string,
+  connections: number,
+  duration: number,
+  query = DASHBOARD,
+): Promise<Fired> {
   const result = await autocannon({
     url,
     connections,
     duration,
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: DASHBOARD, variables: { from: FROM, to: LAST_DAY } }),
+    body: JSON.stringify({ query, variables: query === DASHBOARD ? { from: FROM, to: LAST_DAY } : {} }),
   })
   return {
     requestsPerSecond: result.requests.average,
@@ -203,6 +210,14 @@ export async function main(): Promise<void> {
     const uncached = await serve(false)
     try {
       results['affgraph, computed every time'] = await fire(uncached.graphqlUrl, token, connections, duration)
+      // The request path alone (token, limits, parse, validate, execute, log), with nothing to compute.
+      results['affgraph, { __typename } with a token'] = await fire(
+        uncached.graphqlUrl,
+        token,
+        connections,
+        duration,
+        '{ __typename }',
+      )
     } finally {
       await uncached.stop()
     }
@@ -234,7 +249,7 @@ export async function main(): Promise<void> {
     const base = bare.requestsPerSecond
     const ratio = (name: string) => (results[name]!.requestsPerSecond / base).toFixed(3)
     console.log(
-      `dashboard (90 days by platform in EUR, 50 accounts, ${connections} connections × ${duration} s) against bare yoga: cached ${ratio('affgraph, response cache')}× (target ≥ 0.8×), uncached ${ratio('affgraph, computed every time')}× (target ≥ 0.3× on PostgreSQL)`,
+      `dashboard (90 days by platform in EUR, 50 accounts, ${connections} connections × ${duration} s) against bare yoga: cached ${ratio('affgraph, response cache')}× (target ≥ 0.8×), uncached ${ratio('affgraph, computed every time')}× (target ≥ 0.3× on PostgreSQL), { __typename } with a token ${ratio('affgraph, { __typename } with a token')}×`,
     )
     const uncachedRate = results['affgraph, computed every time']!.requestsPerSecond
     console.log(
