@@ -1,10 +1,10 @@
 /**
  * Dashboard reads over HTTP: the 90-day dashboard (by platform, in EUR) of a workspace of 50 accounts, under
  * autocannon, in the same run: served from the response cache (the same answer asked again); computed every time
- * (the server started with AFFGRAPH_RESPONSE_CACHE=false); `{ __typename }` with a token on that server (the
- * request path alone); the dashboard's statement alone, prepared (the database's ceiling); and a bare
- * graphql-yoga answering `{ ping }`, the baseline of the ratios. Then it proves invalidation: a sync writes new
- * figures and the next answer shows them.
+ * (the server started with AFFGRAPH_RESPONSE_CACHE=false, each request in flight asking a 90-day window of its
+ * own); `{ __typename }` with a token on that server (the request path alone); the dashboard's statement alone,
+ * prepared (the database's ceiling); and a bare graphql-yoga answering `{ ping }`, the baseline of the ratios.
+ * Then it proves invalidation: a sync writes new figures and the next answer shows them.
  *
  *   npm run bench -- dashboard      (PostgreSQL: BENCH_DATABASE_URL or DATABASE_URL, default the local server;
  *                                    BENCH_DASHBOARD_DURATION seconds per run, BENCH_DASHBOARD_CONNECTIONS)
@@ -41,13 +41,27 @@ interface Fired {
   errors: number
 }
 
+/** 90-day windows ending on one of the last 200 days: each request in flight asks a range of its own. */
+const WINDOWS = 200
+const windowAt = (n: number) => {
+  const to = new Date(Date.parse(`${LAST_DAY}T00:00:00Z`) - (n % WINDOWS) * 86_400_000)
+  const from = new Date(to.getTime() - 89 * 86_400_000)
+  return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) }
+}
+
+/**
+ * `same`: every request asks the one dashboard; `distinct`: consecutive requests ask other 90-day windows, so no two
+ * requests in flight share a statement (the server joins identical statements in flight) — each is computed.
+ */
 async function fire(
   url: string,
   token: string,
   connections: number,
   duration: number,
   query = DASHBOARD,
+  ranges: 'same' | 'distinct' = 'same',
 ): Promise<Fired> {
+  let sent = 0
   const result = await autocannon({
     url,
     connections,
@@ -55,6 +69,18 @@ async function fire(
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables: query === DASHBOARD ? { from: FROM, to: LAST_DAY } : {} }),
+    ...(ranges === 'distinct'
+      ? {
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                body: JSON.stringify({ query, variables: windowAt(sent++) }),
+              }),
+            },
+          ],
+        }
+      : {}),
   })
   return {
     requestsPerSecond: result.requests.average,
@@ -209,7 +235,14 @@ export async function main(): Promise<void> {
 
     const uncached = await serve(false)
     try {
-      results['affgraph, computed every time'] = await fire(uncached.graphqlUrl, token, connections, duration)
+      results['affgraph, computed every time'] = await fire(
+        uncached.graphqlUrl,
+        token,
+        connections,
+        duration,
+        DASHBOARD,
+        'distinct',
+      )
       // The request path alone (token, limits, parse, validate, execute, log), with nothing to compute.
       results['affgraph, { __typename } with a token'] = await fire(
         uncached.graphqlUrl,

@@ -28,6 +28,7 @@ import {
   waitForStdout,
 } from '../test/server/support/affgraph-process.ts'
 import { openBenchDatabase } from './support/bench-database.ts'
+import { profileEnv, summariseProfile } from './support/cpu-profile.ts'
 
 export interface LoadSeed {
   workspaces: number
@@ -438,7 +439,10 @@ export async function startLoadTarget(seed: LoadSeed, databaseUrl?: string): Pro
     AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER: 'off',
     AFFGRAPH_RATE_LIMIT_SYNC_TRIGGER_PER_IP: 'off',
   }
-  const server = await startServer({ dataDir: dataDir.path, env })
+  const server = await startServer({
+    dataDir: dataDir.path,
+    env: { ...env, ...(await profileEnv(databaseUrl ? 'load-postgresql' : 'load-pglite')) },
+  })
   let closed = false
   return {
     server,
@@ -566,6 +570,7 @@ export async function main(): Promise<void> {
         ? await runScaledOut(target, connections, durationSeconds)
         : null
     await target.close()
+    await summariseProfile(pgUrl ? 'load-postgresql' : 'load-pglite')
     const baseline = await runBaseline(connections, durationSeconds)
 
     const ms = (v: number) => `${v.toFixed(1)} ms`

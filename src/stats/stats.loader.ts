@@ -5,6 +5,7 @@ import { requirePrincipal } from '../schema/builder.ts'
 import { doNotCache } from '../schema/response-cache.ts'
 import type { DateWindow } from '../sdk/index.ts'
 import { fetchMissing, type OnDemandOutcome } from '../sync/on-demand-fetch.ts'
+import { statsRunner } from './statement-coalescing.ts'
 import { queryStats, type StatsResult } from './stats.service.ts'
 import type { StatsQuery } from './stats-sql.ts'
 
@@ -96,6 +97,8 @@ export function accountStatsLoader(ctx: GraphQLContext): DataLoader<AccountStats
         // An answer that reports a failed fetch is true for now only: it must not be served again from the cache.
         if ([...outcomes.values()].some((o) => o.error)) doNotCache(ctx.services, ctx.request)
 
+        // Right after its own fetch, a batch reads for itself rather than share a statement started earlier.
+        const runner = spans.size ? ctx.services.db : statsRunner(ctx.services, workspaceId)
         const answers = new Map<string, StatsResult>()
         for (const [key, group] of groupBy(keys, (k) => askedOf(k.query))) {
           // Fields asking the same input with different selections share a statement computing all they need.
@@ -103,11 +106,7 @@ export function accountStatsLoader(ctx: GraphQLContext): DataLoader<AccountStats
           const accounts = [...new Map(group.map((k) => [k.account.id, k.account])).values()]
           if (query.totals !== false) {
             for (const account of accounts) {
-              const result = await queryStats(
-                ctx.services.db,
-                workspaceId,
-                narrowToAccount(query, account.id),
-              )
+              const result = await queryStats(runner, workspaceId, narrowToAccount(query, account.id))
               answers.set(`${account.id}|${key}`, result)
             }
             continue
@@ -117,7 +116,7 @@ export function accountStatsLoader(ctx: GraphQLContext): DataLoader<AccountStats
           const byAccount = query.groupBy.includes('ACCOUNT')
           const rows = ids.length
             ? (
-                await queryStats(ctx.services.db, workspaceId, {
+                await queryStats(runner, workspaceId, {
                   ...query,
                   groupBy: byAccount ? query.groupBy : ['ACCOUNT', ...query.groupBy],
                   filter: { ...query.filter, accountIds: ids },

@@ -7,15 +7,16 @@ import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
 import { checkPageArgs, countedConnection, keysetConnection, type PageArgs } from '../schema/connections.ts'
 import { doNotCache } from '../schema/response-cache.ts'
+import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import { fetchMissing } from '../sync/on-demand-fetch.ts'
 import type { SyncRun } from '../sync/sync.entity.ts'
-import { COUNT_METRICS, METRICS, type Metric, MONEY_METRICS } from '../sdk/index.ts'
 import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
+import { statsRunner } from './statement-coalescing.ts'
 import { accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
 import {
-  type FxConversion,
   countStatChanges,
+  type FxConversion,
   listStatChanges,
   type MoneyBreakdown,
   openChangeId,
@@ -722,7 +723,9 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         const input = args.input as StatsInput
         const query = plannedQuery(input, info)
         const fetchRuns = input.fetchMissing ? await fetchFor(ctx, query) : []
-        return { ...(await queryStats(ctx.services.db, workspaceId, query)), fetchRuns }
+        // Right after its own fetch, a request reads for itself rather than share a statement started earlier.
+        const runner = fetchRuns.length ? ctx.services.db : statsRunner(ctx.services, workspaceId)
+        return { ...(await queryStats(runner, workspaceId, query)), fetchRuns }
       },
     }),
   )

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import { z } from 'zod'
-import { isUuid } from '../db/uuid.ts'
 import type { MasterKeyRing } from '../crypto/master-key.ts'
+import { isUuid } from '../db/uuid.ts'
 import { FX_SOURCES, type FxSource } from '../fx/ecb-format.ts'
 import { FX_POLICIES, type FxPolicy } from '../fx/fx-convert.ts'
 import {
@@ -28,9 +28,7 @@ export const MAX_FILTER_VALUES = { accountIds: 1000, platformIds: 100, tags: 50,
 
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000
 const day = z.iso.date({ message: 'must be a calendar day written YYYY-MM-DD' })
-const accountId = z
-  .string()
-  .refine(isUuid, 'must be an account id')
+const accountId = z.string().refine(isUuid, 'must be an account id')
 
 export const dateRangeSchema = z.object({ from: day, to: day }).superRefine((range, ctx) => {
   if (range.from > range.to) {
