@@ -183,7 +183,9 @@ export function fxRatesSql(options: FxRatesOptions): SqlQuery {
   const inRange = (alias: string) =>
     fragment`${raw(alias)}.day between (select lo from fx_bounds) and (select hi from fx_bounds)`
   const currencyFilter = (alias: string) =>
-    currencies || currenciesFrom ? fragment` and ${raw(alias)}.currency in (select currency from fx_currency)` : raw('')
+    currencies || currenciesFrom
+      ? fragment` and ${raw(alias)}.currency in (select currency from fx_currency)`
+      : raw('')
   // Publications usable for a cross rate: a day on which both the currency and the report currency have a rate
   // from the same source, so a factor never mixes two days or two sources. EUR, the base, has rate 1 every day.
   const pairs =

@@ -33,7 +33,8 @@ export function useRequestBodyLimit(limit: number): Plugin {
       setRequestParser((req) => {
         let seen = 0
         // A native stream (Node's own fetch types) must be piped through the native TransformStream.
-        const Transform = req.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream
+        const Transform =
+          req.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream
         const counted = req.body?.pipeThrough(
           new Transform({
             transform(chunk: Uint8Array, controller) {
