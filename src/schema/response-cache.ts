@@ -138,6 +138,8 @@ export function useWorkspaceResponseCache(services: AppServices): Plugin {
     // Mutations are never cached nor answered from the cache (testConnection must reach the program every time, and
     // every write must count against its rate limit); entity invalidation is left to the change feed (a no-op here).
     invalidateViaMutation: true,
+    // Entities are not tracked (the change feed invalidates): no id is resolved a second time for the cache.
+    idFields: [],
     enabled: (request) =>
       services.db.changes.live && request.headers.has('authorization') && !wasRefused(request),
     session: async (request) => {
