@@ -12,7 +12,9 @@ import { METRIC_COLUMNS } from './stat-writer.ts'
  * `stat_day.workspace_id` and by the join to those accounts):
  *   acc      the workspace's accounts that pass the account filters, with their account-level keys
  *   fx       the conversion relation (day, currency, factor, …) of src/fx/fx-convert.ts
- *   s1       stat_day folded to (day, currency, group keys): the only pass over the big table, in parallel
+ *   s1       stat_day folded to (day, currency, group keys): the only pass over the big table, in parallel.
+ *            Beyond DAY granularity the rows are stat_rollup's month and week sums where they cover whole months
+ *            or weeks of a period, and stat_day's for the other days (see `rollupPiecesOf` and the `source`)
  *   j        s1 joined with fx on (day, currency), so the join is as small as s1. Grouped by account, nothing
  *            folds per day, so j is stat_day itself joined with fx in the same single pass instead
  *   c0       per (period, group keys, currency): sums, converted sums, flags of missing rates, rates used
@@ -65,6 +67,11 @@ export interface StatsQuery {
   native?: boolean
   /** Build `conversions`, the rates used (default true); `[]` when false, and no rate is tracked per row. */
   conversions?: boolean
+  /**
+   * Read the month and week sums of stat_rollup where they cover whole months or weeks of a period (default
+   * true); false reads every day, the reference the rollups are tested against.
+   */
+  rollups?: boolean
 }
 
 export interface SqlStatement {
@@ -196,6 +203,44 @@ export function periodsOf(from: string, to: string, granularity: Granularity) {
   return periods
 }
 
+/**
+ * The whole calendar months and ISO weeks (as date_trunc gives them) whose rollups answer for their days: each
+ * period of the range is covered by its whole months first, then by the whole weeks of what remains, the rest
+ * being read day by day. A piece never straddles a period, so the period of its first day is its period.
+ */
+export function rollupPiecesOf(from: string, to: string, granularity: Granularity) {
+  const months: string[] = []
+  const weeks: string[] = []
+  const addWeeks = (first: string, last: string) => {
+    for (let w = periodStartOf(addDays(first, 6), 'WEEK', from); addDays(w, 6) <= last; w = addDays(w, 7))
+      weeks.push(w)
+  }
+  if (granularity === 'DAY') return { months, weeks }
+  for (const { first, last } of periodsOf(from, to, granularity)) {
+    let rest = first
+    let month = first.endsWith('-01')
+      ? first
+      : addDays(periodEndOf(periodStartOf(first, 'MONTH', from), 'MONTH', to), 1)
+    while (periodEndOf(month, 'MONTH', to) <= last) {
+      if (rest < month) addWeeks(rest, addDays(month, -1))
+      months.push(month)
+      rest = addDays(periodEndOf(month, 'MONTH', to), 1)
+      month = rest
+    }
+    if (rest <= last) addWeeks(rest, last)
+  }
+  return { months, weeks }
+}
+
+/** The days the pieces cover, as a datemultirange literal (one bound value whatever the number of pieces). */
+function coveredDays(pieces: { months: string[]; weeks: string[] }): string {
+  const ranges = [
+    ...pieces.months.map((m) => [m, addDays(periodEndOf(m, 'MONTH', m), 1)]),
+    ...pieces.weeks.map((w) => [w, addDays(w, 7)]),
+  ]
+  return `{${ranges.map(([a, b]) => `[${a},${b})`).join(',')}}`
+}
+
 const FX_PERIOD: Record<Granularity, FxPeriod> = {
   DAY: 'day',
   WEEK: 'week',
@@ -265,10 +310,10 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   const rowWhere = [`s.workspace_id = ${ws}`, `s.day between ${from} and ${to}`]
   // Repeated on stat_day so that a few accounts are read through the primary key instead of a range scan.
   if (accountIds) rowWhere.push(`s.account_id = any(${accountIds})`)
-  const brandFilter = filter.brands?.length ? `s.brand = any(${p.array(filter.brands, 'text')})` : null
-  const campaignFilter = filter.campaigns?.length
-    ? `s.campaign = any(${p.array(filter.campaigns, 'text')})`
-    : null
+  const brands = filter.brands?.length ? p.array(filter.brands, 'text') : null
+  const campaigns = filter.campaigns?.length ? p.array(filter.campaigns, 'text') : null
+  const brandFilter = brands ? `s.brand = any(${brands})` : null
+  const campaignFilter = campaigns ? `s.campaign = any(${campaigns})` : null
   if (brandFilter) rowWhere.push(brandFilter)
   if (campaignFilter) rowWhere.push(campaignFilter)
 
@@ -316,6 +361,53 @@ ${p.embed(fx)}
   const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
   const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
+  // The rows summed, as `s`: stat_day, or the rollups of the whole months and weeks of each period with the days
+  // they leave out. Converted at the day's own rate (DAILY) or a rate chosen per day (the other policies, which
+  // also report the days without one), an amount in another currency than the report's needs its days: a
+  // rollup replaces only amounts that need no rate, those already in the report currency or in no report
+  // currency at all. The arrays and ranges are bound values, so the text depends on the query's shape only.
+  let source = 'stat_day s'
+  let sourceWhere = rowWhere
+  if (query.rollups !== false && query.granularity !== 'DAY') {
+    const pieces = rollupPiecesOf(query.from, query.to, query.granularity)
+    const covered = p.add(coveredDays(pieces), 'datemultirange')
+    const months = p.array(pieces.months, 'date')
+    const weeks = p.array(pieces.weeks, 'date')
+    const columns = [
+      'account_id',
+      'brand',
+      'campaign',
+      'currency',
+      'workspace_id',
+      ...countCols,
+      ...moneyCols,
+    ]
+    const keyed = (alias: string) => [
+      `${alias}.workspace_id = ${ws}`,
+      ...(accountIds ? [`${alias}.account_id = any(${accountIds})`] : []),
+      ...(brands ? [`${alias}.brand = any(${brands})`] : []),
+      ...(campaigns ? [`${alias}.campaign = any(${campaigns})`] : []),
+    ]
+    const days = [
+      ...keyed('s'),
+      `s.day between ${from} and ${to}`,
+      report ? `(s.currency <> ${cur} or not ${covered} @> s.day)` : `not ${covered} @> s.day`,
+    ]
+    const rolled = [
+      ...keyed('r'),
+      `(r.kind = 'month' and r.period_start = any(${months}) or r.kind = 'week' and r.period_start = any(${weeks}))`,
+      ...(report ? [`r.currency = ${cur}`] : []),
+    ]
+    source = `(
+    select s.day, ${columns.map((c) => `s.${c}`).join(', ')} from stat_day s
+    where ${days.join(' and ')}
+    union all
+    select r.period_start, ${columns.map((c) => `r.${c}`).join(', ')} from stat_rollup r
+    where ${rolled.join(' and ')}
+  ) s`
+    sourceWhere = ['true']
+  }
+
   if (direct) {
     ctes.push(`j as not materialized (
   select ${[
@@ -327,10 +419,10 @@ ${p.embed(fx)}
     ...rateCols('s'),
     ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
   ].join(', ')}
-  from stat_day s
+  from ${source}
   join acc a on a.id = s.account_id
   ${fxJoin('s')}
-  where ${rowWhere.join(' and ')}
+  where ${sourceWhere.join(' and ')}
 )`)
   } else {
     const sums = [...countCols, ...moneyCols].map((c) => `sum(s.${c}) as ${c}`)
@@ -345,9 +437,9 @@ ${p.embed(fx)}
     }
     ctes.push(`s1 as (
   select s.day, s.currency, ${[...s1DimCols, ...scanCols, ...sums].join(', ')}
-  from stat_day s
+  from ${source}
   join acc a on a.id = s.account_id
-  where ${rowWhere.join(' and ')}
+  where ${sourceWhere.join(' and ')}
   group by ${grouping}
 )`)
     ctes.push(`j as (
