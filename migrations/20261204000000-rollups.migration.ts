@@ -46,7 +46,7 @@ export class Migration20261204000000Rollups extends Migration {
       ].join(', ')}, primary key (${KEYS.map((k) => `"${k}"`).join(', ')}));`,
     )
     this.addSql(
-      `create index "stat_rollup_workspace_id_kind_period_start_index" on "stat_rollup" ("workspace_id", "kind", "period_start");`,
+      `create index "stat_rollup_workspace_id_kind_period_start_currency_index" on "stat_rollup" ("workspace_id", "kind", "period_start", "currency");`,
     )
     // One function for the three statement triggers: each names only the transition tables its event has, and
     // PL/pgSQL plans a branch's statement only when it runs. An update may move a row to another day or account,

@@ -33,7 +33,8 @@ export const StatRollupSchema = defineEntity({
     refundAmount: p.decimal().columnType('numeric').nullable(),
     chargebackAmount: p.decimal().columnType('numeric').nullable(),
   },
-  indexes: [{ properties: ['workspaceId', 'kind', 'periodStart'] }],
+  // Currency last: a report currency's rollups are found without visiting the others' rows.
+  indexes: [{ properties: ['workspaceId', 'kind', 'periodStart', 'currency'] }],
 })
 export class StatRollup extends StatRollupSchema.class {}
 StatRollupSchema.setClass(StatRollup)

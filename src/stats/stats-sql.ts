@@ -14,7 +14,7 @@ import { METRIC_COLUMNS } from './stat-writer.ts'
  *   fx       the conversion relation (day, currency, factor, …) of src/fx/fx-convert.ts
  *   s1       stat_day folded to (day, currency, group keys): the only pass over the big table, in parallel.
  *            Beyond DAY granularity the rows are stat_rollup's month and week sums where they cover whole months
- *            or weeks of a period, and stat_day's for the other days (see `rollupPiecesOf` and the `source`)
+ *            or weeks of a period, and stat_day's for the other days (see `rollupPiecesOf` and `branches`)
  *   j        s1 joined with fx on (day, currency), so the join is as small as s1. Grouped by account, nothing
  *            folds per day, so j is stat_day itself joined with fx in the same single pass instead
  *   c0       per (period, group keys, currency): sums, converted sums, flags of missing rates, rates used
@@ -361,68 +361,59 @@ ${p.embed(fx)}
   const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
   const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
-  // The rows summed, as `s`: stat_day, or the rollups of the whole months and weeks of each period with the days
-  // they leave out. Converted at the day's own rate (DAILY) or a rate chosen per day (the other policies, which
-  // also report the days without one), an amount in another currency than the report's needs its days: a
-  // rollup replaces only amounts that need no rate, those already in the report currency or in no report
-  // currency at all. The arrays and ranges are bound values, so the text depends on the query's shape only.
-  let source = 'stat_day s'
-  let sourceWhere = rowWhere
-  if (query.rollups !== false && query.granularity !== 'DAY') {
+  // The rows summed, each branch read as `s`: stat_day, or the rollups of the whole months and weeks of each
+  // period and the days they leave out. Converted at the day's own rate (DAILY) or a rate chosen per day (the
+  // other policies, which also report the days without one), an amount in another currency than the report's
+  // needs its days: a rollup replaces only amounts that need no rate, those in the report currency, or any when
+  // there is no report currency. The arrays and ranges are bound values, so the text depends on the shape only.
+  // Each branch is joined and aggregated on its own, then appended: the planner knows stat_day's statistics
+  // (how many days and groups, a parallel hashed aggregate) only when a branch reads the table itself.
+  const useRollups = query.rollups !== false && query.granularity !== 'DAY'
+  const branches: { from: string; where: string[] }[] = [{ from: 'stat_day s', where: rowWhere }]
+  if (useRollups) {
     const pieces = rollupPiecesOf(query.from, query.to, query.granularity)
     const covered = p.add(coveredDays(pieces), 'datemultirange')
     const months = p.array(pieces.months, 'date')
     const weeks = p.array(pieces.weeks, 'date')
-    const columns = [
-      'account_id',
-      'brand',
-      'campaign',
-      'currency',
-      'workspace_id',
-      ...countCols,
-      ...moneyCols,
-    ]
-    const keyed = (alias: string) => [
-      `${alias}.workspace_id = ${ws}`,
-      ...(accountIds ? [`${alias}.account_id = any(${accountIds})`] : []),
-      ...(brands ? [`${alias}.brand = any(${brands})`] : []),
-      ...(campaigns ? [`${alias}.campaign = any(${campaigns})`] : []),
-    ]
-    const days = [
-      ...keyed('s'),
-      `s.day between ${from} and ${to}`,
+    branches[0]!.where = [
+      ...rowWhere,
       report ? `(s.currency <> ${cur} or not ${covered} @> s.day)` : `not ${covered} @> s.day`,
     ]
     const rolled = [
-      ...keyed('r'),
+      `r.workspace_id = ${ws}`,
+      ...(accountIds ? [`r.account_id = any(${accountIds})`] : []),
+      ...(brands ? [`r.brand = any(${brands})`] : []),
+      ...(campaigns ? [`r.campaign = any(${campaigns})`] : []),
       `(r.kind = 'month' and r.period_start = any(${months}) or r.kind = 'week' and r.period_start = any(${weeks}))`,
       ...(report ? [`r.currency = ${cur}`] : []),
     ]
-    source = `(
-    select s.day, ${columns.map((c) => `s.${c}`).join(', ')} from stat_day s
-    where ${days.join(' and ')}
-    union all
-    select r.period_start, ${columns.map((c) => `r.${c}`).join(', ')} from stat_rollup r
-    where ${rolled.join(' and ')}
-  ) s`
-    sourceWhere = ['true']
+    const columns = ['account_id', 'brand', 'campaign', 'currency', ...countCols, ...moneyCols]
+    branches.push({
+      from: `(select r.period_start as day, ${columns.map((c) => `r.${c}`).join(', ')} from stat_rollup r
+    where ${rolled.join(' and ')}) s`,
+      where: ['true'],
+    })
   }
 
   if (direct) {
     ctes.push(`j as not materialized (
-  select ${[
-    's.day',
-    's.currency',
-    ...s1DimCols,
-    ...metricCols('s'),
-    `${periodOf('s.day')} as pp`,
-    ...rateCols('s'),
-    ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
-  ].join(', ')}
-  from ${source}
+${branches
+  .map(
+    (b) => `  select ${[
+      's.day',
+      's.currency',
+      ...s1DimCols,
+      ...metricCols('s'),
+      `${periodOf('s.day')} as pp`,
+      ...rateCols('s'),
+      ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
+    ].join(', ')}
+  from ${b.from}
   join acc a on a.id = s.account_id
   ${fxJoin('s')}
-  where ${sourceWhere.join(' and ')}
+  where ${b.where.join(' and ')}`,
+  )
+  .join('\n  union all\n')}
 )`)
   } else {
     const sums = [...countCols, ...moneyCols].map((c) => `sum(s.${c}) as ${c}`)
@@ -435,12 +426,18 @@ ${p.embed(fx)}
       grouping = `grouping sets ((${g1.join(', ')}), (${g2.join(', ')}))`
       scanCols = [`${periodOf('s.day')} as ap`, 's.account_id as acct', 'grouping(s.account_id) as g']
     }
+    // A (day, currency, keys) group comes from one branch only: a rollup's day is never left to stat_day in its
+    // currency. An account may show in both branches' account grouping set, counted once (`countAccounts`).
     ctes.push(`s1 as (
-  select s.day, s.currency, ${[...s1DimCols, ...scanCols, ...sums].join(', ')}
-  from ${source}
+${branches
+  .map(
+    (b) => `  select s.day, s.currency, ${[...s1DimCols, ...scanCols, ...sums].join(', ')}
+  from ${b.from}
   join acc a on a.id = s.account_id
-  where ${sourceWhere.join(' and ')}
-  group by ${grouping}
+  where ${b.where.join(' and ')}
+  group by ${grouping}`,
+  )
+  .join('\n  union all\n')}
 )`)
     ctes.push(`j as (
   select ${[
@@ -571,9 +568,11 @@ ${p.embed(fx)}
 
   // --- accounts contributing --------------------------------------------------------------------------------
   // Rows of `present` and of the account grouping set are unique per (period, keys, account); only the tag
-  // explosion could repeat one, so only then is DISTINCT (a sort) paid for.
+  // explosion or the two branches of s1 could repeat one, so only then is DISTINCT (a sort) paid for.
   const countAccounts = (alias: string) =>
-    dims.includes('TAG') ? `count(distinct ${alias}.acct)` : 'count(*)'
+    dims.includes('TAG') || (alias === 's1' && branches.length > 1)
+      ? `count(distinct ${alias}.acct)`
+      : 'count(*)'
   let accountsJoin = ''
   let accountsExpr = '1'
   let totalAccounts = ''
