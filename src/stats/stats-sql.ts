@@ -356,6 +356,22 @@ ${p.embed(fx)}
             : []),
         ]
       : []
+  // Rows known to be in the report currency (rollups) need no rate: the same columns, without joining fx.
+  const identityCols = () =>
+    report
+      ? [
+          '1::numeric as factor',
+          ...(withConversions
+            ? [
+                'null::date as rate_day',
+                'null::text as source',
+                'null::numeric as rate',
+                'null::numeric as report_rate',
+                'null::text as reason',
+              ]
+            : []),
+        ]
+      : []
   const fxJoin = (src: string) =>
     report ? `left join fx on fx.day = ${src}.day and fx.currency = ${src}.currency` : ''
   const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
@@ -369,7 +385,9 @@ ${p.embed(fx)}
   // Each branch is joined and aggregated on its own, then appended: the planner knows stat_day's statistics
   // (how many days and groups, a parallel hashed aggregate) only when a branch reads the table itself.
   const useRollups = query.rollups !== false && query.granularity !== 'DAY'
-  const branches: { from: string; where: string[] }[] = [{ from: 'stat_day s', where: rowWhere }]
+  const branches: { from: string; where: string[]; rated: boolean }[] = [
+    { from: 'stat_day s', where: rowWhere, rated: true },
+  ]
   if (useRollups) {
     const pieces = rollupPiecesOf(query.from, query.to, query.granularity)
     const covered = p.add(coveredDays(pieces), 'datemultirange')
@@ -392,6 +410,7 @@ ${p.embed(fx)}
       from: `(select r.period_start as day, ${columns.map((c) => `r.${c}`).join(', ')} from stat_rollup r
     where ${rolled.join(' and ')}) s`,
       where: ['true'],
+      rated: false,
     })
   }
 
@@ -405,12 +424,12 @@ ${branches
       ...s1DimCols,
       ...metricCols('s'),
       `${periodOf('s.day')} as pp`,
-      ...rateCols('s'),
+      ...(b.rated ? rateCols('s') : identityCols()),
       ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
     ].join(', ')}
   from ${b.from}
   join acc a on a.id = s.account_id
-  ${fxJoin('s')}
+  ${b.rated ? fxJoin('s') : ''}
   where ${b.where.join(' and ')}`,
   )
   .join('\n  union all\n')}
