@@ -3,6 +3,7 @@ import { Migration20261122000000Core } from './20261122000000-core.migration.ts'
 import { Migration20261122010000Sync } from './20261122010000-sync.migration.ts'
 import { Migration20261203000000Serving } from './20261203000000-serving.migration.ts'
 import { Migration20261203010000Circuits } from './20261203010000-circuits.migration.ts'
+import { Migration20261204000000Rollups } from './20261204000000-rollups.migration.ts'
 
 /**
  * Every migration, in order. An explicit list rather than folder discovery: discovery needs `fs.globSync`,
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122010000Sync', class: Migration20261122010000Sync },
   { name: 'Migration20261203000000Serving', class: Migration20261203000000Serving },
   { name: 'Migration20261203010000Circuits', class: Migration20261203010000Circuits },
+  { name: 'Migration20261204000000Rollups', class: Migration20261204000000Rollups },
 ]

@@ -51,6 +51,7 @@ for (const seed of values.seeds.split(',').map((s) => Number(s.trim()))) {
   const lost =
     figures.differences > 0 ||
     figures.duplicateKeys > 0 ||
+    figures.rollupDifferences > 0 ||
     figures.jobsNotDone > 0 ||
     figures.runsNotSucceeded > 0 ||
     figures.overBudgetHosts.length > 0 ||

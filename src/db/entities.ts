@@ -1,6 +1,7 @@
 import { Account } from '../account/account.entity.ts'
 import { FxRate } from '../fx/fx-rate.entity.ts'
 import { StatChange, StatDay } from '../stats/stat-day.entity.ts'
+import { StatRollup } from '../stats/stat-rollup.entity.ts'
 import { HostCircuit, RateLimitState, SyncCoverage, SyncRun } from '../sync/sync.entity.ts'
 import { ApiToken, Member, Workspace } from '../workspace/workspace.entity.ts'
 
@@ -11,6 +12,7 @@ export const entities = [
   Account,
   StatDay,
   StatChange,
+  StatRollup,
   SyncRun,
   SyncCoverage,
   RateLimitState,

@@ -35,6 +35,22 @@ export const StatDaySchema = defineEntity({
     syncedAt: p.datetime(),
   },
   indexes: [{ properties: ['workspace', 'day'] }],
+  // The rollup triggers (migrations/20261204000000-rollups.migration.ts, which owns their function), declared so
+  // that the ORM's schema comparison knows them. TRUNCATE triggers are invisible to its introspection, so the
+  // fourth one, which empties stat_rollup, is not listed.
+  triggers: (['insert', 'update', 'delete'] as const).map((event) => ({
+    name: `stat_day_rollup_${event}`,
+    timing: 'after' as const,
+    events: [event],
+    forEach: 'statement' as const,
+    expression: `create trigger "stat_day_rollup_${event}" after ${event} on "stat_day" referencing ${
+      event === 'insert'
+        ? 'new table as new_rows'
+        : event === 'update'
+          ? 'old table as old_rows new table as new_rows'
+          : 'old table as old_rows'
+    } for each statement execute function stat_day_rollup_trigger()`,
+  })),
 })
 export class StatDay extends StatDaySchema.class {}
 StatDaySchema.setClass(StatDay)

@@ -12,7 +12,9 @@ import { METRIC_COLUMNS } from './stat-writer.ts'
  * `stat_day.workspace_id` and by the join to those accounts):
  *   acc      the workspace's accounts that pass the account filters, with their account-level keys
  *   fx       the conversion relation (day, currency, factor, …) of src/fx/fx-convert.ts
- *   s1       stat_day folded to (day, currency, group keys): the only pass over the big table, in parallel
+ *   s1       stat_day folded to (day, currency, group keys): the only pass over the big table, in parallel.
+ *            Beyond DAY granularity the rows are stat_rollup's month and week sums where they cover whole months
+ *            or weeks of a period, and stat_day's for the other days (see `rollupPiecesOf` and `branches`)
  *   j        s1 joined with fx on (day, currency), so the join is as small as s1. Grouped by account, nothing
  *            folds per day, so j is stat_day itself joined with fx in the same single pass instead
  *   c0       per (period, group keys, currency): sums, converted sums, flags of missing rates, rates used
@@ -65,6 +67,11 @@ export interface StatsQuery {
   native?: boolean
   /** Build `conversions`, the rates used (default true); `[]` when false, and no rate is tracked per row. */
   conversions?: boolean
+  /**
+   * Read the month and week sums of stat_rollup where they cover whole months or weeks of a period (default
+   * true); false reads every day, the reference the rollups are tested against.
+   */
+  rollups?: boolean
 }
 
 export interface SqlStatement {
@@ -196,6 +203,44 @@ export function periodsOf(from: string, to: string, granularity: Granularity) {
   return periods
 }
 
+/**
+ * The whole calendar months and ISO weeks (as date_trunc gives them) whose rollups answer for their days: each
+ * period of the range is covered by its whole months first, then by the whole weeks of what remains, the rest
+ * being read day by day. A piece never straddles a period, so the period of its first day is its period.
+ */
+export function rollupPiecesOf(from: string, to: string, granularity: Granularity) {
+  const months: string[] = []
+  const weeks: string[] = []
+  const addWeeks = (first: string, last: string) => {
+    for (let w = periodStartOf(addDays(first, 6), 'WEEK', from); addDays(w, 6) <= last; w = addDays(w, 7))
+      weeks.push(w)
+  }
+  if (granularity === 'DAY') return { months, weeks }
+  for (const { first, last } of periodsOf(from, to, granularity)) {
+    let rest = first
+    let month = first.endsWith('-01')
+      ? first
+      : addDays(periodEndOf(periodStartOf(first, 'MONTH', from), 'MONTH', to), 1)
+    while (periodEndOf(month, 'MONTH', to) <= last) {
+      if (rest < month) addWeeks(rest, addDays(month, -1))
+      months.push(month)
+      rest = addDays(periodEndOf(month, 'MONTH', to), 1)
+      month = rest
+    }
+    if (rest <= last) addWeeks(rest, last)
+  }
+  return { months, weeks }
+}
+
+/** The days the pieces cover, as a datemultirange literal (one bound value whatever the number of pieces). */
+function coveredDays(pieces: { months: string[]; weeks: string[] }): string {
+  const ranges = [
+    ...pieces.months.map((m) => [m, addDays(periodEndOf(m, 'MONTH', m), 1)]),
+    ...pieces.weeks.map((w) => [w, addDays(w, 7)]),
+  ]
+  return `{${ranges.map(([a, b]) => `[${a},${b})`).join(',')}}`
+}
+
 const FX_PERIOD: Record<Granularity, FxPeriod> = {
   DAY: 'day',
   WEEK: 'week',
@@ -265,10 +310,10 @@ export function buildStatsSql(query: StatsQuery, workspaceId: string): SqlStatem
   const rowWhere = [`s.workspace_id = ${ws}`, `s.day between ${from} and ${to}`]
   // Repeated on stat_day so that a few accounts are read through the primary key instead of a range scan.
   if (accountIds) rowWhere.push(`s.account_id = any(${accountIds})`)
-  const brandFilter = filter.brands?.length ? `s.brand = any(${p.array(filter.brands, 'text')})` : null
-  const campaignFilter = filter.campaigns?.length
-    ? `s.campaign = any(${p.array(filter.campaigns, 'text')})`
-    : null
+  const brands = filter.brands?.length ? p.array(filter.brands, 'text') : null
+  const campaigns = filter.campaigns?.length ? p.array(filter.campaigns, 'text') : null
+  const brandFilter = brands ? `s.brand = any(${brands})` : null
+  const campaignFilter = campaigns ? `s.campaign = any(${campaigns})` : null
   if (brandFilter) rowWhere.push(brandFilter)
   if (campaignFilter) rowWhere.push(campaignFilter)
 
@@ -314,27 +359,84 @@ ${p.embed(fx)}
             : []),
         ]
       : []
+  // Rows known to be in the report currency (rollups) need no rate: the same columns, without joining fx.
+  const identityCols = () =>
+    report
+      ? [
+          '1::numeric as factor',
+          ...(withConversions
+            ? [
+                'null::date as rate_day',
+                'null::text as source',
+                'null::numeric as rate',
+                'null::numeric as report_rate',
+                'null::text as reason',
+              ]
+            : []),
+        ]
+      : []
   const fxJoin = (src: string) =>
     report ? `left join fx on fx.day = ${src}.day and fx.currency = ${src}.currency` : ''
   const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
   const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
+  // The rows summed, each branch read as `s`: stat_day, or the rollups of the whole months and weeks of each
+  // period and the days they leave out. Converted at the day's own rate (DAILY) or a rate chosen per day (the
+  // other policies, which also report the days without one), an amount in another currency than the report's
+  // needs its days: a rollup replaces only amounts that need no rate, those in the report currency, or any when
+  // there is no report currency. The arrays and ranges are bound values, so the text depends on the shape only.
+  // Each branch is joined and aggregated on its own, then appended: the planner knows stat_day's statistics
+  // (how many days and groups, a parallel hashed aggregate) only when a branch reads the table itself.
+  const useRollups = query.rollups !== false && query.granularity !== 'DAY'
+  const branches: { from: string; where: string[]; rated: boolean }[] = [
+    { from: 'stat_day s', where: rowWhere, rated: true },
+  ]
+  if (useRollups) {
+    const pieces = rollupPiecesOf(query.from, query.to, query.granularity)
+    const covered = p.add(coveredDays(pieces), 'datemultirange')
+    const months = p.array(pieces.months, 'date')
+    const weeks = p.array(pieces.weeks, 'date')
+    branches[0]!.where = [
+      ...rowWhere,
+      report ? `(s.currency <> ${cur} or not ${covered} @> s.day)` : `not ${covered} @> s.day`,
+    ]
+    const rolled = [
+      `r.workspace_id = ${ws}`,
+      ...(accountIds ? [`r.account_id = any(${accountIds})`] : []),
+      ...(brands ? [`r.brand = any(${brands})`] : []),
+      ...(campaigns ? [`r.campaign = any(${campaigns})`] : []),
+      `(r.kind = 'month' and r.period_start = any(${months}) or r.kind = 'week' and r.period_start = any(${weeks}))`,
+      ...(report ? [`r.currency = ${cur}`] : []),
+    ]
+    const columns = ['account_id', 'brand', 'campaign', 'currency', ...countCols, ...moneyCols]
+    branches.push({
+      from: `(select r.period_start as day, ${columns.map((c) => `r.${c}`).join(', ')} from stat_rollup r
+    where ${rolled.join(' and ')}) s`,
+      where: ['true'],
+      rated: false,
+    })
+  }
+
   if (direct) {
     if (fxCte) ctes.push(fxCte)
     ctes.push(`j as not materialized (
-  select ${[
-    's.day',
-    's.currency',
-    ...s1DimCols,
-    ...metricCols('s'),
-    `${periodOf('s.day')} as pp`,
-    ...rateCols('s'),
-    ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
-  ].join(', ')}
-  from stat_day s
+${branches
+  .map(
+    (b) => `  select ${[
+      's.day',
+      's.currency',
+      ...s1DimCols,
+      ...metricCols('s'),
+      `${periodOf('s.day')} as pp`,
+      ...(b.rated ? rateCols('s') : identityCols()),
+      ...(withConversions ? [`${moneyPresent('s')} as has_money`] : []),
+    ].join(', ')}
+  from ${b.from}
   join acc a on a.id = s.account_id
-  ${fxJoin('s')}
-  where ${rowWhere.join(' and ')}
+  ${b.rated ? fxJoin('s') : ''}
+  where ${b.where.join(' and ')}`,
+  )
+  .join('\n  union all\n')}
 )`)
   } else {
     const sums = [...countCols, ...moneyCols].map((c) => `sum(s.${c}) as ${c}`)
@@ -347,12 +449,18 @@ ${p.embed(fx)}
       grouping = `grouping sets ((${g1.join(', ')}), (${g2.join(', ')}))`
       scanCols = [`${periodOf('s.day')} as ap`, 's.account_id as acct', 'grouping(s.account_id) as g']
     }
+    // A (day, currency, keys) group comes from one branch only: a rollup's day is never left to stat_day in its
+    // currency. An account may show in both branches' account grouping set, counted once (`countAccounts`).
     ctes.push(`s1 as (
-  select s.day, s.currency, ${[...s1DimCols, ...scanCols, ...sums].join(', ')}
-  from stat_day s
+${branches
+  .map(
+    (b) => `  select s.day, s.currency, ${[...s1DimCols, ...scanCols, ...sums].join(', ')}
+  from ${b.from}
   join acc a on a.id = s.account_id
-  where ${rowWhere.join(' and ')}
-  group by ${grouping}
+  where ${b.where.join(' and ')}
+  group by ${grouping}`,
+  )
+  .join('\n  union all\n')}
 )`)
     if (fxCte) ctes.push(fxCte)
     ctes.push(`j as (
@@ -484,9 +592,11 @@ ${p.embed(fx)}
 
   // --- accounts contributing --------------------------------------------------------------------------------
   // Rows of `present` and of the account grouping set are unique per (period, keys, account); only the tag
-  // explosion could repeat one, so only then is DISTINCT (a sort) paid for.
+  // explosion or the two branches of s1 could repeat one, so only then is DISTINCT (a sort) paid for.
   const countAccounts = (alias: string) =>
-    dims.includes('TAG') ? `count(distinct ${alias}.acct)` : 'count(*)'
+    dims.includes('TAG') || (alias === 's1' && branches.length > 1)
+      ? `count(distinct ${alias}.acct)`
+      : 'count(*)'
   let accountsJoin = ''
   let accountsExpr = '1'
   let totalAccounts = ''

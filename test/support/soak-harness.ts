@@ -33,6 +33,7 @@ import { captureLogs } from './log-capture.ts'
 import { sinkLogText } from './log-sink.ts'
 import { sortRows } from './plugin-harness.ts'
 import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts'
+import { rollupDifferences } from './rollup-check.ts'
 import { suiteClock, testWindow } from './test-clock.ts'
 
 const DAY = 86_400_000
@@ -91,6 +92,8 @@ export interface SoakFigures {
   revisionsRecorded: number
   differences: number
   duplicateKeys: number
+  /** Rollup rows that differ from the month and week sums of the stored days (see rollup-check.ts). */
+  rollupDifferences: number
   jobsNotDone: number
   runsNotSucceeded: number
   overBudgetHosts: string[]
@@ -650,6 +653,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       revisionsRecorded,
       differences,
       duplicateKeys: Number(duplicates[0]!.n),
+      rollupDifferences: await rollupDifferences(db),
       jobsNotDone: jobStates.filter((s) => s.state !== 'completed').reduce((n, s) => n + Number(s.n), 0),
       runsNotSucceeded: runStates
         .filter((s) => s.status !== 'SUCCEEDED')
@@ -688,7 +692,7 @@ export function formatFigures(f: SoakFigures): string {
     `  kills: ${kills}; worker starts ${f.workerStarts} (${f.workerStartsRefused} refused by the restarting database, started again); PostgreSQL restarts ${f.pgRestarts} (API: ${f.apiAfterRestart.failedRequests} failed requests, recovered ${f.apiAfterRestart.recovered})`,
     `  jobs ${f.jobs}, retries ${f.retries}, not completed ${f.jobsNotDone}, runs not succeeded ${f.runsNotSucceeded}`,
     `  revisions ${f.revisions}, of which synced before ${f.revisionsCheckable}, recorded ${f.revisionsRecorded}`,
-    `  differences ${f.differences}, duplicate keys ${f.duplicateKeys}, hosts over budget ${f.overBudgetHosts.length}`,
+    `  differences ${f.differences}, duplicate keys ${f.duplicateKeys}, rollup differences ${f.rollupDifferences}, hosts over budget ${f.overBudgetHosts.length}`,
     `  chaos ${(f.chaosMs / 1000).toFixed(1)} s, settle ${(f.settleMs / 1000).toFixed(1)} s, total ${(f.totalMs / 1000).toFixed(1)} s`,
   ].join('\n')
 }

@@ -36,6 +36,7 @@ describe.skipIf(skipReason !== null)(
       expect(samples).toEqual([])
       expect(figures.differences).toBe(0)
       expect(figures.duplicateKeys).toBe(0)
+      expect(figures.rollupDifferences).toBe(0)
       expect(figures.jobsNotDone).toBe(0)
       expect(figures.runsNotSucceeded).toBe(0)
       expect(figures.overBudgetHosts).toEqual([])
