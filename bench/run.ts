@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `dashboard`, `scale`, `statements`, `ingest`,
- * `load`, `rate-limit`, `startup`) runs one.
+ * `load`, `rate-limit`, `startup`, `memory`) runs one.
  * Each prints its figures as ratios against a baseline measured in the same run.
  */
 const wanted = new Set(process.argv.slice(2))
@@ -16,6 +16,7 @@ const benches: [string, string][] = [
   ['load', './load.bench.ts'],
   ['rate-limit', './api-rate-limit.bench.ts'],
   ['startup', './startup.bench.ts'],
+  ['memory', './memory.bench.ts'],
 ]
 
 for (const [name, file] of benches) {

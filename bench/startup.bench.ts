@@ -85,8 +85,10 @@ async function timeStart(env: Record<string, string>, args: string[], idleMs: nu
   try {
     let answerMs = 0
     for (;;) {
-      if (!running) throw new Error(`the server exited before answering\n${out.slice(-2000)}\n${err.slice(-2000)}`)
-      if (performance.now() - spawnedAt > 120_000) throw new Error(`no answer within 120 s\n${err.slice(-2000)}`)
+      if (!running)
+        throw new Error(`the server exited before answering\n${out.slice(-2000)}\n${err.slice(-2000)}`)
+      if (performance.now() - spawnedAt > 120_000)
+        throw new Error(`no answer within 120 s\n${err.slice(-2000)}`)
       if (await answers(url)) {
         answerMs = performance.now() - spawnedAt
         break
@@ -180,9 +182,7 @@ export async function main(): Promise<void> {
       const dir = await makeTempDir('startup-pg')
       try {
         for (let i = 0; i < runs; i++) {
-          postgres.push(
-            await timeStart({ AFFGRAPH_DATA_DIR: dir.path, DATABASE_URL: bench.url }, [], idleMs),
-          )
+          postgres.push(await timeStart({ AFFGRAPH_DATA_DIR: dir.path, DATABASE_URL: bench.url }, [], idleMs))
         }
       } finally {
         await dir.remove()
