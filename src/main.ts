@@ -1,9 +1,14 @@
 import { createServer } from 'node:http'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { createApp } from './app.ts'
+import { createAppServices, startSync } from './bootstrap.ts'
+import { startAdminSocket } from './cli/admin-socket.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.ts'
-import { PluginLoadError } from './platform/plugin-loader.ts'
+import { backgroundStdout, createLogger } from './logger.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugins, PluginLoadError } from './platform/plugin-loader.ts'
+import { tokenCacheOf } from './security/request-auth.ts'
 
 /** Milliseconds since the process started, for the start-up phases printed once listening. */
 const sinceStart = () => Math.round(performance.now())
@@ -13,42 +18,11 @@ async function main(): Promise<void> {
     options: { demo: { type: 'boolean', default: false } },
     allowPositionals: false,
   })
-  let config = loadConfig()
-  // The database starts opening (on PGlite: a copy or a cluster start, a WebAssembly compile, much of it off this
-  // thread) before the rest of the server's modules load, and goes on while they do.
-  const { databaseUrl, dataDir } = config
-  const { openDatabase } = await import('./db/database.ts')
-  const opening = openDatabase({ url: databaseUrl, pgliteDir: join(dataDir, 'pglite'), lockRole: 'server' })
-  // Awaited below; a failure meanwhile is reported from there, not as an unhandled rejection.
-  opening.catch(() => undefined)
-  const [
-    { createApp },
-    { createAppServices, startSync },
-    { startAdminSocket },
-    { startKeyRotationOnStart },
-    { backgroundStdout, createLogger },
-    { BUNDLED_PLUGIN_DIR, loadPlugins },
-    { tokenCacheOf },
-  ] = await Promise.all([
-    import('./app.ts'),
-    import('./bootstrap.ts'),
-    import('./cli/admin-socket.ts'),
-    import('./crypto/key-rotation-on-start.ts'),
-    import('./logger.ts'),
-    import('./platform/plugin-loader.ts'),
-    import('./security/request-auth.ts'),
-  ]).catch(async (error: unknown) => {
-    await closeOnFailure(opening)
-    throw error
-  })
   const phases: Record<string, number> = { modulesLoaded: sinceStart() }
+  let config = loadConfig()
+  // The demo's simulators are loaded only for a demo.
   const demo = values.demo
-    ? await import('./demo/demo.ts')
-        .then(({ startDemo }) => startDemo.simulators(config.demoPortBase))
-        .catch(async (error: unknown) => {
-          await closeOnFailure(opening)
-          throw error
-        })
+    ? await import('./demo/demo.ts').then(({ startDemo }) => startDemo.simulators(config.demoPortBase))
     : null
   if (demo) {
     config = {
@@ -58,25 +32,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const registry = await loadPlugins([BUNDLED_PLUGIN_DIR, ...config.pluginDirs]).catch(
-    async (error: unknown) => {
-      await closeOnFailure(opening)
-      throw error
-    },
-  )
+  const registry = await loadPlugins([BUNDLED_PLUGIN_DIR, ...config.pluginDirs])
   phases.pluginsLoaded = sinceStart()
   const logger = createLogger({
     level: config.logLevel,
     secretFields: registry.all().flatMap((p) => p.secretFields),
     destination: backgroundStdout(),
   })
-  const db = await opening
-  const services = await createAppServices(config, { registry, logger, role: 'server', db }).catch(
-    async (error: unknown) => {
-      await db.close().catch(() => undefined)
-      throw error
-    },
-  )
+  const services = await createAppServices(config, { registry, logger, role: 'server' })
   phases.databaseOpen = sinceStart()
   // Commands that need the embedded database (npm run token, npm run capture) reach it through this server.
   const admin = services.db.embeddedLock
@@ -142,11 +105,6 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
-}
-
-/** Releases a database that was opened for a start that then failed (another process may want the data dir). */
-async function closeOnFailure(opening: Promise<{ close(): Promise<void> }>): Promise<void> {
-  await opening.then((db) => db.close()).catch(() => undefined)
 }
 
 main().catch((error: unknown) => {
