@@ -1,6 +1,6 @@
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- sync` (or `stats`, `dashboard`, `scale`, `statements`, `ingest`,
- * `load`, `rate-limit`) runs one.
+ * `load`, `rate-limit`, `startup`, `memory`) runs one.
  * Each prints its figures as ratios against a baseline measured in the same run.
  */
 const wanted = new Set(process.argv.slice(2))
@@ -15,6 +15,8 @@ const benches: [string, string][] = [
   ['sync', './sync-floor.bench.ts'],
   ['load', './load.bench.ts'],
   ['rate-limit', './api-rate-limit.bench.ts'],
+  ['startup', './startup.bench.ts'],
+  ['memory', './memory.bench.ts'],
 ]
 
 for (const [name, file] of benches) {

@@ -6,7 +6,6 @@ import { startAdminSocket } from './cli/admin-socket.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { startKeyRotationOnStart } from './crypto/key-rotation-on-start.ts'
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.ts'
-import { startDemo } from './demo/demo.ts'
 import { backgroundStdout, createLogger } from './logger.ts'
 import { BUNDLED_PLUGIN_DIR, loadPlugins, PluginLoadError } from './platform/plugin-loader.ts'
 import { tokenCacheOf } from './security/request-auth.ts'
@@ -21,7 +20,10 @@ async function main(): Promise<void> {
   })
   const phases: Record<string, number> = { modulesLoaded: sinceStart() }
   let config = loadConfig()
-  const demo = values.demo ? await startDemo.simulators(config.demoPortBase) : null
+  // The demo's simulators are loaded only for a demo.
+  const demo = values.demo
+    ? await import('./demo/demo.ts').then(({ startDemo }) => startDemo.simulators(config.demoPortBase))
+    : null
   if (demo) {
     config = {
       ...config,
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
     {
       url: `http://${shown}:${port}/graphql`,
       database: services.db.kind,
+      ...(services.db.fromTemplate ? { createdFrom: 'template' } : {}),
       platforms: services.registry.all().map((p) => p.definition.id),
       startupMs: { ...phases, listening: sinceStart() },
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import type { EntityManager, MikroORM } from '@mikro-orm/core'
 import { MikroORM as PgliteORM } from '@mikro-orm/pglite'
@@ -21,6 +22,8 @@ export interface Database {
   pglite: PGlite | undefined
   /** This process's hold on an embedded data directory (none in memory or on PostgreSQL). */
   embeddedLock: EmbeddedLock | undefined
+  /** Whether this open made a new embedded data directory by copying the install's migrated template. */
+  fromTemplate: boolean
   /** A fresh EntityManager for one unit of work (one GraphQL request, one job). */
   fork(): EntityManager
   /** Raw SQL with `?` placeholders (MikroORM writes the values into the text for both drivers). */
@@ -45,6 +48,36 @@ export interface Database {
 export const SERVING_SETTINGS = { jit: 'off', work_mem: '32MB', enable_mergejoin: 'off' } as const
 export const PREPARED_POOL_SIZE = 6
 
+const MiB = 1024 * 1024
+
+/**
+ * PGlite's shared buffers, sized to the data: PostgreSQL's default of 128 MB is written through (and so resident)
+ * as soon as the cluster starts, however small the database, and a WebAssembly memory never shrinks. The data files
+ * are read through the operating system's page cache as well, so half the data's size holds the hot pages; 16 MB
+ * is the floor (catalogs and pg-boss's tables), the default the ceiling.
+ */
+export function embeddedSharedBuffersMiB(dataBytes: number): number {
+  return Math.min(128, Math.max(16, Math.ceil(dataBytes / 2 / (8 * MiB)) * 8))
+}
+
+/** Bytes of the relation files in a data directory (base/ holds every database's tables and indexes). */
+async function relationBytes(dataDir: string): Promise<number> {
+  const entries = await readdir(join(dataDir, 'base'), { recursive: true, withFileTypes: true }).catch(
+    () => [],
+  )
+  const sizes = await Promise.all(
+    entries
+      .filter((entry) => entry.isFile())
+      .map((entry) =>
+        stat(join(entry.parentPath, entry.name)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+  )
+  return sizes.reduce((sum, size) => sum + size, 0)
+}
+
 export interface DatabaseOptions {
   /** postgres:// URL; when absent the embedded PGlite database is used. */
   url?: string
@@ -64,6 +97,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let ownPglite: PGlite | undefined
   let pgliteInstance: PGlite | undefined
   let embeddedLock: EmbeddedLock | undefined
+  let fromTemplate = false
   if (options.url) {
     kind = 'postgresql'
     orm = (await PostgresORM.init({
@@ -82,8 +116,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       }
       try {
         // A first start copies the migrated template made at install instead of creating a cluster.
-        if (embeddedLock) await seedFromTemplate(dir)
-        pglite = await PGlite.create({ dataDir: dir })
+        if (embeddedLock) fromTemplate = await seedFromTemplate(dir)
+        const sharedBuffers = embeddedSharedBuffersMiB(
+          dir.startsWith('memory://') ? 0 : await relationBytes(dir),
+        )
+        pglite = await PGlite.create({
+          dataDir: dir,
+          startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}MB`],
+        })
       } catch (error) {
         await embeddedLock?.release()
         throw error
@@ -131,6 +171,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     url: options.url,
     pglite: pgliteInstance,
     embeddedLock,
+    fromTemplate,
     fork: () => orm.em.fork(),
     async query<T>(sql: string, params: unknown[] = []) {
       return (await orm.em.getConnection().execute(sql, params)) as T[]

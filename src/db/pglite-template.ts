@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { constants, readFileSync } from 'node:fs'
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { migrationsList } from '../../migrations/index.ts'
@@ -51,13 +51,32 @@ async function exists(path: string): Promise<boolean> {
   )
 }
 
+/**
+ * Copies a directory tree with every file copy queued at once. fs.cp copies one entry after another, which for the
+ * thousand small files of a cluster took most of a fresh start's copy time; a clone is used where the file system
+ * has them.
+ */
+export async function copyTree(from: string, to: string): Promise<void> {
+  const files: [string, string][] = []
+  const walk = async (source: string, target: string) => {
+    await mkdir(target, { recursive: true })
+    for (const entry of await readdir(source, { withFileTypes: true })) {
+      const s = join(source, entry.name)
+      const t = join(target, entry.name)
+      if (entry.isDirectory()) await walk(s, t)
+      else files.push([s, t])
+    }
+  }
+  await walk(from, to)
+  await Promise.all(files.map(([s, t]) => copyFile(s, t, constants.COPYFILE_FICLONE)))
+}
+
 /** Fills a data directory that does not exist yet from the template, when a matching one is there. */
 export async function seedFromTemplate(dataDir: string, templateDir = PGLITE_TEMPLATE_DIR): Promise<boolean> {
   if (await exists(join(dataDir, 'PG_VERSION'))) return false
   const manifest = await readFile(join(templateDir, MANIFEST), 'utf8').catch(() => null)
   if (manifest !== JSON.stringify(templateManifest())) return false
-  await mkdir(dataDir, { recursive: true })
-  await cp(join(templateDir, 'pglite'), dataDir, { recursive: true })
+  await copyTree(join(templateDir, 'pglite'), dataDir)
   return true
 }
 
