@@ -2,15 +2,20 @@ import { useEffect, useState } from 'preact/hooks'
 import { gql } from './api.js'
 import { splitTags } from './connect.js'
 import { downloadText } from './csv.js'
+import { day, instant, relative } from './format.js'
 import { html } from './html.js'
 
 const ACCOUNTS = `query Accounts($after: String) {
   accounts(first: 100, after: $after) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id label status platformId platform { name } programName externalAccountName currency tags
-      lastSyncAt lastError { code message }
-      syncRuns(first: 10) { nodes { status } }
+      id label status platformId platform { name } programName externalAccountName currency tags timeZone
+      lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays
+      syncRuns(first: 10) {
+        nodes {
+          id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage
+        }
+      }
     }
   }
 }`
@@ -34,6 +39,14 @@ const SYNC = `mutation SyncNow($input: SyncAccountInput!) {
 const DISCONNECT = `mutation Disconnect($input: DisconnectAccountInput!) {
   disconnectAccount(input: $input) {
     __typename
+    ... on UserError { message }
+  }
+}`
+
+const UPDATE_SYNC = `mutation UpdateSync($input: UpdateAccountSyncInput!) {
+  updateAccountSync(input: $input) {
+    __typename
+    ... on UpdateAccountSyncSuccess { account { id } }
     ... on UserError { message }
   }
 }`
@@ -70,9 +83,95 @@ export async function loadAllAccounts() {
 const isSyncing = (account) => account.syncRuns.nodes.some((run) => ACTIVE_RUN.has(run.status))
 
 /** @param {string | null} iso */
-function when(iso) {
-  if (!iso) return html`<span class="muted">never</span>`
-  return html`<time datetime=${iso}>${new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}</time>`
+function when(iso, none = 'never') {
+  if (!iso) return html`<span class="muted">${none}</span>`
+  return html`<time datetime=${iso} title=${relative(iso) ?? ''}>${instant(iso)}</time>`
+}
+
+/**
+ * What an account's last error means and what the user can do about it, in their words; the platform's own message
+ * and the code stay one click away for a bug report.
+ */
+const ERROR_ADVICE = {
+  PLATFORM_AUTH_FAILED: {
+    title: 'The program refused this account’s credentials.',
+    action:
+      'The key may have expired or been revoked. Create a new one in the program’s affiliate portal and connect again with it.',
+  },
+  CREDENTIALS_INVALID: {
+    title: 'The stored credentials are no longer valid for this platform.',
+    action: 'Connect the account again with its current credentials.',
+  },
+  CREDENTIALS_UNREADABLE: {
+    title: 'The stored credentials cannot be decrypted with this server’s key.',
+    action:
+      'Ask whoever runs this server whether its master key changed; otherwise connect the account again.',
+  },
+  PLATFORM_RATE_LIMITED: {
+    title: 'The program asked affgraph to slow down.',
+    action: 'Nothing to do: the next sync retries on its own.',
+  },
+  PLATFORM_UNAVAILABLE: {
+    title: 'The program could not be reached, or answered with an error.',
+    action: 'Syncs retry on their own. If it lasts more than a day, check that the program’s portal is up.',
+  },
+  CIRCUIT_OPEN: {
+    title: 'Syncs to this platform are paused after repeated failures.',
+    action: 'They resume on their own; nothing is lost, the missed days are fetched then.',
+  },
+  PLATFORM_RESPONSE_INVALID: {
+    title: 'The program answered in a form affgraph does not understand.',
+    action: 'Record a capture (below) and attach it to a bug report: it holds no credentials.',
+  },
+  OUTBOUND_BLOCKED: {
+    title: 'This server is not allowed to call the program’s address.',
+    action: 'Ask whoever runs this server to add the program’s host to its outbound allowlist.',
+  },
+}
+const adviceFor = (code) =>
+  ERROR_ADVICE[code] ?? {
+    title: 'The last sync failed.',
+    action: 'It is retried on the next sync. If it keeps failing, record a capture for a bug report.',
+  }
+
+/** Accounts the user has to look at: refused or failing, or not synced for three of its intervals. */
+export function needsAttention(account, now = Date.now()) {
+  if (['AUTH_FAILED', 'UNREACHABLE', 'RATE_LIMITED'].includes(account.status)) return true
+  if (account.lastError) return true
+  if (!account.lastSyncAt || account.status === 'PENDING') return false
+  return now - Date.parse(account.lastSyncAt) > 3 * (account.syncIntervalMinutes ?? 60) * 60_000
+}
+
+const RUN_STATUS = {
+  QUEUED: 'Queued',
+  RUNNING: 'Running',
+  RETRYING: 'Retrying',
+  SUCCEEDED: 'Done',
+  FAILED: 'Failed',
+}
+const RUN_KIND = {
+  BACKFILL: 'First history',
+  PERIODIC: 'Scheduled',
+  MANUAL: 'Sync now',
+  ON_DEMAND: 'Older days',
+}
+
+function RunHistory({ runs }) {
+  if (!runs.length) return html`<p class="muted small">No syncs yet.</p>`
+  return html`<div class="table-wrap" tabindex="0"><table class="runs-table">
+    <caption class="visually-hidden">Recent syncs, newest first</caption>
+    <thead><tr><th scope="col">Started</th><th scope="col">Kind</th><th scope="col">Days</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Revised</th><th scope="col">Result</th></tr></thead>
+    <tbody>${runs.map(
+      (run) => html`<tr data-run-status=${run.status}>
+        <td>${when(run.createdAt)}</td>
+        <td>${RUN_KIND[run.kind] ?? run.kind}</td>
+        <td>${day(run.window.from)} – ${day(run.window.to)}</td>
+        <td class="num">${run.rowsWritten.toLocaleString()}</td>
+        <td class="num">${run.rowsChanged.toLocaleString()}</td>
+        <td>${RUN_STATUS[run.status] ?? run.status}${run.errorCode ? html`: <span class="muted">${adviceFor(run.errorCode).title}</span>` : ''}</td>
+      </tr>`,
+    )}</tbody>
+  </table></div>`
 }
 
 function AccountCard({ account, onChanged, onRemoved }) {
@@ -129,13 +228,41 @@ function AccountCard({ account, onChanged, onRemoved }) {
       onRemoved(account)
     })
 
+  const saveSync = (/** @type {SubmitEvent} */ event) => {
+    event.preventDefault()
+    const form = new FormData(/** @type {HTMLFormElement} */ (event.currentTarget))
+    const input = { accountId: account.id }
+    for (const name of ['backfillDays', 'lookbackDays', 'syncIntervalMinutes'])
+      input[name] = Number(form.get(name))
+    return run(UPDATE_SYNC, { input }, 'updateAccountSync', async () => {
+      setMessage('Sync settings saved.')
+      await onChanged()
+    })
+  }
+  const fetchOlder = (/** @type {SubmitEvent} */ event) => {
+    event.preventDefault()
+    const form = new FormData(/** @type {HTMLFormElement} */ (event.currentTarget))
+    const range = { from: String(form.get('from')), to: String(form.get('to')) }
+    return run(SYNC, { input: { accountId: account.id, range } }, 'syncAccount', async () => {
+      setMessage(
+        `Fetching ${day(range.from)} – ${day(range.to)}; the days appear in the stats as they arrive.`,
+      )
+      await onChanged()
+    })
+  }
+
   const syncing = isSyncing(account)
+  const runs = account.syncRuns.nodes
+  const active = runs.find((r) => ACTIVE_RUN.has(r.status))
   const details = [
     account.platform?.name ?? account.platformId,
-    account.programName ?? account.externalAccountName,
+    account.programName && account.programName !== account.label ? account.programName : null,
+    account.externalAccountName,
     account.currency,
   ]
-  return html`<article class="account" data-account-id=${account.id} aria-labelledby=${`account-${account.id}`}>
+  const advice = account.lastError ? adviceFor(account.lastError.code) : null
+  const attention = needsAttention(account)
+  return html`<article class=${`account${attention ? ' needs-attention' : ''}`} data-account-id=${account.id} aria-labelledby=${`account-${account.id}`}>
     <header>
       <h3 id=${`account-${account.id}`}>${account.label}</h3>
       <span class=${`status status-${account.status.toLowerCase()}`} data-status=${account.status}>
@@ -143,15 +270,44 @@ function AccountCard({ account, onChanged, onRemoved }) {
       </span>
     </header>
     <p class="muted">${details.filter(Boolean).join(' · ')}</p>
+    <p class="muted small zone-line">Days as the platform counts them: <strong>${account.timeZone}</strong></p>
     <p class="sync-line">
       Last sync: <span class="last-sync">${when(account.lastSyncAt)}</span>
-      ${syncing ? html` <span class="syncing" role="status">Syncing…</span>` : ''}
+      ${syncing ? html` <span class="syncing" role="status">Syncing${active ? ` ${day(active.window.from)} – ${day(active.window.to)}` : ''}…</span>` : ''}
     </p>
+    <p class="sync-line">Next sync: <span class="next-sync">${when(account.nextSyncAt, 'not scheduled')}</span>
+      <span class="muted small"> · every ${account.syncIntervalMinutes} min, re-reading the last ${account.lookbackDays} days</span></p>
     ${
-      account.lastError
-        ? html`<p class="account-error"><strong>${account.lastError.message}</strong> <code>${account.lastError.code}</code></p>`
+      advice
+        ? html`<div class="account-error">
+            <p><strong>${advice.title}</strong> ${advice.action}</p>
+            <details><summary>Details</summary><p><code>${account.lastError.code}</code> ${account.lastError.message}</p></details>
+          </div>`
         : ''
     }
+    <details class="runs">
+      <summary>Recent syncs</summary>
+      <${RunHistory} runs=${runs} />
+    </details>
+    <details class="sync-settings">
+      <summary>Sync settings and older history</summary>
+      <form class="inline-form" onSubmit=${saveSync}>
+        <div class="field"><label for=${`backfill-${account.id}`}>History to keep (days)</label>
+          <input id=${`backfill-${account.id}`} name="backfillDays" type="number" min="1" required defaultValue=${account.backfillDays} /></div>
+        <div class="field"><label for=${`lookback-${account.id}`}>Days re-read each sync</label>
+          <input id=${`lookback-${account.id}`} name="lookbackDays" type="number" min="0" required defaultValue=${account.lookbackDays} /></div>
+        <div class="field"><label for=${`interval-${account.id}`}>Minutes between syncs</label>
+          <input id=${`interval-${account.id}`} name="syncIntervalMinutes" type="number" min="1" required defaultValue=${account.syncIntervalMinutes} /></div>
+        <button type="submit" class="secondary" disabled=${busy}>Save sync settings</button>
+      </form>
+      <form class="inline-form" onSubmit=${fetchOlder}>
+        <div class="field"><label for=${`older-from-${account.id}`}>Fetch from</label>
+          <input id=${`older-from-${account.id}`} name="from" type="date" required /></div>
+        <div class="field"><label for=${`older-to-${account.id}`}>to</label>
+          <input id=${`older-to-${account.id}`} name="to" type="date" required /></div>
+        <button type="submit" class="secondary" disabled=${busy}>Fetch older days</button>
+      </form>
+    </details>
     <form class="tags" onSubmit=${saveTags}>
       <label for=${`tags-${account.id}`}>Tags</label>
       <input id=${`tags-${account.id}`} name="tags" defaultValue=${account.tags.join(', ')} placeholder="casino, tier-1" autocomplete="off" />

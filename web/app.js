@@ -2,20 +2,26 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { Accounts } from './accounts.js'
 import { gql, session, setUnauthorizedHandler } from './api.js'
+import { Changes } from './changes.js'
 import { Connect } from './connect.js'
 import { html } from './html.js'
 import { Import } from './import.js'
+import { Overview } from './overview.js'
 import { Stats } from './stats.js'
+import { Workspace } from './workspace.js'
 
 /**
  * The sections of the page, in nav order. Each is a view component given `navigate` (and a one-off `flash` from
  * the section that navigated there); a new section is one more entry here and one more module.
  */
 const SECTIONS = [
+  { id: 'overview', label: 'Overview', view: Overview },
+  { id: 'stats', label: 'Reports', view: Stats },
+  { id: 'revisions', label: 'Revisions', view: Changes },
   { id: 'accounts', label: 'Accounts', view: Accounts },
   { id: 'connect', label: 'Connect', view: Connect },
   { id: 'import', label: 'Import', view: Import },
-  { id: 'stats', label: 'Stats', view: Stats },
+  { id: 'workspace', label: 'Workspace', view: Workspace },
 ]
 
 const VIEWER = '{ viewer { workspace { name } token { name prefix } } }'
@@ -119,7 +125,7 @@ function App() {
           }}>${s.label}</a>`,
       )}
     </nav>
-    <main><${View} key=${section} navigate=${navigate} flash=${flash} /></main>`
+    <main><${View} key=${section} navigate=${navigate} flash=${flash} viewer=${viewer} /></main>`
 }
 
 render(html`<${App} />`, document.getElementById('app'))

@@ -49,7 +49,7 @@ function fileErrors(/** @type {unknown} */ error) {
 function ColumnsHelp({ platforms }) {
   return html`<details class="help import-columns">
     <summary>Columns of each platform</summary>
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
       <table>
         <thead><tr><th>Platform</th><th><code>platform</code> cell</th><th>Connection columns</th></tr></thead>
         <tbody>
@@ -89,7 +89,7 @@ function Results({ result, dryRun, stale, platformName }) {
     ${stale ? html`<p class="muted">The CSV changed since; check it again.</p>` : ''}
     ${
       result.rows.length
-        ? html`<div class="table-wrap">
+        ? html`<div class="table-wrap" tabindex="0">
           <table class="import-table">
             <thead><tr><th class="num">Line</th><th>Platform</th><th>Label</th><th>Result</th></tr></thead>
             <tbody>

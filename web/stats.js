@@ -1,7 +1,11 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { gql } from './api.js'
 import { downloadText, toCsv } from './csv.js'
+import { CURRENCIES } from './currencies.js'
+import { count, money, NOT_REPORTED } from './format.js'
 import { html } from './html.js'
+import { addDays, utcToday } from './periods.js'
+import { Chart, chartsOf, MAX_SERIES } from './chart.js'
 
 const STATS = `query Stats($input: StatsInput!, $after: String) {
   stats(input: $input) {
@@ -58,46 +62,18 @@ const GROUPS = {
 
 const GRANULARITIES = { DAY: 'Day', WEEK: 'Week', MONTH: 'Month' }
 
-/** The currencies the ECB publishes euro reference rates for: the ones a report can be converted into. */
-const CURRENCIES = [
-  'EUR',
-  'USD',
-  'GBP',
-  'CAD',
-  'AUD',
-  'NZD',
-  'CHF',
-  'SEK',
-  'NOK',
-  'DKK',
-  'PLN',
-  'CZK',
-  'HUF',
-  'RON',
-]
-  .concat(['BGN', 'ISK', 'TRY', 'JPY', 'CNY', 'HKD', 'SGD', 'KRW', 'INR', 'IDR', 'MYR', 'PHP', 'THB', 'ILS'])
-  .concat(['BRL', 'MXN', 'ZAR'])
-
-const NOT_REPORTED = '—'
-const CHART_HEIGHT = 260
-const MAX_SERIES = 8
-const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d']
-
-/** @param {Date} date */
-const isoDay = (date) => date.toLocaleDateString('en-CA')
-
 function defaultQuery() {
-  const to = new Date()
-  const from = new Date(to)
-  from.setDate(from.getDate() - 29)
+  // Platform days are UTC days: the reader's own date can be a day ahead of or behind every platform's.
+  const to = utcToday()
   return {
-    from: isoDay(from),
-    to: isoDay(to),
+    from: addDays(to, -29),
+    to,
     granularity: 'DAY',
     groupBy: 'PROGRAM',
     currency: '',
     policy: 'DAILY',
     metric: 'commission',
+    fetchMissing: false,
   }
 }
 
@@ -106,31 +82,6 @@ let remembered = defaultQuery()
 
 function period(row, granularity) {
   return granularity === 'MONTH' ? row.periodStart.slice(0, 7) : row.periodStart
-}
-
-/** Counts with the reader's thousands separators ("12,345" or "12.345"). */
-const COUNT_FORMAT = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
-const count = (value) => (value == null ? NOT_REPORTED : COUNT_FORMAT.format(value))
-
-/**
- * Money as people read it: the currency's symbol (or code) and the reader's separators, with exactly the decimal
- * places of the amount the API rounded (JPY none, EUR two, KWD three). The amount goes to Intl as a string, which
- * formats it as the exact decimal it is: no binary float in between, however large.
- */
-function money(value) {
-  if (value == null) return NOT_REPORTED
-  const places = value.amount.split('.')[1]?.length ?? 0
-  const options = { minimumFractionDigits: places, maximumFractionDigits: places }
-  try {
-    return new Intl.NumberFormat(undefined, {
-      ...options,
-      style: 'currency',
-      currency: value.currency,
-    }).format(value.amount)
-  } catch {
-    // A code a platform sent that this browser cannot format as a currency: the number and the code.
-    return `${new Intl.NumberFormat(undefined, options).format(value.amount)} ${value.currency}`
-  }
 }
 
 /** One table cell: what people read, and what the CSV holds (the plain rounded amount; empty for no figure). */
@@ -181,94 +132,6 @@ export function statsTable(result, query) {
   return { header, body, footer, metrics }
 }
 
-/** Series for the chart: one per group (and native currency), the largest first, on a shared time axis. */
-function chartData(result, query) {
-  const group = GROUPS[query.groupBy]
-  const days = [...new Set(result.rows.map((r) => r.periodStart))].sort()
-  const index = new Map(days.map((d, i) => [d, i]))
-  const series = new Map()
-  for (const row of result.rows) {
-    const name = [group ? group.of(row) : 'All', result.currency ? '' : row.currency]
-      .filter(Boolean)
-      .join(' · ')
-    if (!series.has(name)) series.set(name, { name, values: days.map(() => null), size: 0 })
-    const entry = series.get(name)
-    const figure = row[query.metric]
-    if (figure == null) continue
-    // The chart only needs a point's height: a float is precise enough there, and money is the rounded amount.
-    const value = Number(typeof figure === 'object' ? figure.amount : figure)
-    entry.values[index.get(row.periodStart)] = value
-    entry.size += Math.abs(value)
-  }
-  const ranked = [...series.values()].sort((a, b) => b.size - a.size)
-  return {
-    x: days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000),
-    series: ranked.slice(0, MAX_SERIES),
-    hidden: Math.max(0, ranked.length - MAX_SERIES),
-  }
-}
-
-let uplotLoading = null
-/** uPlot is the largest file of the page: it loads with the first chart, not with the page. */
-function loadUplot() {
-  if (!uplotLoading) {
-    const link = document.createElement('link')
-    link.rel = 'stylesheet'
-    link.href = '/vendor/uplot.css'
-    document.head.append(link)
-    uplotLoading = import('uplot').then((module) => module.default)
-  }
-  return uplotLoading
-}
-
-function Chart({ data, label }) {
-  const ref = useRef(null)
-  useEffect(() => {
-    const element = ref.current
-    let plot = null
-    let observer = null
-    let cancelled = false
-    loadUplot().then((uPlot) => {
-      if (cancelled || !element) return
-      const ink = getComputedStyle(element).color
-      const axis = {
-        stroke: ink,
-        grid: { stroke: 'rgba(127,127,127,0.2)' },
-        ticks: { stroke: 'rgba(127,127,127,0.4)' },
-      }
-      const options = {
-        width: element.clientWidth || 320,
-        height: CHART_HEIGHT,
-        // Periods are platform days, not instants: label them as the calendar days they are, in any time zone.
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-        scales: { x: { time: true } },
-        axes: [axis, { ...axis, size: 64 }],
-        series: [
-          {
-            label: 'Period',
-            value: (_, ts) => (ts == null ? '—' : new Date(ts * 1000).toISOString().slice(0, 10)),
-          },
-          ...data.series.map((s, i) => ({
-            label: s.name,
-            stroke: PALETTE[i % PALETTE.length],
-            width: 2,
-            points: { show: data.x.length <= 62 },
-          })),
-        ],
-      }
-      plot = new uPlot(options, [data.x, ...data.series.map((s) => s.values)], element)
-      observer = new ResizeObserver(() => plot.setSize({ width: element.clientWidth, height: CHART_HEIGHT }))
-      observer.observe(element)
-    })
-    return () => {
-      cancelled = true
-      observer?.disconnect()
-      plot?.destroy()
-    }
-  }, [data])
-  return html`<div class="chart" ref=${ref} role="img" aria-label=${label}></div>`
-}
-
 /** Why some converted figures are blank: the API never guesses a missing rate. */
 function missingRates(result) {
   const notes = new Map()
@@ -305,6 +168,7 @@ export function Stats() {
       granularity: request.granularity,
       groupBy: request.groupBy ? [request.groupBy] : [],
       ...(request.currency ? { currency: request.currency, fx: { policy: request.policy } } : {}),
+      ...(request.fetchMissing ? { fetchMissing: true } : {}),
     }
     allRows(input).then(
       (stats) => {
@@ -328,14 +192,23 @@ export function Stats() {
   const table = useMemo(() => result && statsTable(result.stats, result.query), [result])
   const chartMetrics = table?.metrics ?? []
   const chartMetric = chartMetrics.find((m) => m.key === metric) ?? chartMetrics[0]
-  const chart = useMemo(
-    () => result && chartMetric && chartData(result.stats, { ...result.query, metric: chartMetric.key }),
+  const charts = useMemo(
+    () =>
+      result && chartMetric
+        ? chartsOf(result.stats, {
+            granularity: result.query.granularity,
+            metric: chartMetric.key,
+            money: Boolean(chartMetric.money),
+            nameOf: (row) => GROUPS[result.query.groupBy]?.of(row) ?? 'All accounts',
+          })
+        : [],
     [result, chartMetric?.key],
   )
+  const partial = charts.some((c) => c.periods.some((p) => p.partial))
 
   const update = (/** @type {Event} */ event) => {
     const { name, value } = /** @type {HTMLInputElement} */ (event.target)
-    if (name in query) setQuery({ ...query, [name]: value })
+    if (name in query) setQuery({ ...query, [name]: value, fetchMissing: false })
   }
 
   const download = () => {
@@ -400,20 +273,34 @@ export function Stats() {
       html`<div class=${loading ? 'stale' : ''} aria-busy=${loading}>
         ${
           table.body.length === 0
-            ? html`<p class="muted">No stats stored for these days yet. A connected account's history appears once its first sync finishes.</p>`
+            ? html`<div class="empty">
+                <p>No figures are stored for ${result.query.from} to ${result.query.to}.</p>
+                ${
+                  result.query.fetchMissing
+                    ? html`<p class="muted">The platforms were asked for these days and reported nothing for them.</p>`
+                    : html`<p class="muted">Syncs keep each account's recent days (its backfill); older days are fetched when asked for.</p>
+                      <button type="button" onClick=${() => setQuery({ ...query, fetchMissing: true })}>Fetch these days from the platforms</button>`
+                }
+              </div>`
             : html`<div class="chart-head">
                 <label for="stats-metric">Chart</label>
                 <select id="stats-metric" value=${chartMetric?.key} onChange=${(e) => setQuery({ ...query, metric: e.currentTarget.value })}>
                   ${chartMetrics.map((m) => html`<option value=${m.key}>${m.label}</option>`)}
                 </select>
-                ${chart.hidden ? html`<span class="muted">the ${MAX_SERIES} largest of ${MAX_SERIES + chart.hidden} groups</span>` : ''}
               </div>
-              <${Chart} data=${chart} label=${`${chartMetric.label} per ${GRANULARITIES[result.query.granularity].toLowerCase()}`} />`
+              ${charts.map(
+                (chart) => html`<figure class="chart-figure">
+                  ${charts.length > 1 ? html`<figcaption>${chartMetric.label} in ${chart.unit}</figcaption>` : ''}
+                  ${chart.hidden ? html`<p class="muted small">The ${MAX_SERIES} largest of ${MAX_SERIES + chart.hidden} groups.</p>` : ''}
+                  <${Chart} chart=${chart} label=${`${chartMetric.label}${chart.unit ? ` in ${chart.unit}` : ''} per ${GRANULARITIES[result.query.granularity].toLowerCase()}`} />
+                </figure>`,
+              )}
+              ${partial ? html`<p class="muted small">* A partial ${result.query.granularity === 'MONTH' ? 'month' : 'week'}: only its days inside the range count, so it is not comparable with whole ones.</p>` : ''}`
         }
         <div class="table-head">
           <button type="button" class="secondary" onClick=${download}>Download CSV</button>
         </div>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
           <table class="stats-table">
             <thead><tr>${table.header.map((h, i) => html`<th scope="col" class=${numeric(i) ? 'num' : ''}>${h}</th>`)}</tr></thead>
             <tbody>

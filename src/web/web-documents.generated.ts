@@ -3,18 +3,22 @@
 
 /** Every document the web page sends, by its id (SHA-256 of the text, hex); trusted whenever documents are. */
 export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
-  fc05417ddfb317078ff541fff67b974ce543c4a7d489a6ef594c3a65a8165ebd:
-    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags\n      lastSyncAt lastError { code message }\n      syncRuns(first: 10) { nodes { status } }\n    }\n  }\n}',
+  b173f1e85c0bf1b4e8df746327097e1c192c81188d5a9b8703f827469457d8b1:
+    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags timeZone\n      lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays\n      syncRuns(first: 10) {\n        nodes {\n          id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage\n        }\n      }\n    }\n  }\n}',
   '4b999e8c85a6627d3739d10fce9745760261dc1fe73b6bbcc56e7f623e078baf':
     'mutation UpdateTags($input: UpdateAccountInput!) {\n  updateAccount(input: $input) {\n    __typename\n    ... on UpdateAccountSuccess { account { id tags } }\n    ... on UserError { message }\n  }\n}',
   '9da1117bad70b2c45c31acd2d7f90c3bccc1f86ff62f4e14ef3a9540531934fd':
     'mutation SyncNow($input: SyncAccountInput!) {\n  syncAccount(input: $input) {\n    __typename\n    ... on SyncStarted { runs { id } }\n    ... on UserError { message }\n  }\n}',
   '6e7266467547f90317675ea68d285dd40c7f0a96e3288b1c081b7525971a9a56':
     'mutation Disconnect($input: DisconnectAccountInput!) {\n  disconnectAccount(input: $input) {\n    __typename\n    ... on UserError { message }\n  }\n}',
+  '3a688f65fd7852bad539523d2e1f9ced137ba3361d6212b2053e3853599b97ca':
+    'mutation UpdateSync($input: UpdateAccountSyncInput!) {\n  updateAccountSync(input: $input) {\n    __typename\n    ... on UpdateAccountSyncSuccess { account { id } }\n    ... on UserError { message }\n  }\n}',
   aa13a4e610ad496593e4b5bd9b060646a8655bf6661779a8491dfbd1b380cecf:
     'mutation RecordCapture($input: RecordCaptureInput!) {\n  recordCapture(input: $input) {\n    __typename\n    ... on RecordCaptureSuccess { capture { fileName content exchanges rows failure { code message } } }\n    ... on UserError { message }\n  }\n}',
   '61ceaa175a35550abc127deb72666f5f6ea7102c92058707a5e84c79d2223ffa':
     '{ viewer { workspace { name } token { name prefix } } }',
+  c898c62d9c2910c32ef82572986f857daf74342bbed8c57a5f55e0386527d823:
+    'query Changes($filter: StatChangesFilterInput, $after: String) {\n  changes(first: 100, after: $after, filter: $filter) {\n    totalCount\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id day metric currency oldValue newValue detectedAt brand campaign accountId\n      account { label programName platform { name } }\n    }\n  }\n}',
   '6837f80b9f3890d707ea8d2354280a6fa07af22a05d167007222e553b1ff87fd':
     '{ platforms {\n  id name description connectionInputField connectionInputType\n  maturity evidence { id topic fact confidence sources { title url } }\n} }',
   '9efdb770ac3aadca8a8d1a97137cc950e4769ec3d10f49304a5704d3d82ad1f1':
@@ -27,6 +31,18 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     '{ platforms { id name connectionFields { name required } } }',
   f32e6ef47b7ab011f2147f2b0eb9468e51a2d7b8f4ba31334a3a2d576721a3eb:
     'mutation ImportAccounts($input: ImportAccountsInput!) {\n  importAccounts(input: $input) {\n    __typename\n    ... on ImportAccountsSuccess {\n      imported failed\n      rows { line platformId label account { id label status } error { code message fields { field message } } }\n    }\n    ... on UserError { code message }\n  }\n}',
+  '105732a21a8fbcf552d9bff5e194239cdcb92ee0dda6538ea8a504d588cec07d':
+    'query Overview($current: StatsInput!, $previous: StatsInput!, $revisionsFrom: Date!) {\n  current: stats(input: $current) {\n    currency\n    rows(first: 1000) {\n      nodes {\n        accountId\n        account { id label programName timeZone platform { name } }\n        clicks signups ftds\n        deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n        epc clickToSignup signupToFtd\n      }\n    }\n    totals {\n      currency clicks signups ftds\n      deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n      epc clickToSignup signupToFtd\n    }\n  }\n  previous: stats(input: $previous) {\n    rows(first: 1000) {\n      nodes {\n        accountId clicks signups ftds\n        deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n        epc clickToSignup\n      }\n    }\n    totals {\n      clicks signups ftds\n      deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n      epc clickToSignup signupToFtd\n    }\n  }\n  ftdsRemoved: changes(first: 0, filter: { from: $revisionsFrom, metrics: [FTDS] }) { totalCount }\n  revisions: changes(first: 0, filter: { from: $revisionsFrom }) { totalCount }\n}',
+  '19f05766bae24d3f5ddc980d30b17f7bed95246c63c947337cf3405c9b7cf834':
+    'query OverviewTrend($input: StatsInput!, $after: String) {\n  stats(input: $input) {\n    rows(after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes { periodStart accountId commission { amount } }\n    }\n  }\n}',
   '8f4586f36200278585ece6bf3493c342167e50598fb7f5e9b219ed2e64ea34bb':
     'query Stats($input: StatsInput!, $after: String) {\n  stats(input: $input) {\n    currency\n    rows(after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes {\n        periodStart periodEnd program platformId platform { name } accountId account { label } tag currency\n        clicks signups ftds\n        deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n        conversions { currency reason }\n      }\n    }\n    totals {\n      currency clicks signups ftds\n      deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n      native {\n        currency deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n      }\n    }\n  }\n}',
+  '7813478ee877e4e1cc8e26dc37f281a391ef02a443984d80bce133884e114f52':
+    'query Workspace {\n  apiTokens(first: 100) { nodes { id name prefix createdAt lastUsedAt expiresAt revokedAt } }\n  members(first: 100) { nodes { id email role createdAt } }\n}',
+  '5f943c4a44061447fce76a338b703f465af8148824fd961515bd0ceab84dce62':
+    'mutation CreateToken($input: CreateApiTokenInput!) {\n  createApiToken(input: $input) {\n    __typename\n    ... on CreateApiTokenSuccess { token apiToken { id name prefix } }\n    ... on UserError { message fields { field message } }\n  }\n}',
+  bfc5649e49ae865f9a4a1f8da90f716b3573f5792f05ca7fa80802913c5e2668:
+    'mutation RevokeToken($input: RevokeApiTokenInput!) {\n  revokeApiToken(input: $input) {\n    __typename\n    ... on RevokeApiTokenSuccess { apiToken { id revokedAt } }\n    ... on UserError { message }\n  }\n}',
+  '035c7b2c43b97ba0c09a0e818004ea7bc34422960d991d7e4febb3ef931bae04':
+    'mutation AddMember($input: AddMemberInput!) {\n  addMember(input: $input) {\n    __typename\n    ... on AddMemberSuccess { member { id email } }\n    ... on UserError { message fields { field message } }\n  }\n}',
 }

@@ -34,6 +34,13 @@ const APP_FILES: Record<string, { file: string; type: keyof typeof TYPES }> = {
   '/import.js': { file: 'import.js', type: 'js' },
   '/stats.js': { file: 'stats.js', type: 'js' },
   '/csv.js': { file: 'csv.js', type: 'js' },
+  '/format.js': { file: 'format.js', type: 'js' },
+  '/periods.js': { file: 'periods.js', type: 'js' },
+  '/currencies.js': { file: 'currencies.js', type: 'js' },
+  '/chart.js': { file: 'chart.js', type: 'js' },
+  '/overview.js': { file: 'overview.js', type: 'js' },
+  '/changes.js': { file: 'changes.js', type: 'js' },
+  '/workspace.js': { file: 'workspace.js', type: 'js' },
 }
 
 /**

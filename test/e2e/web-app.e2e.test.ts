@@ -192,7 +192,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
     const expectedCommission = sumDecimals(truth.map((row) => row.commission))
 
     await shots.step('stats', async () => {
-      await page.getByRole('link', { name: 'Stats' }).click()
+      await page.getByRole('link', { name: 'Reports' }).click()
       await page.getByLabel('From', { exact: true }).fill(from)
       await page.getByLabel('To', { exact: true }).fill(to)
       await page.getByLabel('Per', { exact: true }).selectOption('MONTH')
