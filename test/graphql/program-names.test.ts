@@ -49,7 +49,7 @@ let ws: { id: string; token: string }
 
 beforeAll(async () => {
   t = await createTestApp({ pluginDirs: [NAMED_PLUGINS] })
-  sim = await softswiss.simulator.create({ seed: 'program-names', accounts: 4 })
+  sim = await softswiss.simulator.create({ seed: 'program-names', accounts: 5 })
   ws = await t.workspace('program-names')
 })
 
@@ -119,6 +119,20 @@ describe('program names given by the user', () => {
       expect(await accountRowsText(t)).toEqual(before)
     })
   }
+
+  it('given programName null, when an account is connected and then updated, then it has no program name and its label stands in', async () => {
+    const account = await connected({
+      connection: { softSwiss: conn(4) },
+      label: 'Null named',
+      programName: null,
+    })
+    expect(account.programName).toBeNull()
+    const { updateAccount } = await ok<{ updateAccount: Result }>(t, ws.token, UPDATE, {
+      input: { accountId: account.id, programName: null },
+    })
+    expect(updateAccount.__typename).toBe('UpdateAccountSuccess')
+    expect(updateAccount.account!.programName).toBeNull()
+  })
 
   it('given a connected account, when updateAccount gets a blank or 121-character programName, then InvalidArgumentError names programName and the account is unchanged', async () => {
     const account = await connected({ connection: { softSwiss: conn(2) }, label: 'Unchanged' })
