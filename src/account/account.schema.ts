@@ -14,15 +14,13 @@ import {
   connectAccount,
   findAccount,
   normalizeTags,
+  PROGRAM_NAME_MAX,
   platformProgramName,
   recheckAccount,
   updateAccountConnection,
 } from './account.service.ts'
 
 type PlatformRefs = ReturnType<typeof registerPlatformSchema>
-
-/** Longest program name, as for labels. */
-export const PROGRAM_NAME_MAX = 120
 
 /** Trimmed before its length is judged: a name of blanks names no program. */
 const programNameSchema = z
@@ -37,7 +35,7 @@ const programNameArg = (t: {
   t.string({
     required: false,
     description:
-      'The name the program goes by (the casino, merchant or site), 1 to 120 characters after trimming. ' +
+      `The name the program goes by (the casino, merchant or site), 1 to ${PROGRAM_NAME_MAX} characters after trimming. ` +
       'Kept over any name the platform reports; stats grouped by PROGRAM show it.',
     validate: { schema: programNameSchema },
   })

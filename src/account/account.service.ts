@@ -222,13 +222,16 @@ export interface ConnectOptions {
   tags?: string[] | null
 }
 
-/** Plugins relay platform text: only a short, non-blank name is kept, so a broken answer cannot flood the row. */
-const PLATFORM_PROGRAM_NAME_MAX = 120
+/** Longest program name, as for labels. */
+export const PROGRAM_NAME_MAX = 120
 
-/** The program name a credential check reported, trimmed and cut to size; undefined when it gave none. */
+/**
+ * The program name a credential check reported, trimmed and cut to the length users may type; undefined when it
+ * gave none. Plugins relay the platform's text, which must not flood the row when an answer goes wrong.
+ */
 export function platformProgramName(check: CheckResult): string | undefined {
   const name = typeof check.programName === 'string' ? check.programName.trim() : ''
-  return name ? name.slice(0, PLATFORM_PROGRAM_NAME_MAX) : undefined
+  return name ? name.slice(0, PROGRAM_NAME_MAX) : undefined
 }
 
 /** A check names the program only for accounts whose user did not: the user's name is the one they asked for. */
