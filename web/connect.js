@@ -27,7 +27,7 @@ const INPUT_TYPE = `query ConnectForm($name: String!) {
 const TEST_CONNECTION = `mutation TestConnection($input: ConnectionInput!) {
   testConnection(input: $input) {
     __typename
-    ... on TestConnectionSuccess { accountName currency timeZone platform { name } }
+    ... on TestConnectionSuccess { accountName programName currency timeZone platform { name } }
     ... on UserError { code message fields { field message } }
   }
 }`
@@ -45,7 +45,10 @@ const CONTROL_BY_SCALAR = { Secret: 'password', URL: 'url', Int: 'number', Float
 
 /** Form inputs that are not connection fields; GraphQL names cannot contain "-", so these never collide. */
 const LABEL_INPUT = 'account-label'
+const PROGRAM_INPUT = 'account-program-name'
 const TAGS_INPUT = 'account-tags'
+/** The ConnectAccountInput field the program name goes to, as the API's errors name it. */
+const PROGRAM_FIELD = 'programName'
 
 /** @param {string} name */
 function humanize(name) {
@@ -128,6 +131,30 @@ function Field({ field, errors }) {
   </div>`
 }
 
+/**
+ * The program's own name, which stats grouped by program show; optional, as some platforms report it and the
+ * label stands in otherwise.
+ * @param {{ errors: string[] }} props
+ */
+function ProgramNameField({ errors }) {
+  const described = ['account-program-name-hint', errors.length ? 'account-program-name-error' : '']
+    .filter(Boolean)
+    .join(' ')
+  return html`<div class=${`field${errors.length ? ' invalid' : ''}`} data-field=${PROGRAM_FIELD}>
+    <label for="account-program-name">Program name</label>
+    <input
+      id="account-program-name"
+      name=${PROGRAM_INPUT}
+      autocomplete="off"
+      maxlength="120"
+      aria-invalid=${errors.length > 0}
+      aria-describedby=${described}
+    />
+    <p class="muted" id="account-program-name-hint">As the program calls itself, e.g. the casino or merchant name.</p>
+    ${errors.length ? html`<p class="field-error" id="account-program-name-error" role="alert">${errors.join(' ')}</p>` : ''}
+  </div>`
+}
+
 const NO_ERRORS = { byField: {}, general: [] }
 
 /** The connect form of one platform, generated from its connection input type. */
@@ -136,6 +163,7 @@ function ConnectForm({ platform, fields, onConnected }) {
   const [busy, setBusy] = useState('')
   const [notice, setNotice] = useState('')
   const names = fields.map((f) => f.name)
+  const connectNames = [...names, PROGRAM_FIELD]
 
   async function submit(/** @type {SubmitEvent} */ event) {
     event.preventDefault()
@@ -160,22 +188,30 @@ function ConnectForm({ platform, fields, onConnected }) {
       if (action === 'test') {
         const { testConnection: result } = await gql(TEST_CONNECTION, { input: connection })
         if (result.__typename === 'TestConnectionSuccess') {
-          const details = [result.accountName, result.currency, result.timeZone].filter(Boolean).join(' · ')
+          const details = [result.programName, result.accountName, result.currency, result.timeZone]
+            .filter(Boolean)
+            .join(' · ')
           setNotice(`${result.platform.name} accepted these credentials${details ? ` (${details})` : ''}.`)
         } else setErrors(errorsByField(result, names))
       } else {
         const label = String(data.get(LABEL_INPUT) ?? '').trim()
+        const programName = String(data.get(PROGRAM_INPUT) ?? '').trim()
         const tags = splitTags(String(data.get(TAGS_INPUT) ?? ''))
-        const input = { connection, ...(label ? { label } : {}), ...(tags.length ? { tags } : {}) }
+        const input = {
+          connection,
+          ...(label ? { label } : {}),
+          ...(programName ? { programName } : {}),
+          ...(tags.length ? { tags } : {}),
+        }
         const { connectAccount: result } = await gql(CONNECT_ACCOUNT, { input })
         if (result.__typename === 'ConnectAccountSuccess') {
           // Credentials leave the page with the request: nothing of them stays in the form.
           form.reset()
           onConnected(result.account)
-        } else setErrors(errorsByField(result, names))
+        } else setErrors(errorsByField(result, connectNames))
       }
     } catch (error) {
-      setErrors(errorsByField(error, names))
+      setErrors(errorsByField(error, action === 'connect' ? connectNames : names))
     } finally {
       setBusy('')
     }
@@ -183,7 +219,8 @@ function ConnectForm({ platform, fields, onConnected }) {
 
   /** An edited field's old error no longer applies. */
   function clearFieldError(/** @type {Event} */ event) {
-    const name = /** @type {HTMLInputElement} */ (event.target).name
+    const input = /** @type {HTMLInputElement} */ (event.target).name
+    const name = input === PROGRAM_INPUT ? PROGRAM_FIELD : input
     if (!errors.byField[name]) return
     const byField = { ...errors.byField }
     delete byField[name]
@@ -201,6 +238,7 @@ function ConnectForm({ platform, fields, onConnected }) {
         <label for="account-label">Label</label>
         <input id="account-label" name=${LABEL_INPUT} autocomplete="off" placeholder=${`${platform.name} — main`} />
       </div>
+      <${ProgramNameField} errors=${errors.byField[PROGRAM_FIELD] ?? []} />
       <div class="field">
         <label for="account-tags">Tags</label>
         <input id="account-tags" name=${TAGS_INPUT} autocomplete="off" placeholder="casino, tier-1" />

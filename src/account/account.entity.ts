@@ -18,7 +18,10 @@ export const AccountSchema = defineEntity({
     workspace: () => p.manyToOne(Workspace).deleteRule('cascade'),
     platformId: p.text(),
     label: p.text(),
+    /** The program's own name (casino, merchant, site): the user's when given, else the platform's. */
     programName: p.text().nullable(),
+    /** Set when the user gave the program name: a later credential check then keeps it. */
+    programNameFromUser: p.boolean().default(false),
     baseUrl: p.text().nullable(),
     currency: p.text().nullable(),
     timeZone: p.text(),

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import type { registerPlatformSchema } from '../platform/platform.schema.ts'
 import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
@@ -13,11 +14,31 @@ import {
   connectAccount,
   findAccount,
   normalizeTags,
+  PROGRAM_NAME_MAX,
+  platformProgramName,
   recheckAccount,
   updateAccountConnection,
 } from './account.service.ts'
 
 type PlatformRefs = ReturnType<typeof registerPlatformSchema>
+
+/** Trimmed before its length is judged: a name of blanks names no program. */
+const programNameSchema = z
+  .string()
+  .trim()
+  .min(1, { message: 'must not be empty' })
+  .max(PROGRAM_NAME_MAX, { message: `at most ${PROGRAM_NAME_MAX} characters` })
+
+const programNameArg = (t: {
+  string: (o: { required: boolean; description: string; validate: object }) => unknown
+}) =>
+  t.string({
+    required: false,
+    description:
+      `The name the program goes by (the casino, merchant or site), 1 to ${PROGRAM_NAME_MAX} characters after trimming. ` +
+      'Kept over any name the platform reports; stats grouped by PROGRAM show it.',
+    validate: { schema: programNameSchema },
+  })
 
 /** Accounts on a page when neither `first` nor `last` is given. */
 const ACCOUNTS_PAGE = 50
@@ -109,7 +130,9 @@ export function registerAccountSchema(
       }),
       programName: t.exposeString('programName', {
         nullable: true,
-        description: 'Name of the program (brand) as the platform reports it; null when it reports none.',
+        description:
+          'Name of the program (the casino, merchant or site): as the user gave it, else as the platform reports ' +
+          'it; null when neither names one. Never a host name.',
       }),
       baseUrl: t.field({
         type: 'URL',
@@ -250,9 +273,13 @@ export function registerAccountSchema(
   ] as const
 
   const TestConnectionSuccess = builder
-    .objectRef<{ platformId: string; accountName?: string; currency?: string; timeZone?: string }>(
-      'TestConnectionSuccess',
-    )
+    .objectRef<{
+      platformId: string
+      accountName?: string
+      programName?: string
+      currency?: string
+      timeZone?: string
+    }>('TestConnectionSuccess')
     .implement({
       description: 'The platform accepted the credentials. Nothing was saved.',
       isTypeOf: (v) => (v as { __typename?: string }).__typename === 'TestConnectionSuccess',
@@ -267,6 +294,11 @@ export function registerAccountSchema(
           nullable: true,
           description: 'The login or affiliate name the platform reported, when it reports one.',
           resolve: (v) => v.accountName ?? null,
+        }),
+        programName: t.string({
+          nullable: true,
+          description: 'The program name the platform reported, when it states one for the whole account.',
+          resolve: (v) => platformProgramName(v) ?? null,
         }),
         currency: t.field({
           type: 'CurrencyCode',
@@ -307,7 +339,10 @@ export function registerAccountSchema(
     'UpdateAccountConnectionSuccess',
     'The new credentials passed their check and replaced the old ones.',
   )
-  const UpdateAccountSuccess = AccountSuccess('UpdateAccountSuccess', 'The label or tags were saved.')
+  const UpdateAccountSuccess = AccountSuccess(
+    'UpdateAccountSuccess',
+    'The label, program name or tags were saved.',
+  )
   const CheckAccountSuccess = AccountSuccess('CheckAccountSuccess', 'The stored credentials still work.')
   const DisconnectAccountSuccess = builder
     .objectRef<{ accountId: string }>('DisconnectAccountSuccess')
@@ -380,6 +415,7 @@ export function registerAccountSchema(
         description: 'Display name, up to 120 characters; the program and login when omitted.',
         validate: { maxLength: [120, { message: 'at most 120 characters' }] },
       }),
+      programName: programNameArg(t as never) as never,
       tags: tagsArg(t as never) as never,
     }),
   })
@@ -411,6 +447,7 @@ export function registerAccountSchema(
         description: 'Display name, 1 to 120 characters.',
         validate: { minLength: [1, { message: 'must not be empty' }], maxLength: 120 },
       }),
+      programName: programNameArg(t as never) as never,
       tags: tagsArg(t as never) as never,
     }),
   })
@@ -458,6 +495,7 @@ export function registerAccountSchema(
         const input = args.input as {
           connection: Record<string, unknown>
           label?: string | null
+          programName?: string | null
           tags?: string[] | null
         }
         const { platform, connection } = selectedPlatform(ctx.services.registry, input.connection)
@@ -504,7 +542,7 @@ export function registerAccountSchema(
     t.field({
       type: UpdateAccountResult,
       nullable: false,
-      description: 'Changes the label or tags of an account.',
+      description: 'Changes the label, program name or tags of an account.',
       args: {
         input: t.arg({
           type: UpdateAccountInput,
@@ -514,10 +552,20 @@ export function registerAccountSchema(
       },
       resolve: async (_, args, ctx) => {
         requirePrincipal(ctx)
-        const input = args.input as { accountId: unknown; label?: string | null; tags?: string[] | null }
+        const input = args.input as {
+          accountId: unknown
+          label?: string | null
+          programName?: string | null
+          tags?: string[] | null
+        }
         const account = await findAccount(ctx.em, databaseId(input.accountId))
         if (!account) return accountNotFound()
         if (input.label) account.label = input.label.trim()
+        const programName = input.programName?.trim()
+        if (programName) {
+          account.programName = programName
+          account.programNameFromUser = true
+        }
         if (input.tags) account.tags = normalizeTags(input.tags)
         await ctx.em.flush()
         return { __typename: 'UpdateAccountSuccess', account }

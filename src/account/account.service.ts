@@ -17,7 +17,6 @@ import { Workspace } from '../workspace/workspace.entity.ts'
 import type { Principal } from '../workspace/workspace.service.ts'
 import { Account, type AccountStatus, type ConnectionFieldState } from './account.entity.ts'
 
-
 /** One account of the request's workspace (the tenant filter applies), or null — also for ids that are not UUIDs. */
 export async function findAccount(
   em: EntityManager,
@@ -218,7 +217,27 @@ export function openConnection(services: AppServices, account: Account): Record<
 
 export interface ConnectOptions {
   label?: string | null
+  /** The user's name for the program; validated by the API (1–120 characters once trimmed). */
+  programName?: string | null
   tags?: string[] | null
+}
+
+/** Longest program name, as for labels. */
+export const PROGRAM_NAME_MAX = 120
+
+/**
+ * The program name a credential check reported, trimmed and cut to the length users may type; undefined when it
+ * gave none. Plugins relay the platform's text, which must not flood the row when an answer goes wrong.
+ */
+export function platformProgramName(check: CheckResult): string | undefined {
+  const name = typeof check.programName === 'string' ? check.programName.trim() : ''
+  return name ? name.slice(0, PROGRAM_NAME_MAX) : undefined
+}
+
+/** A check names the program only for accounts whose user did not: the user's name is the one they asked for. */
+function applyCheckedProgramName(account: Account, check: CheckResult): void {
+  const name = platformProgramName(check)
+  if (name && !account.programNameFromUser) account.programName = name
 }
 
 export function normalizeTags(tags: string[] | null | undefined): string[] {
@@ -229,9 +248,12 @@ function defaultLabel(
   platform: LoadedPlatform,
   connection: Record<string, unknown>,
   check: CheckResult,
+  programName: string | null,
 ): string {
   const base = typeof connection.baseUrl === 'string' ? new URL(connection.baseUrl).hostname : null
-  return [platform.definition.name, check.accountName ?? base].filter(Boolean).join(' — ')
+  // The host only tells accounts apart when nothing better names them.
+  const login = check.accountName ?? (programName ? null : base)
+  return [platform.definition.name, programName, login].filter(Boolean).join(' — ')
 }
 
 export type AccountOutcome = { ok: true; account: Account } | { ok: false; error: UserErrorShape }
@@ -249,12 +271,15 @@ export async function connectAccount(
   if (!checked.ok) return { ok: false, error: checked.error }
   const id = crypto.randomUUID()
   const now = services.clock.now()
+  const userProgramName = options.programName?.trim() || null
+  const programName = userProgramName ?? platformProgramName(checked.result) ?? null
   const account = em.create(Account, {
     id,
     workspace: em.getReference(Workspace, principal.workspaceId),
     platformId: platform.definition.id,
-    label: options.label?.trim() || defaultLabel(platform, connection, checked.result),
-    programName: null,
+    label: options.label?.trim() || defaultLabel(platform, connection, checked.result, programName),
+    programName,
+    programNameFromUser: userProgramName !== null,
     baseUrl: typeof connection.baseUrl === 'string' ? connection.baseUrl : null,
     currency: checked.result.currency ?? null,
     timeZone: checked.result.timeZone ?? platform.definition.capabilities.timeZone,
@@ -324,6 +349,7 @@ export async function updateAccountConnection(
   account.lastErrorMessage = null
   if (checked.result.accountName) account.externalAccountName = checked.result.accountName
   if (checked.result.currency) account.currency = checked.result.currency
+  applyCheckedProgramName(account, checked.result)
   await em.flush()
   return { ok: true, account }
 }
@@ -348,6 +374,7 @@ export async function recheckAccount(
   account.status = outcome.ok ? 'OK' : outcome.status
   account.lastErrorCode = outcome.ok ? null : outcome.error.code
   account.lastErrorMessage = outcome.ok ? null : outcome.error.message
+  if (outcome.ok) applyCheckedProgramName(account, outcome.result)
   await em.flush()
   return outcome
 }

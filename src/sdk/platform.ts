@@ -80,6 +80,11 @@ export const DEFAULT_LOOKBACK_DAYS = 7
 export interface CheckResult {
   /** A name for the account as the platform knows it (affiliate id, nickname). Never a secret. */
   accountName?: string
+  /**
+   * The program's own name (brand, merchant, site) when the platform states one for the whole account. Never a
+   * host, and never a per-row brand: a program may run several brands.
+   */
+  programName?: string
   currency?: string
   timeZone?: string
 }

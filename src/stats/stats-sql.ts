@@ -116,12 +116,12 @@ export const DIMENSION_COLUMNS: Record<Dimension, string> = {
 const ACCOUNT_LEVEL: ReadonlySet<Dimension> = new Set(['ACCOUNT', 'PROGRAM', 'PLATFORM', 'TAG'])
 
 /**
- * The program an account belongs to: its program name, else the host of its base URL (programs run at their
- * own domains), else '' (no program known). No `?` may appear in the text (MikroORM binds every `?`), hence
- * chr(63) to cut a query string.
+ * The program an account belongs to: its program name (the user's or the platform's), else its label, the user's
+ * own name for the account. Never the host of its base URL: several programs share a platform's host, and a host
+ * is not what anyone calls a program. '' only for an account with neither. No `?` may appear in the text
+ * (MikroORM binds every `?`).
  */
-const PROGRAM_SQL = `coalesce(nullif(a.program_name, ''), nullif(lower(split_part(split_part(split_part(split_part(
-    regexp_replace(coalesce(a.base_url, ''), '^[A-Za-z][A-Za-z0-9+.-]*://([^@/]*@)*', ''), '/', 1), chr(63), 1), '#', 1), ':', 1)), ''), '')`
+const PROGRAM_SQL = `coalesce(nullif(btrim(a.program_name), ''), nullif(btrim(a.label), ''), '')`
 
 /** Collects values and hands out `$n` placeholders; a value used twice is bound once. */
 class Params {

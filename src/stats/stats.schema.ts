@@ -176,8 +176,8 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       ACCOUNT: { description: 'Each connected account.' },
       PROGRAM: {
         description:
-          "The account's program name or, when the platform gives none, the host of the account's base URL " +
-          '(programs run at their own domains). Accounts with neither share the group whose `program` is null.',
+          "The account's program name (`Account.programName`: the user's, else the platform's) or, when it has " +
+          'none, its label. Never a host name. Accounts with neither share the group whose `program` is null.',
       },
       PLATFORM: { description: 'The platform (plugin id).' },
       BRAND: { description: 'Brand breakdown inside the reports; null where the platform gives none.' },

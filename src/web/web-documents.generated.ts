@@ -23,8 +23,8 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     '{ platforms {\n  id name description connectionInputField connectionInputType\n  maturity evidence { id topic fact confidence sources { title url } }\n} }',
   '9efdb770ac3aadca8a8d1a97137cc950e4769ec3d10f49304a5704d3d82ad1f1':
     'query ConnectForm($name: String!) {\n  __type(name: $name) {\n    name\n    inputFields { name description type { kind name ofType { kind name ofType { kind name } } } defaultValue }\n  }\n}',
-  a302b88271908f063ee0432e8704d451bcea50fc03c348e6c68b050eddf78fb6:
-    'mutation TestConnection($input: ConnectionInput!) {\n  testConnection(input: $input) {\n    __typename\n    ... on TestConnectionSuccess { accountName currency timeZone platform { name } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
+  '37a7d5935ff23fca91f6f4ec8046b531300bbc339d5304940d10b98d85c74ee9':
+    'mutation TestConnection($input: ConnectionInput!) {\n  testConnection(input: $input) {\n    __typename\n    ... on TestConnectionSuccess { accountName programName currency timeZone platform { name } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
   fad26fe258fd6691b854153d9238f141fded8560b0f57fd45fcbaf1f60fde133:
     'mutation ConnectAccount($input: ConnectAccountInput!) {\n  connectAccount(input: $input) {\n    __typename\n    ... on ConnectAccountSuccess { account { id label status } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
   '94d312adf1921c6f95d71b28dcd61861ab689e1a7b594bd6677591a8df122e41':

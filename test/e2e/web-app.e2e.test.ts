@@ -163,6 +163,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
 
     await shots.step('connected', async () => {
       await page.getByLabel('Label', { exact: true }).fill('Casino One')
+      await page.getByLabel('Program name', { exact: true }).fill('Lucky Star Casino')
       await page.getByLabel('Tags', { exact: true }).fill('casino, tier-1')
       await page.getByRole('button', { name: 'Connect', exact: true }).click()
       await page.getByRole('heading', { name: 'Casino One' }).waitFor(WAIT)
@@ -223,6 +224,10 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
       )
       const periods = await page.locator('table.stats-table tbody tr td:first-child').allTextContents()
       expect(periods).toEqual(months)
+      const programs = await page.locator('table.stats-table tbody tr td:nth-child(2)').allTextContents()
+      expect(new Set(programs), 'the name given on the form, not the host').toEqual(
+        new Set(['Lucky Star Casino']),
+      )
     })
 
     await shots.step('chart', async () => {

@@ -85,6 +85,7 @@ beforeAll(async () => {
       },
       {
         platformId: 'softswiss',
+        label: 'Bingo login',
         programName: null,
         baseUrl: 'https://Partners.Bingo.example:8443/login?next=1',
         tags: ['eu'],
@@ -386,7 +387,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
     ])
   })
 
-  it('given program names and base URLs, when grouped by program and campaign, then a nameless program is its host', async () => {
+  it('given program names and base URLs, when grouped by program and campaign, then a nameless program is its label, never its host', async () => {
     const result = await stats({ range: march, groupBy: ['PROGRAM', 'CAMPAIGN'] })
     const rows = pick(result.rows, ['program', 'campaign', 'currency', 'clicks']).sort((x, y) =>
       `${x.program}|${x.campaign ?? ''}`.localeCompare(`${y.program}|${y.campaign ?? ''}`),
@@ -394,7 +395,7 @@ describe(`stats(input) on ${TEST_DATABASE_KIND}`, () => {
     expect(rows).toEqual([
       { program: 'Acme Partners', campaign: null, currency: 'EUR', clicks: 60 },
       { program: 'Acme Partners', campaign: 'c1', currency: 'EUR', clicks: 100 },
-      { program: 'partners.bingo.example', campaign: null, currency: 'USD', clicks: 200 },
+      { program: 'Bingo login', campaign: null, currency: 'USD', clicks: 200 },
       { program: 'Zed', campaign: null, currency: 'EUR', clicks: 10 },
     ])
   })
