@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import { gql } from './api.js'
+import { gql, subscribe } from './api.js'
 import { splitTags } from './connect.js'
 import { downloadText } from './csv.js'
 import { day, instant, relative } from './format.js'
@@ -41,6 +41,10 @@ const DISCONNECT = `mutation Disconnect($input: DisconnectAccountInput!) {
     __typename
     ... on UserError { message }
   }
+}`
+
+const SYNC_PROGRESS = `subscription SyncProgress {
+  syncProgress { accountId runId kind status rowsWritten rowsChanged requests window { from to } errorCode }
 }`
 
 const UPDATE_SYNC = `mutation UpdateSync($input: UpdateAccountSyncInput!) {
@@ -174,7 +178,7 @@ function RunHistory({ runs }) {
   </table></div>`
 }
 
-function AccountCard({ account, onChanged, onRemoved }) {
+function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued }) {
   const [message, setMessage] = useState('')
   const [error, setError] = useState('')
   const [confirming, setConfirming] = useState(false)
@@ -208,6 +212,7 @@ function AccountCard({ account, onChanged, onRemoved }) {
   }
   const syncNow = () =>
     run(SYNC, { input: { accountId: account.id } }, 'syncAccount', async () => {
+      onSyncQueued()
       setMessage('Sync queued.')
       await onChanged()
     })
@@ -273,7 +278,13 @@ function AccountCard({ account, onChanged, onRemoved }) {
     <p class="muted small zone-line">Days as the platform counts them: <strong>${account.timeZone}</strong></p>
     <p class="sync-line">
       Last sync: <span class="last-sync">${when(account.lastSyncAt)}</span>
-      ${syncing ? html` <span class="syncing" role="status">Syncing${active ? ` ${day(active.window.from)} – ${day(active.window.to)}` : ''}…</span>` : ''}
+      ${
+        syncing || progress?.live
+          ? html` <span class="syncing" role="status">Syncing${(progress?.live ?? active) ? ` ${day((progress?.live ?? active).window.from)} – ${day((progress?.live ?? active).window.to)}` : ''}…${
+              progress?.live ? ` ${progress.live.rowsWritten.toLocaleString()} rows so far` : ''
+            }</span>`
+          : ''
+      }
     </p>
     <p class="sync-line">Next sync: <span class="next-sync">${when(account.nextSyncAt, 'not scheduled')}</span>
       <span class="muted small"> · every ${account.syncIntervalMinutes} min, re-reading the last ${account.lookbackDays} days</span></p>
@@ -314,7 +325,8 @@ function AccountCard({ account, onChanged, onRemoved }) {
       <button type="submit" class="secondary" disabled=${busy}>Save tags</button>
     </form>
     ${error ? html`<p class="form-error" role="alert">${error}</p>` : ''}
-    ${message ? html`<p class="notice" role="status">${message}</p>` : ''}
+    ${message && !progress?.finished ? html`<p class="notice" role="status">${message}</p>` : ''}
+    ${progress?.finished ? html`<p class="notice sync-finished" role="status">${finishedText(progress.finished)}</p>` : ''}
     <div class="actions">
       <button type="button" onClick=${syncNow} disabled=${busy || syncing}>Sync now</button>
       <button
@@ -339,6 +351,14 @@ function AccountCard({ account, onChanged, onRemoved }) {
   </article>`
 }
 
+/** The outcome of a run that ended while the page was open, in one line. */
+function finishedText(run) {
+  if (run.status === 'FAILED')
+    return `Sync of ${day(run.window.from)} – ${day(run.window.to)} failed: ${adviceFor(run.errorCode).title}`
+  const revised = run.rowsChanged ? `, ${run.rowsChanged.toLocaleString()} revised by the platform` : ''
+  return `Sync finished: ${day(run.window.from)} – ${day(run.window.to)}, ${run.rowsWritten.toLocaleString()} rows${revised}.`
+}
+
 /** @param {{ connected?: string, imported?: number } | null} flash */
 function flashText(flash) {
   if (flash?.connected) return `Connected ${flash.connected}.`
@@ -360,8 +380,18 @@ export function Accounts({ navigate, flash }) {
       (e) => setError(e.message),
     )
 
+  const [progress, setProgress] = useState({})
   useEffect(() => {
     reload()
+    // Runs report as they go; one that ends refreshes the list (status, last sync, history).
+    return subscribe(SYNC_PROGRESS, {}, ({ syncProgress: event }) => {
+      const ended = event.status === 'SUCCEEDED' || event.status === 'FAILED'
+      setProgress((all) => ({
+        ...all,
+        [event.accountId]: ended ? { finished: event } : { ...all[event.accountId], live: event },
+      }))
+      if (ended) reload()
+    })
   }, [])
 
   // While a sync is queued or running, the list follows it; a hidden tab does not poll.
@@ -395,6 +425,8 @@ export function Accounts({ navigate, flash }) {
         (account) => html`<${AccountCard}
           key=${account.id}
           account=${account}
+          progress=${progress[account.id]}
+          onSyncQueued=${() => setProgress(({ [account.id]: _, ...others }) => others)}
           onChanged=${reload}
           onRemoved=${(removed) => {
             setNotice(`Disconnected ${removed.label}.`)

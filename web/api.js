@@ -118,3 +118,47 @@ export function errorsByField(error, fieldNames) {
   }
   return { byField, general }
 }
+
+/**
+ * A GraphQL subscription over server-sent events (one POST, one stream). `onNext` gets each event's `data`; the
+ * returned function ends it. A stream that breaks is not retried here: the views that use one also poll.
+ * @param {string} query
+ * @param {Record<string, unknown>} variables
+ * @param {(data: any) => void} onNext
+ */
+export function subscribe(query, variables, onNext) {
+  const controller = new AbortController()
+  const headers = { 'content-type': 'application/json', accept: 'text/event-stream' }
+  if (session.token) headers.authorization = `Bearer ${session.token}`
+  ;(async () => {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+      signal: controller.signal,
+    })
+    if (!response.ok || !response.body) return
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    let buffer = ''
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      buffer += value
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const event = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        const data = event
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n')
+        if (!data) continue
+        const message = JSON.parse(data)
+        if (message?.data) onNext(message.data)
+      }
+    }
+  })().catch(() => {
+    // Ended by the view, or the stream broke: the view's polling carries on.
+  })
+  return () => controller.abort()
+}

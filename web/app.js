@@ -26,6 +26,19 @@ const SECTIONS = [
 
 const VIEWER = '{ viewer { workspace { name } token { name prefix } } }'
 
+/** Why a token was refused, in the words of someone signing in; the API's own text serves for anything else. */
+const SIGN_IN_WORDS = {
+  TOKEN_MALFORMED:
+    'That is not an affgraph API token. A token starts with "agk_" and is 56 characters long: check that it was copied whole.',
+  TOKEN_INVALID: 'This server does not know that token. Check that it was copied whole, or create a new one.',
+  TOKEN_REVOKED: 'That token was revoked. Create a new one (Workspace page, or the token command).',
+  TOKEN_EXPIRED: 'That token has expired. Create a new one (Workspace page, or the token command).',
+}
+function signInError(error) {
+  const code = error?.errors?.[0]?.extensions?.code
+  return SIGN_IN_WORDS[code] ?? error.message
+}
+
 const sectionFromHash = () => SECTIONS.find((s) => `#${s.id}` === location.hash)?.id ?? SECTIONS[0].id
 
 function SignIn({ onSignedIn, reason }) {
@@ -44,7 +57,7 @@ function SignIn({ onSignedIn, reason }) {
       form.reset()
       onSignedIn(viewer)
     } catch (e) {
-      setError(e.message)
+      setError(signInError(e))
     } finally {
       setBusy(false)
     }
@@ -89,7 +102,7 @@ function App() {
       gql(VIEWER)
         .then(
           ({ viewer }) => setViewer(viewer),
-          (e) => signOut(e.message),
+          (e) => signOut(signInError(e)),
         )
         .finally(() => setChecking(false))
     }

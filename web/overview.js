@@ -241,6 +241,14 @@ export function Overview({ navigate }) {
     event.preventDefault()
     navigate(section)
   }
+  if (accounts?.length === 0) {
+    return html`<section aria-labelledby="overview-title">
+      <h2 id="overview-title">Welcome to affgraph</h2>
+      <p>No accounts yet. <a href="#connect" onClick=${go('connect')}>Connect your first program</a> with the API
+        credentials from its affiliate portal, or <a href="#import" onClick=${go('import')}>import many from a CSV file</a>.
+        Their figures appear here as their first syncs finish.</p>
+    </section>`
+  }
   const totals = data?.current.totals
   const previousTotals = data?.previous.totals
   return html`<section aria-labelledby="overview-title">

@@ -66,6 +66,21 @@ export interface HttpRequestInfo {
   error?: string
 }
 
+/** What the network errors people meet mean, in their words; the code stays beside them for a bug report. */
+const NETWORK_WORDS: Record<string, string> = {
+  ENOTFOUND: 'no such host name (check the address)',
+  EAI_AGAIN: 'the host name could not be looked up just now (DNS); the next sync tries again',
+  ECONNREFUSED: 'nothing accepts connections at that address (check the address and port)',
+  ECONNRESET: 'the connection was dropped by the other side',
+  EHOSTUNREACH: 'no route to that host from this server',
+  ENETUNREACH: 'this server has no network route out',
+  ETIMEDOUT: 'the connection timed out',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
+}
+
 /** A request as the host puts it on the wire: the plugin's options applied, the host's headers added. */
 export interface OutgoingRequest {
   method: string
@@ -470,7 +485,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (context.phase === 'body') {
       return new UnavailableError(`the response from ${host} was cut short`, { cause: error })
     }
-    return new UnavailableError(`could not reach ${host}${code ? ` (${code})` : ''}`, { cause: error })
+    // Users read this on the account's card: the error code alone ("EAI_AGAIN") tells them nothing.
+    const why = code ? NETWORK_WORDS[code] : undefined
+    return new UnavailableError(
+      `could not reach ${host}${why ? `: ${why}` : ''}${code ? ` (${code})` : ''}`,
+      { cause: error },
+    )
   }
 
   /** Milliseconds to wait before the next attempt, or undefined when the error must go to the caller now. */

@@ -11,6 +11,8 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'mutation SyncNow($input: SyncAccountInput!) {\n  syncAccount(input: $input) {\n    __typename\n    ... on SyncStarted { runs { id } }\n    ... on UserError { message }\n  }\n}',
   '6e7266467547f90317675ea68d285dd40c7f0a96e3288b1c081b7525971a9a56':
     'mutation Disconnect($input: DisconnectAccountInput!) {\n  disconnectAccount(input: $input) {\n    __typename\n    ... on UserError { message }\n  }\n}',
+  '04c29f2e4c510fe8017e23f779417fa465be70db14c4617977d7a4540c37bab2':
+    'subscription SyncProgress {\n  syncProgress { accountId runId kind status rowsWritten rowsChanged requests window { from to } errorCode }\n}',
   '3a688f65fd7852bad539523d2e1f9ced137ba3361d6212b2053e3853599b97ca':
     'mutation UpdateSync($input: UpdateAccountSyncInput!) {\n  updateAccountSync(input: $input) {\n    __typename\n    ... on UpdateAccountSyncSuccess { account { id } }\n    ... on UserError { message }\n  }\n}',
   aa13a4e610ad496593e4b5bd9b060646a8655bf6661779a8491dfbd1b380cecf:

@@ -289,7 +289,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
       const id = accountIds[sim!.accounts[1]!.key]
       await gql(`mutation ($id: ID!) { syncAccount(input: { accountId: $id }) { __typename } }`, { id })
       const { page, problems } = await openPage()
-      await page.getByRole('link', { name: 'Accounts' }).click()
+      await page.getByRole('link', { name: 'Accounts', exact: true }).click()
       const card = page.locator(`article.account[data-account-id="${id}"]`)
       // The list follows a running sync on its own; after that, a reload shows the outcome.
       await expect
@@ -317,6 +317,22 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
         .toContain('Small Casino')
       expect(await page.locator('.attention').textContent()).not.toContain('Big Casino')
       sim!.faults.clear('expired-token')
+
+      // "Sync now" on the other program: the card follows the run over the subscription to its outcome.
+      await page.getByRole('link', { name: 'Accounts', exact: true }).click()
+      const big = page.locator(`article.account[data-account-id="${accountIds[sim!.accounts[0]!.key]}"]`)
+      await big.getByRole('button', { name: 'Sync now' }).click()
+      const finished = big.locator('.sync-finished')
+      await finished.waitFor({ timeout: 30_000 })
+      const { account } = await gql<{
+        account: { syncRuns: { nodes: { kind: string; rowsWritten: number }[] } }
+      }>('query ($id: ID!) { account(id: $id) { syncRuns(first: 1) { nodes { kind rowsWritten } } } }', {
+        id: accountIds[sim!.accounts[0]!.key],
+      })
+      expect(account.syncRuns.nodes[0]?.kind).toBe('MANUAL')
+      expect(await finished.textContent()).toContain(
+        `${account.syncRuns.nodes[0]!.rowsWritten.toLocaleString('en-US')} rows`,
+      )
       expect(problems).toEqual([])
       await page.context().close()
     }, 90_000)

@@ -123,7 +123,9 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)('the web app in Chromium again
       await page.getByLabel('API token', { exact: true }).fill('agk_not-a-token')
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.getByRole('alert').waitFor(WAIT)
-      expect(await page.getByRole('alert').textContent()).toBe(refused.errors?.[0]?.message)
+      // The API's code, in the words of someone signing in rather than of a developer reading headers.
+      expect(refused.errors?.[0]?.extensions?.code).toBe('TOKEN_MALFORMED')
+      expect(await page.getByRole('alert').textContent()).toMatch(/^That is not an affgraph API token\./)
     })
 
     await shots.step('signed-in', async () => {

@@ -344,7 +344,7 @@ describe('HTTP client: retries', () => {
     expect(attempts[0]?.error).toBe('PLATFORM_UNAVAILABLE')
   })
 
-  it('given a refused port, when requested, then UnavailableError names the host and not the query', async () => {
+  it('given a refused port, when requested, then UnavailableError names the host and not the query, and says in words what the code means', async () => {
     const s = await server(() => {})
     const url = s.url
     await s.close()
@@ -354,6 +354,9 @@ describe('HTTP client: retries', () => {
     expect(error).toBeInstanceOf(UnavailableError)
     expect((error as Error).message).toContain(new URL(url).host)
     expect((error as Error).message).not.toContain('key=abc')
+    expect((error as Error).message).toMatch(
+      /: nothing accepts connections at that address .*\(ECONNREFUSED\)$/,
+    )
   })
 
   it('given a custom check that maps HTTP 200 error bodies, when it throws RateLimitError, then the call is retried', async () => {
