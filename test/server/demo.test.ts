@@ -160,6 +160,8 @@ describe('demo mode', () => {
           nodes: {
             platformId: string
             programName: string | null
+            currency: string | null
+            timeZone: string
             status: string
             lastSyncAt: string | null
             lastError: { code: string; message: string } | null
@@ -172,7 +174,7 @@ describe('demo mode', () => {
         }
       }
       const storyQuery = `query ($month: StatChangesFilterInput!) {
-        accounts(first: 100) { nodes { platformId programName status lastSyncAt lastError { code message } } }
+        accounts(first: 100) { nodes { platformId programName currency timeZone status lastSyncAt lastError { code message } } }
         ftds: changes(first: 20, filter: { metrics: [FTDS] }) { totalCount nodes { oldValue newValue } }
         monthClose: changes(first: 20, filter: $month) { totalCount nodes { day oldValue newValue } }
       }`
@@ -196,6 +198,9 @@ describe('demo mode', () => {
       const named = story.accounts.nodes.filter((a) => a.programName)
       expect(new Set(named.map((a) => a.programName)).size).toBe(named.length)
       expect(named.length).toBeGreaterThanOrEqual(4)
+      const currencies = new Set(named.map((a) => a.currency).filter(Boolean))
+      expect(currencies.size, [...currencies].join()).toBeGreaterThanOrEqual(3)
+      expect(new Set(named.map((a) => a.timeZone)).size).toBeGreaterThanOrEqual(3)
 
       const trouble = story.accounts.nodes.filter((a) => a.status !== 'OK')
       expect(trouble.map((a) => a.status)).toEqual(['AUTH_FAILED'])
