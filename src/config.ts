@@ -88,6 +88,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: positiveInt(0, 65535).default(4000),
   AFFGRAPH_DEMO_PORT_BASE: positiveInt(1024, 65000).default(4100),
+  AFFGRAPH_DEMO_REVISION_SECONDS: positiveInt(1, 86_400).default(600),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -174,6 +175,8 @@ export interface Config {
   port: number
   /** `--demo`: simulators prefer the ports after this one (a taken port falls back to any free one). */
   demoPortBase: number
+  /** `--demo`: seconds between the batches of revisions the demo's programs make to days already synced. */
+  demoRevisionSeconds: number
   databaseUrl: string | undefined
   dataDir: string
   masterKey: string | undefined
@@ -344,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     demoPortBase: e.AFFGRAPH_DEMO_PORT_BASE,
+    demoRevisionSeconds: e.AFFGRAPH_DEMO_REVISION_SECONDS,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.AFFGRAPH_DATA_DIR),
     masterKey: e.AFFGRAPH_MASTER_KEY,

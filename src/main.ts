@@ -22,7 +22,12 @@ async function main(): Promise<void> {
   let config = loadConfig()
   // The demo's simulators are loaded only for a demo.
   const demo = values.demo
-    ? await import('./demo/demo.ts').then(({ startDemo }) => startDemo.simulators(config.demoPortBase))
+    ? await import('./demo/demo.ts').then(({ startDemo }) =>
+        startDemo.simulators({
+          portBase: config.demoPortBase,
+          revisionSeconds: config.demoRevisionSeconds,
+        }),
+      )
     : null
   if (demo) {
     config = {

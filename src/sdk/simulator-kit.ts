@@ -307,8 +307,8 @@ export function defineSimulator<
         const spec = kit.spec(accountKey)
         return setup.truth ? setup.truth(spec, window) : kit.rows(spec, window)
       },
-      revise: (accountKey, day) => {
-        groundTruth.revise(kit.spec(accountKey).key, day)
+      revise: (accountKey, day, how) => {
+        groundTruth.revise(kit.spec(accountKey).key, day, how)
       },
       close: () => server.close(),
     }

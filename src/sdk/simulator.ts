@@ -27,7 +27,22 @@ export interface TruthAccountSpec {
   campaigns?: (string | null)[]
   /** No activity before this day (default 2023-01-01): windows before it are empty. */
   since?: string
+  /** Traffic relative to a default account (default 1); counts follow it, and money follows the counts. */
+  volume?: number
+  /** Compound change of the traffic per day, e.g. 0.004 for +0.4 % a day or negative for a decline (default 0). */
+  dailyGrowth?: number
+  /** The day on which the growth factor is 1, so a trend does not explode over years of history (default `since`). */
+  trendAnchor?: string
+  /** Amplitude of a yearly cycle, e.g. 0.3 for ±30 %, highest around New Year (default 0). */
+  seasonality?: number
 }
+
+/**
+ * How a platform revises a day: `redraw` (the default) draws all of its figures again; `ftds-reversed` drops some
+ * of its FTDs (fraud, duplicates) and the CPA paid for them; `revenue-adjusted` books late costs against its net
+ * revenue, after the month was closed, and the revenue share follows.
+ */
+export type TruthRevision = 'redraw' | 'ftds-reversed' | 'revenue-adjusted'
 
 /** Every metric filled; simulators project it onto what their platform reports. */
 export type TruthRow = ReportRow
@@ -74,18 +89,37 @@ export interface GroundTruth {
    * Revises a past day of an account, as programs do (late FTDs, reversed deposits): that day's figures change
    * deterministically, on every simulator sharing this truth. Returns the day's new revision number.
    */
-  revise(accountKey: string, day: string): number
+  revise(accountKey: string, day: string, how?: TruthRevision): number
+}
+
+const DAY_MS = 86_400_000
+
+/** Traffic multiplier of an account on a day; exactly 1 for an account that sets none of the shaping options. */
+function trafficFactor(account: TruthAccountSpec, date: string): number {
+  let factor = account.volume ?? 1
+  const t = Date.parse(`${date}T00:00:00Z`)
+  if (account.dailyGrowth) {
+    const anchor = Date.parse(`${account.trendAnchor ?? account.since ?? '2023-01-01'}T00:00:00Z`)
+    factor *= (1 + account.dailyGrowth) ** ((t - anchor) / DAY_MS)
+  }
+  if (account.seasonality) {
+    const yearStart = Date.UTC(new Date(t).getUTCFullYear(), 0, 1)
+    factor *= 1 + account.seasonality * Math.cos((2 * Math.PI * (t - yearStart)) / (365.25 * DAY_MS))
+  }
+  return Math.max(0, factor)
 }
 
 export function createGroundTruth(seed = 'affgraph'): GroundTruth {
-  const revisions = new Map<string, number>()
+  // Redraws feed the day's seed; the other kinds adjust the drawn figures, so the rest of the day stays as it was.
+  const revisions = new Map<string, Record<TruthRevision, number>>()
   return {
     seed,
-    revise(accountKey, day) {
+    revise(accountKey, day, how = 'redraw') {
       const key = `${accountKey}|${day}`
-      const next = (revisions.get(key) ?? 0) + 1
-      revisions.set(key, next)
-      return next
+      const counts = revisions.get(key) ?? { redraw: 0, 'ftds-reversed': 0, 'revenue-adjusted': 0 }
+      counts[how] += 1
+      revisions.set(key, counts)
+      return counts.redraw + counts['ftds-reversed'] + counts['revenue-adjusted']
     },
     rows(account, window) {
       const since = account.since ?? '2023-01-01'
@@ -95,27 +129,34 @@ export function createGroundTruth(seed = 'affgraph'): GroundTruth {
         if (date < since) continue
         const weekday = new Date(`${date}T00:00:00Z`).getUTCDay()
         const weekendBoost = weekday === 0 || weekday === 6 ? 1.3 : 1
+        const traffic = trafficFactor(account, date)
+        const revised = revisions.get(`${account.key}|${date}`)
+        const revision = revised?.redraw ?? 0
         for (const brand of account.brands) {
           for (const campaign of campaigns) {
             account.currencies.forEach((currency, currencyIndex) => {
-              const revision = revisions.get(`${account.key}|${date}`) ?? 0
               const rand = seededRandom(
                 `${seed}|${account.key}|${date}|${brand}|${campaign ?? ''}|${currency}${revision ? `|r${revision}` : ''}`,
               )
               // A quiet day has no row at all; secondary currencies appear on a minority of days.
               if (rand() < 0.08) return
               if (currencyIndex > 0 && rand() < 0.7) return
-              const scale = (currencyIndex > 0 ? 0.2 : 1) * weekendBoost
+              const scale = (currencyIndex > 0 ? 0.2 : 1) * weekendBoost * traffic
               const impressions = Math.floor(intBetween(rand, 200, 4000) * scale)
               const clicks = Math.floor(impressions * (0.05 + rand() * 0.15))
               const signups = Math.floor(clicks * (0.02 + rand() * 0.1))
-              const ftds = Math.floor(signups * (0.2 + rand() * 0.4))
+              let ftds = Math.floor(signups * (0.2 + rand() * 0.4))
               const depositCount = ftds + intBetween(rand, 0, ftds * 3 + 2)
-              const cpaCount = Math.floor(ftds * 0.7)
+              let cpaCount = Math.floor(ftds * 0.7)
               const depositsCents = depositCount * intBetween(rand, 1000, 20000)
-              const netRevenueCents = Math.floor(depositsCents * (rand() * 0.9 - 0.3))
+              let netRevenueCents = Math.floor(depositsCents * (rand() * 0.9 - 0.3))
+              // Adjustments come after every draw, so they change only the figures they are about.
+              for (let i = 0; i < (revised?.['ftds-reversed'] ?? 0); i++) ftds -= Math.ceil(ftds * 0.35)
+              if (revised?.['ftds-reversed']) cpaCount = Math.floor(ftds * 0.7)
+              for (let i = 0; i < (revised?.['revenue-adjusted'] ?? 0); i++)
+                netRevenueCents -= Math.ceil(Math.abs(netRevenueCents) * 0.12) + 2500
               const commissionCents = Math.max(0, Math.floor(netRevenueCents * 0.3)) + cpaCount * 5000
-              const salesCount = intBetween(rand, 0, 12)
+              const salesCount = Math.round(intBetween(rand, 0, 12) * traffic)
               const salesCents = salesCount * intBetween(rand, 1900, 9700)
               const refundCount = Math.floor(salesCount / intBetween(rand, 4, 9))
               const refundCents = refundCount * intBetween(rand, 1900, 4700)
@@ -447,7 +488,7 @@ export interface PlatformSimulator {
   /** What the platform's report holds for the account over the inclusive window, in ReportRow form. */
   truth(accountKey: string, window: DateWindow): ReportRow[]
   /** Revises one past day of an account (see GroundTruth.revise); later answers and truth() reflect it. */
-  revise(accountKey: string, day: string): void
+  revise(accountKey: string, day: string, how?: TruthRevision): void
   close(): Promise<void>
 }
 

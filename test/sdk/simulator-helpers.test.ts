@@ -68,6 +68,79 @@ describe('simulator helpers', () => {
     expect(changed).toEqual(['2026-03-03'])
   })
 
+  it('given shaping options at their defaults, when the truth is read, then it is the same as without them', () => {
+    const plain = {
+      key: 'acct-1',
+      brands: ['Brand A', 'Brand B'],
+      currencies: ['EUR', 'USD'],
+      campaigns: ['main'],
+    }
+    const shaped = { ...plain, volume: 1, dailyGrowth: 0, seasonality: 0, trendAnchor: '2026-03-01' }
+    const window = { from: '2026-02-20', to: '2026-03-10' }
+    expect(createGroundTruth('shape').rows(shaped, window)).toEqual(
+      createGroundTruth('shape').rows(plain, window),
+    )
+  })
+
+  it('given a larger volume, a growth and a decline, when a quarter is summed, then traffic follows the volume and each trend shows', () => {
+    const truth = createGroundTruth('shape')
+    const base = { key: 'acct-1', brands: ['Brand A'], currencies: ['EUR'], campaigns: ['main'] }
+    const clicks = (spec: typeof base & Record<string, unknown>, window: { from: string; to: string }) =>
+      truth.rows(spec, window).reduce((sum, r) => sum + (r.clicks ?? 0), 0)
+    const quarter = { from: '2026-01-01', to: '2026-03-31' }
+    const ratio = clicks({ ...base, volume: 10 }, quarter) / clicks(base, quarter)
+    expect(ratio).toBeGreaterThan(9)
+    expect(ratio).toBeLessThan(11)
+    const january = { from: '2026-01-01', to: '2026-01-31' }
+    const march = { from: '2026-03-01', to: '2026-03-31' }
+    const growing = { ...base, dailyGrowth: 0.02, trendAnchor: '2026-03-31' }
+    const declining = { ...base, dailyGrowth: -0.02, trendAnchor: '2026-03-31' }
+    expect(clicks(growing, march)).toBeGreaterThan(1.5 * clicks(growing, january))
+    expect(clicks(declining, january)).toBeGreaterThan(1.5 * clicks(declining, march))
+    const seasonal = { ...base, seasonality: 0.5 }
+    const july = { from: '2026-07-01', to: '2026-07-31' }
+    expect(clicks(seasonal, january)).toBeGreaterThan(1.5 * clicks(seasonal, july))
+  })
+
+  it('given FTDs reversed on a day, when the truth is read again, then only that day lost FTDs and CPA, its traffic unchanged', () => {
+    const truth = createGroundTruth('reverse')
+    const account = {
+      key: 'acct-1',
+      brands: ['Brand A'],
+      currencies: ['EUR'],
+      campaigns: ['main'],
+      volume: 5,
+    }
+    const window = { from: '2026-03-01', to: '2026-03-05' }
+    const before = truth.rows(account, window)
+    expect(truth.revise('acct-1', '2026-03-03', 'ftds-reversed')).toBe(1)
+    const after = truth.rows(account, window)
+    expect(after.filter((r) => r.date !== '2026-03-03')).toEqual(
+      before.filter((r) => r.date !== '2026-03-03'),
+    )
+    const was = before.find((r) => r.date === '2026-03-03')!
+    const now = after.find((r) => r.date === '2026-03-03')!
+    expect(was.ftds).toBeGreaterThan(0)
+    expect(now.ftds).toBeLessThan(was.ftds!)
+    expect(now.cpaCount).toBeLessThanOrEqual(was.cpaCount!)
+    expect({ ...now, ftds: was.ftds, cpaCount: was.cpaCount, commission: was.commission }).toEqual(was)
+  })
+
+  it('given a closed month whose revenue is adjusted, when the truth is read again, then its net revenue fell and its traffic stayed', () => {
+    const truth = createGroundTruth('close')
+    const account = { key: 'acct-1', brands: ['Brand A'], currencies: ['EUR'], campaigns: ['main'] }
+    const window = { from: '2026-02-01', to: '2026-02-28' }
+    const before = truth.rows(account, window)
+    for (const r of before) truth.revise('acct-1', r.date, 'revenue-adjusted')
+    const after = truth.rows(account, window)
+    expect(after).toHaveLength(before.length)
+    after.forEach((row, i) => {
+      const was = before[i]!
+      expect(Number(row.netRevenue)).toBeLessThan(Number(was.netRevenue))
+      expect({ ...row, netRevenue: was.netRevenue, commission: was.commission }).toEqual(was)
+    })
+  })
+
   it('given rows sharing a key, some metrics null, when merged in a window, then figures add up exactly, all-null stays null and rows outside are dropped', () => {
     const base = { date: '2026-03-02', brand: 'B', campaign: null, currency: 'EUR' }
     const rows = [

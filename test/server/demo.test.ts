@@ -1,5 +1,6 @@
 import { connect, createServer, type Server } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import {
   API_TOKEN_PATTERN,
@@ -8,6 +9,7 @@ import {
   makeTempDir,
   startServer,
 } from './support/affgraph-process.ts'
+import { testDay } from '../support/test-clock.ts'
 
 /** Whether a TCP connection to host:port is accepted (true) or refused (false); bounded. */
 function canConnect(host: string, port: number): Promise<boolean> {
@@ -131,6 +133,119 @@ describe('demo mode', () => {
       expect((await server.stop()).code).toBe(0)
     } finally {
       for (const b of blockers) b.close()
+      await killAllProcesses()
+      await dataDir.remove()
+    }
+  }, 180_000)
+
+  it('given --demo with a short revision interval, when its programs have synced, then they differ in name and size, revisions show in changes and exactly one account has its key refused', async () => {
+    const dataDir = await makeTempDir('demo-story')
+    try {
+      const server = await startServer({
+        dataDir: dataDir.path,
+        args: ['--demo'],
+        env: { AFFGRAPH_DEMO_REVISION_SECONDS: '3' },
+        readyPattern: /^agk_[0-9A-Za-z]{8}_[0-9A-Za-z]{43}$/m,
+      })
+      const token =
+        server.proc
+          .stdout()
+          .split('\n')
+          .find((line) => API_TOKEN_PATTERN.test(line)) ?? ''
+      // The server's today is the suite's: the previous month's revision lands in the month before testDay(0).
+      const previousMonthEnd = testDay(-Number(testDay(0).slice(8, 10)))
+      const previousMonth = { from: `${previousMonthEnd.slice(0, 8)}01`, to: previousMonthEnd }
+      type Story = {
+        accounts: {
+          nodes: {
+            platformId: string
+            programName: string | null
+            currency: string | null
+            timeZone: string
+            status: string
+            lastSyncAt: string | null
+            lastError: { code: string; message: string } | null
+          }[]
+        }
+        ftds: { totalCount: number; nodes: { oldValue: string | null; newValue: string | null }[] }
+        monthClose: {
+          totalCount: number
+          nodes: { day: string; oldValue: string | null; newValue: string | null }[]
+        }
+      }
+      const storyQuery = `query ($month: StatChangesFilterInput!) {
+        accounts(first: 100) { nodes { platformId programName currency timeZone status lastSyncAt lastError { code message } } }
+        ftds: changes(first: 20, filter: { metrics: [FTDS] }) { totalCount nodes { oldValue newValue } }
+        monthClose: changes(first: 20, filter: $month) { totalCount nodes { day oldValue newValue } }
+      }`
+      const variables = { month: { ...previousMonth, metrics: ['NET_REVENUE'] } }
+      let story: Story | undefined
+      const deadline = Date.now() + 120_000
+      for (;;) {
+        const result = await server.gql<Story>(storyQuery, variables, token)
+        expect(result.errors).toBeUndefined()
+        story = result.data ?? undefined
+        const settled =
+          story?.accounts.nodes.every((a) => a.lastSyncAt !== null) &&
+          story.accounts.nodes.some((a) => a.status !== 'OK') &&
+          story.ftds.totalCount > 0 &&
+          story.monthClose.totalCount > 0
+        if (settled || Date.now() > deadline) break
+        await sleep(1000)
+      }
+      if (!story) throw new Error('no answer')
+
+      const named = story.accounts.nodes.filter((a) => a.programName)
+      expect(new Set(named.map((a) => a.programName)).size).toBe(named.length)
+      expect(named.length).toBeGreaterThanOrEqual(4)
+      const currencies = new Set(named.map((a) => a.currency).filter(Boolean))
+      expect(currencies.size, [...currencies].join()).toBeGreaterThanOrEqual(3)
+      expect(new Set(named.map((a) => a.timeZone)).size).toBeGreaterThanOrEqual(3)
+
+      const trouble = story.accounts.nodes.filter((a) => a.status !== 'OK')
+      expect(trouble.map((a) => a.status)).toEqual(['AUTH_FAILED'])
+      expect(trouble[0]?.lastError?.code).toBe('PLATFORM_AUTH_FAILED')
+
+      expect(story.ftds.totalCount).toBeGreaterThan(0)
+      for (const change of story.ftds.nodes)
+        expect(Number(change.newValue ?? 0)).toBeLessThan(Number(change.oldValue))
+      expect(story.monthClose.totalCount).toBeGreaterThan(0)
+      for (const change of story.monthClose.nodes) {
+        expect(change.day >= previousMonth.from && change.day <= previousMonth.to).toBe(true)
+        expect(Number(change.newValue)).toBeLessThan(Number(change.oldValue))
+      }
+
+      // In the programs' own currencies (rates may still be loading): one row per account and currency.
+      const totals = await server.gql<{
+        stats: {
+          rows: {
+            nodes: { account: { programName: string | null }; commission: { amount: string } | null }[]
+          }
+        }
+      }>(
+        `query ($from: Date!, $to: Date!) {
+          stats(input: { range: { from: $from, to: $to }, groupBy: [ACCOUNT] }) {
+            rows { nodes { account { programName } commission { amount } } }
+          }
+        }`,
+        { from: testDay(-60), to: testDay(-1) },
+        token,
+      )
+      expect(totals.errors).toBeUndefined()
+      const mainCommission = new Map<string, number>()
+      for (const row of totals.data?.stats.rows.nodes ?? []) {
+        const name = row.account.programName
+        if (!name || !row.commission) continue
+        mainCommission.set(name, Math.max(mainCommission.get(name) ?? 0, Number(row.commission.amount)))
+      }
+      const commissions = [...mainCommission.values()]
+      expect(commissions.length).toBeGreaterThanOrEqual(4)
+      expect(new Set(commissions).size, 'each program has its own figures').toBe(commissions.length)
+      expect(Math.max(...commissions) / Math.min(...commissions), 'small and large programs').toBeGreaterThan(
+        5,
+      )
+      expect((await server.stop()).code).toBe(0)
+    } finally {
       await killAllProcesses()
       await dataDir.remove()
     }
