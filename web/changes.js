@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { loadAllAccounts } from './accounts.js'
 import { gql } from './api.js'
 import { count, day, instant, money, NOT_REPORTED } from './format.js'
@@ -10,7 +10,7 @@ const CHANGES = `query Changes($filter: StatChangesFilterInput, $after: String) 
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes {
-      id day metric currency oldValue newValue detectedAt brand campaign accountId
+      day metric currency oldValue newValue detectedAt accountId
       account { label programName platform { name } }
     }
   }
@@ -72,6 +72,74 @@ function difference(change) {
 
 let remembered = null
 
+/** Enough for any real month of revisions; beyond it the page says it shows the newest only. */
+const MAX_CHANGES = 5000
+const ROWS_SHOWN = 100
+
+async function allChanges(filter) {
+  const nodes = []
+  let after = null
+  for (;;) {
+    const { changes } = await gql(CHANGES, { filter, after })
+    nodes.push(...changes.nodes)
+    if (!changes.pageInfo.hasNextPage || nodes.length >= MAX_CHANGES)
+      return { totalCount: changes.totalCount, nodes }
+    after = changes.pageInfo.endCursor
+  }
+}
+
+/**
+ * Platforms report a day in rows (per brand, campaign, currency) and revise them row by row; people read a day of
+ * a program: one line per day, program, figure and currency, old and new summed.
+ */
+export function revisionLines(changes) {
+  const lines = new Map()
+  for (const c of changes) {
+    const key = [c.day, c.accountId, c.metric, c.currency ?? ''].join('|')
+    let line = lines.get(key)
+    if (!line) {
+      line = { ...c, oldValue: null, newValue: null, rows: 0, sawOld: false, sawNew: false }
+      lines.set(key, line)
+    }
+    line.rows += 1
+    if (c.oldValue != null) {
+      line.oldValue = (line.oldValue ?? 0) + Number(c.oldValue)
+      line.sawOld = true
+    }
+    if (c.newValue != null) {
+      line.newValue = (line.newValue ?? 0) + Number(c.newValue)
+      line.sawNew = true
+    }
+    if (c.detectedAt > line.detectedAt) line.detectedAt = c.detectedAt
+  }
+  // Sums of decimals in floating point: six places are finer than any currency's minor unit, rounded on display.
+  return [...lines.values()].map((line) => ({
+    ...line,
+    oldValue: line.sawOld ? line.oldValue.toFixed(6) : null,
+    newValue: line.sawNew ? line.newValue.toFixed(6) : line.sawOld ? '0' : null,
+  }))
+}
+
+/** Per program: FTDs removed, and money lowered per figure and currency. */
+function summaryOf(lines) {
+  const programs = new Map()
+  for (const line of lines) {
+    const name = line.account?.programName || line.account?.label || line.accountId
+    if (!programs.has(line.accountId))
+      programs.set(line.accountId, { name, ftdsRemoved: 0, lowered: new Map(), afterClose: 0 })
+    const p = programs.get(line.accountId)
+    const before = line.oldValue == null ? null : Number(line.oldValue)
+    const after = Number(line.newValue ?? 0)
+    if (line.metric === 'FTDS' && before != null && after < before) p.ftdsRemoved += before - after
+    if (METRIC[line.metric]?.money && before != null && after < before) {
+      const key = `${line.metric}|${line.currency ?? 'XXX'}`
+      p.lowered.set(key, (p.lowered.get(key) ?? 0) + (before - after))
+    }
+    if (flagsOf(line).includes('After month close')) p.afterClose += 1
+  }
+  return [...programs.values()].filter((p) => p.ftdsRemoved || p.lowered.size || p.afterClose)
+}
+
 export function Changes() {
   const [filter, setFilter] = useState(
     () => remembered ?? { from: addDays(utcToday(), -89), to: utcToday(), accountId: '', metric: '' },
@@ -79,7 +147,7 @@ export function Changes() {
   const [accounts, setAccounts] = useState([])
   const [page, setPage] = useState(null)
   const [error, setError] = useState('')
-  const [loadingMore, setLoadingMore] = useState(false)
+  const [shownCount, setShownCount] = useState(ROWS_SHOWN)
 
   useEffect(() => {
     loadAllAccounts().then(setAccounts, (e) => setError(e.message))
@@ -96,8 +164,10 @@ export function Changes() {
     remembered = filter
     let live = true
     setError('')
-    gql(CHANGES, { filter: apiFilter }).then(
-      ({ changes }) => live && setPage({ ...changes, nodes: changes.nodes }),
+    setPage(null)
+    setShownCount(ROWS_SHOWN)
+    allChanges(apiFilter).then(
+      (answer) => live && setPage(answer),
       (e) => live && setError(e.message),
     )
     return () => {
@@ -105,28 +175,14 @@ export function Changes() {
     }
   }, [JSON.stringify(filter)])
 
-  const more = async () => {
-    setLoadingMore(true)
-    try {
-      const { changes } = await gql(CHANGES, { filter: apiFilter, after: page.pageInfo.endCursor })
-      setPage({ ...changes, nodes: [...page.nodes, ...changes.nodes] })
-    } catch (e) {
-      setError(e.message)
-    } finally {
-      setLoadingMore(false)
-    }
-  }
-
   const update = (event) => {
     const { name, value } = event.target
     setFilter({ ...filter, [name]: value })
   }
 
-  const shown = page?.nodes ?? []
-  const ftdsRemoved = shown
-    .filter((c) => c.metric === 'FTDS' && c.oldValue != null)
-    .reduce((sum, c) => sum + Math.max(0, Number(c.oldValue) - Number(c.newValue ?? 0)), 0)
-  const afterClose = shown.filter((c) => flagsOf(c).includes('After month close')).length
+  const lines = useMemo(() => (page ? revisionLines(page.nodes) : []), [page])
+  const summary = useMemo(() => summaryOf(lines), [lines])
+  const shown = lines.slice(0, shownCount)
 
   return html`<section aria-labelledby="changes-title">
     <h2 id="changes-title">Revisions</h2>
@@ -158,16 +214,35 @@ export function Changes() {
         ? html`<p class="empty">No revisions of these days. Syncs re-read each account's recent days and record here
             any figure the platform changed.</p>`
         : html`<p class="changes-summary" role="status">
-              <strong>${count(page.totalCount)}</strong> revision${page.totalCount === 1 ? '' : 's'}${
-                ftdsRemoved
-                  ? html`; <strong class="bad">${count(ftdsRemoved)} FTD${ftdsRemoved === 1 ? '' : 's'} removed</strong>`
-                  : ''
-              }${afterClose ? html`; <strong>${count(afterClose)}</strong> after the month closed` : ''}${
+              <strong>${count(page.totalCount)}</strong> revised row${page.totalCount === 1 ? '' : 's'} of stored days, in${' '}
+              <strong>${count(lines.length)}</strong> line${lines.length === 1 ? '' : 's'} (day, program, figure)${
                 page.nodes.length < page.totalCount
-                  ? html` <span class="muted">(in the ${count(page.nodes.length)} shown)</span>`
+                  ? html` <span class="muted">(the newest ${count(page.nodes.length)} rows)</span>`
                   : ''
               }.
             </p>
+            ${
+              summary.length
+                ? html`<ul class="revision-summary">${summary.map(
+                    (p) => html`<li><strong>${p.name}</strong>:${' '}
+                      ${[
+                        p.ftdsRemoved
+                          ? html`<span class="bad">${count(p.ftdsRemoved)} FTD${p.ftdsRemoved === 1 ? '' : 's'} removed</span>`
+                          : null,
+                        ...[...p.lowered].map(([key, amount]) => {
+                          const [metric, currency] = key.split('|')
+                          return html`${METRIC[metric].label.toLowerCase()} lowered by ${money({ amount: amount.toFixed(6), currency }, { standard: true })}`
+                        }),
+                        p.afterClose
+                          ? html`${count(p.afterClose)} change${p.afterClose === 1 ? '' : 's'} after the month closed`
+                          : null,
+                      ]
+                        .filter(Boolean)
+                        .map((part, i) => html`${i ? '; ' : ''}${part}`)}
+                    </li>`,
+                  )}</ul>`
+                : ''
+            }
             <div class="table-wrap" tabindex="0">
               <table class="changes-table">
                 <caption class="visually-hidden">Revisions, newest day first</caption>
@@ -177,11 +252,11 @@ export function Changes() {
                   <th scope="col">Noticed</th>
                 </tr></thead>
                 <tbody>
-                  ${page.nodes.map((c) => {
+                  ${shown.map((c) => {
                     const flags = flagsOf(c)
                     return html`<tr class=${flags.length ? 'flagged' : ''} data-metric=${c.metric}>
                       <td>${day(c.day)}</td>
-                      <td>${c.account?.programName || c.account?.label || c.accountId}${c.brand ? html`<span class="muted small"> · ${c.brand}</span>` : ''}</td>
+                      <td>${c.account?.programName || c.account?.label || c.accountId}</td>
                       <td>${METRIC[c.metric]?.label ?? c.metric}${flags.map((f) => html` <span class="flag">${f}</span>`)}</td>
                       <td class="num">${figure(c, c.oldValue)}</td>
                       <td class="num">${figure(c, c.newValue)}</td>
@@ -193,8 +268,8 @@ export function Changes() {
               </table>
             </div>
             ${
-              page.pageInfo.hasNextPage
-                ? html`<button type="button" class="secondary" onClick=${more} disabled=${loadingMore}>${loadingMore ? 'Loading…' : 'Show more'}</button>`
+              lines.length > shown.length
+                ? html`<button type="button" class="secondary" onClick=${() => setShownCount(shownCount + ROWS_SHOWN)}>Show ${count(Math.min(ROWS_SHOWN, lines.length - shown.length))} more</button>`
                 : ''
             }`)
     }

@@ -284,7 +284,7 @@ export function Overview({ navigate }) {
       attention.length
         ? html`<div class="attention" role="status">
             <strong>${attention.length} account${attention.length === 1 ? ' needs' : 's need'} attention:</strong>
-            ${attention.map((a, i) => html`${i ? ', ' : ' '}<span>${a.label}</span>`)}.
+            ${attention.map((a, i) => html`${i ? ', ' : ' '}<span>${programOf(a)}</span>`)}.${' '}
             <a href="#accounts" onClick=${go('accounts')}>Open accounts</a>
           </div>`
         : ''
@@ -292,8 +292,8 @@ export function Overview({ navigate }) {
     ${
       data && data.revisions.totalCount > 0
         ? html`<div class="revisions-note">
-            Platforms revised <strong>${count(data.revisions.totalCount)}</strong> stored figure${data.revisions.totalCount === 1 ? '' : 's'}
-            of days since ${previous.from}${data.ftdsRemoved.totalCount ? html`, <strong>${count(data.ftdsRemoved.totalCount)}</strong> of them FTD counts` : ''}.
+            Platforms revised <strong>${count(data.revisions.totalCount)}</strong> stored figure${data.revisions.totalCount === 1 ? '' : 's'}${' '}
+            of days since ${day(previous.from)}${data.ftdsRemoved.totalCount ? html`, <strong>${count(data.ftdsRemoved.totalCount)}</strong> of them FTD counts` : ''}.${' '}
             <a href="#revisions" onClick=${go('revisions')}>See what changed</a>
           </div>`
         : ''

@@ -19,8 +19,8 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'mutation RecordCapture($input: RecordCaptureInput!) {\n  recordCapture(input: $input) {\n    __typename\n    ... on RecordCaptureSuccess { capture { fileName content exchanges rows failure { code message } } }\n    ... on UserError { message }\n  }\n}',
   '61ceaa175a35550abc127deb72666f5f6ea7102c92058707a5e84c79d2223ffa':
     '{ viewer { workspace { name } token { name prefix } } }',
-  c898c62d9c2910c32ef82572986f857daf74342bbed8c57a5f55e0386527d823:
-    'query Changes($filter: StatChangesFilterInput, $after: String) {\n  changes(first: 100, after: $after, filter: $filter) {\n    totalCount\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id day metric currency oldValue newValue detectedAt brand campaign accountId\n      account { label programName platform { name } }\n    }\n  }\n}',
+  d6033e76781e13794ecf45dba7d4a3f7a585b4e23064dc3d1d01c30374367cc9:
+    'query Changes($filter: StatChangesFilterInput, $after: String) {\n  changes(first: 100, after: $after, filter: $filter) {\n    totalCount\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      day metric currency oldValue newValue detectedAt accountId\n      account { label programName platform { name } }\n    }\n  }\n}',
   '6837f80b9f3890d707ea8d2354280a6fa07af22a05d167007222e553b1ff87fd':
     '{ platforms {\n  id name description connectionInputField connectionInputType\n  maturity evidence { id topic fact confidence sources { title url } }\n} }',
   '9efdb770ac3aadca8a8d1a97137cc950e4769ec3d10f49304a5704d3d82ad1f1':
