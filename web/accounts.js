@@ -351,6 +351,10 @@ function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued }) 
   </article>`
 }
 
+/** Accounts in trouble lead the list; the others keep the API's order (oldest first). */
+const attentionFirst = (accounts) =>
+  accounts && [...accounts.filter((a) => needsAttention(a)), ...accounts.filter((a) => !needsAttention(a))]
+
 /** The outcome of a run that ended while the page was open, in one line. */
 function finishedText(run) {
   if (run.status === 'FAILED')
@@ -421,7 +425,7 @@ export function Accounts({ navigate, flash }) {
         : ''
     }
     <div class="cards">
-      ${accounts?.map(
+      ${attentionFirst(accounts)?.map(
         (account) => html`<${AccountCard}
           key=${account.id}
           account=${account}

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { gql } from './api.js'
 import { downloadText, toCsv } from './csv.js'
-import { CURRENCIES } from './currencies.js'
+import { CURRENCIES, preferredCurrency } from './currencies.js'
 import { count, money, NOT_REPORTED } from './format.js'
 import { html } from './html.js'
 import { addDays, utcToday } from './periods.js'
@@ -70,7 +70,7 @@ function defaultQuery() {
     to,
     granularity: 'DAY',
     groupBy: 'PROGRAM',
-    currency: '',
+    currency: preferredCurrency(),
     policy: 'DAILY',
     metric: 'commission',
     fetchMissing: false,
