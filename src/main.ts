@@ -79,9 +79,7 @@ async function main(): Promise<void> {
     },
     'affgraph is listening',
   )
-  if (demo) await demo.seed(services, `http://${shown}:${port}/graphql`)
-  const keyRotation = config.keyRotation.onStart ? startKeyRotationOnStart(services) : null
-
+  let keyRotation: ReturnType<typeof startKeyRotationOnStart> | null = null
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
@@ -110,6 +108,10 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+
+  // After the handlers: a Ctrl-C while the demo seeds (its first syncs take seconds) shuts down cleanly.
+  if (demo) await demo.seed(services, `http://${shown}:${port}/graphql`)
+  if (!closing && config.keyRotation.onStart) keyRotation = startKeyRotationOnStart(services)
 }
 
 main().catch((error: unknown) => {

@@ -377,7 +377,9 @@ ${p.embed(fx)}
       : []
   const fxJoin = (src: string) =>
     report ? `left join fx on fx.day = ${src}.day and fx.currency = ${src}.currency` : ''
-  const moneyPresent = (src: string) => `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0`
+  // num_nonnulls() takes at least one argument: with no money asked for, no row has any.
+  const moneyPresent = (src: string) =>
+    moneyCols.length ? `num_nonnulls(${moneyCols.map((c) => `${src}.${c}`).join(', ')}) > 0` : 'false'
   const metricCols = (src: string) => [...countCols, ...moneyCols].map((c) => `${src}.${c}`)
 
   // The rows summed, each branch read as `s`: stat_day, or the rollups of the whole months and weeks of each
@@ -666,8 +668,9 @@ ${branches
 
   // --- rows and totals ------------------------------------------------------------------------------------------
   const text = (expr: string) => `(${expr})::text`
+  // With counts only asked for, an entry names just its currency (no trailing comma for absent money).
   const nativeJson = (alias: string) =>
-    `json_build_object('currency', ${alias}.currency, ${moneyCols.map((c) => `'${c}', ${alias}.n_${c}::text`).join(', ')})`
+    `json_build_object(${[`'currency', ${alias}.currency`, ...moneyCols.map((c) => `'${c}', ${alias}.n_${c}::text`)].join(', ')})`
   const single = (min: string, max: string) => `case when ${min} = ${max} then ${min}::text end`
   const conversionJson = (a: string) => `json_build_object('currency', ${a}.currency,
       'factor', ${single(`${a}.min_factor`, `${a}.max_factor`)}, 'minFactor', ${a}.min_factor::text, 'maxFactor', ${a}.max_factor::text,

@@ -250,4 +250,23 @@ describe('demo mode', () => {
       await dataDir.remove()
     }
   }, 180_000)
+
+  it('given --demo, when SIGTERM arrives while the demo is still seeding, then the server shuts down cleanly with exit code 0', async () => {
+    const dataDir = await makeTempDir('demo-early-stop')
+    try {
+      // Listening comes before the demo's accounts are connected and synced: stop it right there.
+      const server = await startServer({ dataDir: dataDir.path, args: ['--demo'] })
+      expect(server.proc.stdout()).not.toMatch(/affgraph demo is ready/)
+      const exit = await server.stop()
+      expect({ ...exit, out: exit.code === 0 ? '' : server.proc.stdout().slice(-3000) }).toEqual({
+        code: 0,
+        signal: null,
+        out: '',
+      })
+      expect(server.proc.stdout()).toMatch(/"msg":"shutting down"/)
+    } finally {
+      await killAllProcesses()
+      await dataDir.remove()
+    }
+  }, 120_000)
 })
