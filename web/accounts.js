@@ -11,7 +11,7 @@ const ACCOUNTS = `query Accounts($after: String) {
     nodes {
       id label status platformId platform { name } programName externalAccountName currency tags timeZone
       lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays
-      syncRuns(first: 10) {
+      syncRuns(first: 40) {
         nodes {
           id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage
         }
@@ -100,11 +100,11 @@ const ERROR_ADVICE = {
   PLATFORM_AUTH_FAILED: {
     title: 'The program refused this account’s credentials.',
     action:
-      'The key may have expired or been revoked. Create a new one in the program’s affiliate portal and connect again with it.',
+      'The key may have expired or been revoked. Create a new one in the program’s affiliate portal and use “Replace credentials” below.',
   },
   CREDENTIALS_INVALID: {
     title: 'The stored credentials are no longer valid for this platform.',
-    action: 'Connect the account again with its current credentials.',
+    action: 'Use “Replace credentials” below with the account’s current credentials.',
   },
   CREDENTIALS_UNREADABLE: {
     title: 'The stored credentials cannot be decrypted with this server’s key.',
@@ -178,7 +178,7 @@ function RunHistory({ runs }) {
   </table></div>`
 }
 
-function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued }) {
+function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued, onRekey }) {
   const [message, setMessage] = useState('')
   const [error, setError] = useState('')
   const [confirming, setConfirming] = useState(false)
@@ -266,6 +266,10 @@ function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued }) 
     account.currency,
   ]
   const advice = account.lastError ? adviceFor(account.lastError.code) : null
+  // The first history comes in windows, one run each: how many are in says how far it got.
+  const backfill = runs.filter((r) => r.kind === 'BACKFILL')
+  const backfillDone = backfill.filter((r) => r.status === 'SUCCEEDED').length
+  const backfilling = backfill.some((r) => ACTIVE_RUN.has(r.status))
   const attention = needsAttention(account)
   return html`<article class=${`account${attention ? ' needs-attention' : ''}`} data-account-id=${account.id} aria-labelledby=${`account-${account.id}`}>
     <header>
@@ -286,6 +290,13 @@ function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued }) 
           : ''
       }
     </p>
+    ${
+      backfilling
+        ? html`<p class="backfill-line"><label for=${`backfill-progress-${account.id}`}>History</label>${' '}
+            <progress id=${`backfill-progress-${account.id}`} max=${backfill.length} value=${backfillDone}></progress>${' '}
+            <span class="muted small">${backfillDone} of ${backfill.length} windows, back to ${day(backfill.map((r) => r.window.from).sort()[0])}</span></p>`
+        : ''
+    }
     <p class="sync-line">Next sync: <span class="next-sync">${when(account.nextSyncAt, 'not scheduled')}</span>
       <span class="muted small"> · every ${account.syncIntervalMinutes} min, re-reading the last ${account.lookbackDays} days</span></p>
     ${
@@ -329,6 +340,7 @@ function AccountCard({ account, progress, onChanged, onRemoved, onSyncQueued }) 
     ${progress?.finished ? html`<p class="notice sync-finished" role="status">${finishedText(progress.finished)}</p>` : ''}
     <div class="actions">
       <button type="button" onClick=${syncNow} disabled=${busy || syncing}>Sync now</button>
+      <button type="button" class=${account.status === 'AUTH_FAILED' ? '' : 'secondary'} onClick=${onRekey}>Replace credentials</button>
       <button
         type="button"
         class="secondary"
@@ -366,6 +378,7 @@ function finishedText(run) {
 /** @param {{ connected?: string, imported?: number } | null} flash */
 function flashText(flash) {
   if (flash?.connected) return `Connected ${flash.connected}.`
+  if (flash?.rekeyed) return `Saved new credentials for ${flash.rekeyed}; the platform accepted them.`
   if (flash?.imported) return `Imported ${flash.imported} account${flash.imported === 1 ? '' : 's'}.`
   return ''
 }
@@ -430,6 +443,7 @@ export function Accounts({ navigate, flash }) {
           key=${account.id}
           account=${account}
           progress=${progress[account.id]}
+          onRekey=${() => navigate('connect', { rekey: { id: account.id, label: account.label, platformId: account.platformId } })}
           onSyncQueued=${() => setProgress(({ [account.id]: _, ...others }) => others)}
           onChanged=${reload}
           onRemoved=${(removed) => {

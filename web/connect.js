@@ -32,6 +32,14 @@ const TEST_CONNECTION = `mutation TestConnection($input: ConnectionInput!) {
   }
 }`
 
+const UPDATE_CONNECTION = `mutation UpdateConnection($input: UpdateAccountConnectionInput!) {
+  updateAccountConnection(input: $input) {
+    __typename
+    ... on UpdateAccountConnectionSuccess { account { id label status } }
+    ... on UserError { code message fields { field message } }
+  }
+}`
+
 const CONNECT_ACCOUNT = `mutation ConnectAccount($input: ConnectAccountInput!) {
   connectAccount(input: $input) {
     __typename
@@ -158,7 +166,7 @@ function ProgramNameField({ errors }) {
 const NO_ERRORS = { byField: {}, general: [] }
 
 /** The connect form of one platform, generated from its connection input type. */
-function ConnectForm({ platform, fields, onConnected }) {
+function ConnectForm({ platform, fields, onConnected, rekey }) {
   const [errors, setErrors] = useState(NO_ERRORS)
   const [busy, setBusy] = useState('')
   const [notice, setNotice] = useState('')
@@ -192,6 +200,13 @@ function ConnectForm({ platform, fields, onConnected }) {
             .filter(Boolean)
             .join(' · ')
           setNotice(`${result.platform.name} accepted these credentials${details ? ` (${details})` : ''}.`)
+        } else setErrors(errorsByField(result, names))
+      } else if (rekey) {
+        const input = { accountId: rekey.id, connection }
+        const { updateAccountConnection: result } = await gql(UPDATE_CONNECTION, { input })
+        if (result.__typename === 'UpdateAccountConnectionSuccess') {
+          form.reset()
+          onConnected(result.account)
         } else setErrors(errorsByField(result, names))
       } else {
         const label = String(data.get(LABEL_INPUT) ?? '').trim()
@@ -232,7 +247,10 @@ function ConnectForm({ platform, fields, onConnected }) {
       <legend>${platform.name} credentials</legend>
       ${fields.map((field) => html`<${Field} key=${field.name} field=${field} errors=${errors.byField[field.name] ?? []} />`)}
     </fieldset>
-    <fieldset disabled=${busy !== ''}>
+    ${
+      rekey
+        ? ''
+        : html`<fieldset disabled=${busy !== ''}>
       <legend>In affgraph</legend>
       <div class="field">
         <label for="account-label">Label</label>
@@ -243,14 +261,17 @@ function ConnectForm({ platform, fields, onConnected }) {
         <label for="account-tags">Tags</label>
         <input id="account-tags" name=${TAGS_INPUT} autocomplete="off" placeholder="casino, tier-1" />
       </div>
-    </fieldset>
+    </fieldset>`
+    }
     ${errors.general.length ? html`<p class="form-error" role="alert">${errors.general.join(' ')}</p>` : ''}
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
     <div class="actions">
       <button type="submit" value="test" class="secondary" disabled=${busy !== ''}>
         ${busy === 'test' ? 'Testing…' : 'Test connection'}
       </button>
-      <button type="submit" value="connect" disabled=${busy !== ''}>${busy === 'connect' ? 'Connecting…' : 'Connect'}</button>
+      <button type="submit" value="connect" disabled=${busy !== ''}>${
+        busy === 'connect' ? (rekey ? 'Saving…' : 'Connecting…') : rekey ? 'Save new credentials' : 'Connect'
+      }</button>
     </div>
   </form>`
 }
@@ -311,9 +332,11 @@ function Maturity({ platform }) {
 }
 
 /** Lists the server's platforms and renders the chosen one's form; knows nothing of any platform in particular. */
-export function Connect({ navigate }) {
+export function Connect({ navigate, flash }) {
+  // Replacing an account's credentials: its platform is fixed and nothing but the credentials changes.
+  const rekey = flash?.rekey ?? null
   const [platforms, setPlatforms] = useState(null)
-  const [chosen, setChosen] = useState('')
+  const [chosen, setChosen] = useState(rekey?.platformId ?? '')
   const [form, setForm] = useState(null)
   const [error, setError] = useState('')
 
@@ -345,13 +368,19 @@ export function Connect({ navigate }) {
 
   const platform = platforms?.find((p) => p.id === chosen)
   return html`<section aria-labelledby="connect-title">
-    <h2 id="connect-title">Connect an account</h2>
+    <h2 id="connect-title">${rekey ? `New credentials for ${rekey.label}` : 'Connect an account'}</h2>
+    ${
+      rekey
+        ? html`<p class="muted">Paste the account's new key from the program's portal. It is checked with the platform
+            before it replaces the stored one; the account's history, label and settings stay.</p>`
+        : ''
+    }
     ${error ? html`<p class="form-error" role="alert">${error}</p>` : ''}
     ${
       platforms
         ? html`<div class="field">
           <label for="platform">Platform</label>
-          <select id="platform" value=${chosen} onChange=${(e) => setChosen(e.currentTarget.value)}>
+          <select id="platform" value=${chosen} disabled=${Boolean(rekey)} onChange=${(e) => setChosen(e.currentTarget.value)}>
             <option value="">Choose a platform…</option>
             ${platforms.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
           </select>
@@ -365,7 +394,8 @@ export function Connect({ navigate }) {
         key=${form.platform.id}
         platform=${form.platform}
         fields=${form.fields}
-        onConnected=${(account) => navigate('accounts', { connected: account.label })}
+        rekey=${rekey}
+        onConnected=${(account) => navigate('accounts', rekey ? { rekeyed: account.label } : { connected: account.label })}
       />`
     }
   </section>`

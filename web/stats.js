@@ -230,7 +230,7 @@ export function Stats() {
   const numeric = (index) => index >= table.header.length - table.metrics.length
   const notes = result?.stats.currency ? missingRates(result.stats) : []
   return html`<section aria-labelledby="stats-title">
-    <h2 id="stats-title">Stats</h2>
+    <h2 id="stats-title">Reports</h2>
     <form class="stats-controls" onChange=${update} onSubmit=${(e) => e.preventDefault()}>
       <div class="field"><label for="stats-from">From</label><input id="stats-from" name="from" type="date" value=${query.from} required /></div>
       <div class="field"><label for="stats-to">To</label><input id="stats-to" name="to" type="date" value=${query.to} required /></div>

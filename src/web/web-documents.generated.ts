@@ -3,8 +3,8 @@
 
 /** Every document the web page sends, by its id (SHA-256 of the text, hex); trusted whenever documents are. */
 export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
-  b173f1e85c0bf1b4e8df746327097e1c192c81188d5a9b8703f827469457d8b1:
-    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags timeZone\n      lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays\n      syncRuns(first: 10) {\n        nodes {\n          id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage\n        }\n      }\n    }\n  }\n}',
+  '0ff7becfe1c29f201c10e6aa3a5198eea13ce2810564687ce3d480b3f41ccc03':
+    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags timeZone\n      lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays\n      syncRuns(first: 40) {\n        nodes {\n          id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage\n        }\n      }\n    }\n  }\n}',
   '4b999e8c85a6627d3739d10fce9745760261dc1fe73b6bbcc56e7f623e078baf':
     'mutation UpdateTags($input: UpdateAccountInput!) {\n  updateAccount(input: $input) {\n    __typename\n    ... on UpdateAccountSuccess { account { id tags } }\n    ... on UserError { message }\n  }\n}',
   '9da1117bad70b2c45c31acd2d7f90c3bccc1f86ff62f4e14ef3a9540531934fd':
@@ -27,6 +27,8 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'query ConnectForm($name: String!) {\n  __type(name: $name) {\n    name\n    inputFields { name description type { kind name ofType { kind name ofType { kind name } } } defaultValue }\n  }\n}',
   '37a7d5935ff23fca91f6f4ec8046b531300bbc339d5304940d10b98d85c74ee9':
     'mutation TestConnection($input: ConnectionInput!) {\n  testConnection(input: $input) {\n    __typename\n    ... on TestConnectionSuccess { accountName programName currency timeZone platform { name } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
+  '556eea6fb0e09352a6d7770faaa7e6636d6663aba41c9065b36d4a601a716494':
+    'mutation UpdateConnection($input: UpdateAccountConnectionInput!) {\n  updateAccountConnection(input: $input) {\n    __typename\n    ... on UpdateAccountConnectionSuccess { account { id label status } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
   fad26fe258fd6691b854153d9238f141fded8560b0f57fd45fcbaf1f60fde133:
     'mutation ConnectAccount($input: ConnectAccountInput!) {\n  connectAccount(input: $input) {\n    __typename\n    ... on ConnectAccountSuccess { account { id label status } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
   '94d312adf1921c6f95d71b28dcd61861ab689e1a7b594bd6677591a8df122e41':

@@ -326,6 +326,19 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
       expect(await page.locator('.attention').textContent()).not.toContain('Big Casino')
       sim!.faults.clear('expired-token')
 
+      // The user pastes the key again through "Replace credentials": the account is OK with its history kept.
+      await page.getByRole('link', { name: 'Accounts', exact: true }).click()
+      await card.getByRole('button', { name: 'Replace credentials' }).click()
+      await page.getByRole('heading', { name: 'New credentials for Small Casino' }).waitFor(WAIT)
+      expect(await page.getByLabel('Platform', { exact: true }).isDisabled()).toBe(true)
+      const small = sim!.accounts[1]!.connection
+      await page.getByLabel('Partner dashboard URL').fill(small.baseUrl ?? '')
+      await page.getByLabel('Statistic token').fill(small.token ?? '')
+      await page.getByRole('button', { name: 'Save new credentials' }).click()
+      await page.getByText('Saved new credentials for Small Casino').waitFor(WAIT)
+      await expect.poll(() => card.locator('.status').getAttribute('data-status'), WAIT).toBe('OK')
+      expect(await page.content(), 'the secret is never shown back').not.toContain(small.token)
+
       // "Sync now" on the other program: the card follows the run over the subscription to its outcome.
       await page.getByRole('link', { name: 'Accounts', exact: true }).click()
       const big = page.locator(`article.account[data-account-id="${accountIds[sim!.accounts[0]!.key]}"]`)
