@@ -11,7 +11,7 @@ const ACCOUNTS = `query Accounts($after: String) {
     nodes {
       id label status platformId platform { name } programName externalAccountName currency tags timeZone
       lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays
-      syncRuns(first: 40) {
+      syncRuns(first: 20) {
         nodes {
           id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage
         }

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql'
 import { filter, pipe } from 'graphql-yoga'
 import { Account } from '../account/account.entity.ts'
 import { findAccount } from '../account/account.service.ts'
@@ -471,7 +472,11 @@ export function registerSyncSchema(
       subscribe: (_, args, ctx) => {
         const principal = requirePrincipal(ctx)
         const sync = ctx.services.sync
-        if (!sync) throw new Error('Syncing is switched off on this server.')
+        // An expected answer, with the code the sync mutations use: not a server fault (no HTTP 500, no error log).
+        if (!sync)
+          throw new GraphQLError('Syncing is switched off on this server.', {
+            extensions: { code: 'SYNC_UNAVAILABLE' },
+          })
         const accountId = args.accountId ? databaseId(args.accountId) : null
         return pipe(
           sync.pubsub.subscribe('syncProgress'),

@@ -3,8 +3,8 @@
 
 /** Every document the web page sends, by its id (SHA-256 of the text, hex); trusted whenever documents are. */
 export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
-  '0ff7becfe1c29f201c10e6aa3a5198eea13ce2810564687ce3d480b3f41ccc03':
-    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags timeZone\n      lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays\n      syncRuns(first: 40) {\n        nodes {\n          id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage\n        }\n      }\n    }\n  }\n}',
+  '209ddebd3cdb2f0254452c7c7f128d782e96ebc98b0ba11b4cdd486b790d2194':
+    'query Accounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id label status platformId platform { name } programName externalAccountName currency tags timeZone\n      lastSyncAt nextSyncAt lastError { code message } syncIntervalMinutes backfillDays lookbackDays\n      syncRuns(first: 20) {\n        nodes {\n          id status kind window { from to } createdAt finishedAt rowsWritten rowsChanged errorCode errorMessage\n        }\n      }\n    }\n  }\n}',
   '4b999e8c85a6627d3739d10fce9745760261dc1fe73b6bbcc56e7f623e078baf':
     'mutation UpdateTags($input: UpdateAccountInput!) {\n  updateAccount(input: $input) {\n    __typename\n    ... on UpdateAccountSuccess { account { id tags } }\n    ... on UserError { message }\n  }\n}',
   '9da1117bad70b2c45c31acd2d7f90c3bccc1f86ff62f4e14ef3a9540531934fd':

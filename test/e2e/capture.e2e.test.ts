@@ -138,6 +138,7 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
       expect(connected.data?.connectAccount.__typename).toBe('ConnectAccountSuccess')
       const { page, problems } = await signedInPage()
       const shots = await screenshotRecorder(page, 'capture')
+      await page.getByRole('link', { name: 'Accounts', exact: true }).click()
       const card = page.locator('article.account', { hasText: 'Cellxpert main' })
 
       await shots.step('recorded', async () => {

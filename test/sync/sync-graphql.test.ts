@@ -126,3 +126,41 @@ describe(`sync over GraphQL on ${TEST_DATABASE_KIND}`, () => {
     expect(result.body.data!.syncAccount.__typename).toBe('AccountNotFoundError')
   })
 })
+
+describe('sync progress on a server whose syncing is off', () => {
+  let t: TestApp
+
+  beforeAll(async () => {
+    t = await createTestApp()
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  it('given no sync engine, when a client subscribes to syncProgress, then the stream answers 200 with one SYNC_UNAVAILABLE error and ends', async () => {
+    expect(t.services.sync).toBeFalsy()
+    const { token } = await t.workspace('sync-off')
+    const subscription = await t.app.fetch('http://affgraph.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query: 'subscription { syncProgress { runId } }' }),
+    })
+    expect(subscription.status).toBe(200)
+    const text = await subscription.text()
+    const events = text
+      .split('\n\n')
+      .map((chunk) => chunk.split('\n').find((line) => line.startsWith('data:')))
+      .filter((line): line is string => Boolean(line?.slice(5).trim()))
+      .map(
+        (line) =>
+          JSON.parse(line.slice(5)) as { data?: unknown; errors?: { extensions?: { code?: string } }[] },
+      )
+      .filter((event) => event.errors || event.data)
+    // text() resolved: the stream ended on its own, after the one answer that will ever come.
+    expect(events.map((e) => e.errors?.map((x) => x.extensions?.code))).toEqual([['SYNC_UNAVAILABLE']])
+  })
+})
