@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import { gql, subscribe } from './api.js'
+import { allNodes, gql, subscribe } from './api.js'
 import { splitTags } from './connect.js'
 import { downloadText } from './csv.js'
 import { day, instant, relative } from './format.js'
@@ -73,16 +73,7 @@ const STATUS_TEXT = {
 const ACTIVE_RUN = new Set(['QUEUED', 'RUNNING', 'RETRYING'])
 const POLL_MS = 2000
 
-export async function loadAllAccounts() {
-  const all = []
-  let after = null
-  do {
-    const { accounts } = await gql(ACCOUNTS, { after })
-    all.push(...accounts.nodes)
-    after = accounts.pageInfo.hasNextPage ? accounts.pageInfo.endCursor : null
-  } while (after)
-  return all
-}
+export const loadAllAccounts = async () => (await allNodes(ACCOUNTS, {}, (data) => data.accounts)).nodes
 
 const isSyncing = (account) => account.syncRuns.nodes.some((run) => ACTIVE_RUN.has(run.status))
 

@@ -79,6 +79,26 @@ export async function gql(query, variables = {}, token = session.token) {
 }
 
 /**
+ * Every node of a paged connection, following `pageInfo.endCursor` (the document takes `$after`) until the last
+ * page or until at least `limit` nodes are in. Resolves with the nodes and the last page's whole answer, for the
+ * fields beside the connection (totals, counts).
+ * @param {string} query
+ * @param {Record<string, unknown>} variables
+ * @param {(data: any) => { nodes: any[], pageInfo: { hasNextPage: boolean, endCursor: string | null } }} connectionOf
+ */
+export async function allNodes(query, variables, connectionOf, limit = Number.POSITIVE_INFINITY) {
+  const nodes = []
+  let after = null
+  for (;;) {
+    const answer = await gql(query, { ...variables, after })
+    const connection = connectionOf(answer)
+    nodes.push(...connection.nodes)
+    if (!connection.pageInfo.hasNextPage || nodes.length >= limit) return { nodes, answer }
+    after = connection.pageInfo.endCursor
+  }
+}
+
+/**
  * Splits an API failure into messages per input field and messages for the whole form. Every expected failure is a
  * UserError result whose `fields` hold `{ field, message }` (the field is the last element of its input path); a
  * top-level error (an ApiError) carries the same issues in `extensions.fields` when it concerns input.

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { loadAllAccounts } from './accounts.js'
-import { gql } from './api.js'
+import { allNodes } from './api.js'
 import { count, day, instant, money, NOT_REPORTED } from './format.js'
 import { html } from './html.js'
 import { addDays, utcToday } from './periods.js'
@@ -77,15 +77,8 @@ const MAX_CHANGES = 5000
 const ROWS_SHOWN = 100
 
 async function allChanges(filter) {
-  const nodes = []
-  let after = null
-  for (;;) {
-    const { changes } = await gql(CHANGES, { filter, after })
-    nodes.push(...changes.nodes)
-    if (!changes.pageInfo.hasNextPage || nodes.length >= MAX_CHANGES)
-      return { totalCount: changes.totalCount, nodes }
-    after = changes.pageInfo.endCursor
-  }
+  const { nodes, answer } = await allNodes(CHANGES, { filter }, (data) => data.changes, MAX_CHANGES)
+  return { totalCount: answer.changes.totalCount, nodes }
 }
 
 /**

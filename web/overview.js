@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { loadAllAccounts, needsAttention } from './accounts.js'
-import { gql } from './api.js'
+import { allNodes, gql } from './api.js'
 import { CURRENCIES, preferredCurrency, rememberCurrency } from './currencies.js'
 import { change, count, day, money, NOT_REPORTED, numberOf, percent, perClick } from './format.js'
 import { html } from './html.js'
@@ -83,16 +83,7 @@ const trendGranularity = (days) => (days <= 62 ? 'DAY' : days <= 400 ? 'WEEK' : 
 
 let remembered = { preset: 'last7', custom: null }
 
-async function trendRows(input) {
-  const rows = []
-  let after = null
-  for (;;) {
-    const { stats } = await gql(TREND, { input, after })
-    rows.push(...stats.rows.nodes)
-    if (!stats.rows.pageInfo.hasNextPage) return rows
-    after = stats.rows.pageInfo.endCursor
-  }
-}
+const trendRows = async (input) => (await allNodes(TREND, { input }, (data) => data.stats.rows)).nodes
 
 /** The program a row stands for: its name, else the account's label (never a host). */
 const programOf = (account) => account?.programName || account?.label || NOT_REPORTED

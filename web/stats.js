@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { gql } from './api.js'
+import { allNodes } from './api.js'
 import { downloadText, toCsv } from './csv.js'
 import { CURRENCIES, preferredCurrency } from './currencies.js'
 import { count, money, NOT_REPORTED } from './format.js'
@@ -34,14 +34,8 @@ const STATS = `query Stats($input: StatsInput!, $after: String) {
  * request; the table and the CSV always hold every row.
  */
 async function allRows(input) {
-  const rows = []
-  let after = null
-  for (;;) {
-    const { stats } = await gql(STATS, { input, after })
-    rows.push(...stats.rows.nodes)
-    if (!stats.rows.pageInfo.hasNextPage) return { ...stats, rows }
-    after = stats.rows.pageInfo.endCursor
-  }
+  const { nodes, answer } = await allNodes(STATS, { input }, (data) => data.stats.rows)
+  return { ...answer.stats, rows: nodes }
 }
 
 const METRICS = [
