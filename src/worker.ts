@@ -12,10 +12,6 @@ async function main(): Promise<void> {
   configureCrashPoints(config.crashPoints)
   const services = await createAppServices(config, { role: 'worker' })
   const engine = await startSync(services, { work: true, schedule: true })
-  services.logger.info(
-    { concurrency: config.sync.concurrency, database: services.db.kind },
-    'affgraph worker started',
-  )
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return
@@ -27,6 +23,11 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  // After the handlers: whoever acts on this line (a supervisor, a test) may signal at once.
+  services.logger.info(
+    { concurrency: config.sync.concurrency, database: services.db.kind },
+    'affgraph worker started',
+  )
 }
 
 main().catch((error: unknown) => {
