@@ -1,3 +1,4 @@
+import { Alert, AlertRule } from '../alerts/alert.entity.ts'
 import { Account } from '../account/account.entity.ts'
 import { FxRate } from '../fx/fx-rate.entity.ts'
 import { StatChange, StatDay } from '../stats/stat-day.entity.ts'
@@ -18,4 +19,6 @@ export const entities = [
   RateLimitState,
   HostCircuit,
   FxRate,
+  AlertRule,
+  Alert,
 ]
