@@ -19,6 +19,8 @@ export const ERROR_CODE_DESCRIPTIONS = {
   ACCOUNT_NOT_FOUND: 'No account with this id exists in your workspace.',
   PLATFORM_MISMATCH: 'The connection is for a different platform than the account.',
   API_TOKEN_NOT_FOUND: 'No API token with this id exists in your workspace.',
+  ALERT_RULE_NOT_FOUND: 'No alert rule with this id exists in your workspace.',
+  ALERT_NOT_FOUND: 'No alert with this id exists in your workspace.',
   CREDENTIALS_UNREADABLE:
     'The stored credentials could not be decrypted (another master key, or altered data); enter them again.',
   SYNC_UNAVAILABLE: 'Syncing is switched off on this server.',
@@ -87,6 +89,8 @@ export const ERROR_TYPES = {
   AccountNotFoundError: 'No account with this id exists in your workspace.',
   PlatformMismatchError: 'The connection is for a different platform than the account.',
   ApiTokenNotFoundError: 'No API token with this id exists in your workspace.',
+  AlertRuleNotFoundError: 'No alert rule with this id exists in your workspace.',
+  AlertNotFoundError: 'No alert with this id exists in your workspace.',
   SyncUnavailableError: 'Syncing is switched off on this server.',
   CredentialsUnreadableError:
     'The stored credentials could not be decrypted (a different master key, or altered data). Enter them again with `updateAccountConnection`.',

@@ -2,7 +2,6 @@ import type { EntityClass } from '@mikro-orm/core'
 import { isUuid } from '../db/uuid.ts'
 import { type GraphQLContext, requirePrincipal } from './builder.ts'
 
-
 /**
  * Objects of the caller's workspace by database id, in the order asked, null where none is found. The request's
  * EntityManager carries the tenant filter, so an id of another workspace finds nothing, exactly like an unknown one;

@@ -1,3 +1,4 @@
+import { registerAlertSchema } from '../alerts/alert.schema.ts'
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
 import { registerAccountImportSchema } from '../account/account-import.schema.ts'
@@ -19,12 +20,13 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
   registerAccountImportSchema(builder, accounts.AccountRef, errors)
   const sync = registerSyncSchema(builder, accounts.AccountRef, errors)
   registerCaptureSchema(builder, sync, errors, accounts.AccountRef)
-  registerStatsSchema(builder, {
+  const stats = registerStatsSchema(builder, {
     ...accounts,
     platforms,
     SyncRunRef: sync.SyncRunRef,
   })
   registerWorkspaceSchema(builder, errors)
+  registerAlertSchema(builder, { AccountRef: accounts.AccountRef, MoneyRef: stats.MoneyRef }, errors)
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })
 }

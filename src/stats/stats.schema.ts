@@ -927,4 +927,5 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
       { name: 'StatChangeEdge', description: 'A revision and its cursor.' },
     ),
   )
+  return { MoneyRef }
 }

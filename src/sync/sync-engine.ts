@@ -1,3 +1,4 @@
+import { type EvaluationScope, evaluateAlerts } from '../alerts/alert-engine.ts'
 import type { EntityManager } from '@mikro-orm/core'
 import { createPubSub } from 'graphql-yoga'
 import pg from 'pg'
@@ -21,6 +22,14 @@ export const SYNC_QUEUE = 'affgraph-sync-window'
 export const ON_DEMAND_ABANDONED_AFTER_MS = 60 * 60_000
 export const SCHEDULE_QUEUE = 'affgraph-sync-schedule'
 const PROGRESS_CHANNEL = 'affgraph_sync_progress'
+const ALERT_CHANNEL = 'affgraph_alert'
+
+/** An alert opened, refreshed or resolved somewhere: subscribers re-read it. */
+export interface AlertEvent {
+  workspaceId: string
+  alertId: string
+  event: 'FIRED' | 'UPDATED' | 'RESOLVED'
+}
 
 export interface SyncJobData {
   runId: string
@@ -116,7 +125,7 @@ function predictedHost(
  * retried with backoff, and a host that keeps failing has its circuit opened while other hosts carry on.
  */
 export class SyncEngine {
-  readonly pubsub = createPubSub<{ syncProgress: [SyncProgressEvent] }>()
+  readonly pubsub = createPubSub<{ syncProgress: [SyncProgressEvent]; alertChanged: [AlertEvent] }>()
   readonly #services: AppServices
   readonly #options: SyncEngineOptions
   readonly #log: Logger
@@ -171,6 +180,8 @@ export class SyncEngine {
       this.#pumping = this.#pump(boss)
       await boss.work(SCHEDULE_QUEUE, { pollingIntervalSeconds: 5 }, async () => {
         await this.enqueueDue()
+        // Conditions that no sync reports (a sync that stopped happening) are found by the clock.
+        await this.evaluateAlerts({})
       })
     }
   }
@@ -187,7 +198,16 @@ export class SyncEngine {
       this.#log.warn({ err: { message: error.message } }, 'progress listener error'),
     )
     client.on('notification', (message) => {
-      if (message.channel !== PROGRESS_CHANNEL || !message.payload) return
+      if (!message.payload) return
+      if (message.channel === ALERT_CHANNEL) {
+        try {
+          this.pubsub.publish('alertChanged', JSON.parse(message.payload) as AlertEvent)
+        } catch {
+          // a malformed notification is not ours to act on
+        }
+        return
+      }
+      if (message.channel !== PROGRESS_CHANNEL) return
       try {
         const event = JSON.parse(message.payload) as SyncProgressEvent
         this.pubsub.publish('syncProgress', { ...event, at: new Date(event.at) })
@@ -197,6 +217,7 @@ export class SyncEngine {
     })
     await client.connect()
     await client.query(`listen ${PROGRESS_CHANNEL}`)
+    await client.query(`listen ${ALERT_CHANNEL}`)
     this.#listener = client
   }
 
@@ -457,6 +478,28 @@ export class SyncEngine {
       .catch((error: Error) => this.#log.warn({ err: { message: error.message } }, 'progress not published'))
   }
 
+  /** Alert rules over what a sync just changed; a failure to evaluate never fails the sync. */
+  async evaluateAlerts(scope: EvaluationScope): Promise<void> {
+    try {
+      await evaluateAlerts(this.#services, scope)
+    } catch (error) {
+      this.#log.error({ err: { message: (error as Error).message } }, 'alert evaluation failed')
+    }
+  }
+
+  /** Tells subscribers of `alertChanged` (on every process) that an alert moved. */
+  publishAlert(event: AlertEvent): void {
+    if (this.#services.db.kind !== 'postgresql') {
+      this.pubsub.publish('alertChanged', event)
+      return
+    }
+    this.#services.db
+      .query('select pg_notify(?, ?)', [ALERT_CHANNEL, JSON.stringify(event)])
+      .catch((error: Error) =>
+        this.#log.warn({ err: { message: error.message } }, 'alert event not published'),
+      )
+  }
+
   async #circuitOpenUntil(em: EntityManager, workspaceId: string, host: string): Promise<Date | null> {
     const rows = (await em
       .getConnection()
@@ -515,6 +558,7 @@ export class SyncEngine {
       await em.flush()
       this.publishProgress(account, run, status)
       this.#services.metrics.recordSyncRun(account.platformId, status)
+      await this.evaluateAlerts({ workspaceId: account.workspace.id, accountIds: [account.id] })
     }
     if (!platform)
       return finish('FAILED', {
