@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Account } from '../account/account.entity.ts'
 import type { AppServices } from '../app-services.ts'
+import { announceLocally, announceSql } from '../db/change-feed.ts'
 import { isoDay } from '../db/iso-day.ts'
 import { METRIC_COLUMNS } from '../stats/stat-writer.ts'
 import { Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
@@ -145,6 +146,35 @@ interface ChangeGroup {
 }
 
 const REVISION_METRICS = ['ftds', 'signups', 'netRevenue', 'commission'] as const
+const COUNT_METRICS = new Set(['ftds', 'signups'])
+
+interface Figure extends ChangeGroup {
+  delta: number
+  percent: number | null
+  reasons: string[]
+}
+
+const METRIC_WORDS: Record<string, [string, string]> = {
+  ftds: ['FTD', 'FTDs'],
+  signups: ['signup', 'signups'],
+  netRevenue: ['net revenue', 'net revenue'],
+  commission: ['commission', 'commission'],
+}
+
+function revisionTitle(name: string, day: string, headline: Figure, reasons: ReadonlySet<string>): string {
+  const [one, many] = METRIC_WORDS[headline.metric] ?? [headline.metric, headline.metric]
+  const when = reasons.has('AFTER_MONTH_CLOSE')
+    ? ' after its month closed'
+    : reasons.has('AFTER_HORIZON')
+      ? ' after the platform called it final'
+      : ''
+  if (COUNT_METRICS.has(headline.metric) && headline.delta < 0) {
+    const n = -headline.delta
+    return `${name}: ${n} ${n === 1 ? one : many} removed from ${day}${when}`
+  }
+  const pct = headline.percent === null ? '' : ` by ${Math.abs(Math.round(headline.percent * 10) / 10)}%`
+  return `${name}: ${many} of ${day} revised ${headline.delta < 0 ? 'down' : 'up'}${pct}${when}`
+}
 
 /**
  * A revision is judged by where a day's figure stands now against what was first stored for it: an FTD removed
@@ -194,14 +224,16 @@ async function revisions(
   const groups = new Map<string, ChangeGroup>()
   for (const row of rows) {
     const day = isoDay(row.day)
-    const key = `${row.account_id}:${day}:${row.metric}:${row.currency}`
+    // Counts are counts whatever currency row carries them; money stays per currency.
+    const currency = COUNT_METRICS.has(row.metric) ? '' : row.currency
+    const key = `${row.account_id}:${day}:${row.metric}:${currency}`
     const first = new Date(row.first_at)
     const last = new Date(row.last_at)
     const group = groups.get(key) ?? {
       accountId: row.account_id,
       day,
       metric: row.metric,
-      currency: row.currency,
+      currency,
       before: 0,
       after: 0,
       firstDetectedAt: first,
@@ -241,71 +273,98 @@ async function revisions(
     }
   }
 
+  // One alert per account and day: a reversal moves FTDs, CPA and commission together, and the affiliate wants
+  // to hear about the day once, with every figure that moved.
+  const days = new Map<string, { accountId: string; day: string; figures: Figure[] }>()
   for (const [key, g] of groups) {
-    const account = byId.get(g.accountId)
-    if (!account) continue
-    const subjectKey = `revision:${key}`
-    examinedKeys.add(subjectKey)
     const delta = g.after - g.before
+    const dayKey = `${g.accountId}:${g.day}`
+    const entry = days.get(dayKey) ?? { accountId: g.accountId, day: g.day, figures: [] }
+    days.set(dayKey, entry)
     if (delta === 0) continue
-    const reasons: string[] = []
-    const name = accountName(account)
-    let title = ''
-    if (
-      (g.metric === 'ftds' && settings.ftdsRemoved) ||
-      (g.metric === 'signups' && settings.signupsRemoved)
-    ) {
-      if (delta < 0) {
-        reasons.push(g.metric === 'ftds' ? 'FTDS_REMOVED' : 'SIGNUPS_REMOVED')
-        const n = -delta
-        title = `${name}: ${n} ${g.metric === 'ftds' ? (n === 1 ? 'FTD' : 'FTDs') : n === 1 ? 'signup' : 'signups'} removed from ${g.day}`
-      }
-    }
     let percent: number | null = null
     if (g.metric === 'netRevenue' || g.metric === 'commission') {
-      const now = totals.get(key) ?? g.after
-      const wasTotal = now - delta
-      percent = wasTotal === 0 ? null : (delta / Math.abs(wasTotal)) * 100
+      const total = totals.get(key) ?? g.after
+      const was = total - delta
+      percent = was === 0 ? null : (delta / Math.abs(was)) * 100
+    } else if (g.before !== 0) {
+      percent = (delta / Math.abs(g.before)) * 100
+    }
+    entry.figures.push({ ...g, delta, percent, reasons: [] })
+  }
+  for (const [dayKey, entry] of days) {
+    const account = byId.get(entry.accountId)
+    if (!account) continue
+    const subjectKey = `revision:${dayKey}`
+    examinedKeys.add(subjectKey)
+    const reasons = new Set<string>()
+    for (const f of entry.figures) {
+      if (f.delta < 0 && f.metric === 'ftds' && settings.ftdsRemoved) f.reasons.push('FTDS_REMOVED')
+      if (f.delta < 0 && f.metric === 'signups' && settings.signupsRemoved) f.reasons.push('SIGNUPS_REMOVED')
       if (
+        (f.metric === 'netRevenue' || f.metric === 'commission') &&
         settings.moneyChangePercent !== null &&
-        (percent === null || Math.abs(percent) > settings.moneyChangePercent)
-      ) {
-        reasons.push('MONEY_REVISED')
-        const label = g.metric === 'commission' ? 'commission' : 'net revenue'
-        title = `${name}: ${label} of ${g.day} revised ${delta < 0 ? 'down' : 'up'}${
-          percent === null ? '' : ` by ${Math.abs(Math.round(percent * 10) / 10)}%`
-        }`
-      }
+        (f.percent === null || Math.abs(f.percent) > settings.moneyChangePercent)
+      )
+        f.reasons.push('MONEY_REVISED')
+      const detectedDay = platformToday(account.timeZone, f.lastDetectedAt)
+      if (settings.afterMonthClose && detectedDay >= nextMonthStart(f.day))
+        f.reasons.push('AFTER_MONTH_CLOSE')
+      if (settings.afterHorizon && horizonSettled(account, f.day, detectedDay))
+        f.reasons.push('AFTER_HORIZON')
+      for (const r of f.reasons) reasons.add(r)
     }
-    const detectedDay = platformToday(account.timeZone, g.lastDetectedAt)
-    if (settings.afterMonthClose && detectedDay >= nextMonthStart(g.day)) {
-      reasons.push('AFTER_MONTH_CLOSE')
-      title ||= `${name}: ${g.metric} of ${g.day} changed after its month closed`
-    }
-    if (settings.afterHorizon && horizonSettled(account, g.day, detectedDay)) {
-      reasons.push('AFTER_HORIZON')
-      title ||= `${name}: ${g.metric} of ${g.day} changed after the platform's figures were final`
-    }
-    if (reasons.length === 0) continue
+    if (reasons.size === 0) continue
+    const qualifying = entry.figures.filter((f) => f.reasons.length > 0)
+    const headline =
+      qualifying.find((f) => f.metric === 'ftds' && f.reasons.includes('FTDS_REMOVED')) ??
+      qualifying.find((f) => f.metric === 'signups' && f.reasons.includes('SIGNUPS_REMOVED')) ??
+      [...qualifying].sort(
+        (x, y) =>
+          Number(y.metric === 'commission') - Number(x.metric === 'commission') ||
+          Math.abs(y.delta) - Math.abs(x.delta),
+      )[0]
+    if (!headline) continue
     candidates.set(subjectKey, {
       subjectKey,
-      accountId: g.accountId,
-      day: g.day,
-      metric: g.metric,
-      currency: g.metric === 'ftds' || g.metric === 'signups' ? null : g.currency || null,
-      before: decimalText(g.before),
-      after: decimalText(g.after),
-      title,
+      accountId: entry.accountId,
+      day: entry.day,
+      metric: headline.metric,
+      currency: COUNT_METRICS.has(headline.metric) ? null : headline.currency || null,
+      before: decimalText(headline.before),
+      after: decimalText(headline.after),
+      title: revisionTitle(accountName(account), entry.day, headline, reasons),
       details: {
-        reasons,
-        change: decimalText(delta),
-        percent: percent === null ? null : Math.round(percent * 100) / 100,
-        firstDetectedAt: g.firstDetectedAt.toISOString(),
-        lastDetectedAt: g.lastDetectedAt.toISOString(),
+        reasons: [...reasons],
+        figures: entry.figures.map((f) => ({
+          metric: f.metric,
+          currency: COUNT_METRICS.has(f.metric) ? null : f.currency || null,
+          before: decimalText(f.before),
+          after: decimalText(f.after),
+          change: decimalText(f.delta),
+          percent: f.percent === null ? null : Math.round(f.percent * 100) / 100,
+          reasons: f.reasons,
+          firstDetectedAt: f.firstDetectedAt.toISOString(),
+          lastDetectedAt: f.lastDetectedAt.toISOString(),
+        })),
       },
     })
   }
   return { candidates, examined: (k) => examinedKeys.has(k) }
+}
+
+/**
+ * Days known to have been synced, per account: a day no sync has fetched yet is unknown, not a day without
+ * traffic, and judging it would raise a drop every morning before the first sync of the day.
+ */
+async function coveredDays(services: AppServices, accounts: Account[], days: readonly string[]) {
+  const rows = await services.db.query<{ account_id: string; day: string | Date }>(
+    `select c.account_id, d.day from sync_coverage c
+       join unnest(?::date[]) as d(day) on d.day between c.from_day and c.to_day
+      where c.account_id = any(?::uuid[])`,
+    [`{${days.join(',')}}`, `{${accounts.map((a) => a.id).join(',')}}`],
+  )
+  return new Set(rows.map((r) => `${r.account_id}:${isoDay(r.day)}`))
 }
 
 /** Daily totals of one figure per account over a range of days (absent days are not returned). */
@@ -344,8 +403,11 @@ async function trafficChange(
 ): Promise<RuleFindings> {
   const s: RuleSettings['TRAFFIC_CHANGE'] = readSettings('TRAFFIC_CHANGE', rule.settings)
   const candidates = new Map<string, AlertCandidate>()
+  // An account whose last complete day is not synced yet keeps its alert as it is.
+  const judged = new Set<string>()
+  const examined = (k: string) => judged.has(k.split(':')[1] ?? '')
   const synced = accounts.filter((a) => a.lastSyncAt)
-  if (synced.length === 0) return { candidates, examined: everything }
+  if (synced.length === 0) return { candidates, examined }
   const lastDays = new Map(synced.map((a) => [a.id, addDays(platformToday(a.timeZone, now), -1)]))
   const latest = [...lastDays.values()].sort().at(-1) as string
   const earliest = addDays([...lastDays.values()].sort()[0] as string, -s.baselineDays)
@@ -355,8 +417,11 @@ async function trafficChange(
     [`{${synced.map((a) => a.id).join(',')}}`],
   )
   const firstDay = new Map(firstStored.map((r) => [r.account_id, isoDay(r.first_day)]))
+  const covered = await coveredDays(services, synced, [...new Set(lastDays.values())])
   for (const account of synced) {
     const day = lastDays.get(account.id) as string
+    if (!covered.has(`${account.id}:${day}`)) continue
+    judged.add(account.id)
     const start = firstDay.get(account.id)
     // Days before the account's first stored day are unknown, not zero: a new account has no baseline yet.
     if (!start || start > addDays(day, -s.baselineDays)) continue
@@ -384,7 +449,7 @@ async function trafficChange(
       details: { direction, changePercent: Math.round(change * 10) / 10, baselineDays: s.baselineDays },
     })
   }
-  return { candidates, examined: everything }
+  return { candidates, examined }
 }
 
 const ACTIVITY = 'coalesce(clicks,0) + coalesce(signups,0) + coalesce(ftds,0) + abs(coalesce(commission,0))'
@@ -397,15 +462,20 @@ async function stoppedReporting(
 ): Promise<RuleFindings> {
   const s = readSettings('STOPPED_REPORTING', rule.settings)
   const candidates = new Map<string, AlertCandidate>()
+  const judged = new Set<string>()
+  const examined = (k: string) => judged.has(k.split(':')[1] ?? '')
   // Only accounts whose syncs succeed: a failing sync is the other rules' business.
   const live = accounts.filter((a) => a.lastSyncAt && a.status === 'OK')
-  if (live.length === 0) return { candidates, examined: everything }
+  if (live.length === 0) return { candidates, examined }
   const lastDays = new Map(live.map((a) => [a.id, addDays(platformToday(a.timeZone, now), -1)]))
   const latest = [...lastDays.values()].sort().at(-1) as string
   const earliest = addDays([...lastDays.values()].sort()[0] as string, -(s.quietDays + s.activeDays))
   const totals = await dailyTotals(services, live, ACTIVITY, earliest, latest)
+  const covered = await coveredDays(services, live, [...new Set(lastDays.values())])
   for (const account of live) {
     const day = lastDays.get(account.id) as string
+    if (!covered.has(`${account.id}:${day}`)) continue
+    judged.add(account.id)
     const days = totals.get(account.id) ?? new Map<string, number>()
     let quiet = true
     for (let i = 0; i < s.quietDays && quiet; i++) quiet = (days.get(addDays(day, -i)) ?? 0) === 0
@@ -432,7 +502,7 @@ async function stoppedReporting(
       details: { lastActiveDay: lastActive, quietDays: s.quietDays },
     })
   }
-  return { candidates, examined: everything }
+  return { candidates, examined }
 }
 
 /** Whether a change detected on `detectedDay` to `day` came after the account's platform called the day final. */
@@ -461,6 +531,7 @@ export async function evaluateAlerts(
     { filters: false, orderBy: { createdAt: 'asc' } },
   )
   const result: EvaluationResult = { opened: [], resolved: [], updated: 0 }
+  const touched = new Set<string>()
   const accountsOf = new Map<string, Account[]>()
   for (const rule of rules) {
     const workspaceId = rule.workspace.id
@@ -501,6 +572,7 @@ export async function evaluateAlerts(
             [now, candidate.title, candidate.after, JSON.stringify(candidate.details), alert.id],
           )
           result.updated += 1
+          touched.add(workspaceId)
           services.sync?.publishAlert({ workspaceId, alertId: alert.id, event: 'UPDATED' })
         }
         continue
@@ -514,6 +586,7 @@ export async function evaluateAlerts(
       )
       if (resolved.length === 0) continue
       result.resolved.push(alert.id)
+      touched.add(workspaceId)
       alert.resolvedAt = now
       alert.resolution = 'CLEARED'
       await transition(services, workspaceId, alert, 'RESOLVED')
@@ -545,9 +618,16 @@ export async function evaluateAlerts(
       )
       if (inserted.length === 0) continue
       result.opened.push(id)
+      touched.add(workspaceId)
       const alert = await em.findOneOrFail(Alert, { id }, { filters: false, populate: ['rule', 'account'] })
       await transition(services, workspaceId, alert, 'FIRED')
     }
+  }
+  // Cached answers of the workspaces whose alerts moved are stale now, in this process and every other.
+  const changes = [...touched].map((id) => `ws:${id}`)
+  if (changes.length > 0) {
+    await services.db.query(announceSql(changes), changes)
+    for (const change of changes) announceLocally(change)
   }
   return result
 }

@@ -19,12 +19,7 @@ import { loadScoped } from '../schema/node-loaders.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import { ALERT_RULE_KINDS, Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
 import { evaluateAlerts } from './alert-engine.ts'
-import {
-  readSettings,
-  settingsFieldsOf,
-  type TrafficMetric,
-  validateSettings,
-} from './alert-rules.ts'
+import { readSettings, settingsFieldsOf, type TrafficMetric, validateSettings } from './alert-rules.ts'
 
 const PAGE = 50
 const MAX_RULES_PER_WORKSPACE = 200

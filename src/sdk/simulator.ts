@@ -40,9 +40,11 @@ export interface TruthAccountSpec {
 /**
  * How a platform revises a day: `redraw` (the default) draws all of its figures again; `ftds-reversed` drops some
  * of its FTDs (fraud, duplicates) and the CPA paid for them; `revenue-adjusted` books late costs against its net
- * revenue, after the month was closed, and the revenue share follows.
+ * revenue, after the month was closed, and the revenue share follows; `traffic-lost` keeps a tenth of the day's
+ * traffic (a broken tracking link, a program that stopped sending); `restored` undoes every revision of the day
+ * (a reversal taken back).
  */
-export type TruthRevision = 'redraw' | 'ftds-reversed' | 'revenue-adjusted'
+export type TruthRevision = 'redraw' | 'ftds-reversed' | 'revenue-adjusted' | 'traffic-lost' | 'restored'
 
 /** Every metric filled; simulators project it onto what their platform reports. */
 export type TruthRow = ReportRow
@@ -116,10 +118,20 @@ export function createGroundTruth(seed = 'affgraph'): GroundTruth {
     seed,
     revise(accountKey, day, how = 'redraw') {
       const key = `${accountKey}|${day}`
-      const counts = revisions.get(key) ?? { redraw: 0, 'ftds-reversed': 0, 'revenue-adjusted': 0 }
+      if (how === 'restored') {
+        revisions.delete(key)
+        return 0
+      }
+      const counts = revisions.get(key) ?? {
+        redraw: 0,
+        'ftds-reversed': 0,
+        'revenue-adjusted': 0,
+        'traffic-lost': 0,
+        restored: 0,
+      }
       counts[how] += 1
       revisions.set(key, counts)
-      return counts.redraw + counts['ftds-reversed'] + counts['revenue-adjusted']
+      return counts.redraw + counts['ftds-reversed'] + counts['revenue-adjusted'] + counts['traffic-lost']
     },
     rows(account, window) {
       const since = account.since ?? '2023-01-01'
@@ -141,7 +153,8 @@ export function createGroundTruth(seed = 'affgraph'): GroundTruth {
               // A quiet day has no row at all; secondary currencies appear on a minority of days.
               if (rand() < 0.08) return
               if (currencyIndex > 0 && rand() < 0.7) return
-              const scale = (currencyIndex > 0 ? 0.2 : 1) * weekendBoost * traffic
+              const lost = 0.1 ** (revised?.['traffic-lost'] ?? 0)
+              const scale = (currencyIndex > 0 ? 0.2 : 1) * weekendBoost * traffic * lost
               const impressions = Math.floor(intBetween(rand, 200, 4000) * scale)
               const clicks = Math.floor(impressions * (0.05 + rand() * 0.15))
               const signups = Math.floor(clicks * (0.02 + rand() * 0.1))
