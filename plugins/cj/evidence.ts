@@ -11,7 +11,8 @@ const ADVERTISER_REFERENCE: EvidenceSource = {
   url: 'https://docs.cj.com/docs/commissiondetail-api-advertiser',
 }
 const PAYMENT_CYCLE: EvidenceSource = {
-  title: "CJ Junction: Understanding CJ's Publisher Payment Cycle (2022): new, extended and locked statuses, locking cycles",
+  title:
+    "CJ Junction: Understanding CJ's Publisher Payment Cycle (2022): new, extended and locked statuses, locking cycles",
   url: 'https://junction.cj.com/article/cookie-dough-understanding-publisher-payment-cycle',
 }
 const SCHEMA: EvidenceSource = {

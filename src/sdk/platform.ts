@@ -157,68 +157,73 @@ const rateLimitSchema = z.object({
 })
 
 /** Checked when a plugin is loaded; a plugin that fails this stops the server with the folder named. */
-export const platformManifestSchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be kebab-case, e.g. "income-access"'),
-  name: z.string().min(1).max(80),
-  graphqlName: z
-    .string()
-    .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase')
-    .optional(),
-  version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/, 'must be a semantic version'),
-  docsUrl: z.url({ protocol: /^https?$/ }),
-  description: z.string().min(1).max(500),
-  connection: z.object({
-    fields: z
-      .record(z.string(), z.object({ label: z.string().min(1), help: z.string().min(1) }).loose())
-      .refine((fields) => Object.keys(fields).length > 0, 'must declare at least one field'),
-    schema: z.custom<z.ZodObject>((v) => v instanceof z.ZodObject, 'must be a zod object schema'),
-  }),
-  limits: z.object({
-    perHost: rateLimitSchema.optional(),
-    perAccount: rateLimitSchema.optional(),
-    maxWindowDays: z.number().int().min(1).max(3660),
-    monthAlignedWindows: z.boolean().optional(),
-  }),
-  capabilities: z.object({
-    metrics: z.array(z.enum(METRICS)).min(1),
-    breakdowns: z.array(z.enum(BREAKDOWNS)),
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
-    perProgramHost: z.boolean(),
-    lookbackDays: z.number().int().min(1).max(366).optional(),
-    revisionHorizon: z
-      .object({
-        days: z.number().int().min(0).max(3660).optional(),
-        monthClose: z.object({ afterDays: z.number().int().min(0).max(366) }).optional(),
-        evidence: z.string().min(1),
-      })
-      .refine((h) => h.days !== undefined || h.monthClose !== undefined, {
-        message: 'declares days, monthClose or both',
-      })
+export const platformManifestSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be kebab-case, e.g. "income-access"'),
+    name: z.string().min(1).max(80),
+    graphqlName: z
+      .string()
+      .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase')
       .optional(),
-  }),
-  check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
-  fetchReport: z.custom<(...args: unknown[]) => unknown>(
-    (v) => typeof v === 'function',
-    'must be a function',
-  ),
-  evidence: evidenceSchema,
-  simulator: z
-    .object({
-      create: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
-    })
-    .loose(),
-}).superRefine((platform, ctx) => {
-  // A horizon without the fact it rests on could not tell a user how far to trust it.
-  const cited = platform.capabilities.revisionHorizon?.evidence
-  if (cited === undefined) return
-  const fact = platform.evidence?.find((f) => f.id === cited)
-  if (fact?.topic !== 'revisions')
-    ctx.addIssue({
-      code: 'custom',
-      message: `must name an evidence fact of topic "revisions"; "${cited}" is ${fact ? `about ${fact.topic}` : 'not in evidence'}`,
-      path: ['capabilities', 'revisionHorizon', 'evidence'],
-    })
-})
+    version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/, 'must be a semantic version'),
+    docsUrl: z.url({ protocol: /^https?$/ }),
+    description: z.string().min(1).max(500),
+    connection: z.object({
+      fields: z
+        .record(z.string(), z.object({ label: z.string().min(1), help: z.string().min(1) }).loose())
+        .refine((fields) => Object.keys(fields).length > 0, 'must declare at least one field'),
+      schema: z.custom<z.ZodObject>((v) => v instanceof z.ZodObject, 'must be a zod object schema'),
+    }),
+    limits: z.object({
+      perHost: rateLimitSchema.optional(),
+      perAccount: rateLimitSchema.optional(),
+      maxWindowDays: z.number().int().min(1).max(3660),
+      monthAlignedWindows: z.boolean().optional(),
+    }),
+    capabilities: z.object({
+      metrics: z.array(z.enum(METRICS)).min(1),
+      breakdowns: z.array(z.enum(BREAKDOWNS)),
+      timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
+      perProgramHost: z.boolean(),
+      lookbackDays: z.number().int().min(1).max(366).optional(),
+      revisionHorizon: z
+        .object({
+          days: z.number().int().min(0).max(3660).optional(),
+          monthClose: z.object({ afterDays: z.number().int().min(0).max(366) }).optional(),
+          evidence: z.string().min(1),
+        })
+        .refine((h) => h.days !== undefined || h.monthClose !== undefined, {
+          message: 'declares days, monthClose or both',
+        })
+        .optional(),
+    }),
+    check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
+    fetchReport: z.custom<(...args: unknown[]) => unknown>(
+      (v) => typeof v === 'function',
+      'must be a function',
+    ),
+    evidence: evidenceSchema,
+    simulator: z
+      .object({
+        create: z.custom<(...args: unknown[]) => unknown>(
+          (v) => typeof v === 'function',
+          'must be a function',
+        ),
+      })
+      .loose(),
+  })
+  .superRefine((platform, ctx) => {
+    // A horizon without the fact it rests on could not tell a user how far to trust it.
+    const cited = platform.capabilities.revisionHorizon?.evidence
+    if (cited === undefined) return
+    const fact = platform.evidence?.find((f) => f.id === cited)
+    if (fact?.topic !== 'revisions')
+      ctx.addIssue({
+        code: 'custom',
+        message: `must name an evidence fact of topic "revisions"; "${cited}" is ${fact ? `about ${fact.topic}` : 'not in evidence'}`,
+        path: ['capabilities', 'revisionHorizon', 'evidence'],
+      })
+  })
 
 /** The manifest of a platform plugin: its default export. */
 export function definePlatform<F extends ConnectionFields>(
