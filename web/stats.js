@@ -101,7 +101,11 @@ export function statsTable(result, query) {
   const lead = group ? [''] : []
   const header = ['Period', ...(group ? [group.label] : []), 'Currency', ...metrics.map((m) => m.label)]
   const body = result.rows.map((row) => [
-    text(`${period(row, query.granularity)}${row.settled === false ? PROVISIONAL_MARK : ''}`),
+    // The mark is for readers; the CSV keeps the plain period.
+    {
+      display: `${period(row, query.granularity)}${row.settled === false ? PROVISIONAL_MARK : ''}`,
+      csv: period(row, query.granularity),
+    },
     ...(group ? [text(group.of(row))] : []),
     text(row.currency ?? ''),
     ...metrics.map((m) => cellOf(m, row[m.key])),
