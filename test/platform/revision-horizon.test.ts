@@ -7,6 +7,8 @@ import {
   isSettled,
   settledThrough,
 } from '../../src/platform/revision-horizon.ts'
+import { BUNDLED_PLUGIN_DIR, loadPlugin } from '../../src/platform/plugin-loader.ts'
+import { platformManifestSchema } from '../../src/sdk/index.ts'
 
 describe('revision horizon', () => {
   it('given a rolling horizon, when today is given, then the last settled day is days + 1 before it', () => {
@@ -82,5 +84,30 @@ describe('revision horizon', () => {
   it('given a day that is not a calendar day, when checked, then it is refused', () => {
     expect(() => settledThrough({ days: 1, evidence: 'x' }, '2027-02-29')).toThrow(RangeError)
     expect(() => isSettled({ days: 1, evidence: 'x' }, '2027-13-01', '2027-02-01')).toThrow(RangeError)
+  })
+
+  it('given a manifest whose horizon cites no revisions fact, when validated, then it is refused naming the horizon', async () => {
+    const { definition } = await loadPlugin(`${BUNDLED_PLUGIN_DIR}/smartico`)
+    expect(horizonOf({ definition } as never)).toMatchObject({
+      days: 7,
+      evidence: 'revisions',
+      isDefault: false,
+    })
+    for (const evidence of ['no-such-fact', definition.evidence.find((f) => f.topic === 'auth')!.id]) {
+      const manifest = {
+        ...definition,
+        capabilities: { ...definition.capabilities, revisionHorizon: { days: 7, evidence } },
+      }
+      const result = platformManifestSchema.safeParse(manifest)
+      expect(result.success).toBe(false)
+      expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual([
+        'capabilities.revisionHorizon.evidence',
+      ])
+    }
+    const empty = {
+      ...definition,
+      capabilities: { ...definition.capabilities, revisionHorizon: { evidence: 'revisions' } },
+    }
+    expect(platformManifestSchema.safeParse(empty).success).toBe(false)
   })
 })
