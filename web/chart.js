@@ -32,6 +32,8 @@ export function chartsOf(result, query) {
   const periods = [...new Map(result.rows.map((r) => [r.periodStart, r.periodEnd])).entries()].sort((a, b) =>
     a[0] < b[0] ? -1 : 1,
   )
+  // A period is provisional when any of its rows may still be revised by its platform.
+  const provisional = new Set(result.rows.filter((r) => r.settled === false).map((r) => r.periodStart))
   const index = new Map(periods.map(([start], i) => [start, i]))
   const charts = new Map()
   for (const row of result.rows) {
@@ -57,11 +59,57 @@ export function chartsOf(result, query) {
         start,
         end,
         partial: isPartialPeriod(start, end, query.granularity),
+        provisional: provisional.has(start),
       })),
       series: ranked.slice(0, MAX_SERIES),
       hidden: Math.max(0, ranked.length - MAX_SERIES),
     }
   })
+}
+
+let hatching = null
+/** Diagonal lines over a faint wash: provisional periods stay readable, yet do not look final. */
+function hatchOf(ctx) {
+  if (!hatching) {
+    const tile = document.createElement('canvas')
+    tile.width = tile.height = 8
+    const c = tile.getContext('2d')
+    c.fillStyle = 'rgba(127,127,127,0.10)'
+    c.fillRect(0, 0, 8, 8)
+    c.strokeStyle = 'rgba(127,127,127,0.35)'
+    c.lineWidth = 1
+    c.beginPath()
+    c.moveTo(0, 8)
+    c.lineTo(8, 0)
+    c.stroke()
+    hatching = tile
+  }
+  return ctx.createPattern(hatching, 'repeat')
+}
+
+const DAY_SECONDS = 86_400
+
+/** Shades the provisional periods behind the series: a bar's slot, or a day's width around its point. */
+function shadeProvisional(chart, bars) {
+  return (u) => {
+    const { ctx } = u
+    const { top, height } = u.bbox
+    ctx.save()
+    ctx.fillStyle = hatchOf(ctx)
+    chart.periods.forEach((p, i) => {
+      if (!p.provisional) return
+      const [from, to] = bars
+        ? [i - 0.5, i + 0.5]
+        : [
+            Date.parse(`${p.start}T00:00:00Z`) / 1000 - DAY_SECONDS / 2,
+            Date.parse(`${p.end}T00:00:00Z`) / 1000 + DAY_SECONDS / 2,
+          ]
+      const left = Math.max(u.bbox.left, u.valToPos(from, 'x', true))
+      const right = Math.min(u.bbox.left + u.bbox.width, u.valToPos(to, 'x', true))
+      if (right > left) ctx.fillRect(left, top, right - left, height)
+    })
+    ctx.restore()
+  }
 }
 
 const periodLabel = (period, granularity) => {
@@ -127,6 +175,7 @@ export function Chart({ chart, label }) {
           { ...axis, size: 72, label: chart.unit || undefined },
         ],
         legend: { live: true },
+        hooks: { drawClear: [shadeProvisional(chart, bars)] },
         series: [
           {
             label: 'Period',
@@ -134,8 +183,13 @@ export function Chart({ chart, label }) {
               if (v == null) return '—'
               const period = bars ? chart.periods[Math.round(v)] : null
               if (bars)
-                return period ? `${period.start} – ${period.end}${period.partial ? ' (partial)' : ''}` : '—'
-              return new Date(v * 1000).toISOString().slice(0, 10)
+                return period
+                  ? `${period.start} – ${period.end}${period.partial ? ' (partial)' : ''}${period.provisional ? ' (may still change)' : ''}`
+                  : '—'
+              const day = new Date(v * 1000).toISOString().slice(0, 10)
+              return chart.periods.find((p) => p.start === day)?.provisional
+                ? `${day} (may still change)`
+                : day
             },
           },
           ...order.map((i) => {

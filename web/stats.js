@@ -9,11 +9,11 @@ import { Chart, chartsOf, MAX_SERIES } from './chart.js'
 
 const STATS = `query Stats($input: StatsInput!, $after: String) {
   stats(input: $input) {
-    currency
+    currency settledThrough
     rows(after: $after) {
       pageInfo { hasNextPage endCursor }
       nodes {
-        periodStart periodEnd program platformId platform { name } accountId account { label } tag currency
+        periodStart periodEnd settled program platformId platform { name } accountId account { label } tag currency
         clicks signups ftds
         deposits { amount currency } netRevenue { amount currency } commission { amount currency }
         conversions { currency reason }
@@ -78,6 +78,9 @@ function period(row, granularity) {
   return granularity === 'MONTH' ? row.periodStart.slice(0, 7) : row.periodStart
 }
 
+/** Marks a period whose figures a platform may still revise (inside its revision horizon). */
+export const PROVISIONAL_MARK = ' †'
+
 /** One table cell: what people read, and what the CSV holds (the plain rounded amount; empty for no figure). */
 const text = (value) => ({ display: value, csv: value })
 function cellOf(metric, value) {
@@ -98,7 +101,11 @@ export function statsTable(result, query) {
   const lead = group ? [''] : []
   const header = ['Period', ...(group ? [group.label] : []), 'Currency', ...metrics.map((m) => m.label)]
   const body = result.rows.map((row) => [
-    text(period(row, query.granularity)),
+    // The mark is for readers; the CSV keeps the plain period.
+    {
+      display: `${period(row, query.granularity)}${row.settled === false ? PROVISIONAL_MARK : ''}`,
+      csv: period(row, query.granularity),
+    },
     ...(group ? [text(group.of(row))] : []),
     text(row.currency ?? ''),
     ...metrics.map((m) => cellOf(m, row[m.key])),
@@ -199,6 +206,7 @@ export function Stats() {
     [result, chartMetric?.key],
   )
   const partial = charts.some((c) => c.periods.some((p) => p.partial))
+  const provisional = result?.stats.rows.some((r) => r.settled === false)
 
   const update = (/** @type {Event} */ event) => {
     const { name, value } = /** @type {HTMLInputElement} */ (event.target)
@@ -289,6 +297,15 @@ export function Stats() {
                   <${Chart} chart=${chart} label=${`${chartMetric.label}${chart.unit ? ` in ${chart.unit}` : ''} per ${GRANULARITIES[result.query.granularity].toLowerCase()}`} />
                 </figure>`,
               )}
+              ${
+                provisional
+                  ? html`<p class="muted small provisional-note"><span class="provisional-swatch" aria-hidden="true"></span> ${
+                      result.stats.settledThrough
+                        ? `Figures after ${result.stats.settledThrough} may still change`
+                        : 'These figures may still change'
+                    }: platforms approve, reverse or restate recent days until their revision horizon has passed (hatched; † in the table).</p>`
+                  : ''
+              }
               ${partial ? html`<p class="muted small">* A partial ${result.query.granularity === 'MONTH' ? 'month' : 'week'}: only its days inside the range count, so it is not comparable with whole ones.</p>` : ''}`
         }
         <div class="table-head">

@@ -30,6 +30,8 @@ export default definePlatform({
     perProgramHost: true,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 60,
+    // Inferred from the hold and review statuses: figures change for weeks.
+    revisionHorizon: { days: 60, evidence: 'hold-revisions' },
   },
   check,
   fetchReport,

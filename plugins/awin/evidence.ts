@@ -12,6 +12,11 @@ const DOCS_INTRO: EvidenceSource = {
   title: 'Awin API docs: Introduction (base URL https://api.awin.com)',
   url: 'https://help.awin.com/apidocs/introduction-1',
 }
+const AUTO_VALIDATION: EvidenceSource = {
+  title:
+    'Awin help for advertisers: Auto-validation (pending transactions are approved after the auto-validation period, up to 67 days on Awin Access, by contract otherwise)',
+  url: 'https://help.awin.com/advertisers/docs/auto-validation',
+}
 const WIKI_COPY: EvidenceSource = {
   title:
     "code-index #32374734411: Awin's publisher API wiki page (2017) copied into a client: token from ui.awin.com/awin-api, Authorization: Bearer, a transaction response sample",
@@ -128,8 +133,8 @@ export const evidence = defineEvidence([
   {
     id: 'validation-horizon',
     topic: 'revisions',
-    fact: 'Transactions stay pending until the advertiser approves, declines or amends them (validationDate, amended, dateType=validation/amendment); when is up to each advertiser and not published: re-fetch at least 60 days.',
-    confidence: 'assumed',
-    sources: [DOCS_TRANSACTIONS, WIKI_COPY],
+    fact: 'Transactions stay pending until the advertiser approves, declines or amends them (validationDate, amended, dateType=validation/amendment), at the latest when its auto-validation period ends: up to 67 days on Awin Access, set by contract on other plans. A day is taken as settled after 67 days; re-fetch at least 60 days.',
+    confidence: 'inferred',
+    sources: [AUTO_VALIDATION, DOCS_TRANSACTIONS, WIKI_COPY],
   },
 ])

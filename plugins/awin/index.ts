@@ -29,6 +29,8 @@ export default definePlatform({
     perProgramHost: false,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 60,
+    // Auto-validation approves what an advertiser leaves pending; 67 days is the longest period of Awin Access.
+    revisionHorizon: { days: 67, evidence: 'validation-horizon' },
   },
   check,
   fetchReport,

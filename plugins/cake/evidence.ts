@@ -1,4 +1,4 @@
-import { defineEvidence, type EvidenceSource } from 'affgraph/sdk'
+import { assumedFact, defineEvidence, type EvidenceSource } from 'affgraph/sdk'
 
 const KB_PERFORMANCE: EvidenceSource = {
   title:
@@ -159,4 +159,9 @@ export const evidence = defineEvidence([
     confidence: 'vendor',
     sources: [KB_REPORTING],
   },
+  assumedFact(
+    'approval-period',
+    'revisions',
+    'How long a network takes to approve or reject conversions is its own and not published: a day is taken as settled 30 days after it, as long as the default lookback; a network with a longer approval period settles later.',
+  ),
 ])

@@ -31,6 +31,8 @@ export default definePlatform({
     perProgramHost: true,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 30,
+    // Assumed: each network sets its own approval period.
+    revisionHorizon: { days: 30, evidence: 'approval-period' },
   },
   check,
   fetchReport,

@@ -28,6 +28,8 @@ export default definePlatform({
     // Assumed: the media report's days are UTC days; nothing public states the zone.
     timeZone: 'UTC',
     perProgramHost: true,
+    // Assumed: revenue share is final with the monthly statement; when it closes is not public.
+    revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
   },
   check,
   fetchReport,

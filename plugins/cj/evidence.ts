@@ -10,6 +10,11 @@ const ADVERTISER_REFERENCE: EvidenceSource = {
     'CJ developer docs: "Commission Detail API: Advertiser Reference" (arguments shared with publisherCommissions)',
   url: 'https://docs.cj.com/docs/commissiondetail-api-advertiser',
 }
+const PAYMENT_CYCLE: EvidenceSource = {
+  title:
+    "CJ Junction: Understanding CJ's Publisher Payment Cycle (2022): new, extended and locked statuses, locking cycles",
+  url: 'https://junction.cj.com/article/cookie-dough-understanding-publisher-payment-cycle',
+}
 const SCHEMA: EvidenceSource = {
   title:
     "CJ's Commission Detail GraphQL schema, rendered from the live endpoint's introspection on 2026-08-13 (api-evangelist/cj-affiliate)",
@@ -171,8 +176,8 @@ export const evidence = defineEvidence([
   {
     id: 'locking-revisions',
     topic: 'revisions',
-    fact: 'Actions stay new (correctable) until they lock on the 10th of the following month, extended actions a cycle later, open-ended ones when the advertiser locks them: figures change for two to three months, so a 90-day lookback is advised.',
-    confidence: 'vendor-copy',
-    sources: [SCHEMA],
+    fact: 'Actions stay new (correctable) until they lock on the 10th of the month after their event, extended actions one cycle later (the 10th of the second month, at most 41 days after the month ends); advertisers with a custom or open-ended locking cycle lock later. Figures change for two to three months, so a 90-day lookback is advised.',
+    confidence: 'vendor',
+    sources: [PAYMENT_CYCLE, SCHEMA],
   },
 ])

@@ -31,6 +31,8 @@ export default definePlatform({
     perProgramHost: false,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 90,
+    // Standard locking on the 10th of the next month, extended actions one cycle later.
+    revisionHorizon: { monthClose: { afterDays: 41 }, evidence: 'locking-revisions' },
   },
   check,
   fetchReport,

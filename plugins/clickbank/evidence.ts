@@ -27,6 +27,11 @@ const RUNBOOK: EvidenceSource = {
 const LARAVEL: EvidenceSource = {
   title: 'code-index #49764556443: a Laravel client (Helper.php) reading the analytics JSON',
 }
+const FLEXIBLE_REFUNDS: EvidenceSource = {
+  title:
+    'ClickBank knowledge base: Using the Flexible Refunds Feature (60-day default return period, 30 to 90 days per product, 180 days for PayPal purchases, up to 364 days by arrangement)',
+  url: 'https://support.clickbank.com/hc/en-us/articles/360002340392-Using-the-Flexible-Refunds-Feature',
+}
 const SALES_ANALYTICS: EvidenceSource = {
   title: 'ClickBank support: Sales Analytics (the most recent 365 days, real time)',
   url: 'https://support.clickbank.com/en/articles/10535316-sales-analytics-on-clickbank',
@@ -146,8 +151,8 @@ export const evidence = defineEvidence([
   {
     id: 'revisions',
     topic: 'revisions',
-    fact: 'Refunds and chargebacks change past days; how long ClickBank keeps revising is not public (its web analytics keep 365 days, in real time).',
-    confidence: 'assumed',
-    sources: [SALES_ANALYTICS],
+    fact: 'Refunds and chargebacks are taken to change past days. Customers may return a purchase for 60 days by default, 30 to 90 days as the seller sets it, 180 days when paid with PayPal and up to 364 days by arrangement: a day is taken as settled after 180 days.',
+    confidence: 'inferred',
+    sources: [FLEXIBLE_REFUNDS, SALES_ANALYTICS],
   },
 ])

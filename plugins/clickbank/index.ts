@@ -28,6 +28,8 @@ export default definePlatform({
     // ClickBank stores data in Pacific time but reads the Analytics startDate/endDate in UTC [DOC]: days are UTC.
     timeZone: 'UTC',
     perProgramHost: false,
+    // The longest published refund window short of an arranged one: PayPal purchases.
+    revisionHorizon: { days: 180, evidence: 'revisions' },
   },
   check,
   fetchReport,

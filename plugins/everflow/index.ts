@@ -31,6 +31,8 @@ export default definePlatform({
     perProgramHost: false,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 30,
+    // Assumed: how long networks keep approving and releasing conversions is not published.
+    revisionHorizon: { days: 30, evidence: 'conversion-states' },
   },
   check,
   fetchReport,

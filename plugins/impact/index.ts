@@ -30,6 +30,8 @@ export default definePlatform({
     perProgramHost: false,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 90,
+    // Assumed: each brand sets its locking period; 90 days covers the usual ones.
+    revisionHorizon: { days: 90, evidence: 'locking-horizon' },
   },
   check,
   fetchReport,

@@ -28,6 +28,8 @@ export default definePlatform({
     // Assumed: report days are UTC days; not documented in public material.
     timeZone: 'UTC',
     perProgramHost: true,
+    // Assumed: revenue share is final with the monthly statement; when it closes is not public.
+    revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
   },
   check,
   fetchReport,

@@ -27,6 +27,8 @@ export default definePlatform({
     // Assumed: days as the CSV labels them, taken to be UTC; nothing public says.
     timeZone: 'UTC',
     perProgramHost: true,
+    // Assumed: revenue share is final with the monthly statement; when it closes is not public.
+    revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
   },
   check,
   fetchReport,

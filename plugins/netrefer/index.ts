@@ -31,6 +31,8 @@ export default definePlatform({
     // Assumed: the report's days are UTC days; nothing public says (see README).
     timeZone: 'UTC',
     perProgramHost: true,
+    // Assumed: revenue share is final with the monthly statement; when it closes is not public.
+    revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
   },
   check,
   fetchReport,

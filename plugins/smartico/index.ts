@@ -28,6 +28,8 @@ export default definePlatform({
     // Inferred: items are dated at midnight UTC.
     timeZone: 'UTC',
     perProgramHost: true,
+    // Adjustments land on later days; only late registrations and FTDs revise a past day.
+    revisionHorizon: { days: 7, evidence: 'revisions' },
   },
   check,
   fetchReport,

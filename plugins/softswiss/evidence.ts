@@ -108,6 +108,8 @@ export const evidence = defineEvidence([
   assumedFact(
     'revisions',
     'revisions',
-    'How long a program keeps revising past days is not public; the host re-fetches the last 7 days.',
+    'How long a program keeps revising past days is not public. Revenue share is taken to be final with the monthly ' +
+      'statement: a day stays provisional until 15 days of the next month have passed. The host re-fetches only the last ' +
+      '7 days by default; raise the account’s lookback to keep later revisions.',
   ),
 ])

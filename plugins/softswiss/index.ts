@@ -27,6 +27,8 @@ export default definePlatform({
     // Assumed: the report's days are UTC midnights (`2026-01-05T00:00:00Z`); instances may be configured otherwise.
     timeZone: 'UTC',
     perProgramHost: true,
+    // Assumed: revenue share is final with the monthly statement; when it closes is not public.
+    revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
   },
   check,
   fetchReport,

@@ -31,6 +31,8 @@ export default definePlatform({
     perProgramHost: false,
     // The revisions fact in evidence.ts: how long this platform's figures keep changing.
     lookbackDays: 45,
+    // Inferred: each network approves on its own schedule.
+    revisionHorizon: { days: 45, evidence: 'revisions' },
   },
   check,
   fetchReport,

@@ -18,6 +18,8 @@ import {
   type z,
 } from '../sdk/index.ts'
 import type { LoadedPlatform, PlatformRegistry } from './platform-registry.ts'
+import { type EffectiveHorizon, horizonOf, settledThrough } from './revision-horizon.ts'
+import { platformToday } from '../sync/sync-engine.ts'
 
 interface ConnectionFieldSpec {
   name: string
@@ -313,6 +315,74 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
     }),
   })
 
+  const HorizonKindEnum = builder.enumType('RevisionHorizonKind', {
+    description: "How a platform's days become final.",
+    values: {
+      ROLLING_DAYS: { description: 'A day is settled once `days` full days have passed after it.' },
+      MONTH_CLOSE: {
+        description:
+          "A day is settled once its month has ended and `monthCloseAfterDays` full days of the next month have passed (the month's statement).",
+      },
+      ROLLING_DAYS_AND_MONTH_CLOSE: { description: 'A day is settled once both rules say so.' },
+    } as const,
+  })
+
+  type HorizonOfPlatform = { platform: LoadedPlatform; horizon: EffectiveHorizon }
+  const HorizonRef = builder.objectRef<HorizonOfPlatform>('RevisionHorizon').implement({
+    description:
+      "How long a platform keeps changing a day's figures after the day (conversions approved or reversed, refunds, " +
+      'revenue share final with the monthly statement). Stats mark the days inside it as not settled.',
+    fields: (t) => ({
+      kind: t.field({
+        type: HorizonKindEnum,
+        nullable: false,
+        description: 'Which rule settles a day.',
+        resolve: ({ horizon: h }) =>
+          h.days !== null && h.monthCloseAfterDays !== null
+            ? 'ROLLING_DAYS_AND_MONTH_CLOSE'
+            : h.monthCloseAfterDays !== null
+              ? 'MONTH_CLOSE'
+              : 'ROLLING_DAYS',
+      }),
+      days: t.int({
+        nullable: true,
+        description: 'Full days after a day until it is settled; null when only the month close counts.',
+        resolve: ({ horizon }) => horizon.days,
+      }),
+      monthCloseAfterDays: t.int({
+        nullable: true,
+        description:
+          "Full days of the next month after which a month's days are settled; null without a month close.",
+        resolve: ({ horizon }) => horizon.monthCloseAfterDays,
+      }),
+      isDefault: t.boolean({
+        nullable: false,
+        description:
+          "True when the plugin declares no horizon and affgraph applies its own conservative default (90 days) instead of the platform's.",
+        resolve: ({ horizon }) => horizon.isDefault,
+      }),
+      evidence: t.field({
+        type: FactRef,
+        nullable: true,
+        description:
+          "The plugin's `revisions` fact the horizon rests on; its confidence says how well it is known. Null for the default.",
+        resolve: ({ platform, horizon }) =>
+          platform.definition.evidence?.find((f: EvidenceFact) => f.id === horizon.evidence) ?? null,
+      }),
+      settledThrough: t.field({
+        type: 'Date',
+        nullable: false,
+        description:
+          "The last settled day today, counted in the platform's time zone (`capabilities.timeZone`); an account in another zone may differ by a day.",
+        resolve: ({ platform, horizon }, _, ctx) =>
+          settledThrough(
+            horizon,
+            platformToday(platform.definition.capabilities.timeZone, ctx.services.clock.now()),
+          ),
+      }),
+    }),
+  })
+
   const PlatformRef = builder.objectRef<LoadedPlatform>('Platform').implement({
     description: 'An affiliate platform affgraph can connect to, provided by a plugin.',
     fields: (t) => ({
@@ -354,6 +424,13 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
         description:
           'How far this connector is known to match the platform; ASSUMED when the plugin declares no evidence.',
         resolve: (p) => platformMaturity(p.definition.evidence ?? []),
+      }),
+      revisionHorizon: t.field({
+        type: HorizonRef,
+        nullable: false,
+        description:
+          "How long the platform keeps changing a day's figures: the plugin's declared horizon, or affgraph's default (`isDefault`).",
+        resolve: (p) => ({ platform: p, horizon: horizonOf(p) }),
       }),
       evidence: t.field({
         type: [FactRef],

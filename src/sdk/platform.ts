@@ -71,6 +71,32 @@ export interface PlatformCapabilities {
    * (conversions approved or reversed for weeks or months). Absent: DEFAULT_LOOKBACK_DAYS. Each account may change it.
    */
   lookbackDays?: number
+  /**
+   * How long the platform keeps changing a day's figures after the day: approvals and reversals of conversions,
+   * refunds, revenue share that is final only with the month's statement. Reports mark the days inside it as
+   * provisional, so that a user does not read a figure that will still move as final. Absent: the host's
+   * conservative DEFAULT_REVISION_HORIZON, shown as a default.
+   */
+  revisionHorizon?: RevisionHorizon
+}
+
+/**
+ * When a day's figures become final. A horizon is a claim about the platform, so it names the `revisions` fact of
+ * the plugin's evidence it rests on (whose confidence says how well it is known).
+ *
+ * With both forms, a day is settled only once both have passed: a network may lock a month's conversions at a
+ * statement and still let a refund window run.
+ */
+export interface RevisionHorizon {
+  /** A day is settled once this many full days have passed after it (0: as soon as the day is over). */
+  days?: number
+  /**
+   * A day is settled once its calendar month has ended and `afterDays` full days of the following months have
+   * passed, for platforms that close a month's figures with a statement (iGaming revenue share, monthly locking).
+   */
+  monthClose?: { afterDays: number }
+  /** Id of the plugin's evidence fact (topic `revisions`) that says so. */
+  evidence: string
 }
 
 /** The lookback of a platform that declares none: how long iGaming programs are seen to revise is not published. */
@@ -131,47 +157,73 @@ const rateLimitSchema = z.object({
 })
 
 /** Checked when a plugin is loaded; a plugin that fails this stops the server with the folder named. */
-export const platformManifestSchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be kebab-case, e.g. "income-access"'),
-  name: z.string().min(1).max(80),
-  graphqlName: z
-    .string()
-    .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase')
-    .optional(),
-  version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/, 'must be a semantic version'),
-  docsUrl: z.url({ protocol: /^https?$/ }),
-  description: z.string().min(1).max(500),
-  connection: z.object({
-    fields: z
-      .record(z.string(), z.object({ label: z.string().min(1), help: z.string().min(1) }).loose())
-      .refine((fields) => Object.keys(fields).length > 0, 'must declare at least one field'),
-    schema: z.custom<z.ZodObject>((v) => v instanceof z.ZodObject, 'must be a zod object schema'),
-  }),
-  limits: z.object({
-    perHost: rateLimitSchema.optional(),
-    perAccount: rateLimitSchema.optional(),
-    maxWindowDays: z.number().int().min(1).max(3660),
-    monthAlignedWindows: z.boolean().optional(),
-  }),
-  capabilities: z.object({
-    metrics: z.array(z.enum(METRICS)).min(1),
-    breakdowns: z.array(z.enum(BREAKDOWNS)),
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
-    perProgramHost: z.boolean(),
-    lookbackDays: z.number().int().min(1).max(366).optional(),
-  }),
-  check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
-  fetchReport: z.custom<(...args: unknown[]) => unknown>(
-    (v) => typeof v === 'function',
-    'must be a function',
-  ),
-  evidence: evidenceSchema,
-  simulator: z
-    .object({
-      create: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
-    })
-    .loose(),
-})
+export const platformManifestSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'must be kebab-case, e.g. "income-access"'),
+    name: z.string().min(1).max(80),
+    graphqlName: z
+      .string()
+      .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase')
+      .optional(),
+    version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][\w.-]+)?$/, 'must be a semantic version'),
+    docsUrl: z.url({ protocol: /^https?$/ }),
+    description: z.string().min(1).max(500),
+    connection: z.object({
+      fields: z
+        .record(z.string(), z.object({ label: z.string().min(1), help: z.string().min(1) }).loose())
+        .refine((fields) => Object.keys(fields).length > 0, 'must declare at least one field'),
+      schema: z.custom<z.ZodObject>((v) => v instanceof z.ZodObject, 'must be a zod object schema'),
+    }),
+    limits: z.object({
+      perHost: rateLimitSchema.optional(),
+      perAccount: rateLimitSchema.optional(),
+      maxWindowDays: z.number().int().min(1).max(3660),
+      monthAlignedWindows: z.boolean().optional(),
+    }),
+    capabilities: z.object({
+      metrics: z.array(z.enum(METRICS)).min(1),
+      breakdowns: z.array(z.enum(BREAKDOWNS)),
+      timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone'),
+      perProgramHost: z.boolean(),
+      lookbackDays: z.number().int().min(1).max(366).optional(),
+      revisionHorizon: z
+        .object({
+          days: z.number().int().min(0).max(3660).optional(),
+          monthClose: z.object({ afterDays: z.number().int().min(0).max(366) }).optional(),
+          evidence: z.string().min(1),
+        })
+        .refine((h) => h.days !== undefined || h.monthClose !== undefined, {
+          message: 'declares days, monthClose or both',
+        })
+        .optional(),
+    }),
+    check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
+    fetchReport: z.custom<(...args: unknown[]) => unknown>(
+      (v) => typeof v === 'function',
+      'must be a function',
+    ),
+    evidence: evidenceSchema,
+    simulator: z
+      .object({
+        create: z.custom<(...args: unknown[]) => unknown>(
+          (v) => typeof v === 'function',
+          'must be a function',
+        ),
+      })
+      .loose(),
+  })
+  .superRefine((platform, ctx) => {
+    // A horizon without the fact it rests on could not tell a user how far to trust it.
+    const cited = platform.capabilities.revisionHorizon?.evidence
+    if (cited === undefined) return
+    const fact = platform.evidence?.find((f) => f.id === cited)
+    if (fact?.topic !== 'revisions')
+      ctx.addIssue({
+        code: 'custom',
+        message: `must name an evidence fact of topic "revisions"; "${cited}" is ${fact ? `about ${fact.topic}` : 'not in evidence'}`,
+        path: ['capabilities', 'revisionHorizon', 'evidence'],
+      })
+  })
 
 /** The manifest of a platform plugin: its default export. */
 export function definePlatform<F extends ConnectionFields>(

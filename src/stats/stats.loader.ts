@@ -137,7 +137,7 @@ export function accountStatsLoader(ctx: GraphQLContext): DataLoader<AccountStats
         return keys.map(({ account, query, fetchMissing }) => {
           const run = fetchMissing ? outcomes.get(account.id)?.run : undefined
           const answer = answers.get(`${account.id}|${askedOf(query)}`)!
-          return { ...answer, query, fetchRuns: run ? [run] : [] }
+          return { ...answer, query, fetchRuns: run ? [run] : [], scopeAccountId: account.id }
         })
       },
       {

@@ -14,6 +14,7 @@ import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
 import { statsRunner } from './statement-coalescing.ts'
 import { accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
+import { rememberScope, resultSettledThrough, rowSettled } from './stats-settled.ts'
 import {
   countStatChanges,
   type FxConversion,
@@ -562,6 +563,15 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         description: 'Last platform day of the period inside the range.',
         resolve: (r) => r.periodEnd,
       }),
+      settled: t.boolean({
+        nullable: false,
+        description:
+          "True when every day of the period is settled for every account of the row: past its platform's revision " +
+          "horizon (`Platform.revisionHorizon`), counted in the account's time zone, so its figures should no longer " +
+          'change. False while a platform may still approve, reverse or restate them. Groups that do not pick ' +
+          'accounts (program, brand, campaign) count every account of the query.',
+        resolve: (r, _, ctx) => rowSettled(ctx, r),
+      }),
       accountId: t.globalID({
         nullable: true,
         description: 'Set when grouping by ACCOUNT: the account, as `Account.id`.',
@@ -683,13 +693,24 @@ export function registerStatsSchema(builder: AppBuilder, refs: StatsSchemaRefs) 
         },
         // The statement of the field above is priced by its range; a page of its rows costs nothing more.
         extensions: { aggregateRows: true },
-        resolve: (r, args) => rowsPage(r.rows, args),
+        resolve: (r, args) => {
+          rememberScope(r.rows, r)
+          return rowsPage(r.rows, args)
+        },
       }),
       totals: t.field({
         type: StatsTotalsRef,
         nullable: false,
         description: 'The whole range over every group, each account counted once.',
         resolve: (r) => r.totals!,
+      }),
+      settledThrough: t.field({
+        type: 'Date',
+        nullable: true,
+        description:
+          "The last day settled for every account the query covers (each platform's revision horizon, in each " +
+          "account's time zone): figures after it may still change. Null when the query covers no account.",
+        resolve: (r, _, ctx) => resultSettledThrough(ctx, r),
       }),
       fetchRuns: t.field({
         type: [refs.SyncRunRef],

@@ -157,6 +157,8 @@ export interface StatsResult {
   totals: StatsFigures | null
   /** The ON_DEMAND runs this answer made to fetch never-synced days (only with `fetchMissing`). */
   fetchRuns?: SyncRun[]
+  /** The account of an `Account.stats` answer, whose query is the one asked before it was narrowed. */
+  scopeAccountId?: string
 }
 
 type RawRow = Record<string, unknown>
