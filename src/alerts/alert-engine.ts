@@ -3,6 +3,7 @@ import { Account } from '../account/account.entity.ts'
 import type { AppServices } from '../app-services.ts'
 import { announceLocally, announceSql } from '../db/change-feed.ts'
 import { isoDay } from '../db/iso-day.ts'
+import { horizonOf, isSettled } from '../platform/revision-horizon.ts'
 import { METRIC_COLUMNS } from '../stats/stat-writer.ts'
 import { Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
 import { addDays, median, nextMonthStart, readSettings, type RuleSettings } from './alert-rules.ts'
@@ -517,7 +518,8 @@ export type HorizonCheck = (account: Account, day: string, detectedDay: string) 
 export async function evaluateAlerts(
   services: AppServices,
   scope: EvaluationScope = {},
-  horizonSettled: HorizonCheck = () => false,
+  horizonSettled: HorizonCheck = (account, day, detectedDay) =>
+    isSettled(horizonOf(services.registry.get(account.platformId)), day, detectedDay),
 ): Promise<EvaluationResult> {
   const em = services.db.fork()
   const now = services.clock.now()

@@ -50,6 +50,7 @@ const BOUNDED_LISTS: Record<string, string> = {
   'StatsTotals.native': 'one per reporting currency of the totals',
   'StatsTotals.conversions': 'one per currency pair converted',
   'StatsResult.fetchRuns': 'one per account a request fetched for, at most 100',
+  'AlertRule.targetAccounts': 'the accounts a rule names, at most 500',
   'Query.nodes': 'the ids asked for, at most 100',
 }
 
@@ -62,7 +63,16 @@ const isConnection = (typeName: string) => {
 }
 
 /** The objects of a workspace a client names by id: each must be a Node, refetchable with `node(id:)`. */
-const WORKSPACE_ENTITIES = ['Account', 'ApiToken', 'Member', 'SyncRun', 'StatChange', 'Workspace']
+const WORKSPACE_ENTITIES = [
+  'Account',
+  'Alert',
+  'AlertRule',
+  'ApiToken',
+  'Member',
+  'SyncRun',
+  'StatChange',
+  'Workspace',
+]
 
 /** Objects with an `id: ID!` that are no workspace entity, and what their id is instead. */
 const OTHER_IDS: Record<string, string> = {
@@ -151,6 +161,8 @@ describe('schema conventions', () => {
       [
         'Account.syncRuns',
         'Query.accounts',
+        'Query.alertRules',
+        'Query.alerts',
         'Query.apiTokens',
         'Query.changes',
         'Query.members',
