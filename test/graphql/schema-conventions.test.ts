@@ -209,6 +209,17 @@ describe('node(id:) on a running server', () => {
       [ws.id, account],
     )
     await ok(t, ws.token, 'mutation { addMember(input: { email: "node@example.com" }) { __typename } }')
+    const ruleId = crypto.randomUUID()
+    await t.db.query(
+      `insert into alert_rule (id, workspace_id, name, kind, settings, created_at, updated_at)
+       values (?, ?, 'refetched', 'SYNC_STALE', '{}', '2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z')`,
+      [ruleId, ws.id],
+    )
+    await t.db.query(
+      `insert into alert (id, workspace_id, rule_id, account_id, kind, subject_key, title, details, fired_at, last_seen_at)
+       values (?, ?, ?, ?, 'SYNC_STALE', 'account', 'refetched', '{}', '2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z')`,
+      [crypto.randomUUID(), ws.id, ruleId, account],
+    )
   })
 
   afterAll(async () => {
@@ -221,13 +232,16 @@ describe('node(id:) on a running server', () => {
       apiTokens: { nodes: { id: string }[] }
       members: { nodes: { id: string }[] }
       changes: { nodes: { id: string }[] }
+      alerts: { nodes: { id: string }[] }
+      alertRules: { nodes: { id: string }[] }
       viewer: { workspace: { id: string } }
     }>(
       t,
       ws.token,
       `{ accounts(first: 1) { nodes { id syncRuns(first: 1) { nodes { id } } } }
          apiTokens(first: 1) { nodes { id } } members(first: 1) { nodes { id } }
-         changes(first: 1) { nodes { id } } viewer { workspace { id } } }`,
+         changes(first: 1) { nodes { id } } viewer { workspace { id } }
+         alerts(first: 1) { nodes { id } } alertRules(first: 1) { nodes { id } } }`,
     )
     const account = data.accounts.nodes[0]!
     const ids: Record<string, string> = {
@@ -237,6 +251,8 @@ describe('node(id:) on a running server', () => {
       Member: data.members.nodes[0]!.id,
       StatChange: data.changes.nodes[0]!.id,
       Workspace: data.viewer.workspace.id,
+      Alert: data.alerts.nodes[0]!.id,
+      AlertRule: data.alertRules.nodes[0]!.id,
     }
     expect(Object.keys(ids).sort()).toEqual([...WORKSPACE_ENTITIES].sort())
     for (const [type, id] of Object.entries(ids)) {
