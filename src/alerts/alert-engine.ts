@@ -153,6 +153,58 @@ interface Figure extends ChangeGroup {
   delta: number
   percent: number | null
   reasons: string[]
+  /** The day's whole figure now (for money), to express the change as a share of it. */
+  total: number
+}
+
+function monthName(month: string): string {
+  return new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${month}-01T00:00:00Z`),
+  )
+}
+
+function revisionCandidate(
+  subjectKey: string,
+  account: Account,
+  day: string,
+  label: string,
+  figures: Figure[],
+): AlertCandidate | null {
+  const reasons = new Set(figures.flatMap((f) => f.reasons))
+  const qualifying = figures.filter((f) => f.reasons.length > 0)
+  const headline =
+    qualifying.find((f) => f.metric === 'ftds' && f.reasons.includes('FTDS_REMOVED')) ??
+    qualifying.find((f) => f.metric === 'signups' && f.reasons.includes('SIGNUPS_REMOVED')) ??
+    [...qualifying].sort(
+      (x, y) =>
+        Number(y.metric === 'commission') - Number(x.metric === 'commission') ||
+        Math.abs(y.delta) - Math.abs(x.delta),
+    )[0]
+  if (!headline) return null
+  return {
+    subjectKey,
+    accountId: account.id,
+    day,
+    metric: headline.metric,
+    currency: COUNT_METRICS.has(headline.metric) ? null : headline.currency || null,
+    before: decimalText(headline.before),
+    after: decimalText(headline.after),
+    title: revisionTitle(account.programName ?? account.label, label, headline, reasons),
+    details: {
+      reasons: [...reasons],
+      figures: figures.map((f) => ({
+        metric: f.metric,
+        currency: COUNT_METRICS.has(f.metric) ? null : f.currency || null,
+        before: decimalText(f.before),
+        after: decimalText(f.after),
+        change: decimalText(f.delta),
+        percent: f.percent === null ? null : Math.round(f.percent * 100) / 100,
+        reasons: f.reasons,
+        firstDetectedAt: f.firstDetectedAt.toISOString(),
+        lastDetectedAt: f.lastDetectedAt.toISOString(),
+      })),
+    } as Record<string, unknown>,
+  }
 }
 
 const METRIC_WORDS: Record<string, [string, string]> = {
@@ -212,7 +264,8 @@ async function revisions(
             min(c.detected_at) as first_at, max(c.detected_at) as last_at
        from stat_change c
       where c.workspace_id = ? and c.account_id = any(?::uuid[]) and c.metric = any(?::text[])
-        and (c.detected_at >= ? or (c.account_id::text || ':' || c.day::text) = any(?::text[]))
+        and (c.detected_at >= ? or (c.account_id::text || ':' || c.day::text) = any(?::text[])
+             or (c.account_id::text || ':' || to_char(c.day, 'YYYY-MM')) = any(?::text[]))
       group by c.account_id, c.day, c.metric, c.currency, c.brand, c.campaign`,
     [
       rule.workspace.id,
@@ -220,6 +273,7 @@ async function revisions(
       `{${REVISION_METRICS.join(',')}}`,
       since,
       `{${[...openDays].map((d) => `"${d}"`).join(',')}}`,
+      `{${[...openDays].map((d) => `"${d.slice(0, d.length - 3)}"`).join(',')}}`,
     ],
   )
   const groups = new Map<string, ChangeGroup>()
@@ -284,20 +338,23 @@ async function revisions(
     days.set(dayKey, entry)
     if (delta === 0) continue
     let percent: number | null = null
+    const total = totals.get(key) ?? g.after
     if (g.metric === 'netRevenue' || g.metric === 'commission') {
-      const total = totals.get(key) ?? g.after
       const was = total - delta
       percent = was === 0 ? null : (delta / Math.abs(was)) * 100
     } else if (g.before !== 0) {
       percent = (delta / Math.abs(g.before)) * 100
     }
-    entry.figures.push({ ...g, delta, percent, reasons: [] })
+    entry.figures.push({ ...g, delta, percent, reasons: [], total })
   }
+  // Days revised after their month closed are told per month: a program that books late costs against a whole
+  // month revises every day of it, and thirty alerts for one statement would bury the ones that matter.
+  const months = new Map<string, { account: Account; month: string; days: string[]; figures: Figure[] }>()
   for (const [dayKey, entry] of days) {
     const account = byId.get(entry.accountId)
     if (!account) continue
-    const subjectKey = `revision:${dayKey}`
-    examinedKeys.add(subjectKey)
+    examinedKeys.add(`revision:${dayKey}`)
+    examinedKeys.add(`revision-month:${entry.accountId}:${entry.day.slice(0, 7)}`)
     const reasons = new Set<string>()
     for (const f of entry.figures) {
       if (f.delta < 0 && f.metric === 'ftds' && settings.ftdsRemoved) f.reasons.push('FTDS_REMOVED')
@@ -316,40 +373,59 @@ async function revisions(
       for (const r of f.reasons) reasons.add(r)
     }
     if (reasons.size === 0) continue
-    const qualifying = entry.figures.filter((f) => f.reasons.length > 0)
-    const headline =
-      qualifying.find((f) => f.metric === 'ftds' && f.reasons.includes('FTDS_REMOVED')) ??
-      qualifying.find((f) => f.metric === 'signups' && f.reasons.includes('SIGNUPS_REMOVED')) ??
-      [...qualifying].sort(
-        (x, y) =>
-          Number(y.metric === 'commission') - Number(x.metric === 'commission') ||
-          Math.abs(y.delta) - Math.abs(x.delta),
-      )[0]
-    if (!headline) continue
-    candidates.set(subjectKey, {
-      subjectKey,
-      accountId: entry.accountId,
-      day: entry.day,
-      metric: headline.metric,
-      currency: COUNT_METRICS.has(headline.metric) ? null : headline.currency || null,
-      before: decimalText(headline.before),
-      after: decimalText(headline.after),
-      title: revisionTitle(accountName(account), entry.day, headline, reasons),
-      details: {
-        reasons: [...reasons],
-        figures: entry.figures.map((f) => ({
-          metric: f.metric,
-          currency: COUNT_METRICS.has(f.metric) ? null : f.currency || null,
-          before: decimalText(f.before),
-          after: decimalText(f.after),
-          change: decimalText(f.delta),
-          percent: f.percent === null ? null : Math.round(f.percent * 100) / 100,
-          reasons: f.reasons,
-          firstDetectedAt: f.firstDetectedAt.toISOString(),
-          lastDetectedAt: f.lastDetectedAt.toISOString(),
-        })),
-      },
-    })
+    if (reasons.has('AFTER_MONTH_CLOSE')) {
+      const monthKey = `${entry.accountId}:${entry.day.slice(0, 7)}`
+      const bucket = months.get(monthKey) ?? { account, month: entry.day.slice(0, 7), days: [], figures: [] }
+      bucket.days.push(entry.day)
+      bucket.figures.push(...entry.figures)
+      months.set(monthKey, bucket)
+      continue
+    }
+    const candidate = revisionCandidate(`revision:${dayKey}`, account, entry.day, entry.day, entry.figures)
+    if (candidate) candidates.set(candidate.subjectKey, candidate)
+  }
+  for (const [monthKey, bucket] of months) {
+    // One figure per metric and currency over the month's revised days.
+    const merged = new Map<string, Figure>()
+    for (const f of bucket.figures) {
+      const key = `${f.metric}:${f.currency}`
+      const m = merged.get(key)
+      if (!m) {
+        merged.set(key, { ...f, reasons: [...f.reasons] })
+        continue
+      }
+      m.before += f.before
+      m.after += f.after
+      m.delta += f.delta
+      m.total += f.total
+      m.reasons = [...new Set([...m.reasons, ...f.reasons])]
+      if (f.firstDetectedAt < m.firstDetectedAt) m.firstDetectedAt = f.firstDetectedAt
+      if (f.lastDetectedAt > m.lastDetectedAt) m.lastDetectedAt = f.lastDetectedAt
+    }
+    for (const m of merged.values()) {
+      const was = m.total - m.delta
+      m.percent = COUNT_METRICS.has(m.metric)
+        ? m.before === 0
+          ? null
+          : (m.delta / Math.abs(m.before)) * 100
+        : was === 0
+          ? null
+          : (m.delta / Math.abs(was)) * 100
+    }
+    const days = [...bucket.days].sort()
+    const label = days.length === 1 ? (days[0] as string) : `${monthName(bucket.month)} (${days.length} days)`
+    const candidate = revisionCandidate(
+      `revision-month:${monthKey}`,
+      bucket.account,
+      days[0] as string,
+      label,
+      [...merged.values()],
+    )
+    if (candidate) {
+      candidate.details.days = days
+      candidate.details.month = bucket.month
+      candidates.set(candidate.subjectKey, candidate)
+    }
   }
   return { candidates, examined: (k) => examinedKeys.has(k) }
 }

@@ -1,3 +1,4 @@
+import { ensureRecommendedRules } from '../alerts/alert-defaults.ts'
 import type { EntityManager } from '@mikro-orm/core'
 import { Account } from '../account/account.entity.ts'
 import { connectAccount, updateAccountConnection } from '../account/account.service.ts'
@@ -366,6 +367,8 @@ async function simulators(options: DemoOptions = {}): Promise<DemoHandle> {
           await em.flush()
         }
       }
+      // The recommended alert rules, so that the demo's revisions and its expiring key raise alerts.
+      await ensureRecommendedRules(em, workspace, services.clock.now())
       revisions = startRevisions(services, workspace.id, running, revisionSeconds * 1000)
       const { token } = await issueApiToken(em, workspace, 'demo')
       const lines = [
@@ -373,7 +376,8 @@ async function simulators(options: DemoOptions = {}): Promise<DemoHandle> {
         'affgraph demo is ready.',
         `  GraphQL (GraphiQL in a browser): ${graphqlUrl}`,
         `  Workspace: ${DEMO_WORKSPACE}, with one account per bundled platform, served by local simulators.`,
-        '  The programs revise past days now and then (see `changes`), and one of them lets its key expire.',
+        '  The programs revise past days now and then (see `changes`), and one of them lets its key expire;',
+        '  the recommended alert rules are on, so both raise alerts (see `alerts`).',
         '  Send this API token as "Authorization: Bearer <token>":',
         '',
         token,

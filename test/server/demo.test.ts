@@ -172,11 +172,13 @@ describe('demo mode', () => {
           totalCount: number
           nodes: { day: string; oldValue: string | null; newValue: string | null }[]
         }
+        alerts: { nodes: { kind: string; title: string; reasons: string[]; account: { status: string } }[] }
       }
       const storyQuery = `query ($month: StatChangesFilterInput!) {
         accounts(first: 100) { nodes { platformId programName currency timeZone status lastSyncAt lastError { code message } } }
         ftds: changes(first: 20, filter: { metrics: [FTDS] }) { totalCount nodes { oldValue newValue } }
         monthClose: changes(first: 20, filter: $month) { totalCount nodes { day oldValue newValue } }
+        alerts(first: 100) { nodes { kind title reasons account { status } } }
       }`
       const variables = { month: { ...previousMonth, metrics: ['NET_REVENUE'] } }
       let story: Story | undefined
@@ -189,7 +191,11 @@ describe('demo mode', () => {
           story?.accounts.nodes.every((a) => a.lastSyncAt !== null) &&
           story.accounts.nodes.some((a) => a.status !== 'OK') &&
           story.ftds.totalCount > 0 &&
-          story.monthClose.totalCount > 0
+          story.monthClose.totalCount > 0 &&
+          ['FTDS_REMOVED', 'AFTER_MONTH_CLOSE'].every((r) =>
+            story?.alerts.nodes.some((a) => a.reasons.includes(r)),
+          ) &&
+          story.alerts.nodes.some((a) => a.kind === 'CREDENTIALS_REFUSED')
         if (settled || Date.now() > deadline) break
         await sleep(1000)
       }
@@ -214,6 +220,16 @@ describe('demo mode', () => {
         expect(change.day >= previousMonth.from && change.day <= previousMonth.to).toBe(true)
         expect(Number(change.newValue)).toBeLessThan(Number(change.oldValue))
       }
+
+      // The recommended rules are on: the demo's revisions and its expired key raised alerts, a month-close
+      // revision as one alert per program and month, not one per day.
+      const reasons = story.alerts.nodes.flatMap((a) => a.reasons)
+      expect(reasons).toContain('FTDS_REMOVED')
+      expect(reasons).toContain('AFTER_MONTH_CLOSE')
+      const refused = story.alerts.nodes.filter((a) => a.kind === 'CREDENTIALS_REFUSED')
+      expect(refused.map((a) => a.account.status)).toEqual(['AUTH_FAILED'])
+      const monthAlerts = story.alerts.nodes.filter((a) => a.reasons.includes('AFTER_MONTH_CLOSE'))
+      expect(monthAlerts.length).toBeLessThanOrEqual(story.accounts.nodes.length)
 
       // In the programs' own currencies (rates may still be loading): one row per account and currency.
       const totals = await server.gql<{
