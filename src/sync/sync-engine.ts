@@ -551,6 +551,10 @@ export class SyncEngine {
     const window = { from: data.from, to: data.to }
     const platform = this.#services.registry.get(account.platformId)
     const finish = async (status: SyncRunStatus, error?: { code: string; message: string }) => {
+      // The rules read the account as this run leaves it; they run before the run reads as finished, so whoever
+      // waits for the run (a page, a test) finds its alerts already raised or resolved.
+      await em.flush()
+      await this.evaluateAlerts({ workspaceId: account.workspace.id, accountIds: [account.id] })
       run.status = status
       run.finishedAt = this.#services.clock.now()
       run.errorCode = error?.code ?? null
@@ -558,7 +562,6 @@ export class SyncEngine {
       await em.flush()
       this.publishProgress(account, run, status)
       this.#services.metrics.recordSyncRun(account.platformId, status)
-      await this.evaluateAlerts({ workspaceId: account.workspace.id, accountIds: [account.id] })
     }
     if (!platform)
       return finish('FAILED', {
