@@ -414,7 +414,6 @@ const CASES: MatrixCase[] = [
         ]) {
           const data = await call<Rules>(query, variables)
           const ids = data.alertRules.nodes.map((r) => r.id)
-          for (const id of ids) expect(own, JSON.stringify(variables)).toContain(id)
           // B's rules were all created after A's: A's cursors come before every one of them.
           expect(ids.sort(), JSON.stringify(variables)).toEqual('before' in variables ? [] : [...own].sort())
           expect(data.alertRules.totalCount).toBe(own.length)
@@ -452,35 +451,34 @@ const CASES: MatrixCase[] = [
       await asB('alerts', async (call) => {
         const own = await alertsOf(b.id)
         expect(own).toContain(bAlertId)
-        const variants: [Record<string, unknown> & { filter?: Record<string, unknown> }, string[] | null][] =
+        const variants: [Record<string, unknown> & { filter?: Record<string, unknown> }, string[]][] = [
+          [{ filter: { accountIds: [a1.id, a2.id, a3.id] } }, []],
+          [{ filter: { ruleIds: aRules } }, []],
           [
-            [{ filter: { accountIds: [a1.id, a2.id, a3.id] } }, []],
-            [{ filter: { ruleIds: aRules } }, []],
-            [
-              {
-                filter: {
-                  accountIds: [a2.id],
-                  ruleIds: [aRuleId],
-                  status: 'OPEN',
-                  kinds: ['CREDENTIALS_REFUSED'],
-                },
+            {
+              filter: {
+                accountIds: [a2.id],
+                ruleIds: [aRuleId],
+                status: 'OPEN',
+                kinds: ['CREDENTIALS_REFUSED'],
               },
-              [],
-            ],
-            // A's ids beside B's own narrow B's list; they never widen it to A's alerts.
-            [{ filter: { accountIds: [b1.id, a2.id, a3.id] } }, own],
-            [{ filter: { ruleIds: [bRuleId, aRuleId] } }, own],
-            [{}, own],
-            // B's alert fired after A's: newer than A's newest (listed first), none older than A's oldest.
-            [{ after: aAlertsCursor }, []],
-            [{ before: aAlertsStartCursor }, own],
-            [{ filter: { ruleIds: [aRuleId] }, after: aAlertsStartCursor }, []],
-          ]
+            },
+            [],
+          ],
+          // A's ids beside B's own narrow B's list; they never widen it to A's alerts.
+          [{ filter: { accountIds: [b1.id, a2.id, a3.id] } }, own],
+          [{ filter: { ruleIds: [bRuleId, aRuleId] } }, own],
+          [{}, own],
+          // B's alert fired after A's: newer than A's newest (listed first), none older than A's oldest.
+          [{ after: aAlertsCursor }, []],
+          [{ before: aAlertsStartCursor }, own],
+          [{ filter: { ruleIds: [aRuleId] }, after: aAlertsStartCursor }, []],
+        ]
         for (const [variables, expected] of variants) {
           const what = JSON.stringify(variables)
           const data = await call<Alerts>(query, variables)
           const ids = data.alerts.nodes.map((n) => n.id)
-          expect(ids.sort(), what).toEqual([...(expected ?? [])].sort())
+          expect(ids.sort(), what).toEqual([...expected].sort())
           if (!('after' in variables) && !('before' in variables))
             expect(data.alerts.totalCount, what).toBe(ids.length)
         }
