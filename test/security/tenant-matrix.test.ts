@@ -42,6 +42,10 @@ interface MatrixCase {
   run(): Promise<void>
 }
 
+interface AlertEvent {
+  data?: { alertChanged?: { id: string; title: string; status: string } }
+}
+
 interface SyncEvent {
   data?: { syncProgress?: { accountId: string; runId: string; status: string } }
 }
@@ -67,6 +71,15 @@ let aRunsCursor: string
 let aStatsRowsCursor: string
 let aSpareTokenId: string
 let aMemberId: string
+let aRuleId: string
+let aSpareRuleId: string
+let bRuleId: string
+let aAlertIds: string[]
+let bAlertId: string
+let aRulesCursor: string
+let aRulesStartCursor: string
+let aAlertsCursor: string
+let aAlertsStartCursor: string
 let brandsOfA: string[]
 let campaignsOfA: string[]
 const tally = { cross: 0, controls: 0 }
@@ -115,7 +128,41 @@ async function runWorkspaces(ids: string[]): Promise<string[]> {
   return rows.map((r) => r.w)
 }
 
-const openSubscription = (token: string, accountId: string | null) =>
+/** Global ids of a workspace's alert rules, oldest first. */
+async function rulesOf(workspaceId: string): Promise<string[]> {
+  const rows = await t.db.query<{ id: string }>(
+    'select id::text as id from alert_rule where workspace_id = ? order by created_at, id',
+    [workspaceId],
+  )
+  return rows.map((r) => globalId('AlertRule', r.id))
+}
+
+/** Global ids of a workspace's alerts, open or resolved. */
+async function alertsOf(workspaceId: string): Promise<string[]> {
+  const rows = await t.db.query<{ id: string }>('select id::text as id from alert where workspace_id = ?', [
+    workspaceId,
+  ])
+  return rows.map((r) => globalId('Alert', r.id))
+}
+
+/** Marks accounts as refusing their keys (what CREDENTIALS_REFUSED rules watch); returns what to restore. */
+async function refuseKeys(accountIds: string[]): Promise<{ id: string; status: string }[]> {
+  const before = await t.db.query<{ id: string; status: string }>(
+    `select id::text as id, status from account where id in (${accountIds.map(() => '?').join(', ')})`,
+    accountIds.map(databaseIdOf),
+  )
+  expect(before).toHaveLength(accountIds.length)
+  for (const { id } of before)
+    await t.db.query(`update account set status = 'AUTH_FAILED' where id = ?`, [id])
+  return before
+}
+
+async function restoreStatuses(statuses: { id: string; status: string }[]): Promise<void> {
+  for (const { id, status } of statuses)
+    await t.db.query('update account set status = ? where id = ?', [status, id])
+}
+
+const openStream = (token: string, query: string, variables: Record<string, unknown> = {}) =>
   t.app.fetch('http://affgraph.test/graphql', {
     method: 'POST',
     headers: {
@@ -123,10 +170,33 @@ const openSubscription = (token: string, accountId: string | null) =>
       accept: 'text/event-stream',
       authorization: `Bearer ${token}`,
     },
-    body: JSON.stringify({
-      query: 'subscription ($id: ID) { syncProgress(accountId: $id) { accountId runId status } }',
-      variables: { id: accountId },
-    }),
+    body: JSON.stringify({ query, variables }),
+  })
+
+/**
+ * Starts reading a stream and gives the server a moment to subscribe: a subscription listens only once its first
+ * event is asked for, and an event published before that reaches no one (which would make a silent stream prove
+ * nothing).
+ */
+async function listen(
+  response: Response,
+  enough: (events: AlertEvent[]) => boolean,
+): Promise<{ events: Promise<AlertEvent[]> }> {
+  const events = collectEvents<AlertEvent>(response, enough, 15_000)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  return { events }
+}
+
+const ALERT_STREAM = 'subscription { alertChanged { id title status } }'
+const carries = (alertId: string) => (events: AlertEvent[]) =>
+  events.some((e) => e.data?.alertChanged?.id === alertId)
+
+const CREATE_ALERT_RULE = `mutation($input: CreateAlertRuleInput!) { createAlertRule(input: $input) {
+  __typename ... on CreateAlertRuleSuccess { alertRule { id } } } }`
+
+const openSubscription = (token: string, accountId: string | null) =>
+  openStream(token, 'subscription ($id: ID) { syncProgress(accountId: $id) { accountId runId status } }', {
+    id: accountId,
   })
 
 const progressOf = (events: SyncEvent[]) => events.map((e) => e.data?.syncProgress).filter((p) => !!p)
@@ -281,9 +351,11 @@ async function nodeIdsOfA(): Promise<string[]> {
     globalId('Workspace', a.id),
     ...(await rows('api_token', 'ApiToken')),
     ...(await rows('sync_run', 'SyncRun')),
+    ...(await rows('alert_rule', 'AlertRule')),
+    ...(await rows('alert', 'Alert')),
     ...changes.changes.nodes.map((n) => n.id),
   ]
-  expect(new Set(ids.map((id) => Buffer.from(id, 'base64').toString().split(':')[0])).size).toBe(6)
+  expect(new Set(ids.map((id) => Buffer.from(id, 'base64').toString().split(':')[0])).size).toBe(8)
   return ids
 }
 
@@ -321,6 +393,305 @@ const NODE_CASE = (field: 'Query.node' | 'Query.nodes'): MatrixCase => ({
 })
 
 const CASES: MatrixCase[] = [
+  // First: A's alerts stay open only until a sync of their accounts evaluates them again.
+  {
+    field: 'Query.alertRules',
+    feeds: ['Query.alertRules(after)', 'Query.alertRules(before)'],
+    expectation: "only B's rules, whatever A's cursor it names",
+    async run() {
+      const query = `query($after: String, $before: String) {
+        alertRules(after: $after, before: $before) { totalCount nodes { id name targetAccounts { id } } } }`
+      type Rules = { alertRules: { totalCount: number; nodes: { id: string; name: string }[] } }
+      const aRules = await rulesOf(a.id)
+      await asB('alertRules', async (call) => {
+        const own = await rulesOf(b.id)
+        expect(own.length).toBeGreaterThan(0)
+        for (const variables of [
+          {},
+          { after: aRulesCursor },
+          { before: aRulesStartCursor },
+          { after: aRulesStartCursor },
+        ]) {
+          const data = await call<Rules>(query, variables)
+          const ids = data.alertRules.nodes.map((r) => r.id)
+          // B's rules were all created after A's: A's cursors come before every one of them.
+          expect(ids.sort(), JSON.stringify(variables)).toEqual('before' in variables ? [] : [...own].sort())
+          expect(data.alertRules.totalCount).toBe(own.length)
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<Rules>(query)
+        expect(data.alertRules.nodes.map((r) => r.id).sort()).toEqual([...aRules].sort())
+        expect(data.alertRules.nodes.map((r) => r.name)).toContain('alpha-refused-keys')
+        const paged = await call<Rules>(query, { after: aRulesStartCursor })
+        expect(paged.alertRules.nodes.length).toBe(aRules.length - 1)
+      })
+    },
+  },
+  {
+    field: 'Query.alerts',
+    feeds: [
+      'Query.alerts(filter.accountIds)',
+      'Query.alerts(filter.ruleIds)',
+      'Query.alerts(after)',
+      'Query.alerts(before)',
+    ],
+    expectation: "no alert of A's, filtered by A's accounts or rules, or paged from A's cursors",
+    async run() {
+      const query = `query($filter: AlertFilter, $after: String, $before: String) {
+        alerts(filter: $filter, after: $after, before: $before, first: 100) {
+          totalCount nodes { id title account { id label } rule { id name } } } }`
+      type Alerts = {
+        alerts: {
+          totalCount: number
+          nodes: { id: string; account: { id: string } | null; rule: { id: string } }[]
+        }
+      }
+      const aRules = await rulesOf(a.id)
+      await asB('alerts', async (call) => {
+        const own = await alertsOf(b.id)
+        expect(own).toContain(bAlertId)
+        const variants: [Record<string, unknown> & { filter?: Record<string, unknown> }, string[]][] = [
+          [{ filter: { accountIds: [a1.id, a2.id, a3.id] } }, []],
+          [{ filter: { ruleIds: aRules } }, []],
+          [
+            {
+              filter: {
+                accountIds: [a2.id],
+                ruleIds: [aRuleId],
+                status: 'OPEN',
+                kinds: ['CREDENTIALS_REFUSED'],
+              },
+            },
+            [],
+          ],
+          // A's ids beside B's own narrow B's list; they never widen it to A's alerts.
+          [{ filter: { accountIds: [b1.id, a2.id, a3.id] } }, own],
+          [{ filter: { ruleIds: [bRuleId, aRuleId] } }, own],
+          [{}, own],
+          // B's alert fired after A's: newer than A's newest (listed first), none older than A's oldest.
+          [{ after: aAlertsCursor }, []],
+          [{ before: aAlertsStartCursor }, own],
+          [{ filter: { ruleIds: [aRuleId] }, after: aAlertsStartCursor }, []],
+        ]
+        for (const [variables, expected] of variants) {
+          const what = JSON.stringify(variables)
+          const data = await call<Alerts>(query, variables)
+          const ids = data.alerts.nodes.map((n) => n.id)
+          expect(ids.sort(), what).toEqual([...expected].sort())
+          if (!('after' in variables) && !('before' in variables))
+            expect(data.alerts.totalCount, what).toBe(ids.length)
+        }
+      })
+      await asA(async (call) => {
+        const byAccount = await call<Alerts>(query, { filter: { accountIds: [a2.id] } })
+        expect(byAccount.alerts.nodes.map((n) => n.account?.id)).toEqual([a2.id])
+        const byRule = await call<Alerts>(query, { filter: { ruleIds: [aRuleId] } })
+        expect(byRule.alerts.nodes.map((n) => n.id).sort()).toEqual([...aAlertIds].sort())
+        const all = await call<Alerts>(query)
+        expect(all.alerts.nodes.map((n) => n.id).sort()).toEqual((await alertsOf(a.id)).sort())
+        const paged = await call<Alerts>(query, { after: aAlertsStartCursor })
+        expect(paged.alerts.nodes.length).toBe(all.alerts.nodes.length - 1)
+      })
+    },
+  },
+  {
+    field: 'Mutation.dismissAlert',
+    feeds: ['Mutation.dismissAlert(input.id)'],
+    expectation: "AlertNotFoundError and A's alerts still open",
+    async run() {
+      const query = `mutation($id: ID!) { dismissAlert(input: { id: $id }) {
+        __typename ... on DismissAlertSuccess { alert { id status resolution } } ... on UserError { code } } }`
+      await asB('dismissAlert', async (call) => {
+        for (const id of aAlertIds) {
+          const data = await call<{ dismissAlert: { __typename: string; code: string } }>(query, { id })
+          expect(data.dismissAlert).toEqual({ __typename: 'AlertNotFoundError', code: 'ALERT_NOT_FOUND' })
+        }
+      })
+      await asA(async (call) => {
+        const id = aAlertIds[1]!
+        const data = await call<{ dismissAlert: { alert: unknown } }>(query, { id })
+        expect(data.dismissAlert.alert).toEqual({ id, status: 'RESOLVED', resolution: 'DISMISSED' })
+        const [row] = await t.db.query<{ resolution: string }>('select resolution from alert where id = ?', [
+          databaseIdOf(id),
+        ])
+        expect(row!.resolution).toBe('DISMISSED')
+      })
+    },
+  },
+  {
+    field: 'Subscription.alertChanged',
+    feeds: [],
+    expectation: "no event about A's alerts while A dismisses one, only B's own",
+    async run() {
+      let fromB: { events: Promise<AlertEvent[]> } | undefined
+      await asB('alertChanged', async () => {
+        const stream = await openStream(b.token, ALERT_STREAM)
+        expect(stream.status).toBe(200)
+        expect(stream.headers.get('content-type')).toContain('text/event-stream')
+        fromB = await listen(stream, carries(bAlertId))
+        tally.cross++
+      })
+      const fromA = await listen(await openStream(a.token, ALERT_STREAM), carries(aAlertIds[0]!))
+      const dismiss = 'mutation($id: ID!) { dismissAlert(input: { id: $id }) { __typename } }'
+      const aAlert = aAlertIds[0]!
+      await asA(async (call) => {
+        const data = await call<{ dismissAlert: { __typename: string } }>(dismiss, { id: aAlert })
+        expect(data.dismissAlert.__typename).toBe('DismissAlertSuccess')
+        const seen = await fromA.events
+        expect(
+          seen.filter((e) => e.data?.alertChanged?.id === aAlert).map((e) => e.data?.alertChanged?.status),
+          JSON.stringify(seen),
+        ).toEqual(['RESOLVED'])
+        for (const e of seen) expect(aAlertIds).toContain(e.data?.alertChanged?.id)
+      })
+      // B's own event ends B's stream: whatever A's dismissal published came before it.
+      const mine = await ok<{ dismissAlert: { __typename: string } }>(t, b.token, dismiss, { id: bAlertId })
+      expect(mine.dismissAlert.__typename).toBe('DismissAlertSuccess')
+      const seenByB = await fromB!.events
+      expect(seenByB.length).toBeGreaterThan(0)
+      for (const event of seenByB)
+        expect(event).toEqual({ data: { alertChanged: expect.objectContaining({ id: bAlertId }) } })
+      const text = JSON.stringify(seenByB)
+      const markers = (await markersOf(t.db, a.id)).filter((m) => !SHARED_WORDS.has(m))
+      expect(markers.filter((m) => text.includes(m))).toEqual([])
+    },
+  },
+  {
+    field: 'Mutation.createAlertRule',
+    feeds: ['Mutation.createAlertRule(input.targetAccountIds)'],
+    expectation:
+      "InvalidArgumentError naming each of A's accounts, nothing stored that watches them, and a rule for every account alerting on B's only",
+    async run() {
+      const query = `mutation($input: CreateAlertRuleInput!) { createAlertRule(input: $input) {
+        __typename ... on CreateAlertRuleSuccess { alertRule { id targetAccounts { id } openAlertCount } }
+        ... on InvalidArgumentError { code fields { path } } } }`
+      type Created = {
+        createAlertRule: {
+          __typename: string
+          alertRule?: { id: string; targetAccounts: { id: string }[]; openAlertCount: number }
+          fields?: { path: string[] }[]
+        }
+      }
+      // A's accounts refuse their keys while B creates its rules: a rule of B's that reached them would fire.
+      const statuses = await refuseKeys([a1.id, a2.id, a3.id])
+      try {
+        await asB('createAlertRule', async (call) => {
+          const rulesBefore = await rulesOf(b.id)
+          for (const [targets, at] of [
+            [[a1.id], 0],
+            [[b1.id, a2.id], 1],
+            [[b1.id, b1.id, a3.id], 2],
+          ] as const) {
+            const data = await call<Created>(query, {
+              input: { name: 'bravo watches alpha', kind: 'CREDENTIALS_REFUSED', targetAccountIds: targets },
+            })
+            expect(data.createAlertRule.__typename).toBe('InvalidArgumentError')
+            expect(data.createAlertRule.fields?.map((f) => f.path.join('.'))).toEqual([
+              `input.targetAccountIds.${at}`,
+            ])
+          }
+          expect(await rulesOf(b.id)).toEqual(rulesBefore)
+          // No targets: every account of the workspace, and only of B's.
+          const everything = await call<Created>(query, {
+            input: { name: 'bravo watches everything', kind: 'CREDENTIALS_REFUSED' },
+          })
+          expect(everything.createAlertRule.alertRule?.openAlertCount).toBe(0)
+          const [stray] = await t.db.query<{ n: number | string }>(
+            `select count(*)::int as n from alert x join account a on a.id = x.account_id
+              where x.workspace_id = ? and a.workspace_id <> ?`,
+            [b.id, b.id],
+          )
+          expect(Number(stray!.n)).toBe(0)
+        })
+        await asA(async (call) => {
+          const data = await call<Created>(query, {
+            input: { name: 'alpha-watches-ledger-1', kind: 'CREDENTIALS_REFUSED', targetAccountIds: [a1.id] },
+          })
+          expect(data.createAlertRule.alertRule?.targetAccounts).toEqual([{ id: a1.id }])
+          expect(data.createAlertRule.alertRule?.openAlertCount).toBe(1)
+          const [row] = await t.db.query<{ w: string }>(
+            'select workspace_id::text as w from alert_rule where id = ?',
+            [databaseIdOf(data.createAlertRule.alertRule!.id)],
+          )
+          expect(row!.w).toBe(a.id)
+        })
+      } finally {
+        await restoreStatuses(statuses)
+      }
+    },
+  },
+  {
+    field: 'Mutation.updateAlertRule',
+    feeds: ['Mutation.updateAlertRule(input.id)', 'Mutation.updateAlertRule(input.targetAccountIds)'],
+    expectation:
+      "AlertRuleNotFoundError for A's rules, InvalidArgumentError for A's accounts on B's rule, A's rules unchanged",
+    async run() {
+      const query = `mutation($input: UpdateAlertRuleInput!) { updateAlertRule(input: $input) {
+        __typename ... on UpdateAlertRuleSuccess { alertRule { id name targetAccounts { id } } }
+        ... on UserError { code } ... on InvalidArgumentError { fields { path } } } }`
+      type Updated = {
+        updateAlertRule: {
+          __typename: string
+          code?: string
+          alertRule?: { id: string; name: string; targetAccounts: { id: string }[] }
+          fields?: { path: string[] }[]
+        }
+      }
+      await asB('updateAlertRule', async (call) => {
+        for (const id of await rulesOf(a.id)) {
+          const data = await call<Updated>(query, {
+            input: { id, name: 'bravo took it', targetAccountIds: [b1.id], enabled: false },
+          })
+          expect(data.updateAlertRule.__typename).toBe('AlertRuleNotFoundError')
+        }
+        const [before] = await t.db.query<{ r: string }>(
+          'select x::text as r from alert_rule x where id = ?',
+          [databaseIdOf(bRuleId)],
+        )
+        const data = await call<Updated>(query, { input: { id: bRuleId, targetAccountIds: [b1.id, a2.id] } })
+        expect(data.updateAlertRule.__typename).toBe('InvalidArgumentError')
+        expect(data.updateAlertRule.fields?.map((f) => f.path.join('.'))).toEqual([
+          'input.targetAccountIds.1',
+        ])
+        const [after] = await t.db.query<{ r: string }>(
+          'select x::text as r from alert_rule x where id = ?',
+          [databaseIdOf(bRuleId)],
+        )
+        expect(after).toEqual(before)
+      })
+      await asA(async (call) => {
+        const data = await call<Updated>(query, {
+          input: { id: aSpareRuleId, name: 'alpha-dormant-renamed', targetAccountIds: [a1.id, a2.id] },
+        })
+        expect(data.updateAlertRule.alertRule?.name).toBe('alpha-dormant-renamed')
+        expect(data.updateAlertRule.alertRule?.targetAccounts.map((x) => x.id)).toEqual([a1.id, a2.id])
+      })
+    },
+  },
+  {
+    field: 'Mutation.deleteAlertRule',
+    feeds: ['Mutation.deleteAlertRule(input.id)'],
+    expectation: "AlertRuleNotFoundError, A's rules and their alerts all still there",
+    async run() {
+      const query = `mutation($id: ID!) { deleteAlertRule(input: { id: $id }) {
+        __typename ... on DeleteAlertRuleSuccess { alertRuleId } ... on UserError { code } } }`
+      await asB('deleteAlertRule', async (call) => {
+        for (const id of await rulesOf(a.id)) {
+          const data = await call<{ deleteAlertRule: unknown }>(query, { id })
+          expect(data.deleteAlertRule).toEqual({
+            __typename: 'AlertRuleNotFoundError',
+            code: 'ALERT_RULE_NOT_FOUND',
+          })
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ deleteAlertRule: { alertRuleId: string } }>(query, { id: aSpareRuleId })
+        expect(data.deleteAlertRule.alertRuleId).toBe(aSpareRuleId)
+        expect(await rulesOf(a.id)).not.toContain(aSpareRuleId)
+      })
+    },
+  },
   {
     field: 'Query.account',
     feeds: [
@@ -1191,6 +1562,56 @@ beforeAll(async () => {
   campaignsOfA = await distinct('campaign')
   expect(brandsOfA.length).toBeGreaterThan(0)
   expect(campaignsOfA.length).toBeGreaterThan(0)
+  // A's alerts come from evaluation: two of its accounts refuse their keys when its rule is created.
+  type Created = { createAlertRule: { alertRule: { id: string } } }
+  const refused = await refuseKeys([a2.id, a3.id])
+  aRuleId = (
+    await ok<Created>(t, a.token, CREATE_ALERT_RULE, {
+      input: { name: 'alpha-refused-keys', kind: 'CREDENTIALS_REFUSED', targetAccountIds: [a2.id, a3.id] },
+    })
+  ).createAlertRule.alertRule.id
+  aSpareRuleId = (
+    await ok<Created>(t, a.token, CREATE_ALERT_RULE, {
+      input: {
+        name: 'alpha-dormant-rule',
+        kind: 'SYNC_STALE',
+        settings: { staleHours: 720 },
+        enabled: false,
+      },
+    })
+  ).createAlertRule.alertRule.id
+  await restoreStatuses(refused)
+  const bRefused = await refuseKeys([b1.id])
+  bRuleId = (
+    await ok<Created>(t, b.token, CREATE_ALERT_RULE, {
+      input: { name: 'bravo-refused-keys', kind: 'CREDENTIALS_REFUSED', targetAccountIds: [b1.id] },
+    })
+  ).createAlertRule.alertRule.id
+  await restoreStatuses(bRefused)
+  aAlertIds = await alertsOf(a.id)
+  expect(aAlertIds).toHaveLength(2)
+  const bAlerts = await alertsOf(b.id)
+  expect(bAlerts).toHaveLength(1)
+  bAlertId = bAlerts[0]!
+  const alertCursors = await ok<{
+    firstRule: { pageInfo: { startCursor: string } }
+    lastRule: { pageInfo: { endCursor: string } }
+    newest: { pageInfo: { startCursor: string } }
+    oldest: { pageInfo: { endCursor: string } }
+  }>(
+    t,
+    a.token,
+    `{ firstRule: alertRules(first: 1) { pageInfo { startCursor } }
+       lastRule: alertRules(last: 1) { pageInfo { endCursor } }
+       newest: alerts(first: 1) { pageInfo { startCursor } }
+       oldest: alerts(last: 1) { pageInfo { endCursor } } }`,
+  )
+  aRulesStartCursor = alertCursors.firstRule.pageInfo.startCursor
+  aRulesCursor = alertCursors.lastRule.pageInfo.endCursor
+  aAlertsStartCursor = alertCursors.newest.pageInfo.startCursor
+  aAlertsCursor = alertCursors.oldest.pageInfo.endCursor
+  for (const cursor of [aRulesStartCursor, aRulesCursor, aAlertsStartCursor, aAlertsCursor])
+    expect(cursor).toBeTruthy()
 }, 120_000)
 
 afterAll(async () => {

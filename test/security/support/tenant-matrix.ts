@@ -74,6 +74,13 @@ const SNAPSHOT_QUERIES: Record<string, string> = {
     'select x::text as r from sync_coverage x join account a on a.id = x.account_id where a.workspace_id = ?',
   api_token: 'select x::text as r from api_token x where x.workspace_id = ?',
   member: 'select x::text as r from member x where x.workspace_id = ?',
+  alert_rule: 'select x::text as r from alert_rule x where x.workspace_id = ?',
+  alert: 'select x::text as r from alert x where x.workspace_id = ?',
+  // Rows of any workspace that name A's accounts: another tenant watching them is a change to A as much as an edit.
+  'alert_rule (targeting A)':
+    'select x::text as r from alert_rule x where exists (select 1 from account a where a.workspace_id = ? and a.id::text = any(x.target_account_ids::text[]))',
+  'alert (about A)':
+    'select x::text as r from alert x join account a on a.id = x.account_id where a.workspace_id = ?',
 }
 
 export type Snapshot = Record<string, { rows: number; md5: string }>
@@ -113,8 +120,12 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select id::text from member where workspace_id = ?
      union select email from member where workspace_id = ?
      union select id::text from sync_run where workspace_id = ?
-     union select unnest(tags) from account where workspace_id = ?`,
-    Array.from({ length: 11 }, () => workspaceId),
+     union select unnest(tags) from account where workspace_id = ?
+     union select id::text from alert_rule where workspace_id = ?
+     union select name from alert_rule where workspace_id = ?
+     union select id::text from alert where workspace_id = ?
+     union select title from alert where workspace_id = ?`,
+    Array.from({ length: 15 }, () => workspaceId),
   )
   // The API names A's objects by global ids: those must not appear either.
   const typed = await db.query<{ type: NodeTypeName; id: string }>(
@@ -122,8 +133,10 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select 'Account', id::text from account where workspace_id = ?
      union select 'ApiToken', id::text from api_token where workspace_id = ?
      union select 'Member', id::text from member where workspace_id = ?
-     union select 'SyncRun', id::text from sync_run where workspace_id = ?`,
-    Array.from({ length: 5 }, () => workspaceId),
+     union select 'SyncRun', id::text from sync_run where workspace_id = ?
+     union select 'AlertRule', id::text from alert_rule where workspace_id = ?
+     union select 'Alert', id::text from alert where workspace_id = ?`,
+    Array.from({ length: 7 }, () => workspaceId),
   )
   // Tags both workspaces use say nothing about A; the caller removes them.
   return [...rows.map((r) => r.m), ...typed.map((r) => globalId(r.type, r.id))].filter((m) => m.length >= 6)
