@@ -27,6 +27,21 @@ import {
 
 export const ALERT_DELIVERY_QUEUE = 'affgraph-alert-delivery'
 
+/** Why an attempt failed, as stored and as the API's enum states it; the raw network code stays in the message. */
+export const DELIVERY_ERROR_CODES = [
+  'HTTP_RETRYABLE',
+  'HTTP_REFUSED',
+  'REDIRECT_REFUSED',
+  'OUTBOUND_BLOCKED',
+  'NETWORK',
+  'TIMEOUT',
+  'SMTP_REFUSED',
+  'SMTP_AUTH',
+  'DESTINATION_DISABLED',
+  'SECRETS_UNREADABLE',
+] as const
+export type DeliveryErrorCode = (typeof DELIVERY_ERROR_CODES)[number]
+
 /** Headers of a generic webhook; the delivery header is what a receiver deduplicates on. */
 export const WEBHOOK_HEADERS = {
   event: 'x-affgraph-event',
@@ -221,7 +236,7 @@ export class AlertDeliveryRetryError extends Error {
 interface SendResult {
   ok: boolean
   responseCode: number | null
-  errorCode: string | null
+  errorCode: DeliveryErrorCode | null
   errorMessage: string | null
   /** No retry can help (refused by the guard, a 4xx other than 408/429, a 5xx SMTP reply). */
   permanent: boolean
@@ -308,7 +323,7 @@ export async function runDelivery(
 
 const failure = (
   responseCode: number | null,
-  errorCode: string,
+  errorCode: DeliveryErrorCode,
   errorMessage: string,
   permanent: boolean,
 ): SendResult => ({ ok: false, responseCode, errorCode, errorMessage, permanent })
@@ -478,12 +493,14 @@ async function send(
     return await sendHttp(services, destination, secrets, facts, JSON.stringify(body))
   } catch (error) {
     if (error instanceof OutboundBlockedError) return failure(null, 'OUTBOUND_BLOCKED', error.message, true)
-    const code = errorCodeOf(error)
-    return failure(null, code, redactor.redact(messageOf(error)), false)
+    const raw = rawCodeOf(error)
+    const code: DeliveryErrorCode =
+      raw === 'TIMEOUT' || raw === 'UND_ERR_CONNECT_TIMEOUT' ? 'TIMEOUT' : 'NETWORK'
+    return failure(null, code, redactor.redact(`${raw}: ${messageOf(error)}`), false)
   }
 }
 
-function errorCodeOf(error: unknown): string {
+function rawCodeOf(error: unknown): string {
   let current: unknown = error
   for (let depth = 0; depth < 4 && current; depth++) {
     const code = (current as { code?: unknown }).code
@@ -603,10 +620,18 @@ async function sendEmail(
     const responseCode = (error as { responseCode?: unknown }).responseCode
     const code = typeof responseCode === 'number' ? responseCode : null
     const redactor = createSecretRedactor([secrets.password].filter((s): s is string => !!s))
-    const errorCode = errorCodeOf(error)
+    const raw = rawCodeOf(error)
     // A 5xx reply (bad recipient, refused login) will be the same next time; 4xx and lost connections may not.
-    const permanent = (code !== null && code >= 500) || errorCode === 'EAUTH'
-    return failure(code, errorCode, redactor.redact(messageOf(error)), permanent)
+    const permanent = (code !== null && code >= 500) || raw === 'EAUTH'
+    const errorCode: DeliveryErrorCode =
+      raw === 'EAUTH'
+        ? 'SMTP_AUTH'
+        : code !== null
+          ? 'SMTP_REFUSED'
+          : raw === 'ETIMEDOUT'
+            ? 'TIMEOUT'
+            : 'NETWORK'
+    return failure(code, errorCode, redactor.redact(`${raw}: ${messageOf(error)}`), permanent)
   } finally {
     transport.close()
   }

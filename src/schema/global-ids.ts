@@ -12,7 +12,16 @@ import type { FieldIssue } from './errors.schema.ts'
  * The objects a client can refetch with `Query.node(id:)`. Their ids are Relay global ids: base64 of
  * `<type>:<database id>` (the plugin's standard encoding), opaque to clients.
  */
-export const NODE_TYPES = ['Account', 'ApiToken', 'Member', 'SyncRun', 'StatChange', 'Workspace'] as const
+export const NODE_TYPES = [
+  'Account',
+  'AlertDelivery',
+  'AlertDestination',
+  'ApiToken',
+  'Member',
+  'SyncRun',
+  'StatChange',
+  'Workspace',
+] as const
 export type NodeTypeName = (typeof NODE_TYPES)[number]
 
 export const toGlobalId = (type: NodeTypeName, id: string): string => encodeGlobalID(type, id)

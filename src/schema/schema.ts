@@ -1,5 +1,6 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
+import { registerAlertDestinationSchema } from '../alerts/alert-destination.schema.ts'
 import { registerAccountImportSchema } from '../account/account-import.schema.ts'
 import { registerCaptureSchema } from '../capture/capture.schema.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
@@ -25,6 +26,7 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
     SyncRunRef: sync.SyncRunRef,
   })
   registerWorkspaceSchema(builder, errors)
+  registerAlertDestinationSchema(builder, errors)
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })
 }

@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertAccounts } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { toGlobalId } from '../../src/schema/global-ids.ts'
 import { ok } from './graphql-helpers.ts'
 
 // schema.graphql is the contract; test/graphql/schema-file.test.ts keeps it equal to what the server builds.
@@ -51,6 +52,7 @@ const BOUNDED_LISTS: Record<string, string> = {
   'StatsTotals.conversions': 'one per currency pair converted',
   'StatsResult.fetchRuns': 'one per account a request fetched for, at most 100',
   'Query.nodes': 'the ids asked for, at most 100',
+  'AlertDelivery.attempts': 'the attempts of one delivery, at most 50 (retries stop well before)',
 }
 
 /** A Relay connection: `edges { cursor node }`, `nodes`, `pageInfo` and `totalCount`. Its lists hold one page. */
@@ -62,7 +64,16 @@ const isConnection = (typeName: string) => {
 }
 
 /** The objects of a workspace a client names by id: each must be a Node, refetchable with `node(id:)`. */
-const WORKSPACE_ENTITIES = ['Account', 'ApiToken', 'Member', 'SyncRun', 'StatChange', 'Workspace']
+const WORKSPACE_ENTITIES = [
+  'Account',
+  'AlertDelivery',
+  'AlertDestination',
+  'ApiToken',
+  'Member',
+  'SyncRun',
+  'StatChange',
+  'Workspace',
+]
 
 /** Objects with an `id: ID!` that are no workspace entity, and what their id is instead. */
 const OTHER_IDS: Record<string, string> = {
@@ -151,6 +162,7 @@ describe('schema conventions', () => {
       [
         'Account.syncRuns',
         'Query.accounts',
+        'Query.alertDestinations',
         'Query.apiTokens',
         'Query.changes',
         'Query.members',
@@ -197,6 +209,17 @@ describe('node(id:) on a running server', () => {
       [ws.id, account],
     )
     await ok(t, ws.token, 'mutation { addMember(input: { email: "node@example.com" }) { __typename } }')
+    const destinationId = crypto.randomUUID()
+    await t.db.query(
+      `insert into alert_destination (id, workspace_id, name, kind, hint, settings, credentials, created_at, updated_at)
+       values (?, ?, 'refetched', 'SLACK', 'https://hooks.example', '{}', '{}', now(), now())`,
+      [destinationId, ws.id],
+    )
+    await t.db.query(
+      `insert into alert_delivery (id, workspace_id, destination_id, event, idempotency_key, status, created_at, updated_at)
+       values (?, ?, ?, 'TEST', ?, 'PENDING', now(), now())`,
+      [crypto.randomUUID(), ws.id, destinationId, `test:${destinationId}`],
+    )
   })
 
   afterAll(async () => {
@@ -210,12 +233,18 @@ describe('node(id:) on a running server', () => {
       members: { nodes: { id: string }[] }
       changes: { nodes: { id: string }[] }
       viewer: { workspace: { id: string } }
+      alertDestinations: { nodes: { id: string }[] }
     }>(
       t,
       ws.token,
       `{ accounts(first: 1) { nodes { id syncRuns(first: 1) { nodes { id } } } }
          apiTokens(first: 1) { nodes { id } } members(first: 1) { nodes { id } }
-         changes(first: 1) { nodes { id } } viewer { workspace { id } } }`,
+         changes(first: 1) { nodes { id } } viewer { workspace { id } }
+         alertDestinations(first: 1) { nodes { id } } }`,
+    )
+    const [delivery] = await t.db.query<{ id: string }>(
+      'select id from alert_delivery where workspace_id = ?',
+      [ws.id],
     )
     const account = data.accounts.nodes[0]!
     const ids: Record<string, string> = {
@@ -225,6 +254,8 @@ describe('node(id:) on a running server', () => {
       Member: data.members.nodes[0]!.id,
       StatChange: data.changes.nodes[0]!.id,
       Workspace: data.viewer.workspace.id,
+      AlertDestination: data.alertDestinations.nodes[0]!.id,
+      AlertDelivery: toGlobalId('AlertDelivery', delivery!.id),
     }
     expect(Object.keys(ids).sort()).toEqual([...WORKSPACE_ENTITIES].sort())
     for (const [type, id] of Object.entries(ids)) {
