@@ -357,6 +357,13 @@ async function factsOf(em: EntityManager, delivery: AlertDelivery): Promise<Aler
   return facts
 }
 
+/** A calendar day as `YYYY-MM-DD`, whether the driver handed back text or a Date at local midnight. */
+function dayText(day: unknown): string {
+  if (!(day instanceof Date)) return String(day).slice(0, 10)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`
+}
+
 function figure(value: string | number | null | undefined, currency: string | null | undefined): string {
   if (value === null || value === undefined) return 'none'
   return currency ? `${value} ${currency}` : String(value)
@@ -370,7 +377,7 @@ function summaryOf(facts: Omit<AlertFacts, 'summary'>): string {
   if (account) lines.push(`Account: ${account.label} (${account.platform})`)
   if (alert.metric)
     lines.push(
-      `${alert.metric}${alert.day ? ` on ${String(alert.day).slice(0, 10)}` : ''}: ${figure(alert.beforeValue, alert.currency)} -> ${figure(alert.afterValue, alert.currency)}`,
+      `${alert.metric}${alert.day ? ` on ${dayText(alert.day)}` : ''}: ${figure(alert.beforeValue, alert.currency)} -> ${figure(alert.afterValue, alert.currency)}`,
     )
   lines.push(`Fired at ${alert.firedAt.toISOString()}`)
   if (alert.resolvedAt)
@@ -391,7 +398,7 @@ export function webhookBody(facts: AlertFacts): Record<string, unknown> {
           ruleId: alert.rule.id,
           kind: alert.kind,
           title: alert.title,
-          day: alert.day ? String(alert.day).slice(0, 10) : null,
+          day: alert.day ? dayText(alert.day) : null,
           metric: alert.metric,
           currency: alert.currency,
           before: alert.beforeValue ?? null,

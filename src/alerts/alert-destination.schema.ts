@@ -7,10 +7,10 @@ import { databaseId, toGlobalId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
 import { attemptsOfDelivery, type DeliveryErrorCode, enqueueTestDelivery } from './alert-delivery.ts'
 import {
-  ALERT_ATTEMPT_OUTCOMES,
-  ALERT_DELIVERY_EVENTS,
-  ALERT_DELIVERY_STATUSES,
-  ALERT_DESTINATION_KINDS,
+  type ALERT_ATTEMPT_OUTCOMES,
+  type ALERT_DELIVERY_EVENTS,
+  type ALERT_DELIVERY_STATUSES,
+  type ALERT_DESTINATION_KINDS,
   AlertDelivery,
   type AlertDeliveryAttempt,
   AlertDestination,
