@@ -328,7 +328,9 @@ describe('alert delivery', () => {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             // Long header lines arrive folded; unfolded they read as sent.
-            data: Buffer.concat(chunks).toString('utf8').replace(/\r\n[ \t]+/g, ' '),
+            data: Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/\r\n[ \t]+/g, ' '),
             user: String(session.user),
           })
           callback()

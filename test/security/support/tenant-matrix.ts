@@ -74,6 +74,7 @@ const SNAPSHOT_QUERIES: Record<string, string> = {
     'select x::text as r from sync_coverage x join account a on a.id = x.account_id where a.workspace_id = ?',
   api_token: 'select x::text as r from api_token x where x.workspace_id = ?',
   member: 'select x::text as r from member x where x.workspace_id = ?',
+  alert_destination: 'select x::text as r from alert_destination x where x.workspace_id = ?',
 }
 
 export type Snapshot = Record<string, { rows: number; md5: string }>
@@ -113,8 +114,10 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select id::text from member where workspace_id = ?
      union select email from member where workspace_id = ?
      union select id::text from sync_run where workspace_id = ?
-     union select unnest(tags) from account where workspace_id = ?`,
-    Array.from({ length: 11 }, () => workspaceId),
+     union select unnest(tags) from account where workspace_id = ?
+     union select id::text from alert_destination where workspace_id = ?
+     union select name from alert_destination where workspace_id = ?`,
+    Array.from({ length: 13 }, () => workspaceId),
   )
   // The API names A's objects by global ids: those must not appear either.
   const typed = await db.query<{ type: NodeTypeName; id: string }>(
@@ -122,8 +125,9 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select 'Account', id::text from account where workspace_id = ?
      union select 'ApiToken', id::text from api_token where workspace_id = ?
      union select 'Member', id::text from member where workspace_id = ?
-     union select 'SyncRun', id::text from sync_run where workspace_id = ?`,
-    Array.from({ length: 5 }, () => workspaceId),
+     union select 'SyncRun', id::text from sync_run where workspace_id = ?
+     union select 'AlertDestination', id::text from alert_destination where workspace_id = ?`,
+    Array.from({ length: 6 }, () => workspaceId),
   )
   // Tags both workspaces use say nothing about A; the caller removes them.
   return [...rows.map((r) => r.m), ...typed.map((r) => globalId(r.type, r.id))].filter((m) => m.length >= 6)
