@@ -57,6 +57,11 @@ export interface AlertDeliveryOptions {
   /** Longest pause between two retries (default 600 s). */
   retryDelayMaxSeconds?: number
   pollingIntervalSeconds?: number
+  /**
+   * A job active for longer is presumed lost with its worker and handed out again. Defaults to the sync job
+   * timeout, at most 300 s: one send takes well under a minute.
+   */
+  jobTimeoutSeconds?: number
   /** false: create the queue (so this process can enqueue) but send nothing from here. */
   work?: boolean
 }
@@ -191,7 +196,7 @@ export async function startAlertDelivery(
     retryDelay: o.retryDelaySeconds,
     retryBackoff: true,
     retryDelayMax: o.retryDelayMaxSeconds,
-    expireInSeconds: 300,
+    expireInSeconds: o.jobTimeoutSeconds ?? Math.min(services.config.sync.jobTimeoutSeconds, 300),
   })
   queues.set(services, boss)
   if (!o.work) return
