@@ -57,6 +57,8 @@ export interface AlertDeliveryOptions {
   /** Longest pause between two retries (default 600 s). */
   retryDelayMaxSeconds?: number
   pollingIntervalSeconds?: number
+  /** Deliveries sent side by side by this process, so that one slow receiver does not hold up the others. */
+  concurrency?: number
   /**
    * A job active for longer is presumed lost with its worker and handed out again. Defaults to the sync job
    * timeout, at most 300 s: one send takes well under a minute.
@@ -71,6 +73,7 @@ const DEFAULT_OPTIONS = {
   retryDelaySeconds: 2,
   retryDelayMaxSeconds: 600,
   pollingIntervalSeconds: 2,
+  concurrency: 2,
   work: true,
 } as const
 
@@ -201,17 +204,20 @@ export async function startAlertDelivery(
   queues.set(services, boss)
   if (!o.work) return
   const log = services.logger.child({ component: 'alert-delivery' })
-  await boss.work<{ deliveryId: string }>(
-    ALERT_DELIVERY_QUEUE,
-    { pollingIntervalSeconds: o.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
-    async (jobs) => {
-      for (const job of jobs) {
-        await runDelivery(services, job.data.deliveryId, {
-          lastTry: job.retryCount >= job.retryLimit,
-        })
-      }
-    },
-  )
+  // pg-boss 11 runs one handler call at a time per worker: several workers are what sends side by side.
+  for (let i = 0; i < o.concurrency; i++) {
+    await boss.work<{ deliveryId: string }>(
+      ALERT_DELIVERY_QUEUE,
+      { pollingIntervalSeconds: o.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
+      async (jobs) => {
+        for (const job of jobs) {
+          await runDelivery(services, job.data.deliveryId, {
+            lastTry: job.retryCount >= job.retryLimit,
+          })
+        }
+      },
+    )
+  }
   const pending = await services.db.query<{ id: string }>(
     `select id from alert_delivery where status = 'PENDING' order by created_at limit 1000`,
   )
@@ -504,12 +510,23 @@ async function send(
           : webhookBody(facts)
     return await sendHttp(services, destination, secrets, facts, JSON.stringify(body))
   } catch (error) {
-    if (error instanceof OutboundBlockedError) return failure(null, 'OUTBOUND_BLOCKED', error.message, true)
+    // The guard refuses at connect time too (a name that resolved elsewhere than when it was saved).
+    const blocked = blockedIn(error)
+    if (blocked) return failure(null, 'OUTBOUND_BLOCKED', blocked.message, true)
     const raw = rawCodeOf(error)
     const code: DeliveryErrorCode =
       raw === 'TIMEOUT' || raw === 'UND_ERR_CONNECT_TIMEOUT' ? 'TIMEOUT' : 'NETWORK'
     return failure(null, code, redactor.redact(`${raw}: ${messageOf(error)}`), false)
   }
+}
+
+function blockedIn(error: unknown): OutboundBlockedError | null {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current; depth++) {
+    if (current instanceof OutboundBlockedError) return current
+    current = (current as { cause?: unknown }).cause
+  }
+  return null
 }
 
 function rawCodeOf(error: unknown): string {
