@@ -1,3 +1,4 @@
+import { CredentialDecryptError } from '../crypto/credential-cipher.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import { countedConnection, entityConnection } from '../schema/connections.ts'
@@ -420,7 +421,7 @@ export function registerAlertDestinationSchema(
             rotateSigningSecret: input.rotateSigningSecret,
           })
         } catch (error) {
-          if ((error as Error).name !== 'CredentialDecryptError') throw error
+          if (!(error instanceof CredentialDecryptError)) throw error
           return userError(
             'CredentialsUnreadableError',
             'CREDENTIALS_UNREADABLE',
