@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
+import { startAlertDelivery } from './alerts/alert-delivery.ts'
 import type { AppServices } from './app-services.ts'
 import { type Clock, shiftedClock, systemClock } from './clock.ts'
 import type { Config } from './config.ts'
@@ -64,6 +65,8 @@ export async function startSync(
   })
   await engine.start()
   services.sync = engine
+  // Alerts leave from the same processes that sync, on the same queue connection; its stop closes both.
+  await startAlertDelivery(services, engine.boss, { work: overrides.work ?? sync.mode === 'on' })
   if (services.config.fx.fetch && sync.mode === 'on') await startFxUpdates(services, engine.boss)
   return engine
 }

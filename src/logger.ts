@@ -30,6 +30,8 @@ export const REDACTED_LOG_PATHS = [
   '*.accessToken',
   '*.refreshToken',
   '*.credentials',
+  '*.webhookUrl',
+  '*.signingSecret',
   'token',
   'password',
   'secret',
@@ -39,6 +41,8 @@ export const REDACTED_LOG_PATHS = [
   'accessToken',
   'refreshToken',
   'credentials',
+  'webhookUrl',
+  'signingSecret',
   'connection',
   '*.connection',
   // GraphQL variables and an imported CSV carry connection secrets wholesale.

@@ -6,6 +6,7 @@ import { isoDay } from '../db/iso-day.ts'
 import { horizonOf, isSettled } from '../platform/revision-horizon.ts'
 import { METRIC_COLUMNS } from '../stats/stat-writer.ts'
 import { Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
+import { enqueueAlertDeliveries } from './alert-delivery.ts'
 import { addDays, median, nextMonthStart, readSettings, type RuleSettings } from './alert-rules.ts'
 
 /** What a rule found wrong about one subject right now. */
@@ -38,20 +39,6 @@ export interface EvaluationResult {
   opened: string[]
   resolved: string[]
   updated: number
-}
-
-/** Called for each alert that opens or resolves, once per transition whatever the number of racing evaluators. */
-export type AlertTransitionHandler = (
-  services: AppServices,
-  alert: Alert,
-  event: 'FIRED' | 'RESOLVED',
-) => Promise<unknown>
-
-const transitionHandlers = new WeakMap<AppServices, AlertTransitionHandler[]>()
-
-/** Delivery registers here (see bootstrap): the engine decides, delivery tells. */
-export function onAlertTransition(services: AppServices, handler: AlertTransitionHandler): void {
-  transitionHandlers.set(services, [...(transitionHandlers.get(services) ?? []), handler])
 }
 
 function platformToday(timeZone: string, now: Date): string {
@@ -721,7 +708,9 @@ async function transition(
     { alert: alert.id, rule: alert.rule.id, account: alert.account?.id ?? null, kind: alert.kind, event },
     event === 'FIRED' ? 'alert fired' : 'alert resolved',
   )
-  for (const handler of transitionHandlers.get(services) ?? []) await handler(services, alert, event)
+  // Delivery records are keyed by alert, event and destination: only the evaluator that made the transition
+  // gets here, and a repeat of this call (a retry) adds nothing.
+  await enqueueAlertDeliveries(services, alert, event)
 }
 
 function findingsOf(

@@ -18,6 +18,8 @@ import { databaseId, toGlobalId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import { ALERT_RULE_KINDS, Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
+import { AlertDestination } from './alert-destination.entity.ts'
+import { deliveriesOfAlert } from './alert-delivery.ts'
 import { evaluateAlerts } from './alert-engine.ts'
 import { readSettings, settingsFieldsOf, type TrafficMetric, validateSettings } from './alert-rules.ts'
 
@@ -65,11 +67,13 @@ function parseAlertCursor(cursor: string) {
 
 export function registerAlertSchema(
   builder: AppBuilder,
-  refs: { AccountRef: unknown; MoneyRef: unknown },
+  refs: { AccountRef: unknown; MoneyRef: unknown; DestinationRef: unknown; DeliveryRef: unknown },
   errorTypes: ReturnType<typeof registerErrorTypes>,
 ) {
   const AccountRef = refs.AccountRef as Parameters<typeof builder.objectField>[0]
   const MoneyRef = refs.MoneyRef as Parameters<typeof builder.objectField>[0]
+  const DestinationRef = refs.DestinationRef as Parameters<typeof builder.objectField>[0]
+  const DeliveryRef = refs.DeliveryRef as Parameters<typeof builder.objectField>[0]
   const errors = errorTypes.refs
 
   const KindEnum = builder.enumType('AlertRuleKind', {
@@ -292,6 +296,15 @@ export function registerAlertSchema(
             (a): a is Account => a !== null,
           ) as never,
       }),
+      destinations: t.field({
+        type: [DestinationRef],
+        nullable: false,
+        description:
+          'Where the rule’s alerts are delivered when they fire and when they resolve (webhooks, Slack, Discord, ' +
+          'email). Empty: the alerts are stored and shown only.',
+        resolve: async (r, _, ctx) =>
+          (await loadScoped(ctx, AlertDestination, r.destinationIds)).filter((d) => d !== null) as never,
+      }),
       openAlertCount: t.int({
         nullable: false,
         description: 'Alerts of this rule whose condition holds now.',
@@ -436,6 +449,13 @@ export function registerAlertSchema(
         description: 'How it was resolved; null while open.',
         resolve: (a) => (a.resolution as 'CLEARED' | 'DISMISSED' | null) ?? null,
       }),
+      deliveries: t.field({
+        type: [DeliveryRef],
+        nullable: false,
+        description:
+          'Its deliveries: one per destination of the rule and event (FIRED, RESOLVED), each with its attempts.',
+        resolve: (a, _, ctx) => deliveriesOfAlert(ctx.em, a.id) as never,
+      }),
     }),
   })
   builder.nodeRef<Alert, string, typeof AlertRef>(AlertRef, {
@@ -551,6 +571,12 @@ export function registerAlertSchema(
         description: 'Watch these accounts. With no tags and no accounts, every account is watched.',
         validate: { maxLength: 500 },
       }),
+      destinationIds: t.globalIDList({
+        required: false,
+        for: DestinationRef as never,
+        description: 'Deliver the alerts to these destinations (see `alertDestinations`).',
+        validate: { maxLength: 20 },
+      }),
       enabled: t.boolean({ required: false, defaultValue: true, description: 'Whether the rule is active.' }),
     }),
   })
@@ -574,6 +600,12 @@ export function registerAlertSchema(
         for: AccountRef as never,
         description: 'New accounts.',
         validate: { maxLength: 500 },
+      }),
+      destinationIds: t.globalIDList({
+        required: false,
+        for: DestinationRef as never,
+        description: 'New destinations; an empty list stops delivery (the alerts are still stored).',
+        validate: { maxLength: 20 },
       }),
       enabled: t.boolean({ required: false, description: 'Switch the rule on or off.' }),
     }),
@@ -657,6 +689,18 @@ export function registerAlertSchema(
     return [...new Set(wanted)]
   }
 
+  const destinationIds = async (ctx: GraphQLContext, ids: readonly unknown[] | null | undefined) => {
+    const wanted = (ids ?? []).map((id) => databaseId(id))
+    const found = await loadScoped(ctx, AlertDestination, wanted)
+    const missing = found.findIndex((d) => d === null)
+    if (missing >= 0)
+      throw invalidArgument(
+        ['input', 'destinationIds', missing],
+        'no alert destination with this id in your workspace',
+      )
+    return [...new Set(wanted)]
+  }
+
   const evaluateNow = async (ctx: GraphQLContext, rule: AlertRule) => {
     await ctx.em.flush()
     await evaluateAlerts(ctx.services, { workspaceId: rule.workspace.id, ruleId: rule.id })
@@ -693,7 +737,7 @@ export function registerAlertSchema(
           settings,
           targetTags: tags(input.targetTags),
           targetAccountIds: accountIds,
-          destinationIds: [],
+          destinationIds: await destinationIds(ctx, input.destinationIds),
           enabled: input.enabled ?? true,
           createdAt: now,
           updatedAt: now,
@@ -726,6 +770,8 @@ export function registerAlertSchema(
         if (input.targetTags != null) rule.targetTags = tags(input.targetTags)
         if (input.targetAccountIds != null)
           rule.targetAccountIds = await targetIds(ctx, input.targetAccountIds)
+        if (input.destinationIds != null)
+          rule.destinationIds = await destinationIds(ctx, input.destinationIds)
         if (input.enabled != null) rule.enabled = input.enabled
         rule.updatedAt = ctx.services.clock.now()
         await evaluateNow(ctx, rule)

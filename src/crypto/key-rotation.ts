@@ -1,5 +1,6 @@
 /**
- * Master-key rotation: re-wraps the data key of every stored credential under the ring's active master key.
+ * Master-key rotation: re-wraps the data key of every stored credential (account connections and alert destination
+ * secrets) under the ring's active master key.
  *
  * Only the 60-byte wrapped data key and `kid` change (see `rewrapCredentials`); the payload ciphertext stays as
  * it is. Every row is written with a compare-and-set on the exact sealed value that was read, so a server that
@@ -69,12 +70,22 @@ function sealedOf(value: unknown): SealedCredentials {
   return (typeof value === 'string' ? JSON.parse(value) : value) as SealedCredentials
 }
 
-const aadOf = (id: string) => `account:${id}`
+/**
+ * Every table holding sealed values in a `credentials` column, with the AAD its rows are sealed for. A table
+ * missing here would keep secrets under a retired key, which then could not be removed without losing them.
+ */
+export const SEALED_TABLES = [
+  { table: 'account', aad: (id: string) => `account:${id}` },
+  { table: 'alert_destination', aad: (id: string) => `alert-destination:${id}` },
+] as const
+type SealedTable = (typeof SEALED_TABLES)[number]
 
 /** Number of stored credentials per master key id (`(malformed)` for values without a readable kid). */
 export async function countRecordsByKey(db: Database): Promise<Map<string, number>> {
   const rows = await db.query<{ kid: string | null; n: number | string }>(
-    `select credentials->>'kid' as kid, count(*)::int as n from account group by 1 order by 1`,
+    `select kid, sum(n)::int as n from (${SEALED_TABLES.map(
+      ({ table }) => `select credentials->>'kid' as kid, count(*)::int as n from ${table} group by 1`,
+    ).join(' union all ')}) counts group by 1 order by 1`,
   )
   return new Map(rows.map((r) => [r.kid ?? '(malformed)', Number(r.n)]))
 }
@@ -95,21 +106,26 @@ async function preflight(db: Database, ring: MasterKeyRing): Promise<void> {
   }
   for (const kid of counts.keys()) {
     if (kid === '(malformed)') continue
-    const samples = await db.query<Row>(
-      `select id, credentials from account where credentials->>'kid' = ? order by id limit ${SAMPLES_PER_KEY}`,
-      [kid],
-    )
+    let sampled = 0
     let opened = false
-    for (const row of samples) {
-      try {
-        rewrapCredentials(ring, sealedOf(row.credentials), aadOf(row.id))
-        opened = true
-        break
-      } catch (error) {
-        if (!(error instanceof CredentialDecryptError)) throw error
+    for (const store of SEALED_TABLES) {
+      const samples = await db.query<Row>(
+        `select id, credentials from ${store.table} where credentials->>'kid' = ? order by id limit ${SAMPLES_PER_KEY}`,
+        [kid],
+      )
+      sampled += samples.length
+      for (const row of samples) {
+        try {
+          rewrapCredentials(ring, sealedOf(row.credentials), store.aad(row.id))
+          opened = true
+          break
+        } catch (error) {
+          if (!(error instanceof CredentialDecryptError)) throw error
+        }
       }
+      if (opened) break
     }
-    if (samples.length > 0 && !opened) {
+    if (sampled > 0 && !opened) {
       throw new KeyRotationError(
         'KEY_ROTATION_KEY_MISMATCH',
         `The configured master key "${kid}" does not open the credentials stored under that id (wrong key value?). Nothing was changed.`,
@@ -118,18 +134,30 @@ async function preflight(db: Database, ring: MasterKeyRing): Promise<void> {
   }
 }
 
-async function compareAndSet(db: Database, id: string, expected: unknown, next: SealedCredentials) {
+async function compareAndSet(
+  db: Database,
+  store: SealedTable,
+  id: string,
+  expected: unknown,
+  next: SealedCredentials,
+) {
   const result = await db.orm.em
     .getConnection()
     .execute<{ affectedRows: number }>(
-      'update account set credentials = cast(? as jsonb) where id = ? and credentials = cast(? as jsonb)',
+      `update ${store.table} set credentials = cast(? as jsonb) where id = ? and credentials = cast(? as jsonb)`,
       [JSON.stringify(next), id, JSON.stringify(sealedOf(expected))],
       'run',
     )
   return result.affectedRows === 1
 }
 
-async function rotateRow(db: Database, ring: MasterKeyRing, row: Row, progress: RotationProgress) {
+async function rotateRow(
+  db: Database,
+  ring: MasterKeyRing,
+  store: SealedTable,
+  row: Row,
+  progress: RotationProgress,
+) {
   let current: unknown = row.credentials
   for (let attempt = 0; attempt < COMPARE_AND_SET_ATTEMPTS; attempt++) {
     let sealed: SealedCredentials
@@ -139,18 +167,18 @@ async function rotateRow(db: Database, ring: MasterKeyRing, row: Row, progress: 
         progress.alreadyCurrent++
         return
       }
-      sealed = rewrapCredentials(ring, sealed, aadOf(row.id))
+      sealed = rewrapCredentials(ring, sealed, store.aad(row.id))
     } catch (error) {
       if (!(error instanceof CredentialDecryptError) && !(error instanceof SyntaxError)) throw error
       progress.failed.push(row.id)
       return
     }
-    if (await compareAndSet(db, row.id, current, sealed)) {
+    if (await compareAndSet(db, store, row.id, current, sealed)) {
       progress.rewrapped++
       return
     }
     progress.raced++
-    const [fresh] = await db.query<Row>('select id, credentials from account where id = ?', [row.id])
+    const [fresh] = await db.query<Row>(`select id, credentials from ${store.table} where id = ?`, [row.id])
     // Disconnected meanwhile: nothing left to protect.
     if (!fresh) return
     current = fresh.credentials
@@ -158,42 +186,55 @@ async function rotateRow(db: Database, ring: MasterKeyRing, row: Row, progress: 
   progress.failed.push(row.id)
 }
 
-/** Runs one rotation pass over every account row, in id order, batch by batch. */
+/** Runs one rotation pass over every sealed row (accounts, then alert destinations), in id order, batch by batch. */
 export async function rotateMasterKey(
   db: Database,
   ring: MasterKeyRing,
   options: RotationOptions = {},
 ): Promise<RotationProgress> {
-  const batchSize = options.batchSize ?? 100
   await preflight(db, ring)
   const progress: RotationProgress = { rows: 0, rewrapped: 0, alreadyCurrent: 0, raced: 0, failed: [] }
+  for (const store of SEALED_TABLES) await rotateTable(db, ring, store, progress, options)
+  return progress
+}
+
+async function rotateTable(
+  db: Database,
+  ring: MasterKeyRing,
+  store: SealedTable,
+  progress: RotationProgress,
+  options: RotationOptions,
+): Promise<void> {
+  const batchSize = options.batchSize ?? 100
   let after = '00000000-0000-0000-0000-000000000000'
   for (;;) {
     if (options.signal?.aborted) {
       throw new KeyRotationError('KEY_ROTATION_ABORTED', 'Rotation stopped before it finished; run it again.')
     }
     const batch = await db.query<Row>(
-      `select id, credentials from account where id > ? order by id limit ${Number(batchSize)}`,
+      `select id, credentials from ${store.table} where id > ? order by id limit ${Number(batchSize)}`,
       [after],
     )
     if (batch.length === 0) break
     for (const row of batch) {
       progress.rows++
-      await rotateRow(db, ring, row, progress)
+      await rotateRow(db, ring, store, row, progress)
     }
     after = batch.at(-1)?.id ?? after
     options.onBatch?.(progress)
     if (batch.length < batchSize) break
     if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
   }
-  return progress
 }
 
 /** True when some stored credential is wrapped by a key other than the active one. */
 export async function rotationPending(db: Database, ring: MasterKeyRing): Promise<boolean> {
-  const rows = await db.query<{ n: number | string }>(
-    `select count(*)::int as n from account where credentials->>'kid' is distinct from ?`,
-    [ring.activeKeyId],
-  )
-  return Number(rows[0]?.n ?? 0) > 0
+  for (const { table } of SEALED_TABLES) {
+    const rows = await db.query<{ n: number | string }>(
+      `select count(*)::int as n from ${table} where credentials->>'kid' is distinct from ?`,
+      [ring.activeKeyId],
+    )
+    if (Number(rows[0]?.n ?? 0) > 0) return true
+  }
+  return false
 }

@@ -1,4 +1,5 @@
 import { Alert, AlertRule } from '../alerts/alert.entity.ts'
+import { AlertDelivery, AlertDeliveryAttempt, AlertDestination } from '../alerts/alert-destination.entity.ts'
 import { Account } from '../account/account.entity.ts'
 import { FxRate } from '../fx/fx-rate.entity.ts'
 import { StatChange, StatDay } from '../stats/stat-day.entity.ts'
@@ -21,4 +22,7 @@ export const entities = [
   FxRate,
   AlertRule,
   Alert,
+  AlertDestination,
+  AlertDelivery,
+  AlertDeliveryAttempt,
 ]

@@ -16,6 +16,8 @@ export const NODE_TYPES = [
   'Account',
   'Alert',
   'AlertRule',
+  'AlertDelivery',
+  'AlertDestination',
   'ApiToken',
   'Member',
   'SyncRun',

@@ -1,6 +1,7 @@
 import { registerAlertSchema } from '../alerts/alert.schema.ts'
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
+import { registerAlertDestinationSchema } from '../alerts/alert-destination.schema.ts'
 import { registerAccountImportSchema } from '../account/account-import.schema.ts'
 import { registerCaptureSchema } from '../capture/capture.schema.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
@@ -26,7 +27,17 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
     SyncRunRef: sync.SyncRunRef,
   })
   registerWorkspaceSchema(builder, errors)
-  registerAlertSchema(builder, { AccountRef: accounts.AccountRef, MoneyRef: stats.MoneyRef }, errors)
+  const destinations = registerAlertDestinationSchema(builder, errors)
+  registerAlertSchema(
+    builder,
+    {
+      AccountRef: accounts.AccountRef,
+      MoneyRef: stats.MoneyRef,
+      DestinationRef: destinations.DestinationRef,
+      DeliveryRef: destinations.DeliveryRef,
+    },
+    errors,
+  )
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })
 }

@@ -5,7 +5,13 @@ import { seededRandom } from '../sdk/simulator.ts'
  * handlers, no flushing. The soak test sets AFFGRAPH_CRASH_POINTS to prove that a job cut short at any of them is
  * run again and loses nothing. Unconfigured (always, in production) a crash point costs one comparison.
  */
-export const CRASH_POINT_NAMES = ['before-fetch', 'after-fetch', 'mid-write', 'after-account-saved'] as const
+export const CRASH_POINT_NAMES = [
+  'before-fetch',
+  'after-fetch',
+  'mid-write',
+  'after-account-saved',
+  'alert-after-send',
+] as const
 export type CrashPointName = (typeof CRASH_POINT_NAMES)[number]
 
 let armed: { points: Partial<Record<CrashPointName, number>>; random: () => number } | null = null

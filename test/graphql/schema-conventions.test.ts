@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { insertAccounts } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { toGlobalId } from '../../src/schema/global-ids.ts'
 import { ok } from './graphql-helpers.ts'
 
 // schema.graphql is the contract; test/graphql/schema-file.test.ts keeps it equal to what the server builds.
@@ -52,6 +53,7 @@ const BOUNDED_LISTS: Record<string, string> = {
   'StatsResult.fetchRuns': 'one per account a request fetched for, at most 100',
   'AlertRule.targetAccounts': 'the accounts a rule names, at most 500',
   'Query.nodes': 'the ids asked for, at most 100',
+  'AlertDelivery.attempts': 'the attempts of one delivery, at most 50 (retries stop well before)',
 }
 
 /** A Relay connection: `edges { cursor node }`, `nodes`, `pageInfo` and `totalCount`. Its lists hold one page. */
@@ -67,6 +69,8 @@ const WORKSPACE_ENTITIES = [
   'Account',
   'Alert',
   'AlertRule',
+  'AlertDelivery',
+  'AlertDestination',
   'ApiToken',
   'Member',
   'SyncRun',
@@ -163,6 +167,7 @@ describe('schema conventions', () => {
         'Query.accounts',
         'Query.alertRules',
         'Query.alerts',
+        'Query.alertDestinations',
         'Query.apiTokens',
         'Query.changes',
         'Query.members',
@@ -220,6 +225,17 @@ describe('node(id:) on a running server', () => {
        values (?, ?, ?, ?, 'SYNC_STALE', 'account', 'refetched', '{}', '2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z')`,
       [crypto.randomUUID(), ws.id, ruleId, account],
     )
+    const destinationId = crypto.randomUUID()
+    await t.db.query(
+      `insert into alert_destination (id, workspace_id, name, kind, hint, settings, credentials, created_at, updated_at)
+       values (?, ?, 'refetched', 'SLACK', 'https://hooks.example', '{}', '{}', now(), now())`,
+      [destinationId, ws.id],
+    )
+    await t.db.query(
+      `insert into alert_delivery (id, workspace_id, destination_id, event, idempotency_key, status, created_at, updated_at)
+       values (?, ?, ?, 'TEST', ?, 'PENDING', now(), now())`,
+      [crypto.randomUUID(), ws.id, destinationId, `test:${destinationId}`],
+    )
   })
 
   afterAll(async () => {
@@ -235,13 +251,20 @@ describe('node(id:) on a running server', () => {
       alerts: { nodes: { id: string }[] }
       alertRules: { nodes: { id: string }[] }
       viewer: { workspace: { id: string } }
+      alertDestinations: { nodes: { id: string }[] }
     }>(
       t,
       ws.token,
       `{ accounts(first: 1) { nodes { id syncRuns(first: 1) { nodes { id } } } }
          apiTokens(first: 1) { nodes { id } } members(first: 1) { nodes { id } }
          changes(first: 1) { nodes { id } } viewer { workspace { id } }
-         alerts(first: 1) { nodes { id } } alertRules(first: 1) { nodes { id } } }`,
+         alerts(first: 1) { nodes { id } } alertRules(first: 1) { nodes { id } }
+
+         alertDestinations(first: 1) { nodes { id } } }`,
+    )
+    const [delivery] = await t.db.query<{ id: string }>(
+      'select id from alert_delivery where workspace_id = ?',
+      [ws.id],
     )
     const account = data.accounts.nodes[0]!
     const ids: Record<string, string> = {
@@ -253,6 +276,8 @@ describe('node(id:) on a running server', () => {
       Workspace: data.viewer.workspace.id,
       Alert: data.alerts.nodes[0]!.id,
       AlertRule: data.alertRules.nodes[0]!.id,
+      AlertDestination: data.alertDestinations.nodes[0]!.id,
+      AlertDelivery: toGlobalId('AlertDelivery', delivery!.id),
     }
     expect(Object.keys(ids).sort()).toEqual([...WORKSPACE_ENTITIES].sort())
     for (const [type, id] of Object.entries(ids)) {

@@ -80,6 +80,8 @@ let aRulesCursor: string
 let aRulesStartCursor: string
 let aAlertsCursor: string
 let aAlertsStartCursor: string
+let aDestinationId: string
+let aDestinationsCursor: string
 let brandsOfA: string[]
 let campaignsOfA: string[]
 const tally = { cross: 0, controls: 0 }
@@ -1313,6 +1315,107 @@ const CASES: MatrixCase[] = [
     },
   },
   {
+    field: 'Query.alertDestinations',
+    feeds: ['Query.alertDestinations(after)', 'Query.alertDestinations(before)'],
+    expectation: "none of A's destinations, whatever A's cursor it names",
+    async run() {
+      const query = `query($after: String, $before: String) {
+        alertDestinations(after: $after, before: $before) { totalCount nodes { id name hint } } }`
+      await asB('alertDestinations', async (call) => {
+        for (const variables of [{}, { after: aDestinationsCursor }, { before: aDestinationsCursor }]) {
+          const data = await call<{ alertDestinations: { totalCount: number; nodes: unknown[] } }>(
+            query,
+            variables,
+          )
+          expect(data.alertDestinations).toEqual({ totalCount: 0, nodes: [] })
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<{ alertDestinations: { nodes: { id: string }[] } }>(query)
+        expect(data.alertDestinations.nodes.map((d) => d.id)).toContain(aDestinationId)
+      })
+    },
+  },
+  {
+    field: 'Mutation.createAlertDestination',
+    feeds: [],
+    expectation: "a destination of B's own, not listed for A",
+    async run() {
+      const query = `mutation($name: String!) { createAlertDestination(input: { name: $name, kind: DISCORD, url: "http://127.0.0.1:9/bravo-hook" }) {
+        __typename ... on CreateAlertDestinationSuccess { destination { id } } } }`
+      let bId = ''
+      await asB('createAlertDestination', async (call) => {
+        const data = await call<{ createAlertDestination: { destination: { id: string } } }>(query, {
+          name: 'bravo hook',
+        })
+        bId = data.createAlertDestination.destination.id
+        const [row] = await t.db.query<{ w: string }>(
+          'select workspace_id::text as w from alert_destination where id = ?',
+          [databaseIdOf(bId)],
+        )
+        expect(row!.w).toBe(b.id)
+      })
+      await asA(async (call) => {
+        const data = await call<{ alertDestinations: { nodes: { id: string }[] } }>(
+          '{ alertDestinations { nodes { id } } }',
+        )
+        expect(data.alertDestinations.nodes.map((d) => d.id)).not.toContain(bId)
+      })
+    },
+  },
+  ...(['updateAlertDestination', 'deleteAlertDestination', 'sendTestAlert'] as const).map((name) => ({
+    field: `Mutation.${name}`,
+    feeds: [`Mutation.${name}(input.destinationId)`],
+    expectation: "AlertDestinationNotFoundError and A's destination untouched, no delivery queued to it",
+    async run() {
+      const extra = name === 'updateAlertDestination' ? ', name: "taken over", enabled: false' : ''
+      const query = `mutation($id: ID!) { ${name}(input: { destinationId: $id${extra} }) { __typename ... on UserError { code } } }`
+      const deliveries = async () =>
+        Number(
+          (
+            await t.db.query<{ n: number }>(
+              'select count(*)::int as n from alert_delivery where destination_id = ?',
+              [databaseIdOf(aDestinationId)],
+            )
+          )[0]!.n,
+        )
+      const before = await deliveries()
+      await asB(name, async (call) => {
+        const data = await call<Record<string, { __typename: string; code: string }>>(query, {
+          id: aDestinationId,
+        })
+        expect(data[name]).toEqual({
+          __typename: 'AlertDestinationNotFoundError',
+          code: 'ALERT_DESTINATION_NOT_FOUND',
+        })
+      })
+      expect(await deliveries()).toBe(before)
+      if (name === 'deleteAlertDestination') {
+        // A spare of A's own, so the destination other cases use stays.
+        await asA(async (call) => {
+          const spare = await call<{ createAlertDestination: { destination: { id: string } } }>(
+            'mutation { createAlertDestination(input: { name: "alpha spare hook", kind: SLACK, url: "http://127.0.0.1:9/spare" }) { ... on CreateAlertDestinationSuccess { destination { id } } } }',
+          )
+          const data = await call<{ deleteAlertDestination: { __typename: string } }>(query, {
+            id: spare.createAlertDestination.destination.id,
+          })
+          expect(data.deleteAlertDestination.__typename).toBe('DeleteAlertDestinationSuccess')
+        })
+        return
+      }
+      await asA(async (call) => {
+        const control =
+          name === 'sendTestAlert'
+            ? `mutation($id: ID!) { sendTestAlert(input: { destinationId: $id }) { __typename } }`
+            : `mutation($id: ID!) { updateAlertDestination(input: { destinationId: $id, name: "alpha pager hook" }) { __typename } }`
+        const data = await call<Record<string, { __typename: string }>>(control, { id: aDestinationId })
+        expect(data[name]!.__typename).toBe(
+          name === 'sendTestAlert' ? 'SendTestAlertSuccess' : 'UpdateAlertDestinationSuccess',
+        )
+      })
+    },
+  })),
+  {
     field: 'Mutation.revokeApiToken',
     feeds: ['Mutation.revokeApiToken(input.id)'],
     expectation: "ApiTokenNotFoundError and A's tokens keep working",
@@ -1514,6 +1617,20 @@ beforeAll(async () => {
     b.token,
     'mutation { addMember(input: { email: "member@bravo.example" }) { ... on AddMemberSuccess { member { id } } } }',
   )
+  const destination = await ok<{ createAlertDestination: { destination: { id: string } } }>(
+    t,
+    a.token,
+    `mutation { createAlertDestination(input: { name: "alpha pager hook", kind: SLACK, url: "http://127.0.0.1:9/alpha-hook" }) {
+      ... on CreateAlertDestinationSuccess { destination { id } } } }`,
+  )
+  aDestinationId = destination.createAlertDestination.destination.id
+  aDestinationsCursor = (
+    await ok<{ alertDestinations: { pageInfo: { endCursor: string } } }>(
+      t,
+      a.token,
+      '{ alertDestinations(first: 1) { pageInfo { endCursor } } }',
+    )
+  ).alertDestinations.pageInfo.endCursor
   type Cursors = { pageInfo: { startCursor: string; endCursor: string } }
   const cursors = await ok<{
     accounts: Cursors

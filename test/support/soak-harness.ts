@@ -267,6 +267,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       'after-fetch': 0,
       'mid-write': 0,
       'after-account-saved': 0,
+      'alert-after-send': 0,
       other: 0,
     }
     let workerStarts = 0

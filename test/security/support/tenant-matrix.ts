@@ -81,6 +81,7 @@ const SNAPSHOT_QUERIES: Record<string, string> = {
     'select x::text as r from alert_rule x where exists (select 1 from account a where a.workspace_id = ? and a.id::text = any(x.target_account_ids::text[]))',
   'alert (about A)':
     'select x::text as r from alert x join account a on a.id = x.account_id where a.workspace_id = ?',
+  alert_destination: 'select x::text as r from alert_destination x where x.workspace_id = ?',
 }
 
 export type Snapshot = Record<string, { rows: number; md5: string }>
@@ -124,8 +125,10 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select id::text from alert_rule where workspace_id = ?
      union select name from alert_rule where workspace_id = ?
      union select id::text from alert where workspace_id = ?
-     union select title from alert where workspace_id = ?`,
-    Array.from({ length: 15 }, () => workspaceId),
+     union select title from alert where workspace_id = ?
+     union select id::text from alert_destination where workspace_id = ?
+     union select name from alert_destination where workspace_id = ?`,
+    Array.from({ length: 17 }, () => workspaceId),
   )
   // The API names A's objects by global ids: those must not appear either.
   const typed = await db.query<{ type: NodeTypeName; id: string }>(
@@ -135,8 +138,9 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select 'Member', id::text from member where workspace_id = ?
      union select 'SyncRun', id::text from sync_run where workspace_id = ?
      union select 'AlertRule', id::text from alert_rule where workspace_id = ?
-     union select 'Alert', id::text from alert where workspace_id = ?`,
-    Array.from({ length: 7 }, () => workspaceId),
+     union select 'Alert', id::text from alert where workspace_id = ?
+     union select 'AlertDestination', id::text from alert_destination where workspace_id = ?`,
+    Array.from({ length: 8 }, () => workspaceId),
   )
   // Tags both workspaces use say nothing about A; the caller removes them.
   return [...rows.map((r) => r.m), ...typed.map((r) => globalId(r.type, r.id))].filter((m) => m.length >= 6)
