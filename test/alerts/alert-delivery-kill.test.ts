@@ -97,7 +97,8 @@ describe(`alert delivery across a killed worker on ${TEST_DATABASE_KIND}`, () =>
       targetTags: [],
       targetAccountIds: [],
       destinationIds: [created.destination.id],
-      enabled: true,
+      // A fixture for its alert only: an enabled rule would be evaluated by the worker and resolve the alert.
+      enabled: false,
       createdAt: now,
       updatedAt: now,
     })

@@ -1,3 +1,7 @@
+import { createHmac } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.entity.ts'
 import { connectAccount } from '../../src/account/account.service.ts'
@@ -66,7 +70,31 @@ interface AlertView {
   after: string | null
 }
 
+const CREATE_DESTINATION = /* GraphQL */ `
+  mutation ($input: CreateAlertDestinationInput!) {
+    createAlertDestination(input: $input) {
+      __typename
+      ... on CreateAlertDestinationSuccess { signingSecret destination { id } }
+      ... on UserError { code message }
+    }
+  }
+`
+
+interface Hook {
+  key: string
+  event: string
+  timestamp: string
+  signature: string
+  body: string
+}
+
 describe(`alert rules through a simulated platform on ${TEST_DATABASE_KIND}`, () => {
+  const hooks: Hook[] = []
+  const mails: string[] = []
+  let receiver: Server
+  let smtp: SMTPServer
+  let signingSecret: string
+  let destinationIds: string[]
   // Mid-month, so that a revision of last week is not yet one after month close.
   const clock = movableClock('2026-07-20T12:00:00Z')
   let t: TestApp
@@ -97,7 +125,11 @@ describe(`alert rules through a simulated platform on ${TEST_DATABASE_KIND}`, ()
     return t.db.fork().find(SyncRun, { id: { $in: runs.map((r) => r.id) } }, { filters: false })
   }
   const createRule = async (input: Record<string, unknown>) => {
-    const res = await t.gql<{ createAlertRule: { __typename: string } }>(CREATE_RULE, { input }, token)
+    const res = await t.gql<{ createAlertRule: { __typename: string } }>(
+      CREATE_RULE,
+      { input: { destinationIds, ...input } },
+      token,
+    )
     expect(res.body.errors).toBeUndefined()
     expect(res.body.data!.createAlertRule.__typename).toBe('CreateAlertRuleSuccess')
     return res.body.data!.createAlertRule
@@ -112,6 +144,76 @@ describe(`alert rules through a simulated platform on ${TEST_DATABASE_KIND}`, ()
     const ws = await t.workspace('alerts')
     token = ws.token
     workspaceId = ws.id
+
+    // The receivers a user would point affgraph at: a webhook endpoint and a mail server, on loopback.
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        hooks.push({
+          key: String(req.headers['x-affgraph-delivery']),
+          event: String(req.headers['x-affgraph-event']),
+          timestamp: String(req.headers['x-affgraph-timestamp']),
+          signature: String(req.headers['x-affgraph-signature']),
+          body: Buffer.concat(chunks).toString('utf8'),
+        })
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = []
+        stream.on('data', (c: Buffer) => chunks.push(c))
+        stream.on('end', () => {
+          mails.push(
+            Buffer.concat(chunks)
+              .toString('utf8')
+              .replace(/\r\n[ \t]+/g, ' '),
+          )
+          callback()
+        })
+      },
+    })
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
+    const hook = await t.gql<{
+      createAlertDestination: { signingSecret: string; destination: { id: string } }
+    }>(
+      CREATE_DESTINATION,
+      {
+        input: {
+          name: 'ops webhook',
+          kind: 'WEBHOOK',
+          url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/affgraph`,
+        },
+      },
+      token,
+    )
+    signingSecret = hook.body.data!.createAlertDestination.signingSecret
+    const mail = await t.gql<{ createAlertDestination: { destination: { id: string } } }>(
+      CREATE_DESTINATION,
+      {
+        input: {
+          name: 'ops mail',
+          kind: 'EMAIL',
+          email: {
+            host: '127.0.0.1',
+            port: (smtp.server.address() as AddressInfo).port,
+            secure: false,
+            from: 'affgraph@example.com',
+            to: ['ops@example.com'],
+          },
+        },
+      },
+      token,
+    )
+    destinationIds = [
+      hook.body.data!.createAlertDestination.destination.id,
+      mail.body.data!.createAlertDestination.destination.id,
+    ]
     const em = t.db.fork()
     em.setFilterParams('workspace', { id: workspaceId })
     const connection = platform.definition.connection.schema.parse(sim.accounts[0]!.connection) as Record<
@@ -135,6 +237,8 @@ describe(`alert rules through a simulated platform on ${TEST_DATABASE_KIND}`, ()
   }, 180_000)
 
   afterAll(async () => {
+    await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()))
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()))
     await engine?.stop(5_000)
     await sim?.close()
     await t?.close()
@@ -292,5 +396,30 @@ describe(`alert rules through a simulated platform on ${TEST_DATABASE_KIND}`, ()
     expect(res.body.data!.alerts.totalCount).toBe(0)
     const stored = await t.db.fork().count(Alert, { workspace: workspaceId }, { filters: false })
     expect(stored).toBeGreaterThanOrEqual(5)
+  })
+
+  it('given every alert above fired and resolved, when deliveries settle, then each event reached the webhook once, signed, and the mail server once', async () => {
+    const events = await t.db.query<{ id: string; resolved: unknown }>(
+      'select id, resolved_at as resolved from alert where workspace_id = ?',
+      [workspaceId],
+    )
+    // Five conditions, each fired and resolved: ten events, each to two destinations.
+    expect(events).toHaveLength(5)
+    expect(events.every((e) => e.resolved)).toBe(true)
+    await until(async () => hooks.length >= 10 && mails.length >= 10)
+    // Time for a stray second copy, which must not come.
+    await new Promise((r) => setTimeout(r, 1_500))
+    expect(hooks).toHaveLength(10)
+    expect(new Set(hooks.map((h) => h.key)).size).toBe(10)
+    for (const h of hooks) {
+      const expected = createHmac('sha256', signingSecret).update(`${h.timestamp}.${h.body}`).digest('hex')
+      expect(h.signature).toBe(`v1=${expected}`)
+      expect(JSON.parse(h.body).deliveryId).toBe(h.key)
+    }
+    expect(hooks.filter((h) => h.event === 'FIRED')).toHaveLength(5)
+    expect(hooks.filter((h) => h.event === 'RESOLVED')).toHaveLength(5)
+    expect(mails).toHaveLength(10)
+    const mailKeys = mails.map((m) => /X-Affgraph-Delivery: (\S+)/.exec(m)?.[1])
+    expect(new Set(mailKeys).size).toBe(10)
   })
 })

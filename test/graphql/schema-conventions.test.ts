@@ -52,6 +52,8 @@ const BOUNDED_LISTS: Record<string, string> = {
   'StatsTotals.conversions': 'one per currency pair converted',
   'StatsResult.fetchRuns': 'one per account a request fetched for, at most 100',
   'AlertRule.targetAccounts': 'the accounts a rule names, at most 500',
+  'AlertRule.destinations': 'the destinations a rule names, at most 20',
+  'Alert.deliveries': 'one per destination of its rule (at most 20) and event',
   'Query.nodes': 'the ids asked for, at most 100',
   'AlertDelivery.attempts': 'the attempts of one delivery, at most 50 (retries stop well before)',
 }

@@ -561,17 +561,25 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Mutation.createAlertRule',
-    feeds: ['Mutation.createAlertRule(input.targetAccountIds)'],
+    feeds: [
+      'Mutation.createAlertRule(input.targetAccountIds)',
+      'Mutation.createAlertRule(input.destinationIds)',
+    ],
     expectation:
       "InvalidArgumentError naming each of A's accounts, nothing stored that watches them, and a rule for every account alerting on B's only",
     async run() {
       const query = `mutation($input: CreateAlertRuleInput!) { createAlertRule(input: $input) {
-        __typename ... on CreateAlertRuleSuccess { alertRule { id targetAccounts { id } openAlertCount } }
+        __typename ... on CreateAlertRuleSuccess { alertRule { id targetAccounts { id } destinations { id } openAlertCount } }
         ... on InvalidArgumentError { code fields { path } } } }`
       type Created = {
         createAlertRule: {
           __typename: string
-          alertRule?: { id: string; targetAccounts: { id: string }[]; openAlertCount: number }
+          alertRule?: {
+            id: string
+            targetAccounts: { id: string }[]
+            destinations: { id: string }[]
+            openAlertCount: number
+          }
           fields?: { path: string[] }[]
         }
       }
@@ -593,6 +601,16 @@ const CASES: MatrixCase[] = [
               `input.targetAccountIds.${at}`,
             ])
           }
+          // A's destination: B's alerts must never be delivered to A's receivers.
+          const toA = await call<Created>(query, {
+            input: {
+              name: 'bravo tells alpha',
+              kind: 'CREDENTIALS_REFUSED',
+              destinationIds: [aDestinationId],
+            },
+          })
+          expect(toA.createAlertRule.__typename).toBe('InvalidArgumentError')
+          expect(toA.createAlertRule.fields?.map((f) => f.path.join('.'))).toEqual(['input.destinationIds.0'])
           expect(await rulesOf(b.id)).toEqual(rulesBefore)
           // No targets: every account of the workspace, and only of B's.
           const everything = await call<Created>(query, {
@@ -608,9 +626,15 @@ const CASES: MatrixCase[] = [
         })
         await asA(async (call) => {
           const data = await call<Created>(query, {
-            input: { name: 'alpha-watches-ledger-1', kind: 'CREDENTIALS_REFUSED', targetAccountIds: [a1.id] },
+            input: {
+              name: 'alpha-watches-ledger-1',
+              kind: 'CREDENTIALS_REFUSED',
+              targetAccountIds: [a1.id],
+              destinationIds: [aDestinationId],
+            },
           })
           expect(data.createAlertRule.alertRule?.targetAccounts).toEqual([{ id: a1.id }])
+          expect(data.createAlertRule.alertRule?.destinations).toEqual([{ id: aDestinationId }])
           expect(data.createAlertRule.alertRule?.openAlertCount).toBe(1)
           const [row] = await t.db.query<{ w: string }>(
             'select workspace_id::text as w from alert_rule where id = ?',
@@ -625,7 +649,11 @@ const CASES: MatrixCase[] = [
   },
   {
     field: 'Mutation.updateAlertRule',
-    feeds: ['Mutation.updateAlertRule(input.id)', 'Mutation.updateAlertRule(input.targetAccountIds)'],
+    feeds: [
+      'Mutation.updateAlertRule(input.id)',
+      'Mutation.updateAlertRule(input.targetAccountIds)',
+      'Mutation.updateAlertRule(input.destinationIds)',
+    ],
     expectation:
       "AlertRuleNotFoundError for A's rules, InvalidArgumentError for A's accounts on B's rule, A's rules unchanged",
     async run() {
@@ -656,6 +684,9 @@ const CASES: MatrixCase[] = [
         expect(data.updateAlertRule.fields?.map((f) => f.path.join('.'))).toEqual([
           'input.targetAccountIds.1',
         ])
+        const toA = await call<Updated>(query, { input: { id: bRuleId, destinationIds: [aDestinationId] } })
+        expect(toA.updateAlertRule.__typename).toBe('InvalidArgumentError')
+        expect(toA.updateAlertRule.fields?.map((f) => f.path.join('.'))).toEqual(['input.destinationIds.0'])
         const [after] = await t.db.query<{ r: string }>(
           'select x::text as r from alert_rule x where id = ?',
           [databaseIdOf(bRuleId)],
@@ -664,7 +695,12 @@ const CASES: MatrixCase[] = [
       })
       await asA(async (call) => {
         const data = await call<Updated>(query, {
-          input: { id: aSpareRuleId, name: 'alpha-dormant-renamed', targetAccountIds: [a1.id, a2.id] },
+          input: {
+            id: aSpareRuleId,
+            name: 'alpha-dormant-renamed',
+            targetAccountIds: [a1.id, a2.id],
+            destinationIds: [aDestinationId],
+          },
         })
         expect(data.updateAlertRule.alertRule?.name).toBe('alpha-dormant-renamed')
         expect(data.updateAlertRule.alertRule?.targetAccounts.map((x) => x.id)).toEqual([a1.id, a2.id])
