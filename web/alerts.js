@@ -243,6 +243,10 @@ const METRIC_WORDS = {
 }
 
 const POLL_MS = 30_000
+/** A month of revisions can raise dozens; the first ones are shown and the rest one click away. */
+const SHOWN_AT_FIRST = 15
+/** Events right after the user's own action are its echo, not news: they are not highlighted. */
+const ECHO_MS = 5_000
 const HIGHLIGHT_MS = 8_000
 
 const loadAlerts = async (filter) =>
@@ -366,11 +370,15 @@ async function mutate(query, input, field) {
   return result
 }
 
-function RuleRow({ rule, onChanged, setNotice }) {
+function RuleRow({ rule, onChanged, setNotice, hush }) {
   const [busy, setBusy] = useState(false)
   const [confirming, setConfirming] = useState(false)
   const [error, setError] = useState('')
+  // The switch moves at once; the list's answer confirms it, and a refusal puts it back.
+  const [enabled, setEnabled] = useState(rule.enabled)
+  useEffect(() => setEnabled(rule.enabled), [rule.enabled])
   const act = async (work) => {
+    hush()
     setBusy(true)
     setError('')
     try {
@@ -382,11 +390,19 @@ function RuleRow({ rule, onChanged, setNotice }) {
       setBusy(false)
     }
   }
-  const toggle = () =>
-    act(async () => {
-      await mutate(UPDATE_RULE, { id: rule.id, enabled: !rule.enabled }, 'updateAlertRule')
-      setNotice(`${rule.name} ${rule.enabled ? 'paused' : 'switched on'}.`)
+  const toggle = () => {
+    const wanted = !enabled
+    setEnabled(wanted)
+    return act(async () => {
+      try {
+        await mutate(UPDATE_RULE, { id: rule.id, enabled: wanted }, 'updateAlertRule')
+      } catch (e) {
+        setEnabled(!wanted)
+        throw e
+      }
+      setNotice(`${rule.name} ${wanted ? 'switched on' : 'switched off'}.`)
     })
+  }
   const remove = () =>
     act(async () => {
       await mutate(DELETE_RULE, { id: rule.id }, 'deleteAlertRule')
@@ -407,8 +423,8 @@ function RuleRow({ rule, onChanged, setNotice }) {
     ${error ? html`<p class="form-error" role="alert">${error}</p>` : ''}
     <div class="actions">
       <label class="switch" for=${toggleId}>
-        <input id=${toggleId} type="checkbox" checked=${rule.enabled} disabled=${busy} onChange=${toggle} />
-        <span>${rule.enabled ? 'On' : 'Off'}</span><span class="visually-hidden"> — ${rule.name}</span>
+        <input id=${toggleId} type="checkbox" checked=${enabled} disabled=${busy} onChange=${toggle} />
+        <span>${enabled ? 'On' : 'Off'}</span><span class="visually-hidden"> — ${rule.name}</span>
       </label>
       ${
         confirming
@@ -482,7 +498,7 @@ function settingsFrom(form, kind) {
   return settings
 }
 
-function NewRuleForm({ accounts, onCreated, onCancel }) {
+function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
   const [kind, setKind] = useState('SYNC_STALE')
   const [target, setTarget] = useState('all')
   const [errors, setErrors] = useState({ byField: {}, general: [] })
@@ -498,6 +514,7 @@ function NewRuleForm({ accounts, onCreated, onCancel }) {
       targetTags: target === 'tags' ? splitTags(String(form.get('targetTags') ?? '')) : [],
       targetAccountIds: target === 'accounts' ? form.getAll('targetAccountIds').map(String) : [],
     }
+    hush()
     setBusy(true)
     setErrors({ byField: {}, general: [] })
     try {
@@ -512,7 +529,8 @@ function NewRuleForm({ accounts, onCreated, onCancel }) {
 
   const by = errors.byField
   const chosen = KINDS[kind]
-  return html`<form class="rule-form" onSubmit=${submit} aria-labelledby="new-rule-title">
+  // The API checks every limit; letting it answer puts each message beside its field, in the same words as the API's.
+  return html`<form class="rule-form" onSubmit=${submit} aria-labelledby="new-rule-title" novalidate>
     <h4 id="new-rule-title">New rule</h4>
     ${errors.general.length ? html`<p class="form-error" role="alert">${errors.general.join(' ')}</p>` : ''}
     <fieldset>
@@ -563,7 +581,9 @@ function NewRuleForm({ accounts, onCreated, onCancel }) {
           ? html`<div class=${`field account-choices${by.targetAccountIds ? ' invalid' : ''}`} role="group" aria-label="Accounts to watch">
               ${accounts.length === 0 ? html`<p class="muted small">No accounts connected yet.</p>` : ''}
               ${accounts.map(
-                (a) => html`<label class="account-choice"><input type="checkbox" name="targetAccountIds" value=${a.id} />
+                (
+                  a,
+                ) => html`<label class="account-choice"><input type="checkbox" name="targetAccountIds" value=${a.id} />
                   ${a.label}${a.programName && a.programName !== a.label ? html` <span class="muted small">${a.programName}</span>` : ''}</label>`,
               )}
               <${FieldErrors} messages=${by.targetAccountIds} id="rule-accounts-error" />
@@ -590,7 +610,7 @@ function DeliverTo() {
   </fieldset>`
 }
 
-function Rules({ rules, accounts, reload, setNotice }) {
+function Rules({ rules, accounts, reload, setNotice, hush }) {
   const [adding, setAdding] = useState(false)
   return html`<section class="rules" aria-labelledby="rules-title">
     <div class="section-head">
@@ -599,7 +619,7 @@ function Rules({ rules, accounts, reload, setNotice }) {
     </div>
     ${
       adding
-        ? html`<${NewRuleForm} accounts=${accounts ?? []}
+        ? html`<${NewRuleForm} accounts=${accounts ?? []} hush=${hush}
             onCancel=${() => setAdding(false)}
             onCreated=${async (rule) => {
               setAdding(false)
@@ -611,7 +631,7 @@ function Rules({ rules, accounts, reload, setNotice }) {
     ${rules === null ? html`<p class="muted">Loading rules…</p>` : ''}
     ${rules?.length === 0 && !adding ? html`<p class="muted">No rules yet.</p>` : ''}
     <ul class="rule-list">
-      ${rules?.map((rule) => html`<${RuleRow} key=${rule.id} rule=${rule} onChanged=${reload} setNotice=${setNotice} />`)}
+      ${rules?.map((rule) => html`<${RuleRow} key=${rule.id} rule=${rule} onChanged=${reload} setNotice=${setNotice} hush=${hush} />`)}
     </ul>
   </section>`
 }
@@ -628,6 +648,8 @@ export function Alerts() {
   const [live, setLive] = useState('')
   const [fresh, setFresh] = useState(() => new Set())
   const [busy, setBusy] = useState(false)
+  const [shown, setShown] = useState(SHOWN_AT_FIRST)
+  const quietUntil = useRef(0)
 
   const filter = { ...(status ? { status } : {}), ...(kind ? { kinds: [kind] } : {}) }
   const reloadAlerts = () =>
@@ -644,6 +666,7 @@ export function Alerts() {
   const reloadAll = () => Promise.all([reloadAlerts(), reloadRules()])
 
   useEffect(() => {
+    setShown(SHOWN_AT_FIRST)
     reloadAlerts()
   }, [status, kind])
 
@@ -658,7 +681,7 @@ export function Alerts() {
   useEffect(() => {
     const stop = subscribe(ALERT_CHANGED, {}, ({ alertChanged: a }) => {
       setLive(a.status === 'OPEN' ? `New or updated alert: ${a.title}` : `Alert resolved: ${a.title}`)
-      if (a.status === 'OPEN') {
+      if (a.status === 'OPEN' && Date.now() > quietUntil.current) {
         setFresh((ids) => new Set(ids).add(a.id))
         setTimeout(
           () =>
@@ -683,6 +706,7 @@ export function Alerts() {
   }, [])
 
   async function dismiss(alert) {
+    quietUntil.current = Date.now() + ECHO_MS
     setBusy(true)
     setError('')
     try {
@@ -697,6 +721,7 @@ export function Alerts() {
   }
 
   async function addRecommended() {
+    quietUntil.current = Date.now() + 60_000
     setBusy(true)
     setError('')
     const made = []
@@ -710,6 +735,7 @@ export function Alerts() {
       setError(`${made.length ? `Added ${made.join(', ')}; then: ` : ''}${e.message}`)
     } finally {
       setBusy(false)
+      quietUntil.current = Date.now() + ECHO_MS
       await reloadAll()
     }
   }
@@ -762,8 +788,17 @@ export function Alerts() {
         : ''
     }
     <ul class="alert-list" aria-label="Alerts">
-      ${alerts?.map((a) => html`<${AlertItem} key=${a.id} alert=${a} fresh=${fresh.has(a.id)} busy=${busy} onDismiss=${dismiss} />`)}
+      ${alerts?.slice(0, shown).map((a) => html`<${AlertItem} key=${a.id} alert=${a} fresh=${fresh.has(a.id)} busy=${busy} onDismiss=${dismiss} />`)}
     </ul>
-    <${Rules} rules=${rules} accounts=${accounts} reload=${reloadAll} setNotice=${setNotice} />
+    ${
+      alerts && alerts.length > shown
+        ? html`<button type="button" class="secondary show-more" onClick=${() => setShown(alerts.length)}>
+            Show ${count(alerts.length - shown)} more</button>`
+        : ''
+    }
+    <${Rules} rules=${rules} accounts=${accounts} reload=${reloadAll} setNotice=${setNotice}
+      hush=${() => {
+        quietUntil.current = Date.now() + ECHO_MS
+      }} />
   </section>`
 }
