@@ -503,6 +503,9 @@ function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
   const [target, setTarget] = useState('all')
   const [errors, setErrors] = useState({ byField: {}, general: [] })
   const [busy, setBusy] = useState(false)
+  const heading = useRef(null)
+  // The form opens below a long list: keyboard and screen-reader users are taken to it.
+  useEffect(() => heading.current?.focus(), [])
 
   async function submit(/** @type {SubmitEvent} */ event) {
     event.preventDefault()
@@ -531,7 +534,7 @@ function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
   const chosen = KINDS[kind]
   // The API checks every limit; letting it answer puts each message beside its field, in the same words as the API's.
   return html`<form class="rule-form" onSubmit=${submit} aria-labelledby="new-rule-title" novalidate>
-    <h4 id="new-rule-title">New rule</h4>
+    <h4 id="new-rule-title" tabindex="-1" ref=${heading}>New rule</h4>
     ${errors.general.length ? html`<p class="form-error" role="alert">${errors.general.join(' ')}</p>` : ''}
     <fieldset>
       <legend>What to watch</legend>
@@ -612,10 +615,17 @@ function DeliverTo() {
 
 function Rules({ rules, accounts, reload, setNotice, hush }) {
   const [adding, setAdding] = useState(false)
+  const opener = useRef(null)
+  const wasAdding = useRef(false)
+  // Closing the form hands focus back to the button that opened it.
+  useEffect(() => {
+    if (wasAdding.current && !adding) opener.current?.focus()
+    wasAdding.current = adding
+  }, [adding])
   return html`<section class="rules" aria-labelledby="rules-title">
     <div class="section-head">
       <h3 id="rules-title">Rules</h3>
-      ${adding ? '' : html`<button type="button" onClick=${() => setAdding(true)}>New rule</button>`}
+      ${adding ? '' : html`<button type="button" ref=${opener} onClick=${() => setAdding(true)}>New rule</button>`}
     </div>
     ${
       adding
