@@ -277,7 +277,7 @@ function Figures({ alert }) {
   if (alert.kind === 'REVISION') {
     return html`<p class="alert-figures">${metric ? html`<span>${metric}: </span>` : ''}
       <span class="before">${figure(alert.before, alert.beforeMoney)}</span>
-      <span aria-label="changed to"> → </span>
+      <span aria-hidden="true"> → </span><span class="visually-hidden"> changed to </span>
       <span class="after">${figure(alert.after, alert.afterMoney)}</span></p>`
   }
   if (alert.kind === 'TRAFFIC_CHANGE') {
@@ -285,7 +285,7 @@ function Figures({ alert }) {
     const after = Number(alert.after)
     const share = before ? Math.round(((after - before) / before) * 100) : null
     return html`<p class="alert-figures">${metric ? `${metric}: ` : ''}
-      <span class="after">${figure(alert.after, alert.afterMoney)}</span> against a median of
+      <span class="after">${figure(alert.after, alert.afterMoney)}</span> against a median of${' '}
       <span class="before">${figure(alert.before, alert.beforeMoney)}</span>
       ${share != null ? html` <span class=${share < 0 ? 'delta delta-down' : 'delta delta-up'}>(${share > 0 ? '+' : ''}${share}%)</span>` : ''}</p>`
   }
