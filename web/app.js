@@ -1,6 +1,7 @@
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { Accounts } from './accounts.js'
+import { Alerts } from './alerts.js'
 import { gql, session, setUnauthorizedHandler } from './api.js'
 import { Changes } from './changes.js'
 import { Connect } from './connect.js'
@@ -18,6 +19,7 @@ const SECTIONS = [
   { id: 'overview', label: 'Overview', view: Overview },
   { id: 'stats', label: 'Reports', view: Stats },
   { id: 'revisions', label: 'Revisions', view: Changes },
+  { id: 'alerts', label: 'Alerts', view: Alerts },
   { id: 'accounts', label: 'Accounts', view: Accounts },
   { id: 'connect', label: 'Connect', view: Connect },
   { id: 'import', label: 'Import', view: Import },

@@ -42,6 +42,8 @@ const OVERVIEW = `query Overview($current: StatsInput!, $previous: StatsInput!, 
   revisions: changes(first: 0, filter: { from: $revisionsFrom }) { totalCount }
 }`
 
+const OPEN_ALERTS = `query OverviewOpenAlerts { alerts(first: 0, filter: { status: OPEN }) { totalCount } }`
+
 const TREND = `query OverviewTrend($input: StatsInput!, $after: String) {
   stats(input: $input) {
     rows(after: $after) {
@@ -134,6 +136,7 @@ export function Overview({ navigate }) {
   const [data, setData] = useState(null)
   const [trend, setTrend] = useState(null)
   const [accounts, setAccounts] = useState(null)
+  const [openAlerts, setOpenAlerts] = useState(0)
   const [error, setError] = useState('')
   const [sort, setSort] = useState({ key: 'commission', descending: true })
 
@@ -146,6 +149,11 @@ export function Overview({ navigate }) {
 
   useEffect(() => {
     loadAllAccounts().then(setAccounts, (e) => setError(e.message))
+    // A count only; the banner is a pointer to the Alerts page, and a failure here must not hide the figures.
+    gql(OPEN_ALERTS).then(
+      (answer) => setOpenAlerts(answer.alerts.totalCount),
+      () => setOpenAlerts(0),
+    )
   }, [])
 
   useEffect(() => {
@@ -277,6 +285,14 @@ export function Overview({ navigate }) {
             <strong>${attention.length} account${attention.length === 1 ? ' needs' : 's need'} attention:</strong>
             ${attention.map((a, i) => html`${i ? ', ' : ' '}<span>${programOf(a)}</span>`)}.${' '}
             <a href="#accounts" onClick=${go('accounts')}>Open accounts</a>
+          </div>`
+        : ''
+    }
+    ${
+      openAlerts > 0
+        ? html`<div class="attention open-alerts" role="status">
+            <strong>${count(openAlerts)} open alert${openAlerts === 1 ? '' : 's'}.</strong>${' '}
+            <a href="#alerts" onClick=${go('alerts')}>Open alerts</a>
           </div>`
         : ''
     }

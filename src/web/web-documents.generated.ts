@@ -17,6 +17,22 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'mutation UpdateSync($input: UpdateAccountSyncInput!) {\n  updateAccountSync(input: $input) {\n    __typename\n    ... on UpdateAccountSyncSuccess { account { id } }\n    ... on UserError { message }\n  }\n}',
   aa13a4e610ad496593e4b5bd9b060646a8655bf6661779a8491dfbd1b380cecf:
     'mutation RecordCapture($input: RecordCaptureInput!) {\n  recordCapture(input: $input) {\n    __typename\n    ... on RecordCaptureSuccess { capture { fileName content exchanges rows failure { code message } } }\n    ... on UserError { message }\n  }\n}',
+  df078535ed5474138f604fcd9663102ab2e2fe8d0959905af78e48f230bf7f39:
+    'query Alerts($filter: AlertFilter, $after: String) {\n  alerts(first: 50, after: $after, filter: $filter) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id kind status title reasons day metric before after currency\n      beforeMoney { amount currency } afterMoney { amount currency }\n      firedAt lastSeenAt resolvedAt resolution\n      account { id label programName platform { name } }\n      rule { id name }\n    }\n  }\n  open: alerts(first: 0, filter: { status: OPEN }) { totalCount }\n}',
+  '79b44cd48dfcc625da2e564d9d9a36804c11a0cb1fc389ede0787bc8d45a0a1e':
+    'query AlertRules($after: String) {\n  alertRules(first: 50, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id name kind enabled targetTags targetAccounts { id label } openAlertCount createdAt\n      settings {\n        activeDays afterHorizon afterMonthClose baselineDays changePercent direction ftdsRemoved metric\n        minimumBaseline moneyChangePercent quietDays signupsRemoved staleHours windowDays\n      }\n    }\n  }\n}',
+  '682f12d63782f819beab02682680c4087d76da0ae9032bb94ddd21ee2bbb8793':
+    'query AlertRuleAccounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes { id label programName tags }\n  }\n}',
+  '7c23e604e8cc33a0f4425ab6afda4950a292e23712bef7c772f16ea56ed5e153':
+    'mutation CreateAlertRule($input: CreateAlertRuleInput!) {\n  createAlertRule(input: $input) {\n    __typename\n    ... on CreateAlertRuleSuccess { alertRule { id name } }\n    ... on UserError { code message fields { field path message } }\n  }\n}',
+  '7c804b8e332515f82acb7c83d1b6a7f081b0120f47efa30fc36b067a2ea65193':
+    'mutation UpdateAlertRule($input: UpdateAlertRuleInput!) {\n  updateAlertRule(input: $input) {\n    __typename\n    ... on UpdateAlertRuleSuccess { alertRule { id enabled } }\n    ... on UserError { code message fields { field path message } }\n  }\n}',
+  f6bd0a26654b7d4fa1c5d13bda132dfc64573797a756ddf4e6b5e42779fb4356:
+    'mutation DeleteAlertRule($input: DeleteAlertRuleInput!) {\n  deleteAlertRule(input: $input) {\n    __typename\n    ... on UserError { code message }\n  }\n}',
+  '374b15a557c80a699bca9e330fdb0cf2b5eab63ab04872b267b60be4ff9ef343':
+    'mutation DismissAlert($input: DismissAlertInput!) {\n  dismissAlert(input: $input) {\n    __typename\n    ... on DismissAlertSuccess { alert { id status } }\n    ... on UserError { code message }\n  }\n}',
+  b182e9ff28920eee1f4be02f20bf097bf523b3dc6e6dd4cf51e3ee6028b9f122:
+    'subscription AlertChanged {\n  alertChanged { id status title }\n}',
   '61ceaa175a35550abc127deb72666f5f6ea7102c92058707a5e84c79d2223ffa':
     '{ viewer { workspace { name } token { name prefix } } }',
   d6033e76781e13794ecf45dba7d4a3f7a585b4e23064dc3d1d01c30374367cc9:
@@ -37,6 +53,8 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'mutation ImportAccounts($input: ImportAccountsInput!) {\n  importAccounts(input: $input) {\n    __typename\n    ... on ImportAccountsSuccess {\n      imported failed\n      rows { line platformId label account { id label status } error { code message fields { field message } } }\n    }\n    ... on UserError { code message }\n  }\n}',
   '105732a21a8fbcf552d9bff5e194239cdcb92ee0dda6538ea8a504d588cec07d':
     'query Overview($current: StatsInput!, $previous: StatsInput!, $revisionsFrom: Date!) {\n  current: stats(input: $current) {\n    currency\n    rows(first: 1000) {\n      nodes {\n        accountId\n        account { id label programName timeZone platform { name } }\n        clicks signups ftds\n        deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n        epc clickToSignup signupToFtd\n      }\n    }\n    totals {\n      currency clicks signups ftds\n      deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n      epc clickToSignup signupToFtd\n    }\n  }\n  previous: stats(input: $previous) {\n    rows(first: 1000) {\n      nodes {\n        accountId clicks signups ftds\n        deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n        epc clickToSignup\n      }\n    }\n    totals {\n      clicks signups ftds\n      deposits { amount currency } netRevenue { amount currency } commission { amount currency }\n      epc clickToSignup signupToFtd\n    }\n  }\n  ftdsRemoved: changes(first: 0, filter: { from: $revisionsFrom, metrics: [FTDS] }) { totalCount }\n  revisions: changes(first: 0, filter: { from: $revisionsFrom }) { totalCount }\n}',
+  bc900e632f8985b105bdc4b22c2d61fd0713732f094aad4068b45b6d59e0c3a5:
+    'query OverviewOpenAlerts { alerts(first: 0, filter: { status: OPEN }) { totalCount } }',
   '19f05766bae24d3f5ddc980d30b17f7bed95246c63c947337cf3405c9b7cf834':
     'query OverviewTrend($input: StatsInput!, $after: String) {\n  stats(input: $input) {\n    rows(after: $after) {\n      pageInfo { hasNextPage endCursor }\n      nodes { periodStart accountId commission { amount } }\n    }\n  }\n}',
   '06a985fbc9cbffe804dd17765deae4b0a2a77fc4871d45c1afc3a3207e54778f':

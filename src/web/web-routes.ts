@@ -40,6 +40,7 @@ const APP_FILES: Record<string, { file: string; type: keyof typeof TYPES }> = {
   '/chart.js': { file: 'chart.js', type: 'js' },
   '/overview.js': { file: 'overview.js', type: 'js' },
   '/changes.js': { file: 'changes.js', type: 'js' },
+  '/alerts.js': { file: 'alerts.js', type: 'js' },
   '/workspace.js': { file: 'workspace.js', type: 'js' },
 }
 
