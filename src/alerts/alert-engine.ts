@@ -688,6 +688,7 @@ export async function evaluateAlerts(
       await transition(services, workspaceId, alert, 'FIRED')
     }
   }
+  if (!scope.accountIds && !scope.ruleId) await repairDeliveries(services, scope.workspaceId, now)
   // Cached answers of the workspaces whose alerts moved are stale now, in this process and every other.
   const changes = [...touched].map((id) => `ws:${id}`)
   if (changes.length > 0) {
@@ -695,6 +696,35 @@ export async function evaluateAlerts(
     for (const change of changes) announceLocally(change)
   }
   return result
+}
+
+/**
+ * A process that died between storing a transition and recording its deliveries left a debt no retry will pay:
+ * the clock's evaluation finds transitions of the last day without their delivery records and records them (the
+ * records are keyed by alert, event and destination, so a transition already recorded gains nothing).
+ */
+async function repairDeliveries(
+  services: AppServices,
+  workspaceId: string | undefined,
+  now: Date,
+): Promise<void> {
+  const since = new Date(now.getTime() - 86_400_000)
+  const owed = await services.db.query<{ id: string; event: 'FIRED' | 'RESOLVED' }>(
+    `select a.id, e.event from alert a
+       join alert_rule r on r.id = a.rule_id and cardinality(r.destination_ids) > 0
+       cross join lateral (values ('FIRED'), ('RESOLVED')) as e(event)
+      where (a.fired_at >= ? or a.resolved_at >= ?) ${workspaceId ? 'and a.workspace_id = ?' : ''}
+        and (e.event = 'FIRED' or a.resolution = 'CLEARED')
+        and not exists (select 1 from alert_delivery d where d.alert_id = a.id and d.event = e.event)
+      limit 200`,
+    workspaceId ? [since, since, workspaceId] : [since, since],
+  )
+  if (owed.length === 0) return
+  const em = services.db.fork()
+  for (const { id, event } of owed) {
+    const alert = await em.findOne(Alert, { id }, { filters: false, populate: ['rule'] })
+    if (alert) await enqueueAlertDeliveries(services, alert, event)
+  }
 }
 
 async function transition(

@@ -4,7 +4,7 @@ import { startSync } from '../../src/bootstrap.ts'
 import { fixedClock } from '../../src/clock.ts'
 import type { SyncEngine } from '../../src/sync/sync-engine.ts'
 import { insertAccounts, insertCoverage, insertStatRows } from '../stats/stats-seed.ts'
-import { globalId } from '../support/global-ids.ts'
+import { databaseIdOf, globalId } from '../support/global-ids.ts'
 import { readEvents } from '../support/sse-events.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
@@ -220,5 +220,36 @@ describe(`alert engine on ${TEST_DATABASE_KIND}`, () => {
     )
     expect(res.body.data!.deleteAlertRule.__typename).toBe('DeleteAlertRuleSuccess')
     expect(await list({ kinds: ['REVISION'] })).toEqual([])
+  })
+
+  it('given a transition stored without its deliveries (a process died in between), when the clock evaluates, then the deliveries it owes are recorded once', async () => {
+    const created = await t.gql<{ createAlertDestination: { destination: { id: string } } }>(
+      `mutation { createAlertDestination(input: { name: "ops", kind: DISCORD, url: "http://127.0.0.1:9/hook" }) {
+        ... on CreateAlertDestinationSuccess { destination { id } } } }`,
+      {},
+      ws.token,
+    )
+    const destination = databaseIdOf(created.body.data!.createAlertDestination.destination.id)
+    const rule = crypto.randomUUID()
+    const alert = crypto.randomUUID()
+    await t.db.query(
+      `insert into alert_rule (id, workspace_id, name, kind, settings, destination_ids, enabled, created_at, updated_at)
+       values (?, ?, 'crashed', 'SYNC_STALE', '{}', ?::text[], false, ?, ?)`,
+      [rule, ws.id, `{${destination}}`, NOW, NOW],
+    )
+    await t.db.query(
+      `insert into alert (id, workspace_id, rule_id, account_id, kind, subject_key, title, details, fired_at, last_seen_at)
+       values (?, ?, ?, ?, 'SYNC_STALE', 'account', 'crashed before delivery', '{}', ?, ?)`,
+      [alert, ws.id, rule, casino, NOW, NOW],
+    )
+    const owed = () =>
+      t.db.query<{ event: string; destination_id: string }>(
+        'select event, destination_id from alert_delivery where alert_id = ?',
+        [alert],
+      )
+    expect(await owed()).toEqual([])
+    await evaluateAlerts(t.services, {})
+    await evaluateAlerts(t.services, {})
+    expect(await owed()).toEqual([{ event: 'FIRED', destination_id: destination }])
   })
 })
