@@ -33,6 +33,8 @@ export interface EvaluationScope {
   ruleId?: string
   /** Only these accounts' subjects (after a sync of them); every targeted account when absent. */
   accountIds?: readonly string[]
+  /** Only rules of these kinds; every kind when absent. */
+  kinds?: readonly AlertRuleKind[]
 }
 
 export interface EvaluationResult {
@@ -592,6 +594,7 @@ export async function evaluateAlerts(
       enabled: true,
       ...(scope.workspaceId ? { workspace: scope.workspaceId } : {}),
       ...(scope.ruleId ? { id: scope.ruleId } : {}),
+      ...(scope.kinds ? { kind: { $in: [...scope.kinds] } } : {}),
     },
     { filters: false, orderBy: { createdAt: 'asc' } },
   )

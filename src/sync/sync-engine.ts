@@ -180,8 +180,9 @@ export class SyncEngine {
       this.#pumping = this.#pump(boss)
       await boss.work(SCHEDULE_QUEUE, { pollingIntervalSeconds: 5 }, async () => {
         await this.enqueueDue()
-        // Conditions that no sync reports (a sync that stopped happening) are found by the clock.
-        await this.evaluateAlerts({})
+        // Conditions that no sync reports (a sync that stopped happening, a key refused to a connection test) are
+        // found by the clock; the others change only with stored figures, and every run evaluates those.
+        await this.evaluateAlerts({ kinds: ['SYNC_STALE', 'CREDENTIALS_REFUSED'] })
       })
     }
   }
