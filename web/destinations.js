@@ -207,6 +207,15 @@ function inputFrom(form, kind) {
   return input
 }
 
+/** A refused recipient is named by its place in the list (`to`, `2`); the form has one field for the whole list. */
+function withoutIndexes(error) {
+  if (!Array.isArray(error?.fields)) return error
+  const fields = error.fields.map((f) =>
+    Array.isArray(f.path) ? { ...f, field: undefined, path: f.path.filter((p) => !/^\d+$/.test(p)) } : f,
+  )
+  return { ...error, fields }
+}
+
 function NewDestinationForm({ onCreated, onCancel }) {
   const [kind, setKind] = useState('WEBHOOK')
   const [errors, setErrors] = useState({ byField: {}, general: [] })
@@ -223,7 +232,7 @@ function NewDestinationForm({ onCreated, onCancel }) {
       const created = await mutate(CREATE_DESTINATION, input, 'createAlertDestination')
       onCreated(created)
     } catch (e) {
-      setErrors(errorsByField(e, FORM_FIELDS))
+      setErrors(errorsByField(withoutIndexes(e), FORM_FIELDS))
     } finally {
       setBusy(false)
     }
@@ -290,8 +299,8 @@ function SigningSecret({ created, onDone, setNotice }) {
       <button type="button" class="secondary" onClick=${copy}>Copy</button>
       <button type="button" class="link" onClick=${onDone}>Done</button>
     </p>
-    <p class="muted small">Your receiver verifies each POST: <code>X-Affgraph-Signature</code> is <code>v1=</code>
-      and the hex HMAC-SHA256, keyed with this secret, of <code>X-Affgraph-Timestamp</code>, a dot and the raw body.
+    <p class="muted small">Your receiver verifies each POST: <code>X-Affgraph-Signature</code> is
+      <code>v1=</code> followed by the hex HMAC-SHA256, keyed with this secret, of <code>X-Affgraph-Timestamp</code>, a dot and the raw body.
       Reject stale timestamps and deduplicate on <code>X-Affgraph-Delivery</code> (docs/alerts.md).</p>
   </div>`
 }

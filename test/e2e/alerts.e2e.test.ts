@@ -352,6 +352,11 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
           await destinations.screenshot({
             path: join(SCREENSHOT_DIR, 'alerts', `destinations-${viewport.name}.png`),
           })
+          await view.page.getByRole('button', { name: 'New rule' }).click()
+          const deliverTo = view.page.getByRole('group', { name: 'Deliver to' })
+          expect(await deliverTo.getByRole('checkbox').count()).toBe(1)
+          expect(await deliverTo.textContent()).toContain('Ops hook')
+          await shoot(view.page, `destinations-page-${viewport.name}`)
           expect(view.problems).toEqual([])
           await view.page.context().close()
         }
