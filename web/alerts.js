@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { allNodes, errorsByField, gql, subscribe } from './api.js'
 import { splitTags } from './connect.js'
 import { count, day, instant, money, relative } from './format.js'
+import { Destinations, kindWords, loadDestinations } from './destinations.js'
 import { html } from './html.js'
 
 const ALERT_FIELDS = `query Alerts($filter: AlertFilter, $after: String) {
@@ -13,6 +14,7 @@ const ALERT_FIELDS = `query Alerts($filter: AlertFilter, $after: String) {
       firedAt lastSeenAt resolvedAt resolution
       account { id label programName platform { name } }
       rule { id name }
+      deliveries { id event status lastError destination { id name kind } }
     }
   }
   open: alerts(first: 0, filter: { status: OPEN }) { totalCount }
@@ -23,6 +25,7 @@ const RULES = `query AlertRules($after: String) {
     pageInfo { hasNextPage endCursor }
     nodes {
       id name kind enabled targetTags targetAccounts { id label } openAlertCount createdAt
+      destinations { id name kind hint }
       settings {
         activeDays afterHorizon afterMonthClose baselineDays changePercent direction ftdsRemoved metric
         minimumBaseline moneyChangePercent quietDays signupsRemoved staleHours windowDays
@@ -295,6 +298,28 @@ function Figures({ alert }) {
   return ''
 }
 
+/** The newest delivery to each destination: whether the last event reached it is what the reader needs at a glance. */
+export function deliveryWords(deliveries) {
+  const latest = new Map()
+  for (const d of deliveries ?? []) {
+    if (d.event === 'TEST') continue
+    latest.set(d.destination?.id ?? `gone-${d.id}`, d)
+  }
+  return [...latest.values()].map((d) => {
+    const where = d.destination ? d.destination.name : 'a deleted destination'
+    if (d.status === 'SENT') return `Delivered to ${where}`
+    if (d.status === 'FAILED') return `${where} failed${d.lastError ? `: ${d.lastError}` : ''}`
+    return `Sending to ${where}${d.lastError ? ` (retrying: ${d.lastError})` : ''}`
+  })
+}
+
+function DeliveryLine({ deliveries }) {
+  const parts = deliveryWords(deliveries)
+  if (!parts.length) return ''
+  const failed = deliveries.some((d) => d.status === 'FAILED')
+  return html`<p class=${`small delivery-line${failed ? ' delivery-failed' : ''}`}>${parts.join(' · ')}</p>`
+}
+
 function AlertItem({ alert, fresh, onDismiss, busy }) {
   const account = alert.account
   const where = [
@@ -316,6 +341,7 @@ function AlertItem({ alert, fresh, onDismiss, busy }) {
         ? html` · last seen ${when(alert.lastSeenAt)}`
         : html` · ${alert.resolution === 'DISMISSED' ? 'dismissed' : 'cleared'} ${when(alert.resolvedAt)}`
     } · rule “${alert.rule.name}”</p>
+    <${DeliveryLine} deliveries=${alert.deliveries} />
     ${
       alert.status === 'OPEN'
         ? html`<div class="actions"><button type="button" class="secondary" disabled=${busy}
@@ -420,6 +446,11 @@ function RuleRow({ rule, onChanged, setNotice, hush }) {
         ? html`<strong>${plural(rule.openAlertCount, 'open alert')}</strong>`
         : 'no open alerts'
     }</p>
+    <p class="muted small">${
+      rule.destinations.length
+        ? `Delivers to: ${rule.destinations.map((d) => `${d.name} (${kindWords(d.kind)})`).join(', ')}`
+        : 'Delivers to: this page only'
+    }</p>
     ${error ? html`<p class="form-error" role="alert">${error}</p>` : ''}
     <div class="actions">
       <label class="switch" for=${toggleId}>
@@ -481,6 +512,7 @@ const FORM_FIELDS = [
   'kind',
   'targetTags',
   'targetAccountIds',
+  'destinationIds',
   ...new Set(Object.values(KINDS).flatMap((k) => k.settings.map((s) => s.name))),
 ]
 
@@ -498,7 +530,7 @@ function settingsFrom(form, kind) {
   return settings
 }
 
-function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
+function NewRuleForm({ accounts, destinations, onCreated, onCancel, hush }) {
   const [kind, setKind] = useState('SYNC_STALE')
   const [target, setTarget] = useState('all')
   const [errors, setErrors] = useState({ byField: {}, general: [] })
@@ -516,6 +548,7 @@ function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
       settings: settingsFrom(form, kind),
       targetTags: target === 'tags' ? splitTags(String(form.get('targetTags') ?? '')) : [],
       targetAccountIds: target === 'accounts' ? form.getAll('targetAccountIds').map(String) : [],
+      destinationIds: form.getAll('destinationIds').map(String),
     }
     hush()
     setBusy(true)
@@ -594,7 +627,7 @@ function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
           : ''
       }
     </fieldset>
-    <${DeliverTo} />
+    <${DeliverTo} destinations=${destinations} errors=${by.destinationIds} />
     <div class="actions">
       <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create rule'}</button>
       <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
@@ -602,18 +635,28 @@ function NewRuleForm({ accounts, onCreated, onCancel, hush }) {
   </form>`
 }
 
-/**
- * Where a rule's alerts go besides this page. Destinations (webhook, Slack, email) plug in here once the API has
- * them; until then the page and the Overview banner are the only places alerts show.
- */
-function DeliverTo() {
-  return html`<fieldset class="deliver-to" data-slot="deliver-to">
+/** Where a rule's alerts go besides this page; none chosen keeps them on the page and the Overview only. */
+function DeliverTo({ destinations, errors }) {
+  return html`<fieldset class=${`deliver-to${errors?.length ? ' invalid' : ''}`} data-slot="deliver-to">
     <legend>Deliver to</legend>
-    <p class="muted small">Alerts show on this page and on the Overview. Sending them elsewhere (webhook, Slack, email) is not available yet.</p>
+    ${
+      destinations === null
+        ? html`<p class="muted small">Loading destinations…</p>`
+        : destinations.length === 0
+          ? html`<p class="muted small">Alerts show on this page and on the Overview. Add a destination under
+              Destinations to send them to a webhook, Slack, Discord or email as well.</p>`
+          : destinations.map(
+              (
+                d,
+              ) => html`<label class="account-choice"><input type="checkbox" name="destinationIds" value=${d.id} />
+                <span>${d.name} <span class="muted small">${kindWords(d.kind)} · ${d.hint}${d.enabled ? '' : ' · off'}</span></span></label>`,
+            )
+    }
+    ${errors?.length ? html`<p class="field-error" id="rule-destinations-error" role="alert">${errors.join(' ')}</p>` : ''}
   </fieldset>`
 }
 
-function Rules({ rules, accounts, reload, setNotice, hush }) {
+function Rules({ rules, accounts, destinations, reload, setNotice, hush }) {
   const [adding, setAdding] = useState(false)
   const opener = useRef(null)
   const wasAdding = useRef(false)
@@ -629,7 +672,7 @@ function Rules({ rules, accounts, reload, setNotice, hush }) {
     </div>
     ${
       adding
-        ? html`<${NewRuleForm} accounts=${accounts ?? []} hush=${hush}
+        ? html`<${NewRuleForm} accounts=${accounts ?? []} destinations=${destinations} hush=${hush}
             onCancel=${() => setAdding(false)}
             onCreated=${async (rule) => {
               setAdding(false)
@@ -653,6 +696,7 @@ export function Alerts() {
   const [open, setOpen] = useState(null)
   const [rules, setRules] = useState(null)
   const [accounts, setAccounts] = useState(null)
+  const [destinations, setDestinations] = useState(null)
   const [error, setError] = useState('')
   const [notice, setNotice] = useState('')
   const [live, setLive] = useState('')
@@ -673,6 +717,7 @@ export function Alerts() {
       (e) => setError(e.message),
     )
   const reloadRules = () => loadRules().then(setRules, (e) => setError(e.message))
+  const reloadDestinations = () => loadDestinations().then(setDestinations, (e) => setError(e.message))
   const reloadAll = () => Promise.all([reloadAlerts(), reloadRules()])
 
   useEffect(() => {
@@ -682,6 +727,7 @@ export function Alerts() {
 
   useEffect(() => {
     reloadRules()
+    reloadDestinations()
     loadAccounts().then(setAccounts, (e) => setError(e.message))
   }, [])
 
@@ -806,9 +852,11 @@ export function Alerts() {
             Show ${count(alerts.length - shown)} more</button>`
         : ''
     }
-    <${Rules} rules=${rules} accounts=${accounts} reload=${reloadAll} setNotice=${setNotice}
+    <${Rules} rules=${rules} accounts=${accounts} destinations=${destinations} reload=${reloadAll} setNotice=${setNotice}
       hush=${() => {
         quietUntil.current = Date.now() + ECHO_MS
       }} />
+    <${Destinations} destinations=${destinations} setNotice=${setNotice}
+      reload=${() => Promise.all([reloadDestinations(), reloadRules()])} />
   </section>`
 }

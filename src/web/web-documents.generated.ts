@@ -17,10 +17,10 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'mutation UpdateSync($input: UpdateAccountSyncInput!) {\n  updateAccountSync(input: $input) {\n    __typename\n    ... on UpdateAccountSyncSuccess { account { id } }\n    ... on UserError { message }\n  }\n}',
   aa13a4e610ad496593e4b5bd9b060646a8655bf6661779a8491dfbd1b380cecf:
     'mutation RecordCapture($input: RecordCaptureInput!) {\n  recordCapture(input: $input) {\n    __typename\n    ... on RecordCaptureSuccess { capture { fileName content exchanges rows failure { code message } } }\n    ... on UserError { message }\n  }\n}',
-  df078535ed5474138f604fcd9663102ab2e2fe8d0959905af78e48f230bf7f39:
-    'query Alerts($filter: AlertFilter, $after: String) {\n  alerts(first: 50, after: $after, filter: $filter) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id kind status title reasons day metric before after currency\n      beforeMoney { amount currency } afterMoney { amount currency }\n      firedAt lastSeenAt resolvedAt resolution\n      account { id label programName platform { name } }\n      rule { id name }\n    }\n  }\n  open: alerts(first: 0, filter: { status: OPEN }) { totalCount }\n}',
-  '79b44cd48dfcc625da2e564d9d9a36804c11a0cb1fc389ede0787bc8d45a0a1e':
-    'query AlertRules($after: String) {\n  alertRules(first: 50, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id name kind enabled targetTags targetAccounts { id label } openAlertCount createdAt\n      settings {\n        activeDays afterHorizon afterMonthClose baselineDays changePercent direction ftdsRemoved metric\n        minimumBaseline moneyChangePercent quietDays signupsRemoved staleHours windowDays\n      }\n    }\n  }\n}',
+  f031a3db23c1ff1a74e852407e559a87a7b4586a52abeaedd4fe86d7ab0daaf8:
+    'query Alerts($filter: AlertFilter, $after: String) {\n  alerts(first: 50, after: $after, filter: $filter) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id kind status title reasons day metric before after currency\n      beforeMoney { amount currency } afterMoney { amount currency }\n      firedAt lastSeenAt resolvedAt resolution\n      account { id label programName platform { name } }\n      rule { id name }\n      deliveries { id event status lastError destination { id name kind } }\n    }\n  }\n  open: alerts(first: 0, filter: { status: OPEN }) { totalCount }\n}',
+  '77e609d8bd704d96d97ba23ad0c2195e7849017c661978e8e892c78568cc1930':
+    'query AlertRules($after: String) {\n  alertRules(first: 50, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes {\n      id name kind enabled targetTags targetAccounts { id label } openAlertCount createdAt\n      destinations { id name kind hint }\n      settings {\n        activeDays afterHorizon afterMonthClose baselineDays changePercent direction ftdsRemoved metric\n        minimumBaseline moneyChangePercent quietDays signupsRemoved staleHours windowDays\n      }\n    }\n  }\n}',
   '682f12d63782f819beab02682680c4087d76da0ae9032bb94ddd21ee2bbb8793':
     'query AlertRuleAccounts($after: String) {\n  accounts(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes { id label programName tags }\n  }\n}',
   '7c23e604e8cc33a0f4425ab6afda4950a292e23712bef7c772f16ea56ed5e153':
@@ -47,6 +47,18 @@ export const WEB_DOCUMENTS: Readonly<Record<string, string>> = {
     'mutation UpdateConnection($input: UpdateAccountConnectionInput!) {\n  updateAccountConnection(input: $input) {\n    __typename\n    ... on UpdateAccountConnectionSuccess { account { id label status } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
   fad26fe258fd6691b854153d9238f141fded8560b0f57fd45fcbaf1f60fde133:
     'mutation ConnectAccount($input: ConnectAccountInput!) {\n  connectAccount(input: $input) {\n    __typename\n    ... on ConnectAccountSuccess { account { id label status } }\n    ... on UserError { code message fields { field message } }\n  }\n}',
+  '1ff43b9e19bbdf1ba7ca93bb358b99e5648de06d624fd5ee6735afb7971a471e':
+    'query AlertDestinations($after: String) {\n  alertDestinations(first: 100, after: $after) {\n    pageInfo { hasNextPage endCursor }\n    nodes { id name kind hint enabled createdAt }\n  }\n}',
+  '8d67b54008732b616d487700f9deecce16a8c6bc0b1b7a7f244a851f3cf06955':
+    'mutation CreateAlertDestination($input: CreateAlertDestinationInput!) {\n  createAlertDestination(input: $input) {\n    __typename\n    ... on CreateAlertDestinationSuccess { signingSecret destination { id name kind } }\n    ... on UserError { code message fields { field path message } }\n  }\n}',
+  '7bf14d2e88e38cfa52622c4dab9fbbaef48d126e24f09da07ad38feca44e1e58':
+    'mutation UpdateAlertDestination($input: UpdateAlertDestinationInput!) {\n  updateAlertDestination(input: $input) {\n    __typename\n    ... on UpdateAlertDestinationSuccess { destination { id enabled } }\n    ... on UserError { code message }\n  }\n}',
+  f9facf1328dfcf2e14e55bf00636e4ce0dcbd34c2ae783c607f8c4b7de93b362:
+    'mutation DeleteAlertDestination($input: DeleteAlertDestinationInput!) {\n  deleteAlertDestination(input: $input) {\n    __typename\n    ... on UserError { code message }\n  }\n}',
+  '6f1796295217e74ee142629e807dc330083ad83114b9196fa89d2ff176483634':
+    'mutation SendTestAlert($input: SendTestAlertInput!) {\n  sendTestAlert(input: $input) {\n    __typename\n    ... on SendTestAlertSuccess { delivery { id status lastError attemptCount } }\n    ... on UserError { code message }\n  }\n}',
+  dec6da91c757a20e098130c73c18f4ec19e835487ad16456c83253d3a0592a50:
+    'query AlertDeliveryStatus($id: ID!) {\n  node(id: $id) { ... on AlertDelivery { id status lastError attemptCount } }\n}',
   '94d312adf1921c6f95d71b28dcd61861ab689e1a7b594bd6677591a8df122e41':
     '{ platforms { id name connectionFields { name required } } }',
   f32e6ef47b7ab011f2147f2b0eb9468e51a2d7b8f4ba31334a3a2d576721a3eb:

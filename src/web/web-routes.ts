@@ -41,6 +41,7 @@ const APP_FILES: Record<string, { file: string; type: keyof typeof TYPES }> = {
   '/overview.js': { file: 'overview.js', type: 'js' },
   '/changes.js': { file: 'changes.js', type: 'js' },
   '/alerts.js': { file: 'alerts.js', type: 'js' },
+  '/destinations.js': { file: 'destinations.js', type: 'js' },
   '/workspace.js': { file: 'workspace.js', type: 'js' },
 }
 

@@ -1,5 +1,8 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
@@ -15,6 +18,41 @@ import {
 } from './support/browser-harness.ts'
 
 const WAIT = { timeout: 20_000 }
+
+interface Received {
+  headers: IncomingHttpHeaders
+  body: string
+}
+
+/** A webhook receiver on loopback (the suite's outbound allowlist lets the server reach 127.0.0.1). */
+async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+  const received: Received[] = []
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') })
+      response.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/affgraph-hook`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The check docs/alerts.md tells receivers to make, written from that page rather than from the server's code. */
+function signatureValid(message: Received, secret: string): boolean {
+  const timestamp = String(message.headers['x-affgraph-timestamp'] ?? '')
+  const signature = String(message.headers['x-affgraph-signature'] ?? '')
+  if (!/^\d+$/.test(timestamp) || !signature.startsWith('v1=')) return false
+  const expected = createHmac('sha256', secret).update(`${timestamp}.${message.body}`).digest('hex')
+  const given = signature.slice(3)
+  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+}
 const AXE_SOURCE_TEXT = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const VIEWPORTS = [
   { name: 'desktop', width: 1366, height: 900 },
@@ -224,6 +262,108 @@ describe.skipIf(!HAS_CHROMIUM && !process.env.CI)(
         await page.context().close()
       }
     }, 90_000)
+
+    it('given a webhook receiver on loopback, when the user adds it as a destination, sends a test and picks it in a rule, then the secret shows once, the receiver gets one signed POST, and the rule and its alert say where they deliver', async () => {
+      const receiver = await startReceiver()
+      try {
+        const { page, problems } = await openAlerts()
+        const panel = page.getByRole('region', { name: 'Destinations' })
+        await panel.getByText('No destinations yet').waitFor(WAIT)
+
+        // A private address is refused by the API, and its words show beside the URL field.
+        await panel.getByRole('button', { name: 'Add destination' }).click()
+        expect(await panel.getByRole('radio', { name: /^Webhook/ }).isChecked()).toBe(true)
+        await panel.getByLabel('Name').fill('Ops hook')
+        const url = panel.getByLabel('Webhook URL')
+        expect(await url.getAttribute('type')).toBe('password')
+        await url.fill('http://10.0.0.1/hook')
+        await panel.getByRole('button', { name: 'Add destination' }).click()
+        const urlError = panel.locator('#destination-url-error')
+        await urlError.waitFor(WAIT)
+        expect(await url.getAttribute('aria-describedby')).toContain('destination-url-error')
+        expect(await urlError.textContent()).toBeTruthy()
+
+        await url.fill(receiver.url)
+        await panel.getByRole('button', { name: 'Add destination' }).click()
+        const secretBox = panel.getByLabel('Signing secret')
+        await secretBox.waitFor(WAIT)
+        const secret = await secretBox.inputValue()
+        expect(secret.length).toBeGreaterThanOrEqual(16)
+        expect(await panel.textContent()).toContain('X-Affgraph-Signature')
+        expect(await panel.getByRole('link').count()).toBe(0)
+        const row = panel.locator('.destination', { hasText: 'Ops hook' })
+        await row.waitFor(WAIT)
+        expect(await row.textContent()).toContain('Webhook')
+        expect(await row.textContent()).toContain('127.0.0.1')
+        expect(await row.textContent()).not.toContain('affgraph-hook')
+        expect(await accessibilityProblems(page), 'destinations with the secret shown').toEqual([])
+        await shoot(page, 'destinations-secret-desktop')
+        await panel.getByRole('button', { name: 'Done' }).click()
+        expect(await panel.getByLabel('Signing secret').count()).toBe(0)
+
+        await row.getByRole('button', { name: 'Send test to Ops hook' }).click()
+        await expect.poll(() => row.locator('.test-result').textContent(), WAIT).toBe('Test delivered')
+        await expect.poll(() => receiver.received.length, WAIT).toBe(1)
+        const [message] = receiver.received
+        expect(message!.headers['content-type']).toContain('application/json')
+        expect(signatureValid(message!, secret)).toBe(true)
+        expect(signatureValid(message!, `${secret}x`)).toBe(false)
+
+        // Picked in the new-rule form, it is where the rule delivers.
+        await page.getByRole('button', { name: 'New rule' }).click()
+        await page.getByLabel(/^Credentials refused/).check()
+        await page.getByLabel('Name', { exact: true }).first().fill('Keys refused, to ops')
+        await page
+          .getByRole('group', { name: 'Deliver to' })
+          .getByLabel(/Ops hook/)
+          .check()
+        await page.getByRole('button', { name: 'Create rule' }).click()
+        const rule = page.locator('.rule', { hasText: 'Keys refused, to ops' })
+        await rule.waitFor(WAIT)
+        expect(await rule.textContent()).toContain('Delivers to: Ops hook (Webhook)')
+
+        // The rule fires at once on the refused key; its alert goes to the receiver and says so in the list.
+        await expect.poll(() => receiver.received.length, WAIT).toBe(2)
+        expect(signatureValid(receiver.received[1]!, secret)).toBe(true)
+        const alert = page.locator('.alert-list .alert', { hasText: 'rule “Keys refused, to ops”' })
+        await expect
+          .poll(async () => {
+            await page.getByRole('link', { name: 'Overview', exact: true }).click()
+            await page.getByRole('link', { name: 'Alerts', exact: true }).click()
+            await alert.first().waitFor(WAIT)
+            return alert.first().locator('.delivery-line').textContent()
+          }, WAIT)
+          .toBe('Delivered to Ops hook')
+        expect(problems).toEqual([])
+        await page.context().close()
+
+        for (const viewport of VIEWPORTS) {
+          const view = await openAlerts(viewport)
+          const destinations = view.page.getByRole('region', { name: 'Destinations' })
+          await destinations.locator('.destination').first().waitFor(WAIT)
+          await destinations.getByRole('button', { name: 'Add destination' }).click()
+          await destinations.getByRole('radio', { name: /^Email/ }).check()
+          expect(await accessibilityProblems(view.page), `destinations at ${viewport.name}`).toEqual([])
+          expect(
+            await view.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+            `no sideways scrolling at ${viewport.name}`,
+          ).toBe(true)
+          await mkdir(join(SCREENSHOT_DIR, 'alerts'), { recursive: true })
+          await destinations.screenshot({
+            path: join(SCREENSHOT_DIR, 'alerts', `destinations-${viewport.name}.png`),
+          })
+          await view.page.getByRole('button', { name: 'New rule' }).click()
+          const deliverTo = view.page.getByRole('group', { name: 'Deliver to' })
+          expect(await deliverTo.getByRole('checkbox').count()).toBe(1)
+          expect(await deliverTo.textContent()).toContain('Ops hook')
+          await shoot(view.page, `destinations-page-${viewport.name}`)
+          expect(view.problems).toEqual([])
+          await view.page.context().close()
+        }
+      } finally {
+        await receiver.close()
+      }
+    }, 120_000)
 
     it('given an open alert, when the user dismisses it, then it leaves the open list and is listed under Resolved as dismissed', async () => {
       const { page, problems } = await openAlerts()

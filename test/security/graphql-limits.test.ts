@@ -324,7 +324,15 @@ describe('batching and multi-operation documents', () => {
 /** Every GraphQL document in the web app's modules: string constants that parse as an operation. */
 function webDocuments(): string[] {
   const documents: string[] = []
-  for (const file of ['accounts.js', 'app.js', 'connect.js', 'import.js', 'stats.js']) {
+  for (const file of [
+    'accounts.js',
+    'alerts.js',
+    'app.js',
+    'connect.js',
+    'destinations.js',
+    'import.js',
+    'stats.js',
+  ]) {
     const text = readFileSync(new URL(`../../web/${file}`, import.meta.url), 'utf8')
     for (const match of text.matchAll(/const [A-Z_]+ = (?:`([^`]*)`|'([^'\n]*)')/g)) {
       const candidate = match[1] ?? match[2] ?? ''
