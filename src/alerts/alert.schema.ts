@@ -692,7 +692,7 @@ export function registerAlertSchema(
   const destinationIds = async (ctx: GraphQLContext, ids: readonly unknown[] | null | undefined) => {
     const wanted = (ids ?? []).map((id) => databaseId(id))
     const found = await loadScoped(ctx, AlertDestination, wanted)
-    const missing = found.findIndex((d) => d === null)
+    const missing = found.indexOf(null)
     if (missing >= 0)
       throw invalidArgument(
         ['input', 'destinationIds', missing],

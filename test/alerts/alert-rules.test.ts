@@ -19,14 +19,14 @@ import { TEST_DATABASE_KIND } from '../support/test-database.ts'
 /** A clock that runs at the real pace from a chosen instant and can be moved forward by whole hours or days. */
 function movableClock(start: string): Clock & { advance(hours: number): void; today(): string } {
   let offset = Date.parse(start) - Date.now()
+  const now = () => new Date(Date.now() + offset)
   return {
-    now: () => new Date(Date.now() + offset),
+    now,
     advance(hours) {
       offset += hours * 3_600_000
     },
-    today() {
-      return new Date(Date.now() + offset).toISOString().slice(0, 10)
-    },
+    // The chosen instant plus what the test advanced: the same day whatever the calendar says.
+    today: () => now().toISOString().slice(0, 10),
   }
 }
 
