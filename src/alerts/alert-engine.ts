@@ -606,7 +606,12 @@ export async function evaluateAlerts(
     if (!accountsOf.has(workspaceId)) {
       accountsOf.set(
         workspaceId,
-        await em.find(Account, { workspace: workspaceId }, { filters: false, orderBy: { createdAt: 'asc' } }),
+        // After a sync only that account's subjects are judged: a workspace of thousands is not read per run.
+        await em.find(
+          Account,
+          { workspace: workspaceId, ...(scope.accountIds ? { id: { $in: [...scope.accountIds] } } : {}) },
+          { filters: false, orderBy: { createdAt: 'asc' } },
+        ),
       )
     }
     const inScope = scope.accountIds ? new Set(scope.accountIds) : null
