@@ -4,10 +4,12 @@ import type { AppServices } from '../app-services.ts'
 import { announceLocally, announceSql } from '../db/change-feed.ts'
 import { isoDay } from '../db/iso-day.ts'
 import { horizonOf, isSettled } from '../platform/revision-horizon.ts'
+import { addDays } from '../sdk/index.ts'
 import { METRIC_COLUMNS } from '../stats/stat-writer.ts'
+import { platformToday } from '../sync/sync-engine.ts'
 import { Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
 import { enqueueAlertDeliveries } from './alert-delivery.ts'
-import { addDays, median, nextMonthStart, readSettings, type RuleSettings } from './alert-rules.ts'
+import { median, nextMonthStart, readSettings, type RuleSettings } from './alert-rules.ts'
 
 /** What a rule found wrong about one subject right now. */
 export interface AlertCandidate {
@@ -41,15 +43,6 @@ export interface EvaluationResult {
   opened: string[]
   resolved: string[]
   updated: number
-}
-
-function platformToday(timeZone: string, now: Date): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now)
 }
 
 function accountName(account: Account): string {
@@ -178,7 +171,7 @@ function revisionCandidate(
     currency: COUNT_METRICS.has(headline.metric) ? null : headline.currency || null,
     before: decimalText(headline.before),
     after: decimalText(headline.after),
-    title: revisionTitle(account.programName ?? account.label, label, headline, reasons),
+    title: revisionTitle(accountName(account), label, headline, reasons),
     details: {
       reasons: [...reasons],
       figures: figures.map((f) => ({

@@ -96,12 +96,6 @@ export function median(values: readonly number[]): number | null {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
-/** `YYYY-MM-DD` plus `days` (negative to go back), in calendar arithmetic that no time zone can shift. */
-export function addDays(day: string, days: number): string {
-  const t = Date.parse(`${day}T00:00:00Z`) + days * 86_400_000
-  return new Date(t).toISOString().slice(0, 10)
-}
-
 /** The first day of the month after `day`'s. */
 export function nextMonthStart(day: string): string {
   const [y, m] = day.split('-').map(Number) as [number, number]

@@ -1,4 +1,5 @@
 import type { RevisionHorizon } from '../sdk/index.ts'
+import { addDays } from '../sdk/index.ts'
 import { platformToday } from '../sync/sync-engine.ts'
 import type { LoadedPlatform } from './platform-registry.ts'
 
@@ -46,13 +47,8 @@ export function horizonOf(platform: LoadedPlatform | undefined): EffectiveHorizo
   return effectiveHorizon(platform?.definition.capabilities.revisionHorizon)
 }
 
-const DAY = 86_400_000
 const epochDay = (day: string) => Date.parse(`${day}T00:00:00Z`)
 const dayString = (t: number) => new Date(t).toISOString().slice(0, 10)
-
-export function addDays(day: string, n: number): string {
-  return dayString(epochDay(day) + n * DAY)
-}
 
 /** The last day of the month before `day`'s month. */
 function endOfPreviousMonth(day: string): string {
