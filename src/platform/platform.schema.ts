@@ -38,6 +38,7 @@ const TOPIC_TEXT: Record<EvidenceTopic, string> = {
   limits: 'Request rates and window lengths the platform accepts.',
   revisions: 'How long past days keep changing.',
   identity: 'How the account is named or found.',
+  payments: 'What the platform reports of the payments it made: report, fields, periods.',
 }
 
 const CONFIDENCE_TEXT: Record<EvidenceConfidence, string> = {

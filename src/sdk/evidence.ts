@@ -34,6 +34,7 @@ export const EVIDENCE_TOPICS = [
   'limits',
   'revisions',
   'identity',
+  'payments',
 ] as const
 export type EvidenceTopic = (typeof EVIDENCE_TOPICS)[number]
 

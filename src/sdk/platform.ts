@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { type ConnectionFields, type ConnectionOf, type ConnectionSpec, isTimeZone } from './connection.ts'
 import { type EvidenceFact, evidenceSchema } from './evidence.ts'
 import type { HttpClient } from './http.ts'
+import type { PaymentRow, PaymentsCapability } from './payment-row.ts'
 import {
   BREAKDOWNS,
   type Breakdown,
@@ -78,6 +79,8 @@ export interface PlatformCapabilities {
    * conservative DEFAULT_REVISION_HORIZON, shown as a default.
    */
   revisionHorizon?: RevisionHorizon
+  /** Present when the platform reports the payments it made; the plugin then implements `fetchPayments`. */
+  payments?: PaymentsCapability
 }
 
 /**
@@ -139,6 +142,15 @@ export interface PlatformDefinition<F extends ConnectionFields = ConnectionField
     connection: ConnectionOf<ConnectionSpec<F>>,
     window: DateWindow,
   ): Promise<ReportRow[]>
+  /**
+   * Every payment whose period overlaps the inclusive window, for platforms declaring `capabilities.payments`; the
+   * host has already cut the window to its `maxWindowDays`.
+   */
+  fetchPayments?(
+    ctx: PluginContext,
+    connection: ConnectionOf<ConnectionSpec<F>>,
+    window: DateWindow,
+  ): Promise<PaymentRow[]>
   /** A local fake of the platform's HTTP API for tests, the demo and benchmarks; never used for real traffic. */
   simulator: SimulatorFactory
   /**
@@ -196,6 +208,9 @@ export const platformManifestSchema = z
           message: 'declares days, monthClose or both',
         })
         .optional(),
+      payments: z
+        .object({ evidence: z.string().min(1), maxWindowDays: z.number().int().min(1).max(3660) })
+        .optional(),
     }),
     check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),
     fetchReport: z.custom<(...args: unknown[]) => unknown>(
@@ -213,6 +228,22 @@ export const platformManifestSchema = z
       .loose(),
   })
   .superRefine((platform, ctx) => {
+    const payments = platform.capabilities.payments
+    if (payments !== undefined) {
+      const fact = platform.evidence?.find((f) => f.id === payments.evidence)
+      if (fact?.topic !== 'payments')
+        ctx.addIssue({
+          code: 'custom',
+          message: `must name an evidence fact of topic "payments"; "${payments.evidence}" is ${fact ? `about ${fact.topic}` : 'not in evidence'}`,
+          path: ['capabilities', 'payments', 'evidence'],
+        })
+      if (typeof (platform as { fetchPayments?: unknown }).fetchPayments !== 'function')
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a platform declaring payments must implement fetchPayments',
+          path: ['fetchPayments'],
+        })
+    }
     // A horizon without the fact it rests on could not tell a user how far to trust it.
     const cited = platform.capabilities.revisionHorizon?.evidence
     if (cited === undefined) return
