@@ -7,6 +7,7 @@ import { Migration20261204000000Rollups } from './20261204000000-rollups.migrati
 import { Migration20261204010000ProgramNames } from './20261204010000-program-names.migration.ts'
 import { Migration20261205000000Alerts } from './20261205000000-alerts.migration.ts'
 import { Migration20261205010000AlertDelivery } from './20261205010000-alert-delivery.migration.ts'
+import { Migration20261206000000Deals } from './20261206000000-deals.migration.ts'
 
 /**
  * Every migration, in order. An explicit list rather than folder discovery: discovery needs `fs.globSync`,
@@ -21,4 +22,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261204010000ProgramNames', class: Migration20261204010000ProgramNames },
   { name: 'Migration20261205000000Alerts', class: Migration20261205000000Alerts },
   { name: 'Migration20261205010000AlertDelivery', class: Migration20261205010000AlertDelivery },
+  { name: 'Migration20261206000000Deals', class: Migration20261206000000Deals },
 ]

@@ -4,10 +4,10 @@ import { selectedPlatform } from '../platform/platform.schema.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import { countedConnection, entityConnection } from '../schema/connections.ts'
-import { databaseId } from '../schema/global-ids.ts'
-import { loadScoped } from '../schema/node-loaders.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { asErrorCode, underPath, userError } from '../schema/errors.schema.ts'
+import { databaseId } from '../schema/global-ids.ts'
+import { loadScoped } from '../schema/node-loaders.ts'
 import { ACCOUNT_STATUSES, Account, type AccountStatus } from './account.entity.ts'
 import {
   checkConnection,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
-import { isUuid } from '../db/uuid.ts'
 import type { AppServices } from '../app-services.ts'
 import {
   CredentialDecryptError,
@@ -8,6 +7,7 @@ import {
   encryptCredentials,
   type SealedCredentials,
 } from '../crypto/credential-cipher.ts'
+import { isUuid } from '../db/uuid.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import { connectionUrls } from '../platform/platform-runner.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'

@@ -21,6 +21,7 @@ export const RECOMMENDED_RULES: readonly {
     settings: { metric: 'clicks', direction: 'DROP', changePercent: 50 },
   },
   { name: 'Program went quiet', kind: 'STOPPED_REPORTING', settings: {} },
+  { name: 'Payment overdue or short', kind: 'PAYMENT_OVERDUE', settings: {} },
 ]
 
 /** Creates the recommended rules in a workspace that has none; returns how many it created. */

@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import dns from 'node:dns/promises'
 import net from 'node:net'
-import { randomBytes } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import type { AppServices } from '../app-services.ts'
 import { perServices } from '../app-services.ts'

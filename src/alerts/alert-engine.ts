@@ -3,13 +3,14 @@ import { Account } from '../account/account.entity.ts'
 import type { AppServices } from '../app-services.ts'
 import { announceLocally, announceSql } from '../db/change-feed.ts'
 import { isoDay } from '../db/iso-day.ts'
+import { reconcile } from '../deals/reconciliation.ts'
 import { horizonOf, isSettled } from '../platform/revision-horizon.ts'
-import { addDays } from '../sdk/index.ts'
+import { addDays, roundDecimal } from '../sdk/index.ts'
 import { METRIC_COLUMNS } from '../stats/stat-writer.ts'
 import { platformToday } from '../sync/sync-engine.ts'
-import { Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
+import { Alert, AlertRule, type AlertRuleKind } from './alert.entity.ts'
 import { enqueueAlertDeliveries } from './alert-delivery.ts'
-import { median, nextMonthStart, readSettings, type RuleSettings } from './alert-rules.ts'
+import { median, nextMonthStart, type RuleSettings, readSettings } from './alert-rules.ts'
 
 /** What a rule found wrong about one subject right now. */
 export interface AlertCandidate {
@@ -564,6 +565,67 @@ async function stoppedReporting(
   return { candidates, examined }
 }
 
+/**
+ * Months whose commission is overdue (nothing paid, due day plus grace passed) or paid short, from the same
+ * reconciliation the page shows, so an alert never disagrees with the table. One alert per account, brand and month;
+ * it resolves once the payments recorded cover what is owed.
+ */
+async function paymentsOverdue(
+  services: AppServices,
+  rule: AlertRule,
+  accounts: Account[],
+  now: Date,
+): Promise<RuleFindings> {
+  const s = readSettings('PAYMENT_OVERDUE', rule.settings)
+  const candidates = new Map<string, AlertCandidate>()
+  const watched = new Set(accounts.map((a) => a.id))
+  const examined = (key: string) => key.startsWith('payment:') && watched.has(key.split(':')[1] ?? '')
+  if (accounts.length === 0) return { candidates, examined }
+  const thisMonth = now.toISOString().slice(0, 7)
+  const [y, m] = thisMonth.split('-').map(Number) as [number, number]
+  const back = new Date(Date.UTC(y, m - 1 - s.monthsBack, 1)).toISOString().slice(0, 7)
+  const rows = await reconcile(services, {
+    workspaceId: rule.workspace.id,
+    fromMonth: back,
+    toMonth: thisMonth,
+    accountIds: accounts.map((a) => a.id),
+  })
+  const byId = new Map(accounts.map((a) => [a.id, a]))
+  for (const row of rows) {
+    const outstanding = Number(row.outstanding ?? 0)
+    if (outstanding < s.minimumOutstanding) continue
+    const overdue = row.status === 'OVERDUE' && row.daysOverdue > s.graceDays
+    const short = row.status === 'SHORT' && s.shortPayments
+    if (!overdue && !short) continue
+    const account = byId.get(row.accountId)
+    if (!account) continue
+    const subjectKey = `payment:${row.accountId}:${row.brand}:${row.month}`
+    const program = accountName(account) + (row.brand ? ` (${row.brand})` : '')
+    const amount = (v: string | null) => `${row.currency} ${roundDecimal(v ?? '0', 2)}`
+    candidates.set(subjectKey, {
+      subjectKey,
+      accountId: row.accountId,
+      day: `${row.month}-01`,
+      metric: 'commission',
+      currency: row.currency,
+      before: row.owed,
+      after: row.paid,
+      title: short
+        ? `${program}: ${monthName(row.month)} paid short, ${amount(row.paid)} of ${amount(row.owed)} (${amount(row.outstanding)} outstanding)`
+        : `${program}: ${monthName(row.month)} commission of ${amount(row.owed)} is ${row.daysOverdue} days overdue`,
+      details: {
+        reasons: [short ? 'SHORT' : 'OVERDUE'],
+        month: row.month,
+        brand: row.brand || null,
+        dueOn: row.dueOn,
+        daysOverdue: row.daysOverdue,
+        outstanding: row.outstanding,
+      },
+    })
+  }
+  return { candidates, examined }
+}
+
 /** Whether a change detected on `detectedDay` to `day` came after the account's platform called the day final. */
 export type HorizonCheck = (account: Account, day: string, detectedDay: string) => boolean
 
@@ -764,6 +826,8 @@ function findingsOf(
       return trafficChange(services, rule, accounts, now)
     case 'STOPPED_REPORTING':
       return stoppedReporting(services, rule, accounts, now)
+    case 'PAYMENT_OVERDUE':
+      return paymentsOverdue(services, rule, accounts, now)
     default:
       // A kind this version does not know (written by a newer one): it finds nothing and resolves nothing.
       return { candidates: new Map(), examined: () => false }

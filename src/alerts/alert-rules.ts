@@ -50,6 +50,16 @@ export const RULE_SETTINGS = {
     /** Days before the quiet ones that must have had activity (so a dormant account does not alert forever). */
     activeDays: z.number().int().min(1).max(90).default(14),
   }),
+  PAYMENT_OVERDUE: z.object({
+    /** Days past the due day before an unpaid month counts: banks take a day or two to credit a transfer. */
+    graceDays: z.number().int().min(0).max(90).default(3),
+    /** A month paid only in part alerts too (once its payment is recorded, whatever the due day). */
+    shortPayments: z.boolean().default(true),
+    /** Outstanding amounts below this (in the program's currency) are not worth an alert. */
+    minimumOutstanding: z.number().min(0).default(1),
+    /** How many past months are watched. */
+    monthsBack: z.number().int().min(1).max(24).default(6),
+  }),
 } as const satisfies Record<AlertRuleKind, z.ZodType>
 
 export type RuleSettings = { [K in AlertRuleKind]: z.output<(typeof RULE_SETTINGS)[K]> }

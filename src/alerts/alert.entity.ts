@@ -4,7 +4,8 @@ import { tenantFilters, Workspace } from '../workspace/workspace.entity.ts'
 
 /**
  * What a rule watches. Each kind is something affiliates lose money to without being told: a sync that stopped, a
- * key the platform refuses, figures revised after the fact, traffic that fell away, a program gone quiet.
+ * key the platform refuses, figures revised after the fact, traffic that fell away, a program gone quiet, a payment
+ * that never came or came short.
  */
 export const ALERT_RULE_KINDS = [
   'SYNC_STALE',
@@ -12,6 +13,7 @@ export const ALERT_RULE_KINDS = [
   'REVISION',
   'TRAFFIC_CHANGE',
   'STOPPED_REPORTING',
+  'PAYMENT_OVERDUE',
 ] as const
 export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number]
 

@@ -3,7 +3,6 @@ import { GraphQLError } from 'graphql'
 import { filter, pipe } from 'graphql-yoga'
 import { Account } from '../account/account.entity.ts'
 import { isoDay } from '../db/iso-day.ts'
-import type { MoneyData } from '../stats/money.schema.ts'
 import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
 import {
@@ -16,10 +15,11 @@ import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { databaseId, toGlobalId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
+import type { MoneyData } from '../stats/money.schema.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
-import { ALERT_RULE_KINDS, Alert, type AlertRuleKind, AlertRule } from './alert.entity.ts'
-import { AlertDestination } from './alert-destination.entity.ts'
+import { ALERT_RULE_KINDS, Alert, AlertRule, type AlertRuleKind } from './alert.entity.ts'
 import { deliveriesOfAlert } from './alert-delivery.ts'
+import { AlertDestination } from './alert-destination.entity.ts'
 import { evaluateAlerts } from './alert-engine.ts'
 import { readSettings, settingsFieldsOf, type TrafficMetric, validateSettings } from './alert-rules.ts'
 
@@ -44,6 +44,10 @@ const KIND_DESCRIPTIONS: Record<AlertRuleKind, string> = {
   STOPPED_REPORTING:
     'Syncs succeed but the last `quietDays` complete days have no clicks, signups, FTDs or commission at all, ' +
     'after activity in the `activeDays` before. Resolves when activity returns.',
+  PAYMENT_OVERDUE:
+    'A month’s commission (see `reconciliation`) is unpaid `graceDays` after it fell due under the deal’s payment ' +
+    'terms, or was paid short (`shortPayments`), by at least `minimumOutstanding`. One alert per account, brand and ' +
+    'month; it resolves when the payments recorded cover what is owed.',
 }
 
 const METRIC_ENUM_VALUES: Record<string, TrafficMetric> = {
@@ -205,6 +209,26 @@ export function registerAlertSchema(
           'STOPPED_REPORTING: days before the quiet ones that must have had activity (default 14).',
         resolve: (s) => num(s.values.activeDays),
       }),
+      graceDays: t.int({
+        nullable: true,
+        description: 'PAYMENT_OVERDUE: days past the due day before an unpaid month alerts (default 3).',
+        resolve: (s) => num(s.values.graceDays),
+      }),
+      shortPayments: t.boolean({
+        nullable: true,
+        description: 'PAYMENT_OVERDUE: alert on a month paid only in part (default true).',
+        resolve: (s) => bool(s.values.shortPayments),
+      }),
+      minimumOutstanding: t.float({
+        nullable: true,
+        description: 'PAYMENT_OVERDUE: smaller outstanding amounts do not alert (default 1).',
+        resolve: (s) => num(s.values.minimumOutstanding),
+      }),
+      monthsBack: t.int({
+        nullable: true,
+        description: 'PAYMENT_OVERDUE: past months watched (default 6).',
+        resolve: (s) => num(s.values.monthsBack),
+      }),
     }),
   })
 
@@ -250,6 +274,10 @@ export function registerAlertSchema(
       }),
       quietDays: t.int({ required: false, description: 'STOPPED_REPORTING: quiet days, 1 to 60.' }),
       activeDays: t.int({ required: false, description: 'STOPPED_REPORTING: active days before, 1 to 90.' }),
+      graceDays: t.int({ required: false, description: 'PAYMENT_OVERDUE: grace days, 0 to 90.' }),
+      shortPayments: t.boolean({ required: false, description: 'PAYMENT_OVERDUE: alert on short payments.' }),
+      minimumOutstanding: t.float({ required: false, description: 'PAYMENT_OVERDUE: smallest amount, ≥ 0.' }),
+      monthsBack: t.int({ required: false, description: 'PAYMENT_OVERDUE: months watched, 1 to 24.' }),
     }),
   })
 

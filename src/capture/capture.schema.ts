@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql'
-import { findAccount } from '../account/account.service.ts'
 import type { Account } from '../account/account.entity.ts'
+import { findAccount } from '../account/account.service.ts'
 import type { AppBuilder, AppSchemaTypes } from '../schema/builder.ts'
 import { requirePrincipal } from '../schema/builder.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util'
-import { isUuid } from '../db/uuid.ts'
 import { Account } from '../account/account.entity.ts'
-import { parseGlobalId, toGlobalId } from '../schema/global-ids.ts'
 import type { AppServices } from '../app-services.ts'
 import { CaptureWindowError, captureWindow, recordAccountCapture } from '../capture/capture.service.ts'
+import { isUuid } from '../db/uuid.ts'
+import { parseGlobalId, toGlobalId } from '../schema/global-ids.ts'
 import type { CommandOutput } from './token-command.ts'
 
 export const CAPTURE_USAGE = `usage:

@@ -1,6 +1,7 @@
+import { Account } from '../account/account.entity.ts'
 import { Alert, AlertRule } from '../alerts/alert.entity.ts'
 import { AlertDelivery, AlertDeliveryAttempt, AlertDestination } from '../alerts/alert-destination.entity.ts'
-import { Account } from '../account/account.entity.ts'
+import { Deal, DealVersion, Payment } from '../deals/deal.entity.ts'
 import { FxRate } from '../fx/fx-rate.entity.ts'
 import { StatChange, StatDay } from '../stats/stat-day.entity.ts'
 import { StatRollup } from '../stats/stat-rollup.entity.ts'
@@ -25,4 +26,7 @@ export const entities = [
   AlertDestination,
   AlertDelivery,
   AlertDeliveryAttempt,
+  Deal,
+  DealVersion,
+  Payment,
 ]

@@ -83,7 +83,11 @@ export const revenueShareTermSchema = z
       ctx.addIssue({ code: 'custom', path: ['tiers', 0, 'from'], message: 'the first tier must start at 0' })
     for (let i = 1; i < term.tiers.length; i++) {
       if (Number(term.tiers[i]!.from) <= Number(term.tiers[i - 1]!.from))
-        ctx.addIssue({ code: 'custom', path: ['tiers', i, 'from'], message: 'tiers must be in ascending order' })
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tiers', i, 'from'],
+          message: 'tiers must be in ascending order',
+        })
     }
   })
 

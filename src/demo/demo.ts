@@ -1,14 +1,14 @@
-import { ensureRecommendedRules } from '../alerts/alert-defaults.ts'
 import type { EntityManager } from '@mikro-orm/core'
 import { Account } from '../account/account.entity.ts'
 import { connectAccount, updateAccountConnection } from '../account/account.service.ts'
+import { ensureRecommendedRules } from '../alerts/alert-defaults.ts'
 import type { AppServices } from '../app-services.ts'
 import { startEcbSimulator } from '../fx/ecb-simulator.ts'
 import { BUNDLED_PLUGIN_DIR, loadPlugins } from '../platform/plugin-loader.ts'
 import type { DateWindow, PlatformSimulator, TruthAccountSpec } from '../sdk/index.ts'
 import { addDays } from '../sdk/index.ts'
-import { trailingWindow } from '../sync/sync-engine.ts'
 import { SyncRun } from '../sync/sync.entity.ts'
+import { trailingWindow } from '../sync/sync-engine.ts'
 import { ensureWorkspace, issueApiToken } from '../workspace/workspace.service.ts'
 
 export interface DemoHandle {

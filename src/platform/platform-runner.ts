@@ -7,8 +7,10 @@ import {
   type CheckResult,
   type DateWindow,
   isPlatformError,
+  type PaymentRow,
   type PlatformError,
   type PluginCache,
+  paymentRowSchema,
   type ReportRow,
   ResponseFormatError,
   reportRowSchema,
@@ -159,6 +161,38 @@ export class PlatformRunner {
               `plugin returned a row for ${parsed.data.date}, outside ${piece.from}…${piece.to}`,
             )
           }
+          rows.push(parsed.data)
+        }
+      }
+      return rows
+    } catch (error) {
+      throw normalizeError(error, ctx.redactError)
+    }
+  }
+
+  /** Payments of the inclusive window, cut into the platform's payment windows, each row validated. */
+  async fetchPayments(
+    platform: LoadedPlatform,
+    connection: Record<string, unknown>,
+    window: DateWindow,
+    run: RunOptions,
+  ): Promise<PaymentRow[]> {
+    const capability = platform.definition.capabilities.payments
+    const fetch = platform.definition.fetchPayments
+    if (!capability || !fetch) return []
+    const ctx = this.#context(platform, connection, run)
+    const rows: PaymentRow[] = []
+    try {
+      for (const piece of splitWindow(window, {
+        maxWindowDays: capability.maxWindowDays,
+        monthAlignedWindows: true,
+      })) {
+        for (const row of await fetch.call(platform.definition, ctx, connection, piece)) {
+          const parsed = paymentRowSchema.safeParse(row)
+          if (!parsed.success)
+            throw new ResponseFormatError(
+              `plugin returned an invalid payment: ${parsed.error.issues[0]?.message}`,
+            )
           rows.push(parsed.data)
         }
       }

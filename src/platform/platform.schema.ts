@@ -17,9 +17,9 @@ import {
   platformMaturity,
   type z,
 } from '../sdk/index.ts'
+import { platformToday } from '../sync/sync-engine.ts'
 import type { LoadedPlatform, PlatformRegistry } from './platform-registry.ts'
 import { type EffectiveHorizon, horizonOf, settledThrough } from './revision-horizon.ts'
-import { platformToday } from '../sync/sync-engine.ts'
 
 interface ConnectionFieldSpec {
   name: string

@@ -1,7 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core'
 import { type ResolveCursorConnectionArgs, resolveCursorConnection } from '@pothos/plugin-relay'
-import { isUuid } from '../db/uuid.ts'
 import { parseInstant } from '../db/iso-day.ts'
+import { isUuid } from '../db/uuid.ts'
 import { type AppSchemaTypes, type GraphQLContext, invalidArgument, MAX_PAGE_SIZE } from './builder.ts'
 
 /** The four Relay paging arguments, as every connection field takes them. */

@@ -37,6 +37,8 @@ export const ERROR_CODE_DESCRIPTIONS = {
     'The sync was stopped by a shutdown or a lost process before it finished; a queued run runs again, and the ' +
     'days an on-demand fetch did not store are fetched when next asked for.',
   ALERT_DESTINATION_NOT_FOUND: 'No alert destination with this id exists in your workspace.',
+  DEAL_NOT_FOUND: 'No deal or deal version with this id exists in your workspace.',
+  PAYMENT_NOT_FOUND: 'No payment with this id exists in your workspace.',
   INTERNAL: 'affgraph failed unexpectedly; the server log has the details (never the credentials).',
 } as const
 export type ErrorCode = keyof typeof ERROR_CODE_DESCRIPTIONS
@@ -99,6 +101,8 @@ export const ERROR_TYPES = {
   ImportRejectedError:
     'The CSV file as a whole was refused (too large, or not readable as CSV); no row was checked or stored.',
   AlertDestinationNotFoundError: 'No alert destination with this id exists in your workspace.',
+  DealNotFoundError: 'No deal or deal version with this id exists in your workspace.',
+  PaymentNotFoundError: 'No payment with this id exists in your workspace.',
 } as const
 export type ErrorTypeName = keyof typeof ERROR_TYPES
 

@@ -1,9 +1,10 @@
-import { registerAlertSchema } from '../alerts/alert.schema.ts'
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql'
 import { registerAccountSchema } from '../account/account.schema.ts'
-import { registerAlertDestinationSchema } from '../alerts/alert-destination.schema.ts'
 import { registerAccountImportSchema } from '../account/account-import.schema.ts'
+import { registerAlertSchema } from '../alerts/alert.schema.ts'
+import { registerAlertDestinationSchema } from '../alerts/alert-destination.schema.ts'
 import { registerCaptureSchema } from '../capture/capture.schema.ts'
+import { registerDealSchema } from '../deals/deal.schema.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { PlatformRegistry } from '../platform/platform-registry.ts'
 import { registerStatsSchema } from '../stats/stats.schema.ts'
@@ -38,6 +39,7 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
     },
     errors,
   )
+  registerDealSchema(builder, { AccountRef: accounts.AccountRef, MoneyRef: stats.MoneyRef }, errors)
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })
 }

@@ -217,6 +217,9 @@ export const platformManifestSchema = z
       (v) => typeof v === 'function',
       'must be a function',
     ),
+    fetchPayments: z
+      .custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function')
+      .optional(),
     evidence: evidenceSchema,
     simulator: z
       .object({
@@ -237,7 +240,7 @@ export const platformManifestSchema = z
           message: `must name an evidence fact of topic "payments"; "${payments.evidence}" is ${fact ? `about ${fact.topic}` : 'not in evidence'}`,
           path: ['capabilities', 'payments', 'evidence'],
         })
-      if (typeof (platform as { fetchPayments?: unknown }).fetchPayments !== 'function')
+      if (typeof platform.fetchPayments !== 'function')
         ctx.addIssue({
           code: 'custom',
           message: 'a platform declaring payments must implement fetchPayments',

@@ -1,13 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { centsToDecimal } from './decimal.ts'
+import { centsToDecimal, normalizeDecimal } from './decimal.ts'
 import {
   type Breakdown,
   COUNT_METRICS,
+  type CountMetric,
   type DateWindow,
   type Metric,
   MONEY_METRICS,
+  type MoneyMetric,
   mergeRows,
   type ReportRow,
   rowKey,
@@ -35,7 +37,15 @@ export interface TruthAccountSpec {
   trendAnchor?: string
   /** Amplitude of a yearly cycle, e.g. 0.3 for ±30 %, highest around New Year (default 0). */
   seasonality?: number
+  /**
+   * Figures a test states exactly, by day: the account then reports these days (in its first brand and currency,
+   * without a campaign) and no others, so that sums can be worked out by hand. Metrics left out are 0.
+   */
+  scripted?: Record<string, ScriptedDay>
 }
+
+/** One scripted day: counts as numbers, money as decimal strings. */
+export type ScriptedDay = Partial<Record<CountMetric, number> & Record<MoneyMetric, string>>
 
 /**
  * How a platform revises a day: `redraw` (the default) draws all of its figures again; `ftds-reversed` drops some
@@ -134,6 +144,7 @@ export function createGroundTruth(seed = 'affgraph'): GroundTruth {
       return counts.redraw + counts['ftds-reversed'] + counts['revenue-adjusted'] + counts['traffic-lost']
     },
     rows(account, window) {
+      if (account.scripted) return scriptedRows(account, window)
       const since = account.since ?? '2023-01-01'
       const campaigns: (string | null)[] = account.campaigns?.length ? account.campaigns : [null]
       const out: TruthRow[] = []
@@ -203,6 +214,24 @@ export function createGroundTruth(seed = 'affgraph'): GroundTruth {
       return out
     },
   }
+}
+
+function scriptedRows(account: TruthAccountSpec, window: DateWindow): TruthRow[] {
+  const out: TruthRow[] = []
+  for (const date of eachDay(window)) {
+    const day = account.scripted?.[date]
+    if (!day) continue
+    const row = {
+      date,
+      brand: account.brands[0] ?? null,
+      campaign: null,
+      currency: account.currencies[0] ?? null,
+    } as TruthRow
+    for (const m of COUNT_METRICS) row[m] = day[m] ?? 0
+    for (const m of MONEY_METRICS) row[m] = normalizeDecimal(day[m] ?? '0')
+    out.push(row)
+  }
+  return out
 }
 
 /**

@@ -14,7 +14,6 @@ import type { registerSyncSchema } from '../sync/sync.schema.ts'
 import { moneyOf, RATIO_DIGITS, registerMoneySchema, roundedRatio } from './money.schema.ts'
 import { statsRunner } from './statement-coalescing.ts'
 import { accountByIdLoader, accountStatsLoader } from './stats.loader.ts'
-import { rememberScope, resultSettledThrough, rowSettled } from './stats-settled.ts'
 import {
   countStatChanges,
   type FxConversion,
@@ -32,6 +31,7 @@ import {
   statsInputSchema,
   toStatsQuery,
 } from './stats.service.ts'
+import { rememberScope, resultSettledThrough, rowSettled } from './stats-settled.ts'
 import type { StatsQuery } from './stats-sql.ts'
 
 type AccountRefs = ReturnType<typeof registerAccountSchema>

@@ -1,4 +1,3 @@
-import { type EvaluationScope, evaluateAlerts } from '../alerts/alert-engine.ts'
 import type { EntityManager } from '@mikro-orm/core'
 import { createPubSub } from 'graphql-yoga'
 import pg from 'pg'
@@ -6,8 +5,10 @@ import type PgBoss from 'pg-boss'
 import type { Logger } from 'pino'
 import { Account } from '../account/account.entity.ts'
 import { openConnection, toUserError } from '../account/account.service.ts'
+import { type EvaluationScope, evaluateAlerts } from '../alerts/alert-engine.ts'
 import type { AppServices } from '../app-services.ts'
 import { isoDay } from '../db/iso-day.ts'
+import { fetchPlatformPayments } from '../deals/platform-payments.ts'
 import type { LoadedPlatform } from '../platform/platform-registry.ts'
 import { splitWindow } from '../platform/window.ts'
 import type { ConnectionField } from '../sdk/connection.ts'
@@ -142,6 +143,7 @@ export class SyncEngine {
   })
   readonly #abort = new AbortController()
   #analyzedAt = 0
+  #paymentsEvaluatedHour = -1
 
   constructor(services: AppServices, options: SyncEngineOptions) {
     this.#services = services
@@ -183,6 +185,12 @@ export class SyncEngine {
         // Conditions that no sync reports (a sync that stopped happening, a key refused to a connection test) are
         // found by the clock; the others change only with stored figures, and every run evaluates those.
         await this.evaluateAlerts({ kinds: ['SYNC_STALE', 'CREDENTIALS_REFUSED'] })
+        // A payment falls overdue with the calendar alone; its rules reconcile whole workspaces, so hourly is enough.
+        const hour = Math.floor(this.#services.clock.now().getTime() / 3_600_000)
+        if (hour !== this.#paymentsEvaluatedHour) {
+          this.#paymentsEvaluatedHour = hour
+          await this.evaluateAlerts({ kinds: ['PAYMENT_OVERDUE'] })
+        }
       })
     }
   }
@@ -479,6 +487,27 @@ export class SyncEngine {
       .catch((error: Error) => this.#log.warn({ err: { message: error.message } }, 'progress not published'))
   }
 
+  /**
+   * Payments of the platforms that report them, for the months of the window and the two before: a month is paid
+   * weeks after it ends, when the window of a daily sync has moved on. A failure is logged and never fails the
+   * sync: statistics matter more than a payment list that the next run reads again.
+   */
+  async #syncPayments(account: Account, platform: LoadedPlatform, window: DateWindow): Promise<void> {
+    if (!platform.definition.capabilities.payments) return
+    const [y, m] = window.from.split('-').map(Number) as [number, number]
+    const from = new Date(Date.UTC(y, m - 3, 1)).toISOString().slice(0, 10)
+    try {
+      const result = await fetchPlatformPayments(this.#services, account.id, { from, to: window.to })
+      if ('code' in result)
+        this.#log.warn({ account: account.id, code: result.code }, 'platform payments could not be read')
+    } catch (error) {
+      this.#log.error(
+        { account: account.id, err: { message: (error as Error).message } },
+        'storing payments failed',
+      )
+    }
+  }
+
   /** Alert rules over what a sync just changed; a failure to evaluate never fails the sync. */
   async evaluateAlerts(scope: EvaluationScope): Promise<void> {
     try {
@@ -629,6 +658,7 @@ export class SyncEngine {
       run.requests += requests
       run.rowsWritten += result.rowsWritten
       run.rowsChanged += result.rowsChanged
+      await this.#syncPayments(account, platform, window)
       account.status = 'OK'
       account.lastSyncAt = this.#services.clock.now()
       account.lastErrorCode = null

@@ -1,7 +1,7 @@
 import type { AppBuilder } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
-import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { countedConnection, entityConnection } from '../schema/connections.ts'
+import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { databaseId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
