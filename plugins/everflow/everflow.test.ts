@@ -1,4 +1,4 @@
-import { type HttpResponse, platformManifestSchema } from 'affgraph/sdk'
+import { addDecimals, type HttpResponse, platformManifestSchema } from 'affgraph/sdk'
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/clock.ts'
 import { caught, recordRequests, sortRows, usePluginTest } from '../../test/support/plugin-harness.ts'
@@ -6,6 +6,7 @@ import { defineReplayTests } from '../../test/support/replay.ts'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { dayOfDateColumn, mapTable, mapTableRow } from './map.ts'
+import { mapInvoice, PAYMENTS } from './payments.ts'
 import { checkResponse } from './report.ts'
 import { type EverflowSimulatorOptions, simulatorApiKey, zonedMidnight } from './simulator.ts'
 import { TABLE_PATH } from './wire.ts'
@@ -213,3 +214,89 @@ describe('everflow against its simulator through the host', () => {
 })
 
 defineReplayTests(new URL('.', import.meta.url))
+
+describe('everflow payments (affiliate invoices)', () => {
+  type Sim = Awaited<ReturnType<typeof platform.simulator.create>>
+  const payments = (sim: Sim, window: { from: string; to: string }) => {
+    const conn = t.conn(sim)
+    return platform.fetchPayments!(t.harness.context(conn, t.key()), conn as never, window)
+  }
+  const monthTotal = (sim: Sim, from: string, to: string) =>
+    addDecimals(
+      ...sim
+        .truth(sim.accounts[0]!.key, { from, to })
+        .map((r) => r.commission)
+        .filter((a): a is string => a !== null),
+    )
+
+  it('given the simulator, when payments are fetched for a two-month window, then each overlapping invoice is a row with its paid day', async () => {
+    const sim = await t.sim()
+    const rows = await payments(sim, { from: '2026-03-10', to: '2026-04-20' })
+    const currency = sim.accounts[0]!.connection.currency
+    expect(rows.map(({ reference: _r, ...rest }) => rest)).toEqual([
+      {
+        periodFrom: '2026-04-01',
+        periodTo: '2026-04-30',
+        paidOn: '2026-05-15',
+        amount: monthTotal(sim, '2026-04-01', '2026-04-30'),
+        currency,
+        brand: null,
+        description: 'paid, wire_transfer',
+      },
+      {
+        periodFrom: '2026-03-01',
+        periodTo: '2026-03-31',
+        paidOn: '2026-04-15',
+        amount: monthTotal(sim, '2026-03-01', '2026-03-31'),
+        currency,
+        brand: null,
+        description: 'paid, wire_transfer',
+      },
+    ])
+    expect(rows.every((r) => /^\d+$/.test(r.reference))).toBe(true)
+    // One page of the list (fewer than 50 invoices), then each paid invoice's payment history.
+    expect(sim.log.map((e) => e.path)).toEqual([
+      '/v1/affiliates/billings/affiliates/invoicestable',
+      ...rows.map((r) => `/v1/affiliates/billings/affiliates/invoices/${r.reference}`),
+    ])
+  })
+
+  it('given an answer without an invoice list, when payments are fetched, then a format error says so and leaks no key', async () => {
+    const sim = await t.sim()
+    sim.faults.inject('malformed')
+    const error = (await payments(sim, { from: '2026-03-01', to: '2026-03-31' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { code?: string }
+    expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT' })
+    expect(error.message).toMatch(/no "invoices" list/)
+    expect(`${error.message}${JSON.stringify(error)}`).not.toContain(sim.accounts[0]!.connection.apiKey)
+  })
+
+  it('given invoices without a currency or amount, when mapped, then the missing field is named', () => {
+    const invoice = {
+      network_affiliate_invoice_id: 9,
+      start_time: '2026-03-01 00:00:00',
+      end_time: '2026-03-31 23:59:59',
+    }
+    expect(caught(() => mapInvoice({ ...invoice, billed: 5 }, 0)).message).toMatch(
+      /invoice 9 has no currency_id/,
+    )
+    expect(caught(() => mapInvoice({ ...invoice, currency_id: 'USD' }, 0)).message).toMatch(
+      /invoice 9 has no billed/,
+    )
+    expect(mapInvoice({ ...invoice, billed: 12.5, currency_id: 'usd' }, 0)).toMatchObject({
+      from: '2026-03-01',
+      to: '2026-03-31',
+      billed: '12.5',
+      currency: 'USD',
+    })
+  })
+
+  it('given the prepared capability, when checked against the evidence, then it names a vendor payments fact', () => {
+    expect(platform.evidence.find((f) => f.id === PAYMENTS.evidence)).toMatchObject({
+      topic: 'payments',
+      confidence: 'vendor',
+    })
+  })
+})

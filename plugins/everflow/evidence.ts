@@ -46,6 +46,24 @@ const DATE_CLIENT: EvidenceSource = {
     'code-index #8904386714: a daily-stats loader on the entity table reading the date column id as Unix seconds',
 }
 
+const DOCS_INVOICES: EvidenceSource = {
+  title: 'Everflow developer docs: Affiliate API, Invoices (the invoice object, Get All Invoices, paging)',
+  url: 'https://developers.everflow.io/docs/affiliate/invoices',
+}
+const SPEC_INVOICES: EvidenceSource = {
+  title:
+    'Everflow OpenAPI: Affiliate API - Invoices (invoicestable, invoices/{invoiceId} with relationship.payments)',
+  url: 'https://developers.everflow.io/openapi/affiliate-invoices.yaml',
+}
+const SPEC_INVOICES_COPY: EvidenceSource = {
+  title: 'Copy of the vendor OpenAPI affiliate-invoices.yaml (page and page_size in the request body)',
+  url: 'https://github.com/olivierboucher/everflow-docs/blob/3ae8e0e74565f733c583324baaacef3ed75e6cf7/openapi/affiliate-invoices.yaml',
+}
+const DOCS_PAGING: EvidenceSource = {
+  title: 'Everflow developer docs: User Guide, Paging',
+  url: 'https://developers.everflow.io/user-guide/paging',
+}
+
 export const evidence = defineEvidence([
   {
     id: 'entity-table-endpoint',
@@ -179,5 +197,40 @@ export const evidence = defineEvidence([
     fact: 'Conversions are approved, pending or rejected, and some are held (on_hold); networks approve, reject and release them after the day, changing past figures. Which states the table counts, and how long changes go on, is not published: re-fetch at least 30 days.',
     confidence: 'assumed',
     sources: [SPEC],
+  },
+  {
+    id: 'invoices',
+    topic: 'payments',
+    fact: 'An affiliate key lists its invoices with POST /v1/affiliates/billings/affiliates/invoicestable: {invoices: [{network_affiliate_invoice_id, affiliate_invoice_status (paid or unpaid), start_time, end_time, balance, billed, paid, payment_terms, currency_id}], paging}; billed is the invoice total.',
+    confidence: 'vendor',
+    sources: [DOCS_INVOICES, SPEC_INVOICES],
+  },
+  {
+    id: 'invoice-payments',
+    topic: 'payments',
+    fact: 'GET /v1/affiliates/billings/affiliates/invoices/{invoiceId} adds relationship.payments [{payment_type, amount, payment_date, reference}]: the paid day is read there, once per paid invoice.',
+    confidence: 'vendor',
+    sources: [SPEC_INVOICES],
+  },
+  {
+    id: 'invoice-paging',
+    topic: 'paging',
+    fact: 'The invoice list is paged (page from 1, page_size 50 by default) and answers paging {page, page_size, total_count}; the OpenAPI takes page and page_size in the query string, an older copy in the body, so both are sent.',
+    confidence: 'vendor',
+    sources: [SPEC_INVOICES, SPEC_INVOICES_COPY, DOCS_PAGING],
+  },
+  {
+    id: 'invoice-times',
+    topic: 'fields',
+    fact: 'start_time and end_time are written YYYY-MM-DD HH:MM:SS (docs) or as date-times (OpenAPI); the day as written is the period’s first and last day.',
+    confidence: 'inferred',
+    sources: [DOCS_INVOICES, SPEC_INVOICES],
+  },
+  {
+    id: 'invoice-filters-unused',
+    topic: 'parameters',
+    fact: 'The date filters (min_start_time, max_end_time) keep invoices inside a range, not those overlapping it, so none is sent: every invoice is listed and those overlapping the window are kept.',
+    confidence: 'inferred',
+    sources: [DOCS_INVOICES],
   },
 ])

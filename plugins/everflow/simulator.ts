@@ -15,10 +15,18 @@
  * - 401 without a valid key, 403 "Out of realm" for a key of another portal, 429 over the rate limit, JSON error
  *   bodies (vendor docs, Errors and Rate Limiting).
  *
+ * - `POST /v1/affiliates/billings/affiliates/invoicestable` → `{invoices: [{network_affiliate_invoice_id,
+ *   affiliate_invoice_status, start_time, end_time, balance, billed, paid, payment_terms, currency_id}], paging}`,
+ *   newest first, paged by `page`/`page_size` (query or body), and `GET …/invoices/{id}` with
+ *   `relationship.payments[{payment_type, amount, payment_date, reference}]` (vendor docs and OpenAPI, Invoices).
+ *
+ * Assumed for invoices: one per ended calendar month (the month's payout), paid by wire transfer on the 15th of the
+ * next month; how a network invoices is its own choice, so these figures are only plausible, not Everflow's.
  * Assumed: the error bodies' wording beyond "Out of realm" and their `Error` member, the date column's label (here
  * the same seconds as its id), the names of time zones 15, 67 and 80, and that no Retry-After accompanies a 429.
  */
 import {
+  addDecimals,
   defineSimulator,
   isDay,
   jsonAnswer,
@@ -30,7 +38,16 @@ import {
   seededText,
 } from 'affgraph/sdk'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
-import { API_KEY_HEADER, ROW_CAP, TABLE_PATH, TIMEZONES_PATH, UTC_TIMEZONE_ID } from './wire.ts'
+import {
+  API_KEY_HEADER,
+  INVOICE_PAGE_SIZE,
+  INVOICE_PATH,
+  INVOICES_PATH,
+  ROW_CAP,
+  TABLE_PATH,
+  TIMEZONES_PATH,
+  UTC_TIMEZONE_ID,
+} from './wire.ts'
 
 export interface EverflowSimulatorOptions extends SimulatorOptions {
   /** Rows one table may hold before `incomplete_results` (Everflow: 10,000); small values exercise the split. */
@@ -234,10 +251,83 @@ export const simulator = defineSimulator<EverflowSimulatorOptions, Caller>({
       })
     }
 
+    /** The account's invoices, newest first: one per ended month of the last two years with any payout. */
+    function invoicesOf(caller: Caller) {
+      const today = kit.now().toISOString().slice(0, 10)
+      const out: Record<string, unknown>[] = []
+      let [year, month] = today.split('-').map(Number) as [number, number]
+      for (let i = 0; i < 24; i++) {
+        ;[year, month] = month === 1 ? [year - 1, 12] : [year, month - 1]
+        const mm = String(month).padStart(2, '0')
+        const from = `${year}-${mm}-01`
+        const to = new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10)
+        const amounts = kit
+          .rows(caller.spec, { from, to }, { metrics: ['commission'], breakdowns: [] })
+          .map((r) => r.commission)
+          .filter((a): a is string => a !== null)
+        if (amounts.length === 0) continue
+        const billed = Number(addDecimals(...amounts))
+        const paidOn = month === 12 ? `${year + 1}-01-15` : `${year}-${String(month + 1).padStart(2, '0')}-15`
+        const paid = paidOn <= today
+        out.push({
+          network_affiliate_invoice_id:
+            700000 + kit.specs.indexOf(caller.spec) * 1000 + (year % 100) * 12 + month,
+          affiliate_invoice_status: paid ? 'paid' : 'unpaid',
+          start_time: `${from} 00:00:00`,
+          end_time: `${to} 23:59:59`,
+          balance: paid ? 0 : billed,
+          billed,
+          paid: paid ? billed : 0,
+          payment_terms: 'Net 15',
+          currency_id: caller.spec.currencies[0]!,
+          paidOn: paid ? paidOn : null,
+        })
+      }
+      return out
+    }
+    const publicInvoice = ({ paidOn: _p, ...invoice }: Record<string, unknown>) => invoice
+
+    function invoiceTable(request: MatchedRequest, caller: Caller): SimulatorResponse {
+      let body: Record<string, unknown> = {}
+      try {
+        body = JSON.parse(request.body || '{}') as Record<string, unknown>
+      } catch {
+        return errorAnswer(400, 'The request body is not valid JSON')
+      }
+      const page = Number(request.query.get('page') ?? body.page ?? 1)
+      const size = Number(request.query.get('page_size') ?? body.page_size ?? INVOICE_PAGE_SIZE)
+      if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > 2000)
+        return errorAnswer(400, 'page and page_size must be positive whole numbers')
+      const all = invoicesOf(caller)
+      return jsonAnswer(200, {
+        invoices: all.slice((page - 1) * size, page * size).map(publicInvoice),
+        paging: { page, page_size: size, total_count: all.length },
+      })
+    }
+
+    function invoice(request: MatchedRequest, caller: Caller): SimulatorResponse {
+      const id = Number(request.match?.[1])
+      const found = invoicesOf(caller).find((i) => i.network_affiliate_invoice_id === id)
+      if (!found) return errorAnswer(404, 'Invoice not found')
+      const payments = found.paidOn
+        ? [
+            {
+              payment_type: 'wire_transfer',
+              amount: found.billed,
+              payment_date: `${found.paidOn}T00:00:00Z`,
+              reference: `WT-${id}`,
+            },
+          ]
+        : []
+      return jsonAnswer(200, { ...publicInvoice(found), relationship: { details: [], payments } })
+    }
+
     return {
       routes: [
         { method: 'GET', path: TIMEZONES_PATH, handle: () => jsonAnswer(200, { timezones: TIMEZONES }) },
         { method: 'POST', path: TABLE_PATH, auth, handle: table },
+        { method: 'POST', path: INVOICES_PATH, auth, handle: invoiceTable },
+        { method: 'GET', path: new RegExp(`^${INVOICE_PATH}/(\\d+)$`), auth, handle: invoice },
       ],
       // The second account counts its days in Seoul: its date columns are Seoul midnights, the evening before in UTC.
       connection: (spec, index) => ({

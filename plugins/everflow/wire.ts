@@ -38,3 +38,12 @@ export const MONEY_FIELDS = { revenue: 'commission' } as const
 
 /** Affiliates may make 5 requests a second; network users 20 (docs, Rate Limiting). */
 export const AFFILIATE_REQUESTS_PER_SECOND = 5
+
+/** The affiliate's invoices, all statuses, paged (vendor docs, Invoices; vendor OpenAPI affiliate-invoices.yaml). */
+export const INVOICES_PATH = '/v1/affiliates/billings/affiliates/invoicestable'
+
+/** One invoice with its payment history under `relationship.payments` (same sources). */
+export const INVOICE_PATH = '/v1/affiliates/billings/affiliates/invoices'
+
+/** Results per page unless asked otherwise (docs, Paging). */
+export const INVOICE_PAGE_SIZE = 50

@@ -1,5 +1,10 @@
 import { baseUrlSchema, defineConnection, field, z } from 'affgraph/sdk'
-import { DEFAULT_API_VERSION, DEFAULT_REPORT_TYPE_CODE, REPORT_PREFIX } from './wire.ts'
+import {
+  DEFAULT_API_VERSION,
+  DEFAULT_INVOICE_REPORT_TYPE_CODE,
+  DEFAULT_REPORT_TYPE_CODE,
+  REPORT_PREFIX,
+} from './wire.ts'
 
 const ONBOARDING = 'NetRefer issues it when the program onboards you to ASR (Affiliate Standard Reporting)'
 const ASK =
@@ -154,6 +159,20 @@ export const connection = defineConnection({
       identifier: false,
     },
     optional(pathSegment('report type code', DEFAULT_REPORT_TYPE_CODE)),
+  ),
+  invoiceReportTypeCode: field.text(
+    {
+      label: 'Invoice report type code',
+      help:
+        `Leave empty to use ${DEFAULT_INVOICE_REPORT_TYPE_CODE}, an assumption: NetRefer does not publish the ` +
+        '"{report_type_code}" of the Period Invoice Report, which affgraph reads for your payments. Fill it in if ' +
+        `your onboarding details name it; ${ASK}.`,
+      example: DEFAULT_INVOICE_REPORT_TYPE_CODE,
+      optional: true,
+      default: DEFAULT_INVOICE_REPORT_TYPE_CODE,
+      identifier: false,
+    },
+    optional(pathSegment('invoice report type code', DEFAULT_INVOICE_REPORT_TYPE_CODE)),
   ),
   apiVersion: field.text(
     {

@@ -84,6 +84,32 @@ export const evidence = defineEvidence([
     sources: [QUICK_START],
   },
   assumedFact('utc-days', 'identity', 'Days are taken to be UTC days; nothing public says.'),
+  {
+    id: 'period-invoice-report',
+    topic: 'payments',
+    fact: 'ASR v1.0 offers a Period Invoice Report, by year and month, beside the Daily Activity Report.',
+    confidence: 'vendor',
+    sources: [QUICK_START],
+  },
+  {
+    id: 'invoice-report-month',
+    topic: 'parameters',
+    fact: 'The Period Invoice Report is asked for on the same URL pattern with fromdate and todate the first and last day of one month, one call per month: the vendor gives the pattern and a year+month period, not an invoice request.',
+    confidence: 'inferred',
+    sources: [QUICK_START],
+  },
+  assumedFact(
+    'invoice-report-code',
+    'parameters',
+    'The Period Invoice Report’s type code is not published: PIR is assumed and can be set on the connection.',
+  ),
+  {
+    id: 'invoice-body',
+    topic: 'payments',
+    fact: 'The Period Invoice Report’s body is not public: a JSON list of invoices (the body, an "invoices"-like member or its one array) with a number, period, paid date, amount, currency, brand and status is assumed, read by field name among several spellings; an invoice without amount or currency is refused.',
+    confidence: 'assumed',
+    sources: [QUICK_START],
+  },
   assumedFact(
     'revisions',
     'revisions',

@@ -2,6 +2,7 @@ import { definePlatform } from 'affgraph/sdk'
 import { connection } from './credentials.ts'
 import { evidence } from './evidence.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
+import { fetchPayments } from './payments.ts'
 import { check, fetchReport } from './report.ts'
 import { simulator } from './simulator.ts'
 
@@ -15,7 +16,8 @@ export default definePlatform({
     'Affiliate programs run on NetRefer, through its ASR (Affiliate Standard Reporting) API. Signs in with the ' +
     'client id, client secret, username and password NetRefer issues at ASR onboarding (OAuth2 password grant) and ' +
     'reads the Daily Activity Report (views, clicks, signups, first-time depositors, deposits, net revenue, ' +
-    'commission) per day, brand and marketing source.',
+    'commission) per day, brand and marketing source, and the Period Invoice Report as payments (its format is not ' +
+    'published: read by assumed field names).',
   connection,
   limits: {
     // The vendor: a Daily Activity Report must stay inside one calendar month.
@@ -33,9 +35,13 @@ export default definePlatform({
     perProgramHost: true,
     // Assumed: revenue share is final with the monthly statement; when it closes is not public.
     revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
+    // Not declared yet: the manifest schema (src/sdk/platform.ts) drops `fetchPayments` before checking that a
+    // platform declaring payments has it, so declaring PAYMENTS here would stop the plugin from loading.
+    // payments: PAYMENTS,
   },
   check,
   fetchReport,
+  fetchPayments,
   simulator,
   evidence,
 })

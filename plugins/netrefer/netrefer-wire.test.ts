@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { connection } from './credentials.ts'
 import platform from './index.ts'
 import { mapDailyActivity, parseMoney } from './map.ts'
+import { mapInvoices, monthsOf, PAYMENTS } from './payments.ts'
 import { checkReportResponse, reportUrl } from './report.ts'
 import { checkTokenResponse, type NetReferConnection } from './token.ts'
 
@@ -277,3 +278,101 @@ describe('netrefer answers mapped to typed errors', () => {
     )
   })
 })
+
+describe('netrefer Period Invoice Report (body assumed)', () => {
+  const MONTH: DateWindow = { from: '2025-03-01', to: '2025-03-31' }
+
+  it('given the assumed body, when mapped, then each invoice is a payment row with its own number, period and paid day', () => {
+    expect(mapInvoices(fixture('period-invoice-report.json'), MONTH, '104233')).toEqual([
+      {
+        reference: 'INV-104233-202503-1',
+        periodFrom: '2025-03-01',
+        periodTo: '2025-03-31',
+        paidOn: '2025-04-15',
+        amount: '1250.5',
+        currency: 'EUR',
+        brand: 'Example Casino',
+        description: 'Paid',
+      },
+      {
+        reference: 'INV-104233-202503-2',
+        periodFrom: '2025-03-01',
+        periodTo: '2025-03-31',
+        paidOn: null,
+        amount: '-12.75',
+        currency: 'USD',
+        brand: null,
+        description: 'Pending',
+      },
+    ])
+  })
+
+  it('given other spellings, a bare list or one unnamed array, when mapped, then they are read alike', () => {
+    const invoice = {
+      'Invoice Id': 77,
+      'Total Amount': '€1,000.00',
+      currency_code: 'EUR',
+      'Payment Date': '2025-04-20',
+    }
+    const expected = [
+      {
+        reference: '77',
+        periodFrom: '2025-03-01',
+        periodTo: '2025-03-31',
+        paidOn: '2025-04-20',
+        amount: '1000',
+        currency: 'EUR',
+        brand: null,
+        description: null,
+      },
+    ]
+    expect(mapInvoices([invoice], MONTH, '1')).toEqual(expected)
+    expect(mapInvoices({ statement: [invoice], year: 2025 }, MONTH, '1')).toEqual(expected)
+    const { 'Invoice Id': _id, ...unnumbered } = invoice
+    expect(mapInvoices([unnumbered], MONTH, '104233')[0]?.reference, 'stable without a number').toBe(
+      '104233:2025-03::EUR',
+    )
+    expect(mapInvoices({ invoices: null }, MONTH, '1')).toEqual([])
+  })
+
+  it('given a body it cannot read, when mapped, then the error says what is missing and that the format is not published', () => {
+    const unpublished = /does not publish the format of the Period Invoice Report/
+    for (const [body, what] of [
+      [[{ amount: 5 }], /has no currency/],
+      [[{ currency: 'EUR', status: 'Paid' }], /has no amount/],
+      [{ a: [], b: [] }, /no list of invoices \(found: "a", "b"\)/],
+      ['<html>', /not a JSON object or list/],
+    ] as const) {
+      const error = thrownBy(() => mapInvoices(body, MONTH, '1'))
+      expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT' })
+      expect(error.message).toMatch(what)
+      expect(error.message).toMatch(unpublished)
+    }
+  })
+
+  it('given a window, when cut for the invoice report, then each month it touches is asked for whole', () => {
+    expect(monthsOf({ from: '2024-12-20', to: '2025-02-03' })).toEqual([
+      { from: '2024-12-01', to: '2024-12-31' },
+      { from: '2025-01-01', to: '2025-01-31' },
+      { from: '2025-02-01', to: '2025-02-28' },
+    ])
+    expect(monthsOf({ from: '2024-02-29', to: '2024-02-29' })).toEqual([
+      { from: '2024-02-01', to: '2024-02-29' },
+    ])
+  })
+
+  it('given the prepared capability, when checked against the evidence, then it names an assumed payments fact', () => {
+    const fact = platform.evidence.find((f) => f.id === PAYMENTS.evidence)
+    expect(fact).toMatchObject({ topic: 'payments', confidence: 'assumed' })
+    expect(typeof platform.fetchPayments).toBe('function')
+  })
+})
+
+function thrownBy(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn()
+  } catch (error) {
+    return error as Error & { code?: string }
+  }
+  throw new Error('expected a throw')
+}

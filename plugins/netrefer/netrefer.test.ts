@@ -1,4 +1,5 @@
 import {
+  addDecimals,
   createGroundTruth,
   type DateWindow,
   defaultTruthAccounts,
@@ -251,6 +252,100 @@ describe('netrefer faults', () => {
       }),
     )
     expect(error.code).toBe('PLATFORM_UNAVAILABLE')
+  })
+})
+
+describe('netrefer payments (Period Invoice Report, format assumed)', () => {
+  const payments = (sim: NetReferSimulator, window: DateWindow, conn = t.conn(sim)) =>
+    t.harness.platform.definition.fetchPayments!(t.harness.context(conn, t.key()), conn, window)
+  const invoiceRequests = (sim: NetReferSimulator) =>
+    reportRequests(sim).filter((e) => e.path.split('/')[3] === 'PIR')
+
+  /** What the month's invoices must be, from the truth alone: commission per brand and currency. */
+  function expectedMonth(sim: NetReferSimulator, from: string, to: string, paidOn: string) {
+    const sums = new Map<string, { brand: string | null; currency: string; amounts: string[] }>()
+    for (const r of sim.truth(sim.accounts[0]!.key, { from, to })) {
+      if (r.commission === null || r.currency === null) continue
+      const key = `${r.brand}|${r.currency}`
+      const sum = sums.get(key) ?? { brand: r.brand, currency: r.currency, amounts: [] }
+      sum.amounts.push(r.commission)
+      sums.set(key, sum)
+    }
+    return [...sums.values()].map((s) => ({
+      periodFrom: from,
+      periodTo: to,
+      paidOn,
+      amount: addDecimals(...s.amounts),
+      currency: s.currency,
+      brand: s.brand,
+      description: 'Paid',
+    }))
+  }
+  const withoutReference = (rows: object[]) =>
+    rows
+      .map((row) => ({ ...row, reference: undefined }))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+
+  it('given the simulator, when payments are fetched for a two-month window, then one call per whole month gives exactly the invoices of the truth', async () => {
+    const sim = await t.sim()
+    const rows = await payments(sim, { from: '2025-03-05', to: '2025-04-20' })
+    const expected = [
+      ...expectedMonth(sim, '2025-03-01', '2025-03-31', '2025-04-15'),
+      ...expectedMonth(sim, '2025-04-01', '2025-04-30', '2025-05-15'),
+    ]
+    expect(expected.length).toBeGreaterThan(1)
+    expect(withoutReference(rows)).toEqual(withoutReference(expected))
+    const affiliate = sim.accounts[0]!.connection.affiliateId
+    for (const row of rows) expect(row.reference).toMatch(new RegExp(`^INV-${affiliate}-20250[34]-\\d+$`))
+    expect(new Set(rows.map((r) => r.reference)).size).toBe(rows.length)
+    expect(invoiceRequests(sim).map((e) => e.path.split('/').slice(-2))).toEqual([
+      ['2025-03-01', '2025-03-31'],
+      ['2025-04-01', '2025-04-30'],
+    ])
+    expect(
+      await payments(sim, { from: '2025-04-30', to: '2025-04-30' }),
+      'a re-read keeps the references',
+    ).toEqual(rows.filter((r) => r.periodFrom === '2025-04-01'))
+  })
+
+  it('given a month still running, when payments are fetched, then there is no invoice for it yet', async () => {
+    const sim = await t.sim()
+    const today = t.harness.context().now().toISOString().slice(0, 10)
+    expect(await payments(sim, { from: today, to: today })).toEqual([])
+  })
+
+  it('given invoices without a currency, when fetched, then a format error names what is missing, says the format is unpublished and leaks no secret', async () => {
+    const sim = await t.sim({ omitInvoiceField: 'currency' })
+    const error = await failure(payments(sim, { from: '2025-03-01', to: '2025-03-31' }))
+    expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT' })
+    expect(error.message).toMatch(/has no currency/)
+    expect(error.message).toMatch(/does not publish the format/)
+    const c = sim.accounts[0]!.connection
+    for (const secret of [c.clientSecret!, c.password!, ...sim.issuedTokens])
+      expect(`${error.message}\n${JSON.stringify(error)}`.includes(secret)).toBe(false)
+  })
+
+  it('given invoices without an amount, when fetched, then the error says the amount is missing', async () => {
+    const sim = await t.sim({ omitInvoiceField: 'amount' })
+    const error = await failure(payments(sim, { from: '2025-03-01', to: '2025-03-31' }))
+    expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT' })
+    expect(error.message).toMatch(/has no amount/)
+  })
+
+  it('given a web page instead of the report, when payments are fetched, then a format error points at the base URL', async () => {
+    const sim = await t.sim()
+    sim.faults.inject('malformed')
+    const error = await failure(payments(sim, { from: '2025-03-01', to: '2025-03-31' }))
+    expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT', field: 'baseUrl' })
+  })
+
+  it('given an invoice report code the API does not serve, when fetched, then the error names the assumed code and the field to set', async () => {
+    const sim = await t.sim({ invoiceReportTypeCode: 'INV' })
+    const conn = t.harness.parse({ ...sim.accounts[0]!.connection, invoiceReportTypeCode: '' })
+    const error = await failure(payments(sim, { from: '2025-03-01', to: '2025-03-31' }, conn))
+    expect(error).toMatchObject({ code: 'PLATFORM_RESPONSE_FORMAT', field: 'invoiceReportTypeCode' })
+    expect(error.message).toMatch(/"PIR"/)
+    expect((await payments(sim, { from: '2025-03-01', to: '2025-03-31' })).length).toBeGreaterThan(0)
   })
 })
 

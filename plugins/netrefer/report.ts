@@ -12,14 +12,18 @@ import { mapDailyActivity } from './map.ts'
 import { accessToken, forgetToken, type NetReferConnection, requestToken } from './token.ts'
 import { DEFAULT_API_VERSION, DEFAULT_REPORT_TYPE_CODE, REPORTS_PERMISSION, reportPath } from './wire.ts'
 
-const ASK = 'ask your NetRefer account manager'
+export const ASK = 'ask your NetRefer account manager'
 
-export function reportUrl(conn: NetReferConnection, window: DateWindow): string {
+export function reportUrl(
+  conn: NetReferConnection,
+  window: DateWindow,
+  reportTypeCode = conn.reportTypeCode ?? DEFAULT_REPORT_TYPE_CODE,
+): string {
   return (
     conn.baseUrl +
     reportPath({
       apiVersion: conn.apiVersion ?? DEFAULT_API_VERSION,
-      reportTypeCode: conn.reportTypeCode ?? DEFAULT_REPORT_TYPE_CODE,
+      reportTypeCode,
       affiliateId: conn.affiliateId,
       from: window.from,
       to: window.to,
@@ -86,21 +90,26 @@ export function checkReportResponse(response: HttpResponse): void {
   defaultResponseCheck(response)
 }
 
-function get(ctx: PluginContext, conn: NetReferConnection, window: DateWindow, token: string) {
+function get(ctx: PluginContext, url: string, token: string, check: (r: HttpResponse) => void) {
   return ctx.http.request({
-    url: reportUrl(conn, window),
+    url,
     headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    check: checkReportResponse,
+    check,
   })
 }
 
-/** The report body; a refused token is renewed exactly once, so bad credentials can never loop. */
-async function dailyActivity(ctx: PluginContext, conn: NetReferConnection, window: DateWindow) {
-  let response = await get(ctx, conn, window, await accessToken(ctx, conn))
+/** A report's body; a refused token is renewed exactly once, so bad credentials can never loop. */
+export async function readReport(
+  ctx: PluginContext,
+  conn: NetReferConnection,
+  url: string,
+  check: (response: HttpResponse) => void = checkReportResponse,
+): Promise<unknown> {
+  let response = await get(ctx, url, await accessToken(ctx, conn), check)
   if (response.status === 401) {
     ctx.log.info('netrefer access token refused; renewing it once', { status: 401 })
     forgetToken(ctx, conn)
-    response = await get(ctx, conn, window, await requestToken(ctx, conn))
+    response = await get(ctx, url, await requestToken(ctx, conn), check)
   }
   if (response.status === 401) {
     forgetToken(ctx, conn)
@@ -112,6 +121,9 @@ async function dailyActivity(ctx: PluginContext, conn: NetReferConnection, windo
   if (response.status === 204) return []
   return response.json()
 }
+
+const dailyActivity = (ctx: PluginContext, conn: NetReferConnection, window: DateWindow) =>
+  readReport(ctx, conn, reportUrl(conn, window))
 
 export async function fetchReport(
   ctx: PluginContext,

@@ -12,9 +12,15 @@
  * spelling, the body (`rows` of the legacy portal's columns per day, brand and marketing source, money as JSON
  * numbers), the errors (ASP.NET problem details, empty 404s, Azure API Management's 429), Azure AD's error bodies
  * (modelled on its public AADSTS codes) and that an affiliate, rather than the operator, holds ASR credentials.
+ *
+ * The Period Invoice Report reproduces the plugin's assumption, not evidence: the vendor names the report and
+ * nothing else, so its code (`PIR`), its month-per-call request and its body (`invoices`, one per brand and currency
+ * of a closed month, amounts as JSON numbers, paid on the 15th of the next month) are all affgraph's guess.
  */
 import {
+  addDecimals,
   bearerToken,
+  type DateWindow,
   defineSimulator,
   htmlAnswer,
   isDay,
@@ -30,7 +36,10 @@ import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
 import { createSimulatedDirectory, type SimulatedClient } from './simulator-directory.ts'
 import {
   DEFAULT_API_VERSION,
+  DEFAULT_INVOICE_REPORT_TYPE_CODE,
   DEFAULT_REPORT_TYPE_CODE,
+  INVOICE_FIELDS,
+  INVOICES_FIELD,
   REPORT_PREFIX,
   REPORTS_PERMISSION,
   ROW_FIELDS,
@@ -46,6 +55,10 @@ export interface NetReferSimulatorOptions extends SimulatorOptions {
   reportTypeCode?: string
   /** The API version the API serves (default the plugin's); any other version answers 404. */
   apiVersion?: string
+  /** The Period Invoice Report's code (default the plugin's assumed one). */
+  invoiceReportTypeCode?: string
+  /** Leaves this field out of every invoice, to see the plugin refuse a body it cannot read. */
+  omitInvoiceField?: keyof typeof INVOICE_FIELDS
 }
 
 export interface NetReferSimulatorExtra {
@@ -111,6 +124,45 @@ export function toWireRows(rows: TruthRow[]): Record<string, unknown>[] {
   })
 }
 
+/** The day an invoice of `month` (YYYY-MM) is assumed to be paid: the 15th of the next month. */
+export function invoicePaidOn(month: string): string {
+  const [year, m] = month.split('-').map(Number) as [number, number]
+  return m === 12 ? `${year + 1}-01-15` : `${year}-${String(m + 1).padStart(2, '0')}-15`
+}
+
+/**
+ * The assumed invoices of one closed month: one per brand and currency, the month's commission summed exactly,
+ * paid on the 15th of the next month once that day has come.
+ */
+export function toWireInvoices(
+  rows: TruthRow[],
+  month: DateWindow,
+  affiliateId: string,
+  today: string,
+): Record<string, unknown>[] {
+  const groups = new Map<string, { brand: string | null; currency: string; amounts: string[] }>()
+  for (const r of rows) {
+    if (r.commission === null || r.currency === null) continue
+    const key = `${r.brand ?? ''}\u0000${r.currency}`
+    const group = groups.get(key) ?? { brand: r.brand, currency: r.currency, amounts: [] }
+    group.amounts.push(r.commission)
+    groups.set(key, group)
+  }
+  const paidOn = invoicePaidOn(month.from.slice(0, 7))
+  return [...groups.values()]
+    .sort((a, b) => `${a.brand}${a.currency}`.localeCompare(`${b.brand}${b.currency}`))
+    .map((g, i) => ({
+      [INVOICE_FIELDS.reference]: `INV-${affiliateId}-${month.from.slice(0, 7).replace('-', '')}-${i + 1}`,
+      [INVOICE_FIELDS.periodFrom]: `${month.from}T00:00:00`,
+      [INVOICE_FIELDS.periodTo]: `${month.to}T00:00:00`,
+      [INVOICE_FIELDS.paidDate]: paidOn <= today ? `${paidOn}T00:00:00` : null,
+      [INVOICE_FIELDS.amount]: Number(addDecimals(...g.amounts)),
+      [INVOICE_FIELDS.currency]: g.currency,
+      [INVOICE_FIELDS.brand]: g.brand,
+      [INVOICE_FIELDS.status]: paidOn <= today ? 'Paid' : 'Pending',
+    }))
+}
+
 interface Caller extends SimulatorCaller {
   client: SimulatedClient
   token: string
@@ -140,6 +192,7 @@ export const simulator = defineSimulator<NetReferSimulatorOptions, Caller, NetRe
   setup(kit, options) {
     const reportTypeCode = options.reportTypeCode ?? DEFAULT_REPORT_TYPE_CODE
     const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION
+    const invoiceCode = options.invoiceReportTypeCode ?? DEFAULT_INVOICE_REPORT_TYPE_CODE
     const directory = createSimulatedDirectory(kit.seed, kit.specs, options.tokenLifetimeS ?? 3600, kit.now)
     const tokenUrl = () => kit.url + directory.tokenPath
 
@@ -148,7 +201,8 @@ export const simulator = defineSimulator<NetReferSimulatorOptions, Caller, NetRe
         decodeURIComponent(p),
       )
       // An unknown route is an empty 404, as ASP.NET routing answers.
-      if (version !== apiVersion || code !== reportTypeCode) return { status: 404, body: '' }
+      if (version !== apiVersion || (code !== reportTypeCode && code !== invoiceCode))
+        return { status: 404, body: '' }
       const { client } = caller
       if (affiliateId !== client.affiliateId)
         return problem(403, `The user is not permitted to view reports of affiliate ${affiliateId}.`)
@@ -162,12 +216,33 @@ export const simulator = defineSimulator<NetReferSimulatorOptions, Caller, NetRe
         })
       if (from.slice(0, 7) !== to.slice(0, 7))
         return problem(400, 'One or more validation errors occurred.', { todate: [SAME_MONTH_RULE] })
+      if (code === invoiceCode) return invoices(client, from)
       return jsonAnswer(200, {
         affiliateId: Number(client.affiliateId),
         reportTypeCode,
         fromDate: `${from}T00:00:00`,
         toDate: `${to}T00:00:00`,
         [ROWS_FIELD]: toWireRows(kit.groundTruth.rows(client.spec, { from, to })),
+      })
+    }
+
+    /** Invoices of the month `from` falls in, once that month has ended; a month still running has none. */
+    function invoices(client: SimulatedClient, from: string): SimulatorResponse {
+      const first = `${from.slice(0, 8)}01`
+      const [year, m] = first.split('-').map(Number) as [number, number]
+      const month = { from: first, to: new Date(Date.UTC(year, m, 0)).toISOString().slice(0, 10) }
+      const today = kit.now().toISOString().slice(0, 10)
+      const list =
+        month.to < today
+          ? toWireInvoices(kit.groundTruth.rows(client.spec, month), month, client.affiliateId, today)
+          : []
+      const omitted = options.omitInvoiceField && INVOICE_FIELDS[options.omitInvoiceField]
+      return jsonAnswer(200, {
+        affiliateId: Number(client.affiliateId),
+        reportTypeCode: invoiceCode,
+        year,
+        month: m,
+        [INVOICES_FIELD]: omitted ? list.map(({ [omitted]: _dropped, ...rest }) => rest) : list,
       })
     }
 
@@ -183,6 +258,7 @@ export const simulator = defineSimulator<NetReferSimulatorOptions, Caller, NetRe
       }
       if (reportTypeCode !== DEFAULT_REPORT_TYPE_CODE) base.reportTypeCode = reportTypeCode
       if (apiVersion !== DEFAULT_API_VERSION) base.apiVersion = apiVersion
+      if (invoiceCode !== DEFAULT_INVOICE_REPORT_TYPE_CODE) base.invoiceReportTypeCode = invoiceCode
       if (index !== 1) return base
       // The second account pastes a whole report address and spells out the optional settings.
       const pasted = reportPath({

@@ -69,3 +69,27 @@ export const ROW_FIELDS = {
 
 /** Key of the row list in the report body. [assumed] */
 export const ROWS_FIELD = 'rows'
+
+/**
+ * `{report_type_code}` of the Period Invoice Report, which the vendor lists beside the Daily Activity Report.
+ * [assumed: the code is not published; "PIR" mirrors the assumed "DAR"]
+ */
+export const DEFAULT_INVOICE_REPORT_TYPE_CODE = 'PIR'
+
+/**
+ * Field names of one invoice of the Period Invoice Report. [assumed: no invoice body is public] The plugin reads
+ * each under a few spellings (payments.ts); the simulator writes these.
+ */
+export const INVOICE_FIELDS = {
+  reference: 'invoiceNumber',
+  periodFrom: 'periodFrom',
+  periodTo: 'periodTo',
+  paidDate: 'paidDate',
+  amount: 'amount',
+  currency: 'currency',
+  brand: 'brand',
+  status: 'status',
+} as const
+
+/** Key of the invoice list in the Period Invoice Report body. [assumed] */
+export const INVOICES_FIELD = 'invoices'
