@@ -2,7 +2,7 @@ import { definePlatform } from 'affgraph/sdk'
 import { connection } from './credentials.ts'
 import { evidence } from './evidence.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
-import { fetchPayments } from './payments.ts'
+import { fetchPayments, PAYMENTS } from './payments.ts'
 import { check, fetchReport } from './report.ts'
 import { simulator } from './simulator.ts'
 import { AFFILIATE_REQUESTS_PER_SECOND } from './wire.ts'
@@ -34,9 +34,7 @@ export default definePlatform({
     lookbackDays: 30,
     // Assumed: how long networks keep approving and releasing conversions is not published.
     revisionHorizon: { days: 30, evidence: 'conversion-states' },
-    // Not declared yet: the manifest schema (src/sdk/platform.ts) drops `fetchPayments` before checking that a
-    // platform declaring payments has it, so declaring PAYMENTS here would stop the plugin from loading.
-    // payments: PAYMENTS,
+    payments: PAYMENTS,
   },
   check,
   fetchReport,

@@ -2,7 +2,7 @@ import { definePlatform } from 'affgraph/sdk'
 import { connection } from './credentials.ts'
 import { evidence } from './evidence.ts'
 import { MAPPED_BREAKDOWNS, MAPPED_METRICS } from './map.ts'
-import { fetchPayments } from './payments.ts'
+import { fetchPayments, PAYMENTS } from './payments.ts'
 import { check, fetchReport } from './report.ts'
 import { simulator } from './simulator.ts'
 
@@ -35,9 +35,7 @@ export default definePlatform({
     perProgramHost: true,
     // Assumed: revenue share is final with the monthly statement; when it closes is not public.
     revisionHorizon: { monthClose: { afterDays: 15 }, evidence: 'revisions' },
-    // Not declared yet: the manifest schema (src/sdk/platform.ts) drops `fetchPayments` before checking that a
-    // platform declaring payments has it, so declaring PAYMENTS here would stop the plugin from loading.
-    // payments: PAYMENTS,
+    payments: PAYMENTS,
   },
   check,
   fetchReport,

@@ -21,7 +21,7 @@ import { DEFAULT_INVOICE_REPORT_TYPE_CODE, INVOICE_FIELDS, INVOICES_FIELD } from
  * The capability, resting on the assumed body (its weakest fact); one month per call is cut here, since the
  * host's payment windows are not month-aligned.
  */
-export const PAYMENTS = { evidence: 'invoice-body', maxWindowDays: 31 } as const
+export const PAYMENTS = { evidence: 'invoice-body', maxWindowDays: 31, monthAligned: true } as const
 
 const UNPUBLISHED =
   'NetRefer does not publish the format of the Period Invoice Report, so affgraph reads it by assumed field names'

@@ -30,6 +30,9 @@ import {
 const PAGE = 50
 /** A reconciliation covers at most two years of months: a statement dispute never reaches further. */
 const MAX_MONTHS = 24
+const MAX_VERSIONS = 100
+/** Shown per reconciliation row; no program pays one month in more instalments. */
+const MAX_PAYMENTS_PER_MONTH = 100
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/
 
 const REASON_CODES = [
@@ -614,6 +617,8 @@ export function registerDealSchema(
             ['input', 'validFrom'],
             'a version of this deal already starts on this day; delete it first to replace it',
           )
+        } else if ((await ctx.em.count(DealVersion, { deal: deal.id })) >= MAX_VERSIONS) {
+          throw invalidArgument(['input', 'validFrom'], `a deal keeps at most ${MAX_VERSIONS} versions`)
         }
         deal.updatedAt = now
         const version = ctx.em.create(DealVersion, {
@@ -856,6 +861,14 @@ export function registerDealSchema(
           throw invalidArgument(
             ['input', 'reference'],
             'a payment with this reference is already recorded for this account',
+          )
+        if (
+          (await ctx.em.count(Payment, { account: account.id, periodMonth: `${month}-01` })) >=
+          MAX_PAYMENTS_PER_MONTH
+        )
+          throw invalidArgument(
+            ['input', 'month'],
+            `a month holds at most ${MAX_PAYMENTS_PER_MONTH} payments per account`,
           )
         const now = ctx.services.clock.now()
         const payment = ctx.em.create(Payment, {

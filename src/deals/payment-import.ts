@@ -14,6 +14,9 @@ import { isDecimalString, normalizeDecimal } from '../sdk/index.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import { Payment } from './deal.entity.ts'
 
+/** As the API's recordPayment: a reconciliation row lists at most this many payments. */
+const MAX_PAYMENTS_PER_MONTH = 100
+
 export interface PaymentImportRow {
   line: number
   outcome: 'CREATED' | 'UPDATED' | 'REJECTED'
@@ -121,6 +124,7 @@ export async function importPaymentsCsv(
   }
   const now = ctx.services.clock.now()
   const seen = new Set<string>()
+  const perMonth = new Map<string, number>()
   for (const row of rows) {
     const errors: string[] = []
     let account: Account | undefined
@@ -164,6 +168,23 @@ export async function importPaymentsCsv(
       continue
     }
     const existing = reference ? await ctx.em.findOne(Payment, { account: account.id, reference }) : null
+    if (!existing) {
+      const key = `${account.id}:${month}`
+      const count =
+        perMonth.get(key) ??
+        (await ctx.em.count(Payment, { account: account.id, periodMonth: `${month}-01` }))
+      if (count >= MAX_PAYMENTS_PER_MONTH) {
+        result.rejected += 1
+        result.rows.push({
+          line: row.line,
+          outcome: 'REJECTED',
+          paymentId: null,
+          errors: [`month: the account already has ${MAX_PAYMENTS_PER_MONTH} payments for this month`],
+        })
+        continue
+      }
+      perMonth.set(key, count + 1)
+    }
     if (existing) {
       existing.periodMonth = `${month}-01` as never
       existing.amount = normalizeDecimal(amountText)

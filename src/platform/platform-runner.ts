@@ -185,7 +185,7 @@ export class PlatformRunner {
     try {
       for (const piece of splitWindow(window, {
         maxWindowDays: capability.maxWindowDays,
-        monthAlignedWindows: true,
+        monthAlignedWindows: capability.monthAligned ?? false,
       })) {
         for (const row of await fetch.call(platform.definition, ctx, connection, piece)) {
           const parsed = paymentRowSchema.safeParse(row)

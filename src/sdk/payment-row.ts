@@ -44,4 +44,6 @@ export interface PaymentsCapability {
   evidence: string
   /** Longest inclusive window one `fetchPayments` call may be given; the host splits longer ones. */
   maxWindowDays: number
+  /** When true, windows are also split at calendar-month boundaries (a report asked for one month at a time). */
+  monthAligned?: boolean
 }

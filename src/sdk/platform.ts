@@ -209,7 +209,11 @@ export const platformManifestSchema = z
         })
         .optional(),
       payments: z
-        .object({ evidence: z.string().min(1), maxWindowDays: z.number().int().min(1).max(3660) })
+        .object({
+          evidence: z.string().min(1),
+          maxWindowDays: z.number().int().min(1).max(3660),
+          monthAligned: z.boolean().optional(),
+        })
         .optional(),
     }),
     check: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function'),

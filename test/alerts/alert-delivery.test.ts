@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net'
 import type PgBoss from 'pg-boss'
 import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Alert, AlertRule } from '../../src/alerts/alert.entity.ts'
 import {
   deliveriesOfAlert,
   enqueueAlertDeliveries,
   startAlertDelivery,
   stopAlertDelivery,
 } from '../../src/alerts/alert-delivery.ts'
-import { Alert, AlertRule } from '../../src/alerts/alert.entity.ts'
 import { AlertDelivery } from '../../src/alerts/alert-destination.entity.ts'
 import { createJobQueue } from '../../src/sync/job-queue.ts'
 import { Workspace } from '../../src/workspace/workspace.entity.ts'

@@ -2,9 +2,9 @@ import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import softswiss from '../../plugins/softswiss/index.ts'
 import type { PlatformSimulator } from '../../src/sdk/index.ts'
+import { insertStatRows } from '../stats/stats-seed.ts'
 import { databaseIdOf } from '../support/global-ids.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
-import { insertStatRows } from '../stats/stats-seed.ts'
 import {
   accountRowsText,
   bearer,
@@ -12,8 +12,8 @@ import {
   fieldNames,
   ok,
   send,
-  USER_ERROR,
   UPDATE_ACCOUNT_CONNECTION,
+  USER_ERROR,
   type UserErrorResult,
 } from './graphql-helpers.ts'
 

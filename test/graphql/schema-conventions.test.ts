@@ -14,9 +14,9 @@ import {
   isUnionType,
 } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toGlobalId } from '../../src/schema/global-ids.ts'
 import { insertAccounts } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
-import { toGlobalId } from '../../src/schema/global-ids.ts'
 import { ok } from './graphql-helpers.ts'
 
 // schema.graphql is the contract; test/graphql/schema-file.test.ts keeps it equal to what the server builds.
@@ -56,6 +56,14 @@ const BOUNDED_LISTS: Record<string, string> = {
   'Alert.deliveries': 'one per destination of its rule (at most 20) and event',
   'Query.nodes': 'the ids asked for, at most 100',
   'AlertDelivery.attempts': 'the attempts of one delivery, at most 50 (retries stop well before)',
+  'Deal.versions': 'the versions of one deal, at most 100',
+  'DealTerms.fixedFees': 'the fees of one version, at most 20',
+  'RevenueShareTerm.tiers': 'the tiers of one revenue share, at most 20',
+  'ImportPaymentsSuccess.rows': 'the rows of one CSV import, at most 500',
+  'Reconciliation.rows':
+    'one per program and month: at most 24 months of the workspace’s accounts and brand deals',
+  'ReconciliationRow.payments': 'the payments of one program and month, at most 100',
+  'ReconciliationRow.reasons': 'one per reason code, at most 9',
 }
 
 /** A Relay connection: `edges { cursor node }`, `nodes`, `pageInfo` and `totalCount`. Its lists hold one page. */
@@ -74,7 +82,10 @@ const WORKSPACE_ENTITIES = [
   'AlertDelivery',
   'AlertDestination',
   'ApiToken',
+  'Deal',
+  'DealVersion',
   'Member',
+  'Payment',
   'SyncRun',
   'StatChange',
   'Workspace',
@@ -172,7 +183,9 @@ describe('schema conventions', () => {
         'Query.alertDestinations',
         'Query.apiTokens',
         'Query.changes',
+        'Query.deals',
         'Query.members',
+        'Query.payments',
         'StatsResult.rows',
       ].sort(),
     )
@@ -238,6 +251,21 @@ describe('node(id:) on a running server', () => {
        values (?, ?, ?, 'TEST', ?, 'PENDING', now(), now())`,
       [crypto.randomUUID(), ws.id, destinationId, `test:${destinationId}`],
     )
+    const dealId = crypto.randomUUID()
+    await t.db.query(
+      `insert into deal (id, workspace_id, account_id, brand, created_at, updated_at) values (?, ?, ?, '', now(), now())`,
+      [dealId, ws.id, account],
+    )
+    await t.db.query(
+      `insert into deal_version (id, workspace_id, deal_id, valid_from, terms, created_at)
+       values (?, ?, ?, '2026-01-01', '{"currency":"EUR","cpa":{"amount":"50"}}', now())`,
+      [crypto.randomUUID(), ws.id, dealId],
+    )
+    await t.db.query(
+      `insert into payment (id, workspace_id, account_id, brand, period_month, amount, currency, paid_on, source, created_at, updated_at)
+       values (?, ?, ?, '', '2026-01-01', 50, 'EUR', '2026-02-10', 'MANUAL', now(), now())`,
+      [crypto.randomUUID(), ws.id, account],
+    )
   })
 
   afterAll(async () => {
@@ -254,6 +282,8 @@ describe('node(id:) on a running server', () => {
       alertRules: { nodes: { id: string }[] }
       viewer: { workspace: { id: string } }
       alertDestinations: { nodes: { id: string }[] }
+      deals: { nodes: { id: string; versions: { id: string }[] }[] }
+      payments: { nodes: { id: string }[] }
     }>(
       t,
       ws.token,
@@ -262,7 +292,8 @@ describe('node(id:) on a running server', () => {
          changes(first: 1) { nodes { id } } viewer { workspace { id } }
          alerts(first: 1) { nodes { id } } alertRules(first: 1) { nodes { id } }
 
-         alertDestinations(first: 1) { nodes { id } } }`,
+         alertDestinations(first: 1) { nodes { id } }
+         deals(first: 1) { nodes { id versions { id } } } payments(first: 1) { nodes { id } } }`,
     )
     const [delivery] = await t.db.query<{ id: string }>(
       'select id from alert_delivery where workspace_id = ?',
@@ -280,6 +311,9 @@ describe('node(id:) on a running server', () => {
       AlertRule: data.alertRules.nodes[0]!.id,
       AlertDestination: data.alertDestinations.nodes[0]!.id,
       AlertDelivery: toGlobalId('AlertDelivery', delivery!.id),
+      Deal: data.deals.nodes[0]!.id,
+      DealVersion: data.deals.nodes[0]!.versions[0]!.id,
+      Payment: data.payments.nodes[0]!.id,
     }
     expect(Object.keys(ids).sort()).toEqual([...WORKSPACE_ENTITIES].sort())
     for (const [type, id] of Object.entries(ids)) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { BUNDLED_PLUGIN_DIR, loadPlugin } from '../../src/platform/plugin-loader.ts'
 import {
   accountSettledThrough,
   DEFAULT_REVISION_HORIZON,
@@ -7,7 +8,6 @@ import {
   isSettled,
   settledThrough,
 } from '../../src/platform/revision-horizon.ts'
-import { BUNDLED_PLUGIN_DIR, loadPlugin } from '../../src/platform/plugin-loader.ts'
 import { platformManifestSchema } from '../../src/sdk/index.ts'
 
 describe('revision horizon', () => {

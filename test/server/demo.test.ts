@@ -2,6 +2,7 @@ import { connect, createServer, type Server } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { testDay } from '../support/test-clock.ts'
 import {
   API_TOKEN_PATTERN,
   bundledPluginIds,
@@ -9,7 +10,6 @@ import {
   makeTempDir,
   startServer,
 } from './support/affgraph-process.ts'
-import { testDay } from '../support/test-clock.ts'
 
 /** Whether a TCP connection to host:port is accepted (true) or refused (false); bounded. */
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -1,10 +1,10 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FxPolicy, FX_POLICIES } from '../../src/fx/fx-convert.ts'
+import { FX_POLICIES, type FxPolicy } from '../../src/fx/fx-convert.ts'
 import {
   COUNT_METRICS,
-  type Metric,
   METRICS,
+  type Metric,
   MONEY_METRICS,
   type ReportRowInput,
   reportRow,

@@ -12,12 +12,12 @@ import {
   type ReportRow,
 } from '../../src/sdk/index.ts'
 import type { SyncEngine } from '../../src/sync/sync-engine.ts'
+import { databaseIdOf } from '../support/global-ids.ts'
 import { plantCanary } from '../support/log-sink.ts'
 import { sortRows } from '../support/plugin-harness.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { testWindow } from '../support/test-clock.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
-import { databaseIdOf } from '../support/global-ids.ts'
 
 const SEED = 'cross-platform'
 // Sixty days ending the day before the suite's yesterday: every platform has settled figures for all of them.
