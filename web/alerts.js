@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { allNodes, errorsByField, gql, subscribe } from './api.js'
 import { splitTags } from './connect.js'
-import { count, day, instant, money, relative } from './format.js'
 import { Destinations, kindWords, loadDestinations } from './destinations.js'
+import { count, day, instant, money, relative } from './format.js'
 import { html } from './html.js'
 
 const ALERT_FIELDS = `query Alerts($filter: AlertFilter, $after: String) {
@@ -29,6 +29,7 @@ const RULES = `query AlertRules($after: String) {
       settings {
         activeDays afterHorizon afterMonthClose baselineDays changePercent direction ftdsRemoved metric
         minimumBaseline moneyChangePercent quietDays signupsRemoved staleHours windowDays
+        graceDays shortPayments minimumOutstanding monthsBack
       }
     }
   }
@@ -205,6 +206,32 @@ export const KINDS = {
       },
     ],
   },
+  PAYMENT_OVERDUE: {
+    label: 'Payment overdue or short',
+    explain:
+      'A month’s commission is unpaid after its due day (the deal’s net days), or was paid less than owed.',
+    settings: [
+      {
+        name: 'graceDays',
+        label: 'Days after the due day before it counts',
+        hint: 'Bank transfers take a day or two to arrive.',
+        type: 'number',
+        value: 3,
+        min: 0,
+        max: 90,
+      },
+      { name: 'shortPayments', label: 'Alert on short payments too', type: 'boolean', value: true },
+      {
+        name: 'minimumOutstanding',
+        label: 'Ignore outstanding amounts below',
+        hint: 'In the program’s currency.',
+        type: 'number',
+        value: 1,
+        min: 0,
+      },
+      { name: 'monthsBack', label: 'Watch the last (months)', type: 'number', value: 6, min: 1, max: 24 },
+    ],
+  },
 }
 
 /** What the one click sets up: the cases an affiliate loses money over without noticing. */
@@ -218,6 +245,7 @@ const RECOMMENDED = [
     settings: { metric: 'CLICKS', direction: 'DROP', changePercent: 50 },
   },
   { kind: 'STOPPED_REPORTING', name: 'Stopped reporting', settings: {} },
+  { kind: 'PAYMENT_OVERDUE', name: 'Payment overdue or short', settings: {} },
 ]
 
 const REASON_WORDS = {
@@ -228,6 +256,8 @@ const REASON_WORDS = {
   MONEY_REVISED: 'Money revised',
   DROP: 'Drop',
   SPIKE: 'Spike',
+  OVERDUE: 'Overdue',
+  SHORT: 'Paid short',
 }
 
 const METRIC_WORDS = {
@@ -291,6 +321,10 @@ function Figures({ alert }) {
       <span class="after">${figure(alert.after, alert.afterMoney)}</span> against a median of${' '}
       <span class="before">${figure(alert.before, alert.beforeMoney)}</span>
       ${share != null ? html` <span class=${share < 0 ? 'delta delta-down' : 'delta delta-up'}>(${share > 0 ? '+' : ''}${share}%)</span>` : ''}</p>`
+  }
+  if (alert.kind === 'PAYMENT_OVERDUE') {
+    return html`<p class="alert-figures">Owed <span class="before">${figure(alert.before, alert.beforeMoney)}</span>,
+      paid <span class="after">${figure(alert.after, alert.afterMoney)}</span></p>`
   }
   if (alert.kind === 'SYNC_STALE' && alert.after != null) {
     return html`<p class="alert-figures">No successful sync for ${plural(Number(alert.after), 'hour')}</p>`

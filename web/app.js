@@ -8,6 +8,7 @@ import { Connect } from './connect.js'
 import { html } from './html.js'
 import { Import } from './import.js'
 import { Overview } from './overview.js'
+import { Payments } from './payments.js'
 import { Stats } from './stats.js'
 import { Workspace } from './workspace.js'
 
@@ -20,6 +21,7 @@ const SECTIONS = [
   { id: 'stats', label: 'Reports', view: Stats },
   { id: 'revisions', label: 'Revisions', view: Changes },
   { id: 'alerts', label: 'Alerts', view: Alerts },
+  { id: 'payments', label: 'Payments', view: Payments },
   { id: 'accounts', label: 'Accounts', view: Accounts },
   { id: 'connect', label: 'Connect', view: Connect },
   { id: 'import', label: 'Import', view: Import },

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks'
 import { loadAllAccounts, needsAttention } from './accounts.js'
 import { allNodes, gql } from './api.js'
 import { CURRENCIES, preferredCurrency, rememberCurrency } from './currencies.js'
-import { change, count, day, money, NOT_REPORTED, numberOf, percent, perClick } from './format.js'
+import { change, count, day, money, NOT_REPORTED, numberOf, perClick, percent } from './format.js'
 import { html } from './html.js'
 import { daysBetween, PRESETS, presetRanges, utcToday } from './periods.js'
 

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { allNodes } from './api.js'
+import { Chart, chartsOf, MAX_SERIES } from './chart.js'
 import { downloadText, toCsv } from './csv.js'
 import { CURRENCIES, preferredCurrency } from './currencies.js'
 import { count, money, NOT_REPORTED } from './format.js'
 import { html } from './html.js'
 import { addDays, utcToday } from './periods.js'
-import { Chart, chartsOf, MAX_SERIES } from './chart.js'
 
 const STATS = `query Stats($input: StatsInput!, $after: String) {
   stats(input: $input) {

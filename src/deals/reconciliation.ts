@@ -137,7 +137,7 @@ async function dealDays(
   currency: string,
   from: string,
   to: string,
-): Promise<DayFigures[]> {
+): Promise<{ days: DayFigures[]; currencies: Map<string, Set<string>> }> {
   const brandClause =
     brand !== ''
       ? ' and brand = ?'
@@ -168,12 +168,19 @@ async function dealDays(
     return factors.get(key) ?? null
   }
   const byDay = new Map<string, DayFigures>()
+  const currencies = new Map<string, Set<string>>()
   const addCount = (a: number | null, b: number | null) => (b === null ? a : (a ?? 0) + b)
   const addMoney = (a: string | null, b: string | null) =>
     b === null ? a : new Decimal(a ?? '0').plus(b).toString()
   for (const row of rows) {
     const day = String(row.day)
-    const f = await factor(String(row.currency ?? ''), day)
+    const rowCurrency = String(row.currency ?? '')
+    if (rowCurrency) {
+      const month = day.slice(0, 7)
+      if (!currencies.has(month)) currencies.set(month, new Set())
+      currencies.get(month)?.add(rowCurrency)
+    }
+    const f = await factor(rowCurrency, day)
     const money = (v: unknown) => {
       const t = text(v)
       if (t === null) return null
@@ -188,7 +195,7 @@ async function dealDays(
       commission: addMoney(prev.commission, money(row.commission)),
     })
   }
-  return [...byDay.values()]
+  return { days: [...byDay.values()], currencies }
 }
 
 function statusOf(
@@ -258,7 +265,7 @@ export async function reconcile(
       // Carry-over runs from the deal's first month, so the figures before the asked range are read too.
       const first = versions[0]?.validFrom.slice(0, 7)
       const computeFrom = first !== undefined && first < fromMonth ? first : fromMonth
-      const days = await dealDays(
+      const { days, currencies } = await dealDays(
         services,
         account,
         scope.brand,
@@ -282,8 +289,13 @@ export async function reconcile(
       const byMonth = new Map(expected.map((m) => [m.month, m]))
       for (const month of monthsBetween(fromMonth, toMonth)) {
         const e = byMonth.get(month) ?? null
+        // A payment for a brand without a deal of its own settles the account's deal, as that brand's figures do.
         const own = payments.filter(
-          (p) => p.account_id === account.id && String(p.brand) === scope.brand && p.month === month,
+          (p) =>
+            p.account_id === account.id &&
+            p.month === month &&
+            (String(p.brand) === scope.brand ||
+              (scope.brand === '' && !brandDeals.includes(String(p.brand)))),
         )
         const lines: PaymentLine[] = []
         let paid = new Decimal(0)
@@ -294,17 +306,22 @@ export async function reconcile(
           let converted: string | null = amount
           let rate: string | null = null
           if (p.currency !== currency) {
+            // Paid in a currency the month's figures are in: valued at the rate that valued those figures (the
+            // month's last day), so that paying each currency's share settles it to the cent. Any other
+            // currency: at the rate of the day paid, as a bank would.
+            const ownCurrency = currencies.get(month)?.has(String(p.currency)) ?? false
             const c = await convertAmount(services.db, {
               amount,
               currency: String(p.currency),
-              day: paidOn ?? monthEnd(month),
+              day: ownCurrency || !paidOn ? monthEnd(month) : paidOn,
               reportCurrency: currency,
             })
             converted = c.amount
             rate = c.factor
           }
+          // An invoice the platform lists as unpaid is shown, not counted: money counts once it was sent.
           if (converted === null) unconverted += 1
-          else paid = paid.plus(converted)
+          else if (paidOn !== null) paid = paid.plus(converted)
           lines.push({
             id: String(p.id),
             amount,
@@ -319,7 +336,9 @@ export async function reconcile(
         const reported = e?.reported ?? null
         const owedText = reported ?? e?.expected ?? null
         const hasDeal = e !== null && !e.reasons.some((r) => r.code === 'NO_DEAL')
-        if (e && e.daysWithData === 0 && own.length === 0 && !hasDeal) continue
+        // A month with no statistics and no payment is only shown when the deal still owes something (a fee).
+        const owesFee = e?.expected !== null && e?.expected !== undefined && Number(e.expected) !== 0
+        if (e && e.daysWithData === 0 && own.length === 0 && !(hasDeal && owesFee)) continue
         if (!e && own.length === 0) continue
         const terms = e?.paymentTermsDays ?? DEFAULT_PAYMENT_TERMS_DAYS
         const dueOn = addDays(monthEnd(month), terms)

@@ -10,6 +10,7 @@ import { addDays } from '../sdk/index.ts'
 import { SyncRun } from '../sync/sync.entity.ts'
 import { trailingWindow } from '../sync/sync-engine.ts'
 import { ensureWorkspace, issueApiToken } from '../workspace/workspace.service.ts'
+import { seedDemoDeals, startDemoLedger } from './demo-ledger.ts'
 
 export interface DemoHandle {
   /** Outbound allowlist entries the demo needs: its simulators listen on loopback. */
@@ -315,6 +316,7 @@ async function simulators(options: DemoOptions = {}): Promise<DemoHandle> {
   const running = new Map<string, RunningDemoPlatform>()
   const ecb = await startEcbSimulator({ seed: DEMO_SEED })
   let revisions: { stop(): Promise<void> } | null = null
+  let ledger: ReturnType<typeof startDemoLedger> | null = null
   return {
     allow: ['127.0.0.1', 'localhost'],
     fxUrl: ecb.url,
@@ -369,6 +371,9 @@ async function simulators(options: DemoOptions = {}): Promise<DemoHandle> {
       }
       // The recommended alert rules, so that the demo's revisions and its expiring key raise alerts.
       await ensureRecommendedRules(em, workspace, services.clock.now())
+      // Deal terms now; the payments once the first syncs have stored what the programs owe.
+      await seedDemoDeals(em, workspace, services.clock.now())
+      ledger = startDemoLedger(services, workspace.id)
       revisions = startRevisions(services, workspace.id, running, revisionSeconds * 1000)
       const { token } = await issueApiToken(em, workspace, 'demo')
       const lines = [
@@ -378,6 +383,7 @@ async function simulators(options: DemoOptions = {}): Promise<DemoHandle> {
         `  Workspace: ${DEMO_WORKSPACE}, with one account per bundled platform, served by local simulators.`,
         '  The programs revise past days now and then (see `changes`), and one of them lets its key expire;',
         '  the recommended alert rules are on, so both raise alerts (see `alerts`).',
+        '  Four programs have deal terms and a payment ledger, one payment short (see `reconciliation`).',
         '  Send this API token as "Authorization: Bearer <token>":',
         '',
         token,
@@ -388,6 +394,7 @@ async function simulators(options: DemoOptions = {}): Promise<DemoHandle> {
     },
     async close() {
       await revisions?.stop()
+      await ledger?.stop()
       await Promise.all([...running.values()].map(({ sim }) => sim.close()))
       await ecb.close()
     },

@@ -426,6 +426,13 @@ export function registerPlatformSchema(builder: AppBuilder, registry: PlatformRe
           'How far this connector is known to match the platform; ASSUMED when the plugin declares no evidence.',
         resolve: (p) => platformMaturity(p.definition.evidence ?? []),
       }),
+      reportsPayments: t.boolean({
+        nullable: false,
+        description:
+          'Whether the plugin reads the payments the platform reports (`fetchPlatformPayments`, and every sync); ' +
+          'how far that is known is in the evidence of topic PAYMENTS.',
+        resolve: (p) => p.definition.capabilities.payments !== undefined,
+      }),
       revisionHorizon: t.field({
         type: HorizonRef,
         nullable: false,

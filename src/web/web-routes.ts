@@ -43,6 +43,7 @@ const APP_FILES: Record<string, { file: string; type: keyof typeof TYPES }> = {
   '/alerts.js': { file: 'alerts.js', type: 'js' },
   '/destinations.js': { file: 'destinations.js', type: 'js' },
   '/workspace.js': { file: 'workspace.js', type: 'js' },
+  '/payments.js': { file: 'payments.js', type: 'js' },
 }
 
 /**

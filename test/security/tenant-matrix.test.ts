@@ -84,6 +84,17 @@ let aDestinationId: string
 let aDestinationsCursor: string
 let brandsOfA: string[]
 let campaignsOfA: string[]
+let aDealId: string
+let aDeal2Id: string
+let aVersionId: string
+let aSpareVersionId: string
+let bDealId: string
+let aPaymentId: string
+let aSparePaymentId: string
+let aDealsCursor: string
+let aDealsStartCursor: string
+let aPaymentsCursor: string
+let aPaymentsOldestCursor: string
 const tally = { cross: 0, controls: 0 }
 /** Words both workspaces use: not a trace of A when B's answer holds them. */
 const SHARED_WORDS = new Set(['shared', 'softswiss'])
@@ -146,6 +157,114 @@ async function alertsOf(workspaceId: string): Promise<string[]> {
   ])
   return rows.map((r) => globalId('Alert', r.id))
 }
+
+type DealTable = 'deal' | 'deal_version' | 'payment'
+const DEAL_TYPES = { deal: 'Deal', deal_version: 'DealVersion', payment: 'Payment' } as const
+
+/** Global ids of a workspace's deals and versions (oldest first) or payments (newest first), as the API lists them. */
+async function idsOf(table: DealTable, workspaceId: string): Promise<string[]> {
+  const order = table === 'payment' ? 'desc' : 'asc'
+  const rows = await t.db.query<{ id: string }>(
+    `select id::text as id from ${table} where workspace_id = ? order by created_at ${order}, id ${order}`,
+    [workspaceId],
+  )
+  return rows.map((r) => globalId(DEAL_TYPES[table], r.id))
+}
+
+/**
+ * A's deals, versions and payments, and those of any workspace that name A's accounts, read whole as text: the
+ * workspace snapshot predates these tables, so the deal cases compare them themselves.
+ */
+async function dealRowsOf(workspaceId: string): Promise<Record<DealTable, string[]>> {
+  const ofA = 'select id from account where workspace_id = ?'
+  const read = async (sql: string) =>
+    (await t.db.query<{ r: string }>(`${sql} order by 1`, [workspaceId, workspaceId])).map((row) => row.r)
+  return {
+    deal: await read(`select x::text as r from deal x where x.workspace_id = ? or x.account_id in (${ofA})`),
+    deal_version: await read(
+      `select x::text as r from deal_version x join deal d on d.id = x.deal_id
+        where x.workspace_id = ? or d.account_id in (${ofA})`,
+    ),
+    payment: await read(
+      `select x::text as r from payment x where x.workspace_id = ? or x.account_id in (${ofA})`,
+    ),
+  }
+}
+
+/** What only A's deals and payments hold: their ids (raw and global), notes and references. */
+async function dealMarkersOf(workspaceId: string): Promise<string[]> {
+  const ids = await Promise.all((Object.keys(DEAL_TYPES) as DealTable[]).map((x) => idsOf(x, workspaceId)))
+  const words = await t.db.query<{ m: string }>(
+    `select note as m from deal_version where workspace_id = ? and note is not null
+     union select reference from payment where workspace_id = ? and reference is not null
+     union select note from payment where workspace_id = ? and note is not null`,
+    [workspaceId, workspaceId, workspaceId],
+  )
+  return [...ids.flat().flatMap((id) => [id, databaseIdOf(id)]), ...words.map((w) => w.m)].filter(
+    (m) => m.length >= 6,
+  )
+}
+
+/** `asB`, and besides: no answer names A's deals or payments, and none of them (or of rows on A's accounts) changes. */
+async function asBOnDeals(what: string, fn: (call: Caller) => Promise<void>): Promise<void> {
+  const markers = await dealMarkersOf(a.id)
+  expect(markers.length, 'deal markers of A').toBeGreaterThan(5)
+  const before = await dealRowsOf(a.id)
+  expect(before.deal.length, "A's deals").toBeGreaterThan(0)
+  expect(before.payment.length, "A's payments").toBeGreaterThan(0)
+  await asB(what, async (call) => {
+    await fn(async <T>(query: string, variables: Record<string, unknown> = {}) => {
+      const data = await call<T>(query, variables)
+      const text = JSON.stringify(data)
+      const sent = JSON.stringify([query, variables])
+      expect(
+        markers.filter((m) => text.includes(m) && !sent.includes(m)),
+        `${what}: B's answer names A's deals or payments`,
+      ).toEqual([])
+      return data
+    })
+  })
+  expect(await dealRowsOf(a.id), `${what}: A's deals and payments`).toEqual(before)
+}
+
+const SET_DEAL_TERMS = `mutation($input: SetDealTermsInput!) { setDealTerms(input: $input) {
+  __typename ... on SetDealTermsSuccess { deal { id } version { id } } ... on InvalidArgumentError { fields { path message } } } }`
+const RECORD_PAYMENT = `mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
+  __typename ... on RecordPaymentSuccess { payment { id } } ... on InvalidArgumentError { fields { path message } } } }`
+const dealTerms = (accountId: string, validFrom: string, note?: string) => ({
+  accountId,
+  validFrom,
+  terms: { currency: 'EUR', cpa: { amount: '50' } },
+  ...(note ? { note } : {}),
+})
+const payment = (accountId: string, month: string, reference: string) => ({
+  accountId,
+  month,
+  amount: '50',
+  currency: 'EUR',
+  paidOn: '2026-02-10',
+  reference,
+})
+type SetTerms = {
+  setDealTerms: {
+    __typename: string
+    deal?: { id: string }
+    version?: { id: string }
+    fields?: { path: string[]; message: string }[]
+  }
+}
+type Recorded = {
+  recordPayment: {
+    __typename: string
+    payment?: { id: string }
+    fields?: { path: string[]; message: string }[]
+  }
+}
+/** The type of a result and, for an InvalidArgumentError, the paths it names, joined. */
+const rejection = (result: { __typename: string; fields?: { path: string[] }[] }) => ({
+  __typename: result.__typename,
+  paths: result.fields?.map((f) => f.path.join('.')),
+})
 
 /** Marks accounts as refusing their keys (what CREDENTIALS_REFUSED rules watch); returns what to restore. */
 async function refuseKeys(accountIds: string[]): Promise<{ id: string; status: string }[]> {
@@ -1452,6 +1571,412 @@ const CASES: MatrixCase[] = [
     },
   })),
   {
+    field: 'Query.deals',
+    feeds: ['Query.deals(filter.accountIds)', 'Query.deals(after)', 'Query.deals(before)'],
+    nested: ['Deal.termsOn'],
+    expectation: "only B's deals (and their terms), filtered by A's accounts or paged from A's cursors",
+    async run() {
+      const query = `query($filter: DealFilter, $after: String, $before: String, $day: Date!) {
+        deals(filter: $filter, after: $after, before: $before, first: 100) {
+          totalCount nodes { id account { id label } termsOn(day: $day) { id validFrom note } versions { id } } } }`
+      type Deals = {
+        deals: {
+          totalCount: number
+          nodes: {
+            id: string
+            account: { id: string }
+            termsOn: { id: string; validFrom: string } | null
+            versions: { id: string }[]
+          }[]
+        }
+      }
+      const day = '2026-02-01'
+      const aDeals = await idsOf('deal', a.id)
+      const aVersions = await idsOf('deal_version', a.id)
+      await asBOnDeals('deals', async (call) => {
+        const own = await idsOf('deal', b.id)
+        expect(own).toContain(bDealId)
+        const variants: [Record<string, unknown>, string[]][] = [
+          [{}, own],
+          [{ filter: { accountIds: [a1.id, a2.id, a3.id] } }, []],
+          [{ filter: { accountIds: [a1.id] } }, []],
+          // A's ids beside B's own narrow B's list; they never widen it to A's deals.
+          [{ filter: { accountIds: [b1.id, a1.id, a2.id] } }, own],
+          // B's deals were recorded after A's: all follow A's cursors, none precedes them.
+          [{ after: aDealsCursor }, own],
+          [{ after: aDealsStartCursor }, own],
+          [{ before: aDealsStartCursor }, []],
+          [{ before: aDealsCursor }, []],
+          [{ filter: { accountIds: [a1.id] }, after: aDealsStartCursor }, []],
+        ]
+        for (const [variables, expected] of variants) {
+          const what = JSON.stringify(variables)
+          const data = await call<Deals>(query, { ...variables, day })
+          expect(data.deals.nodes.map((d) => d.id).sort(), what).toEqual([...expected].sort())
+          for (const deal of data.deals.nodes) {
+            expect(deal.account.id, what).toBe(b1.id)
+            // termsOn walked for B's own deal: B's version, never one of A's.
+            expect(deal.termsOn, what).not.toBeNull()
+            expect(aVersions, what).not.toContain(deal.termsOn!.id)
+            for (const v of deal.versions) expect(aVersions, what).not.toContain(v.id)
+          }
+          if (!('filter' in variables)) expect(data.deals.totalCount, what).toBe(own.length)
+        }
+        // A's deals and versions by their ids: nothing, as for an unknown id.
+        const nodes = await call<{ nodes: unknown[] }>(
+          'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }',
+          { ids: [...aDeals, ...aVersions] },
+        )
+        expect(nodes.nodes).toEqual([...aDeals, ...aVersions].map(() => null))
+      })
+      await asA(async (call) => {
+        const data = await call<Deals>(query, { filter: { accountIds: [a1.id] }, day })
+        expect(data.deals.nodes.map((d) => d.id)).toEqual([aDealId])
+        expect(data.deals.nodes[0]!.termsOn).toEqual({
+          id: aVersionId,
+          validFrom: '2026-01-01',
+          note: 'alpha-deal-insertion-order',
+        })
+        const before = await call<Deals>(query, { filter: { accountIds: [a1.id] }, day: '2025-12-31' })
+        expect(before.deals.nodes[0]!.termsOn).toBeNull()
+        const all = await call<Deals>(query, { day })
+        expect(all.deals.nodes.map((d) => d.id)).toEqual(aDeals)
+        expect(all.deals.nodes.map((d) => d.id)).toContain(aDeal2Id)
+        const paged = await call<Deals>(query, { after: aDealsStartCursor, day })
+        expect(paged.deals.nodes.length).toBe(aDeals.length - 1)
+        const nodes = await call<{ nodes: ({ id: string } | null)[] }>(
+          'query($ids: [ID!]!) { nodes(ids: $ids) { id } }',
+          { ids: [aDealId, aVersionId] },
+        )
+        expect(nodes.nodes.map((n) => n?.id)).toEqual([aDealId, aVersionId])
+      })
+    },
+  },
+  {
+    field: 'Query.payments',
+    feeds: ['Query.payments(filter.accountIds)', 'Query.payments(after)', 'Query.payments(before)'],
+    expectation: "only B's payments, filtered by A's accounts or paged from A's cursors",
+    async run() {
+      const query = `query($filter: PaymentFilter, $after: String, $before: String) {
+        payments(filter: $filter, after: $after, before: $before, first: 100) {
+          totalCount nodes { id month reference note account { id label } } } }`
+      type Payments = {
+        payments: { totalCount: number; nodes: { id: string; account: { id: string } }[] }
+      }
+      const aPayments = await idsOf('payment', a.id)
+      await asBOnDeals('payments', async (call) => {
+        const own = await idsOf('payment', b.id)
+        expect(own.length).toBeGreaterThan(0)
+        const variants: [Record<string, unknown>, string[]][] = [
+          [{}, own],
+          [{ filter: { accountIds: [a1.id, a2.id, a3.id] } }, []],
+          [{ filter: { accountIds: [a1.id], fromMonth: '2026-01', toMonth: '2026-02' } }, []],
+          [{ filter: { accountIds: [b1.id, a1.id, a2.id] } }, own],
+          // Newest first, and B's were recorded after A's: none older than A's, all newer.
+          [{ after: aPaymentsCursor }, []],
+          [{ after: aPaymentsOldestCursor }, []],
+          [{ before: aPaymentsCursor }, own],
+          [{ before: aPaymentsOldestCursor }, own],
+          [{ filter: { accountIds: [a1.id] }, before: aPaymentsOldestCursor }, []],
+        ]
+        for (const [variables, expected] of variants) {
+          const what = JSON.stringify(variables)
+          const data = await call<Payments>(query, variables)
+          expect(data.payments.nodes.map((p) => p.id).sort(), what).toEqual([...expected].sort())
+          for (const p of data.payments.nodes) expect(p.account.id, what).toBe(b1.id)
+          if (!('filter' in variables)) expect(data.payments.totalCount, what).toBe(own.length)
+        }
+        const nodes = await call<{ nodes: unknown[] }>(
+          'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }',
+          { ids: aPayments },
+        )
+        expect(nodes.nodes).toEqual(aPayments.map(() => null))
+      })
+      await asA(async (call) => {
+        const all = await call<Payments>(query)
+        expect(all.payments.nodes.map((p) => p.id)).toEqual(aPayments)
+        const byAccount = await call<Payments>(query, { filter: { accountIds: [a1.id] } })
+        expect(byAccount.payments.nodes.map((p) => p.id)).toContain(aPaymentId)
+        for (const p of byAccount.payments.nodes) expect(p.account.id).toBe(a1.id)
+        const paged = await call<Payments>(query, { after: aPaymentsCursor })
+        expect(paged.payments.nodes.length).toBe(aPayments.length - 1)
+      })
+    },
+  },
+  {
+    field: 'Query.reconciliation',
+    feeds: ['Query.reconciliation(accountIds)'],
+    expectation: "rows of B's accounts only, none for A's accounts, deals or payments",
+    async run() {
+      const query = `query($accountIds: [ID!]) {
+        reconciliation(accountIds: $accountIds, fromMonth: "2026-01", toMonth: "2026-06") {
+          rows { account { id label } month status deal { id } payments { id reference } } } }`
+      type Rows = {
+        reconciliation: {
+          rows: { account: { id: string }; deal: { id: string } | null; payments: { id: string }[] }[]
+        }
+      }
+      await asBOnDeals('reconciliation', async (call) => {
+        const bAccounts = (
+          await t.db.query<{ id: string }>('select id::text as id from account where workspace_id = ?', [
+            b.id,
+          ])
+        ).map((r) => globalId('Account', r.id))
+        const all = await call<Rows>(query)
+        expect(all.reconciliation.rows.length).toBeGreaterThan(0)
+        for (const row of all.reconciliation.rows) expect(bAccounts).toContain(row.account.id)
+        expect(all.reconciliation.rows.map((r) => r.deal?.id)).toContain(bDealId)
+        const mine = await call<Rows>(query, { accountIds: [b1.id] })
+        expect(mine.reconciliation.rows.length).toBeGreaterThan(0)
+        for (const accountIds of [[a1.id], [a1.id, a2.id, a3.id]]) {
+          const data = await call<Rows>(query, { accountIds })
+          expect(data.reconciliation.rows, JSON.stringify(accountIds)).toEqual([])
+        }
+        // A's accounts beside B's own narrow the answer to B's; they never widen it to A's rows.
+        const both = await call<Rows>(query, { accountIds: [a1.id, b1.id, a2.id] })
+        expect(both).toEqual(mine)
+      })
+      await asA(async (call) => {
+        const data = await call<Rows>(query, { accountIds: [a1.id] })
+        expect(data.reconciliation.rows.length).toBeGreaterThan(0)
+        for (const row of data.reconciliation.rows) expect(row.account.id).toBe(a1.id)
+        expect(data.reconciliation.rows.map((r) => r.deal?.id)).toContain(aDealId)
+        expect(data.reconciliation.rows.flatMap((r) => r.payments.map((p) => p.id))).toContain(aPaymentId)
+      })
+    },
+  },
+  {
+    field: 'Mutation.setDealTerms',
+    feeds: ['Mutation.setDealTerms(input.accountId)'],
+    expectation: "InvalidArgumentError at input.accountId, no deal or version recorded on A's accounts",
+    async run() {
+      await asBOnDeals('setDealTerms', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          for (const input of [
+            dealTerms(id, '2026-04-01', 'bravo takes over'),
+            { ...dealTerms(id, '2026-01-01'), brand: 'bravo-brand' },
+          ]) {
+            const data = await call<SetTerms>(SET_DEAL_TERMS, { input })
+            expect(rejection(data.setDealTerms), JSON.stringify(input)).toEqual({
+              __typename: 'InvalidArgumentError',
+              paths: ['input.accountId'],
+            })
+          }
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<SetTerms>(SET_DEAL_TERMS, { input: dealTerms(a2.id, '2026-04-01') })
+        expect(data.setDealTerms.__typename).toBe('SetDealTermsSuccess')
+        expect(data.setDealTerms.deal!.id).toBe(aDeal2Id)
+        expect(await idsOf('deal_version', a.id)).toContain(data.setDealTerms.version!.id)
+      })
+    },
+  },
+  {
+    field: 'Mutation.deleteDealVersion',
+    feeds: ['Mutation.deleteDealVersion(input.id)'],
+    expectation: "DealNotFoundError at input.id, A's versions and deals all still there",
+    async run() {
+      const query = `mutation($id: ID!) { deleteDealVersion(input: { id: $id }) {
+        __typename ... on DeleteDealVersionSuccess { dealVersionId deal { id } }
+        ... on UserError { code fields { path } } } }`
+      type Deleted = {
+        deleteDealVersion: {
+          __typename: string
+          code?: string
+          dealVersionId?: string
+          deal?: { id: string } | null
+          fields?: { path: string[] }[]
+        }
+      }
+      await asBOnDeals('deleteDealVersion', async (call) => {
+        for (const id of await idsOf('deal_version', a.id)) {
+          const data = await call<Deleted>(query, { id })
+          expect(data.deleteDealVersion).toEqual({
+            __typename: 'DealNotFoundError',
+            code: 'DEAL_NOT_FOUND',
+            fields: [{ path: ['input', 'id'] }],
+          })
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<Deleted>(query, { id: aSpareVersionId })
+        expect(data.deleteDealVersion.dealVersionId).toBe(aSpareVersionId)
+        expect(data.deleteDealVersion.deal).toEqual({ id: aDealId })
+        expect(await idsOf('deal_version', a.id)).not.toContain(aSpareVersionId)
+      })
+    },
+  },
+  {
+    field: 'Mutation.recordPayment',
+    feeds: ['Mutation.recordPayment(input.accountId)'],
+    expectation: "InvalidArgumentError at input.accountId, no payment recorded on A's accounts",
+    async run() {
+      await asBOnDeals('recordPayment', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          // A's reference too: B's call must not learn that A has recorded it.
+          for (const reference of ['bravo-claims-it', 'alpha-payment-ledger-1']) {
+            const data = await call<Recorded>(RECORD_PAYMENT, { input: payment(id, '2026-01', reference) })
+            expect(rejection(data.recordPayment), reference).toEqual({
+              __typename: 'InvalidArgumentError',
+              paths: ['input.accountId'],
+            })
+          }
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<Recorded>(RECORD_PAYMENT, {
+          input: payment(a1.id, '2026-03', 'alpha-payment-march'),
+        })
+        expect(data.recordPayment.__typename).toBe('RecordPaymentSuccess')
+        expect(await idsOf('payment', a.id)).toContain(data.recordPayment.payment!.id)
+      })
+    },
+  },
+  {
+    field: 'Mutation.deletePayment',
+    feeds: ['Mutation.deletePayment(input.id)'],
+    expectation: "PaymentNotFoundError at input.id, A's payments all still there",
+    async run() {
+      const query = `mutation($id: ID!) { deletePayment(input: { id: $id }) {
+        __typename ... on DeletePaymentSuccess { paymentId } ... on UserError { code fields { path } } } }`
+      type Deleted = { deletePayment: { __typename: string; paymentId?: string } }
+      await asBOnDeals('deletePayment', async (call) => {
+        for (const id of await idsOf('payment', a.id)) {
+          const data = await call<Deleted>(query, { id })
+          expect(data.deletePayment).toEqual({
+            __typename: 'PaymentNotFoundError',
+            code: 'PAYMENT_NOT_FOUND',
+            fields: [{ path: ['input', 'id'] }],
+          })
+        }
+      })
+      await asA(async (call) => {
+        const data = await call<Deleted>(query, { id: aSparePaymentId })
+        expect(data.deletePayment.__typename).toBe('DeletePaymentSuccess')
+        expect(await idsOf('payment', a.id)).not.toContain(aSparePaymentId)
+      })
+    },
+  },
+  {
+    field: 'Mutation.importPayments',
+    feeds: ['Mutation.importPayments(input.accountId)'],
+    expectation:
+      "InvalidArgumentError at input.accountId, and rows naming A's account by id or label REJECTED at account",
+    async run() {
+      const query = `mutation($input: ImportPaymentsInput!) { importPayments(input: $input) {
+        __typename ... on ImportPaymentsSuccess { created updated rejected rows { line outcome errors payment { id account { id } } } }
+        ... on InvalidArgumentError { fields { path } } ... on UserError { code } } }`
+      type Imported = {
+        importPayments: {
+          __typename: string
+          created?: number
+          updated?: number
+          rejected?: number
+          rows?: {
+            line: number
+            outcome: string
+            errors: string[]
+            payment: { id: string; account: { id: string } } | null
+          }[]
+          fields?: { path: string[] }[]
+        }
+      }
+      const [{ label: aLabel }] = (await t.db.query<{ label: string }>(
+        'select label from account where id = ?',
+        [databaseIdOf(a1.id)],
+      )) as [{ label: string }]
+      const rowsFor = (account: string, reference: string) =>
+        `month,amount,currency,paid_on,reference,account\n2026-04,50,EUR,2026-05-10,${reference},${account}\n`
+      const noAccount = 'month,amount,currency,paid_on,reference\n2026-04,50,EUR,2026-05-10,bravo-import-x\n'
+      await asBOnDeals('importPayments', async (call) => {
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<Imported>(query, { input: { accountId: id, csv: noAccount } })
+          expect(rejection(data.importPayments), id).toEqual({
+            __typename: 'InvalidArgumentError',
+            paths: ['input.accountId'],
+          })
+        }
+        for (const account of [a1.id, aLabel, a2.id]) {
+          const data = await call<Imported>(query, {
+            input: { csv: rowsFor(account, 'bravo-import-stray') },
+          })
+          expect(data.importPayments.__typename, account).toBe('ImportPaymentsSuccess')
+          expect(data.importPayments.created, account).toBe(0)
+          expect(data.importPayments.rows, account).toEqual([
+            { line: 2, outcome: 'REJECTED', errors: [expect.stringMatching(/^account:/)], payment: null },
+          ])
+        }
+        // B's own row beside A's: B's is stored for B's account, A's is refused.
+        const mixed = await call<Imported>(query, {
+          input: {
+            csv: `${rowsFor('bravo-ledger-1', 'bravo-import-own')}2026-04,50,EUR,2026-05-10,bravo-import-mixed,${a1.id}\n`,
+          },
+        })
+        expect(mixed.importPayments.rows?.map((r) => [r.outcome, r.payment?.account.id ?? null])).toEqual([
+          ['CREATED', b1.id],
+          ['REJECTED', null],
+        ])
+        expect(mixed.importPayments.rows?.[1]?.errors).toEqual([expect.stringMatching(/^account:/)])
+      })
+      await asA(async (call) => {
+        const byId = await call<Imported>(query, {
+          input: { accountId: a1.id, csv: noAccount.replace('bravo-import-x', 'alpha-import-fixed') },
+        })
+        expect(byId.importPayments.rows?.map((r) => [r.outcome, r.payment?.account.id])).toEqual([
+          ['CREATED', a1.id],
+        ])
+        const byLabel = await call<Imported>(query, {
+          input: { csv: rowsFor(aLabel, 'alpha-import-label') },
+        })
+        expect(byLabel.importPayments.rows?.map((r) => [r.outcome, r.payment?.account.id])).toEqual([
+          ['CREATED', a1.id],
+        ])
+      })
+    },
+  },
+  {
+    field: 'Mutation.fetchPlatformPayments',
+    feeds: ['Mutation.fetchPlatformPayments(input.accountId)'],
+    expectation: 'InvalidArgumentError at input.accountId before any platform call, nothing stored for A',
+    async run() {
+      const query = `mutation($input: FetchPlatformPaymentsInput!) { fetchPlatformPayments(input: $input) {
+        __typename ... on FetchPlatformPaymentsSuccess { created updated }
+        ... on InvalidArgumentError { fields { path message } } ... on UserError { code } } }`
+      type Fetched = {
+        fetchPlatformPayments: { __typename: string; fields?: { path: string[]; message: string }[] }
+      }
+      let refusedB = ''
+      await asBOnDeals('fetchPlatformPayments', async (call) => {
+        const requests = sim.log.length
+        for (const id of [a1.id, a2.id, a3.id]) {
+          const data = await call<Fetched>(query, {
+            input: { accountId: id, fromMonth: '2026-01', toMonth: '2026-05' },
+          })
+          expect(rejection(data.fetchPlatformPayments), id).toEqual({
+            __typename: 'InvalidArgumentError',
+            paths: ['input.accountId'],
+          })
+          refusedB = data.fetchPlatformPayments.fields![0]!.message
+          expect(refusedB).toMatch(/no account/)
+        }
+        expect(sim.log.length).toBe(requests)
+      })
+      await asA(async (call) => {
+        // A's account is found: what stops A is only that SoftSwiss reports no payments.
+        const data = await call<Fetched>(query, {
+          input: { accountId: a1.id, fromMonth: '2026-01', toMonth: '2026-05' },
+        })
+        expect(rejection(data.fetchPlatformPayments)).toEqual({
+          __typename: 'InvalidArgumentError',
+          paths: ['input.accountId'],
+        })
+        expect(data.fetchPlatformPayments.fields![0]!.message).not.toBe(refusedB)
+        expect(data.fetchPlatformPayments.fields![0]!.message).toMatch(/does not report payments/)
+      })
+    },
+  },
+  {
     field: 'Mutation.revokeApiToken',
     feeds: ['Mutation.revokeApiToken(input.id)'],
     expectation: "ApiTokenNotFoundError and A's tokens keep working",
@@ -1764,6 +2289,48 @@ beforeAll(async () => {
   aAlertsStartCursor = alertCursors.newest.pageInfo.startCursor
   aAlertsCursor = alertCursors.oldest.pageInfo.endCursor
   for (const cursor of [aRulesStartCursor, aRulesCursor, aAlertsStartCursor, aAlertsCursor])
+    expect(cursor).toBeTruthy()
+  // Deals and payments: A's first, then B's, so that B's come after A's in every list.
+  const terms = async (token: string, input: ReturnType<typeof dealTerms>) => {
+    const data = await ok<SetTerms>(t, token, SET_DEAL_TERMS, { input })
+    expect(data.setDealTerms.__typename, JSON.stringify(data)).toBe('SetDealTermsSuccess')
+    return { deal: data.setDealTerms.deal!.id, version: data.setDealTerms.version!.id }
+  }
+  const paid = async (token: string, input: ReturnType<typeof payment>) => {
+    const data = await ok<Recorded>(t, token, RECORD_PAYMENT, { input })
+    expect(data.recordPayment.__typename, JSON.stringify(data)).toBe('RecordPaymentSuccess')
+    return data.recordPayment.payment!.id
+  }
+  const first = await terms(a.token, dealTerms(a1.id, '2026-01-01', 'alpha-deal-insertion-order'))
+  aDealId = first.deal
+  aVersionId = first.version
+  const spareVersion = await terms(a.token, dealTerms(a1.id, '2026-03-01', 'alpha-deal-amendment'))
+  expect(spareVersion.deal).toBe(aDealId)
+  aSpareVersionId = spareVersion.version
+  aDeal2Id = (await terms(a.token, dealTerms(a2.id, '2026-01-01'))).deal
+  aPaymentId = await paid(a.token, payment(a1.id, '2026-01', 'alpha-payment-ledger-1'))
+  await paid(a.token, payment(a2.id, '2026-01', 'alpha-payment-ledger-2'))
+  aSparePaymentId = await paid(a.token, payment(a1.id, '2026-02', 'alpha-payment-spare'))
+  bDealId = (await terms(b.token, dealTerms(b1.id, '2026-01-01', 'bravo-deal-insertion-order'))).deal
+  await paid(b.token, payment(b1.id, '2026-01', 'bravo-payment-ledger-1'))
+  const dealCursors = await ok<{
+    oldestDeal: { pageInfo: { startCursor: string } }
+    newestDeal: { pageInfo: { endCursor: string } }
+    newestPayment: { pageInfo: { endCursor: string } }
+    oldestPayment: { pageInfo: { endCursor: string } }
+  }>(
+    t,
+    a.token,
+    `{ oldestDeal: deals(first: 1) { pageInfo { startCursor } }
+       newestDeal: deals(last: 1) { pageInfo { endCursor } }
+       newestPayment: payments(first: 1) { pageInfo { endCursor } }
+       oldestPayment: payments(last: 1) { pageInfo { endCursor } } }`,
+  )
+  aDealsStartCursor = dealCursors.oldestDeal.pageInfo.startCursor
+  aDealsCursor = dealCursors.newestDeal.pageInfo.endCursor
+  aPaymentsCursor = dealCursors.newestPayment.pageInfo.endCursor
+  aPaymentsOldestCursor = dealCursors.oldestPayment.pageInfo.endCursor
+  for (const cursor of [aDealsStartCursor, aDealsCursor, aPaymentsCursor, aPaymentsOldestCursor])
     expect(cursor).toBeTruthy()
 }, 120_000)
 

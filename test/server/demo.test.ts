@@ -231,6 +231,56 @@ describe('demo mode', () => {
       const monthAlerts = story.alerts.nodes.filter((a) => a.reasons.includes('AFTER_MONTH_CLOSE'))
       expect(monthAlerts.length).toBeLessThanOrEqual(story.accounts.nodes.length)
 
+      // Deals and a payment ledger: the reconciliation shows paid months and exactly one program paid short.
+      type Ledger = {
+        deals: { totalCount: number }
+        reconciliation: {
+          rows: {
+            account: { programName: string | null }
+            month: string
+            status: string
+            owed: { amount: string } | null
+            paid: { amount: string }
+            outstanding: { amount: string } | null
+          }[]
+        }
+      }
+      const lastMonth = previousMonthEnd.slice(0, 7)
+      const monthBefore = testDay(
+        -Number(previousMonthEnd.slice(8, 10)) - Number(testDay(0).slice(8, 10)),
+      ).slice(0, 7)
+      let ledger: Ledger | undefined
+      const ledgerDeadline = Date.now() + 60_000
+      for (;;) {
+        const result = await server.gql<Ledger>(
+          `query ($from: String!, $to: String!) { deals(first: 0) { totalCount }
+            reconciliation(fromMonth: $from, toMonth: $to) { rows { account { programName } month status
+              owed { amount } paid { amount } outstanding { amount } } } }`,
+          { from: monthBefore, to: lastMonth },
+          token,
+        )
+        expect(result.errors).toBeUndefined()
+        ledger = result.data ?? undefined
+        if (ledger?.reconciliation.rows.some((r) => r.status === 'SHORT') || Date.now() > ledgerDeadline)
+          break
+        await sleep(1000)
+      }
+      expect(ledger?.deals.totalCount).toBe(3)
+      const short = ledger?.reconciliation.rows.filter((r) => r.status === 'SHORT') ?? []
+      expect(short.map((r) => [r.account.programName, r.month])).toEqual([['Maple Reel Casino', lastMonth]])
+      const gap = Number(short[0]?.outstanding?.amount)
+      const owed = Number(short[0]?.owed?.amount)
+      expect(
+        gap === 250 || Math.abs(gap - Math.max(1, Math.round(owed * 10) / 100)) < 0.005,
+        String(gap),
+      ).toBe(true)
+      const paid =
+        ledger?.reconciliation.rows.filter((r) => r.month === monthBefore && r.status === 'PAID') ?? []
+      expect(
+        paid.length,
+        JSON.stringify(ledger?.reconciliation.rows.map((r) => [r.account.programName, r.month, r.status])),
+      ).toBeGreaterThanOrEqual(4)
+
       // In the programs' own currencies (rates may still be loading): one row per account and currency.
       const totals = await server.gql<{
         stats: {

@@ -82,6 +82,13 @@ const SNAPSHOT_QUERIES: Record<string, string> = {
   'alert (about A)':
     'select x::text as r from alert x join account a on a.id = x.account_id where a.workspace_id = ?',
   alert_destination: 'select x::text as r from alert_destination x where x.workspace_id = ?',
+  deal: 'select x::text as r from deal x where x.workspace_id = ?',
+  deal_version: 'select x::text as r from deal_version x where x.workspace_id = ?',
+  payment: 'select x::text as r from payment x where x.workspace_id = ?',
+  'deal (on A)':
+    'select x::text as r from deal x join account a on a.id = x.account_id where a.workspace_id = ?',
+  'payment (on A)':
+    'select x::text as r from payment x join account a on a.id = x.account_id where a.workspace_id = ?',
 }
 
 export type Snapshot = Record<string, { rows: number; md5: string }>
@@ -127,8 +134,13 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select id::text from alert where workspace_id = ?
      union select title from alert where workspace_id = ?
      union select id::text from alert_destination where workspace_id = ?
-     union select name from alert_destination where workspace_id = ?`,
-    Array.from({ length: 17 }, () => workspaceId),
+     union select name from alert_destination where workspace_id = ?
+     union select id::text from deal where workspace_id = ?
+     union select id::text from deal_version where workspace_id = ?
+     union select note from deal_version where workspace_id = ? and note is not null
+     union select id::text from payment where workspace_id = ?
+     union select reference from payment where workspace_id = ? and reference is not null`,
+    Array.from({ length: 22 }, () => workspaceId),
   )
   // The API names A's objects by global ids: those must not appear either.
   const typed = await db.query<{ type: NodeTypeName; id: string }>(
@@ -139,8 +151,11 @@ export async function markersOf(db: TestDatabase, workspaceId: string): Promise<
      union select 'SyncRun', id::text from sync_run where workspace_id = ?
      union select 'AlertRule', id::text from alert_rule where workspace_id = ?
      union select 'Alert', id::text from alert where workspace_id = ?
-     union select 'AlertDestination', id::text from alert_destination where workspace_id = ?`,
-    Array.from({ length: 8 }, () => workspaceId),
+     union select 'AlertDestination', id::text from alert_destination where workspace_id = ?
+     union select 'Deal', id::text from deal where workspace_id = ?
+     union select 'DealVersion', id::text from deal_version where workspace_id = ?
+     union select 'Payment', id::text from payment where workspace_id = ?`,
+    Array.from({ length: 11 }, () => workspaceId),
   )
   // Tags both workspaces use say nothing about A; the caller removes them.
   return [...rows.map((r) => r.m), ...typed.map((r) => globalId(r.type, r.id))].filter((m) => m.length >= 6)
