@@ -64,7 +64,7 @@ export async function fetchPlatformPayments(
   window: DateWindow,
 ): Promise<{ created: number; updated: number } | UserErrorShape> {
   const em = services.db.fork()
-  const account = await em.findOneOrFail(Account, { id: accountId })
+  const account = await em.findOneOrFail(Account, { id: accountId }, { filters: false })
   const platform = services.registry.get(account.platformId)
   if (!platform?.definition.capabilities.payments) return { created: 0, updated: 0 }
   let connection: Record<string, string>

@@ -10,7 +10,10 @@ import {
   type DateWindow,
   type FaultName,
   type FaultOptions,
+  isDecimalString,
+  type PaymentRow,
   type PlatformSimulator,
+  paymentRowSchema,
   type RateLimit,
   type ReportRow,
   rowKey,
@@ -402,6 +405,105 @@ export function defineContractSuite(folder: string, options: ContractSuiteOption
       })
     }
 
+    // Payments are optional: a plugin that does not declare `capabilities.payments` skips these, as a simulator that
+    // does not reproduce a fault skips its case above.
+    const paymentsOf = (test: { skip: (note?: string) => void }) => {
+      const capability = platform.definition.capabilities.payments
+      if (!capability) test.skip('the plugin does not declare capabilities.payments')
+      return capability!
+    }
+    /** From the 15th of the month four months back to the 10th of last month: whole months and two partial ones. */
+    const paymentsWindow = (): DateWindow => {
+      const now = clock.now()
+      const monthDay = (monthsBack: number, day: number) =>
+        new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - monthsBack, day))
+          .toISOString()
+          .slice(0, 10)
+      return { from: monthDay(4, 15), to: monthDay(1, 10) }
+    }
+
+    it('given the payments capability, when its evidence is looked up in the loaded plugin, then it names a fact of topic payments', (test) => {
+      const capability = paymentsOf(test)
+      const fact = platform.definition.evidence?.find((f) => f.id === capability.evidence)
+      expect(fact?.topic, `${platform.definition.id}: evidence "${capability.evidence}"`).toBe('payments')
+      expect(capability.maxWindowDays, `${platform.definition.id}: maxWindowDays`).toBeGreaterThan(0)
+    })
+
+    it('given a window of several months, when payments are fetched twice through the host, then every row is valid, overlaps the window and keeps its unique reference', async (test) => {
+      paymentsOf(test)
+      const window = paymentsWindow()
+      const connection = parse(firstAccount().connection)
+      const rows = await run(() =>
+        runner.fetchPayments(platform, connection, window, { accountKey: 'c-payments' }),
+      )
+      expect(rows.length, `the simulator has payments for ${window.from}…${window.to}`).toBeGreaterThan(0)
+      const id = platform.definition.id
+      for (const row of rows) {
+        const parsed = paymentRowSchema.safeParse(row)
+        expect(parsed.success, `${id}: ${JSON.stringify(row)} ${JSON.stringify(parsed.error?.issues)}`).toBe(
+          true,
+        )
+        expect(parsed.data, `${id}: the row is already normalised`).toEqual(row)
+        expect(row.periodFrom <= row.periodTo, `${id} ${row.reference}: period in order`).toBe(true)
+        expect(
+          row.periodFrom <= window.to && row.periodTo >= window.from,
+          `${id} ${row.reference}: ${row.periodFrom}…${row.periodTo} overlaps ${window.from}…${window.to}`,
+        ).toBe(true)
+        expect(typeof row.amount, `${id} ${row.reference}: amount`).toBe('string')
+        expect(isDecimalString(row.amount), `${id} ${row.reference}: amount "${row.amount}"`).toBe(true)
+        expect(row.amount, `${id} ${row.reference}: amount`).toMatch(/^-?\d+(\.\d+)?$/)
+        if (row.paidOn !== null)
+          expect(row.paidOn >= row.periodFrom, `${id} ${row.reference}: paid after`).toBe(true)
+      }
+      const references = rows.map((r) => r.reference)
+      expect(new Set(references).size, `${id}: references are unique`).toBe(references.length)
+      const again = await run(() =>
+        runner.fetchPayments(platform, connection, window, { accountKey: 'c-payments-again' }),
+      )
+      const sorted = (list: PaymentRow[]) => list.map((r) => r.reference).sort()
+      expect(sorted(again), `${id}: the same window read again keeps its references`).toEqual(sorted(rows))
+    })
+
+    it('given a platform outage, when payments are fetched, then an UnavailableError is thrown after bounded retries', async (test) => {
+      paymentsOf(test)
+      if (!platform.definition.simulator.faults.includes('outage'))
+        test.skip('the simulator does not reproduce outage')
+      sim.faults.clear()
+      sim.faults.inject('outage')
+      const before = sim.log.length
+      let error: { code?: string; message?: string } | undefined
+      try {
+        error = await run(() =>
+          runner.fetchPayments(platform, parse(firstAccount().connection), paymentsWindow(), {
+            accountKey: 'c-payments-outage',
+          }),
+        ).then(
+          () => undefined,
+          (e: { code?: string }) => e,
+        )
+      } finally {
+        sim.faults.clear()
+      }
+      expect(sim.faults.hits('outage'), 'the fault was met').toBeGreaterThan(0)
+      expect(error?.code, `${error?.code}: ${error?.message}`).toBe('PLATFORM_UNAVAILABLE')
+      expect(error?.message?.length, 'the error says what happened').toBeGreaterThan(10)
+      // The host's client makes 3 attempts of a request; the first request failing ends the fetch.
+      expect(sim.log.length - before, 'retries are bounded').toBeLessThanOrEqual(6)
+    })
+
+    it('given credentials the platform refuses, when payments are fetched, then an AuthError is thrown', async (test) => {
+      paymentsOf(test)
+      const error = await run(() =>
+        runner.fetchPayments(platform, parse(sim.invalidConnection()), paymentsWindow(), {
+          accountKey: 'c-payments-bad',
+        }),
+      ).then(
+        () => undefined,
+        (e: { code?: string; message?: string }) => e,
+      )
+      expect(error?.code, `${error?.code}: ${error?.message}`).toBe('PLATFORM_AUTH')
+    })
+
     it('given every call made by this suite, when errors and log lines are swept, then no secret appears in any of them', async () => {
       // One more failing call with a known secret in the request, to make sure the sweep has something to sweep.
       sim.faults.inject('malformed', { times: 5 })
@@ -411,6 +513,16 @@ export function defineContractSuite(folder: string, options: ContractSuiteOption
         }),
       ).catch(() => undefined)
       sim.faults.clear()
+      // And one failing payments call, so that the payments path is swept too.
+      if (platform.definition.capabilities.payments) {
+        sim.faults.inject('malformed', { times: 5 })
+        await run(() =>
+          runner.fetchPayments(platform, parse(firstAccount().connection), paymentsWindow(), {
+            accountKey: 'c-payments-bad-body',
+          }),
+        ).catch(() => undefined)
+        sim.faults.clear()
+      }
       expect(secretsSeen.size).toBeGreaterThan(0)
       expect(errorsSeen.length).toBeGreaterThan(2)
       const haystacks = [

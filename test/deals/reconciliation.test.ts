@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectAccount } from '../../src/account/account.service.ts'
-import { evaluateAlerts } from '../../src/alerts/alert-engine.ts'
 import { fixedClock } from '../../src/clock.ts'
 import type { PlatformSimulator, ScriptedDay, TruthAccountSpec } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
@@ -127,6 +126,26 @@ describe(`deals and reconciliation on ${TEST_DATABASE_KIND}`, () => {
     })
     return data.reconciliation.rows
   }
+  const overdueAlerts = async (label: string) =>
+    (
+      await gql<{
+        alerts: {
+          nodes: {
+            status: string
+            title: string
+            reasons: string[]
+            beforeMoney: { amount: string; currency: string } | null
+            account: { label: string }
+          }[]
+        }
+      }>(
+        `{ alerts(first: 20, filter: { kinds: [PAYMENT_OVERDUE] }) {
+            nodes { status title reasons beforeMoney { amount currency } account { label } } } }`,
+        {},
+      )
+    ).alerts.nodes
+      .filter((a) => a.account.label === label)
+      .map(({ account: _, ...rest }) => rest)
   const month = (rows: Row[], m: string) => {
     const row = rows.find((r) => r.month === m)
     if (!row) throw new Error(`no row for ${m}: ${JSON.stringify(rows.map((r) => r.month))}`)
@@ -390,6 +409,27 @@ describe(`deals and reconciliation on ${TEST_DATABASE_KIND}`, () => {
       ['2026-09', 'NOTHING_OWED', 0],
       ['2026-10', 'NOT_DUE', 0],
     ])
+    // The overdue month raises an alert (grace of 3 days long past); the CSV import below pays it and resolves it.
+    const created = await gql<{ createAlertRule: { __typename: string } }>(
+      `mutation ($input: CreateAlertRuleInput!) { createAlertRule(input: $input) { __typename } }`,
+      {
+        input: {
+          name: 'Late revenue share',
+          kind: 'PAYMENT_OVERDUE',
+          settings: { graceDays: 3 },
+          targetAccountIds: [ids['Rev share casino']],
+        },
+      },
+    )
+    expect(created.createAlertRule.__typename).toBe('CreateAlertRuleSuccess')
+    expect(await overdueAlerts('Rev share casino')).toEqual([
+      {
+        status: 'OPEN',
+        title: 'Rev share casino: August 2026 commission of EUR 3000.00 is 51 days overdue',
+        reasons: ['OVERDUE'],
+        beforeMoney: { amount: '3000.00', currency: 'EUR' },
+      },
+    ])
   })
 
   it('given the same figures under negative carry-over, when reconciled, then September’s loss is offset against October before the share', async () => {
@@ -495,5 +535,6 @@ describe(`deals and reconciliation on ${TEST_DATABASE_KIND}`, () => {
     expect(again.importPayments).toMatchObject({ created: 0, updated: 1, rejected: 1 })
     const aug = month(await reconcile('Rev share casino'), '2026-08')
     expect([aug.status, aug.paid.amount]).toEqual(['PAID', '3000.00'])
+    expect((await overdueAlerts('Rev share casino')).map((a) => a.status)).toEqual(['RESOLVED'])
   })
 })
