@@ -9,7 +9,7 @@ const RECONCILIATION = `query Reconciliation($from: String!, $to: String!, $curr
   reconciliation(fromMonth: $from, toMonth: $to, reportCurrency: $currency) {
     rows {
       account { id label programName platform { name } }
-      brand month currency status owedFrom dueOn daysOverdue unconvertedPayments
+      brand month currency status owedFrom dueOn daysOverdue unconvertedPayments statisticsFrom
       owed { amount currency } reported { amount currency } expected { amount currency }
       expectedUpperBound { amount currency } difference { amount currency }
       paid { amount currency } outstanding { amount currency }
@@ -110,6 +110,16 @@ const STATUS = {
   NOTHING_OWED: { label: 'Nothing owed', tone: 'muted' },
 }
 
+/** Which months the table lists; the totals above it always count every month. */
+const SHOW = {
+  ALL: { label: 'Every month', keep: () => true },
+  ATTENTION: { label: 'Overdue or paid short', keep: (status) => status === 'OVERDUE' || status === 'SHORT' },
+  OPEN: {
+    label: 'Not fully paid',
+    keep: (status) => ['OVERDUE', 'SHORT', 'NOT_DUE', 'BELOW_MINIMUM'].includes(status),
+  },
+}
+
 const SOURCE_WORDS = { MANUAL: 'entered', CSV: 'imported', PLATFORM: 'from the platform' }
 
 /** YYYY-MM of a Date, `back` months earlier. */
@@ -134,6 +144,17 @@ function StatusBadge({ row }) {
   return html`<span class=${`badge pay-${s.tone}`}>${s.label}${extra}</span>`
 }
 
+/** What a row without reasons says about its difference: agreement, or a gap the statistics cannot explain. */
+function differenceWords(row) {
+  if (!row.expected || !row.reported)
+    return 'Nothing to compare: the deal or the program’s report is missing.'
+  const gap = Number(row.difference?.amount ?? 0)
+  if (gap === 0) return 'The program reported exactly what the deal gives.'
+  return `The program reported ${money({ ...row.difference, amount: Math.abs(gap).toFixed(2) })} ${
+    gap > 0 ? 'more' : 'less'
+  } than the deal gives; nothing in the stored statistics explains it. Check the deal’s terms or ask the program.`
+}
+
 function Details({ row }) {
   const b = row.breakdown
   const conv = row.inReportCurrency
@@ -141,7 +162,7 @@ function Details({ row }) {
     ${
       row.reasons.length
         ? html`<ul class="pay-reasons">${row.reasons.map((r) => html`<li>${r.message}</li>`)}</ul>`
-        : html`<p class="small muted">The deal and the program’s report agree, or there is nothing to compare.</p>`
+        : html`<p class="small muted">${differenceWords(row)}</p>`
     }
     ${
       b
@@ -157,9 +178,16 @@ function Details({ row }) {
         </dl>`
         : ''
     }
+    ${
+      row.statisticsFrom
+        ? html`<p class="small">Statistics are stored from ${day(row.statisticsFrom)} only (the account’s history
+            starts then): owed and expected cover part of the month, a payment covers all of it. Fetch the older days
+            from the Accounts page to compare the whole month.</p>`
+        : ''
+    }
     <p class="small">Due ${day(row.dueOn)}.${
       conv?.rate && row.currency !== conv.owed?.currency
-        ? ` ${row.currency} → ${conv.owed?.currency ?? ''} at ${conv.rate}${conv.rateDay ? ` (ECB, ${day(conv.rateDay)})` : ''}.`
+        ? ` ${row.currency} → ${conv.owed?.currency ?? ''} at ${Number(conv.rate).toPrecision(6)}${conv.rateDay ? ` (ECB, ${day(conv.rateDay)})` : ''}.`
         : ''
     }${row.unconvertedPayments ? ` ${row.unconvertedPayments} payment(s) in a currency without a stored rate are left out.` : ''}</p>
     ${
@@ -167,8 +195,8 @@ function Details({ row }) {
         ? html`<ul class="pay-list">${row.payments.map(
             (
               p,
-            ) => html`<li>${money(p.amount)} ${p.paidOn ? `paid ${day(p.paidOn)}` : 'invoiced, not paid yet'}
-              <span class="muted small">${SOURCE_WORDS[p.source] ?? p.source}${p.reference ? ` · ${p.reference}` : ''}</span>
+            ) => html`<li>${`${money(p.amount)} ${p.paidOn ? `paid ${day(p.paidOn)}` : 'invoiced, not paid yet'} `}<span
+                class="muted small">${SOURCE_WORDS[p.source] ?? p.source}${p.reference ? ` · ${p.reference}` : ''}</span>${' '}
               <button type="button" class="link" onClick=${() => row.onDeletePayment(p)}>Delete</button></li>`,
           )}</ul>`
         : ''
@@ -203,7 +231,11 @@ function ReconciliationTable({ rows, reportCurrency }) {
           <th scope="row"><button type="button" class="link" aria-expanded=${expanded}
             onClick=${() => toggle(key)}>${programName(row)}</button>
             <span class="small muted">${row.account.platform?.name ?? ''}</span></th>
-          <td>${monthWords(row.month)}</td>
+          <td>${monthWords(row.month)}${
+            row.statisticsFrom
+              ? html`<br /><span class="small muted">stats from ${day(row.statisticsFrom)}</span>`
+              : ''
+          }</td>
           <td><${StatusBadge} row=${row} /></td>
           <td class="num"><${Both} value=${row.owed} converted=${conv?.owed} />${row.owedFrom === 'EXPECTED' ? html`<br /><span class="small muted">by deal</span>` : ''}</td>
           <td class="num">${row.expected ? html`<${Both} value=${row.expected} converted=${conv?.expected} />` : row.expectedUpperBound ? html`≤ ${money(row.expectedUpperBound)}` : NOT_REPORTED}</td>
@@ -686,6 +718,7 @@ export function Payments() {
   const [accounts, setAccounts] = useState([])
   const [error, setError] = useState('')
   const [version, setVersion] = useState(0)
+  const [show, setShow] = useState('ALL')
   const reload = () => setVersion((v) => v + 1)
 
   useEffect(() => {
@@ -718,7 +751,8 @@ export function Payments() {
     reload()
   }
 
-  const withActions = (rows ?? []).map((r) => ({ ...r, onDeletePayment: deletePayment }))
+  const shown = (rows ?? []).filter((r) => SHOW[show].keep(r.status))
+  const withActions = shown.map((r) => ({ ...r, onDeletePayment: deletePayment }))
   return html`<section aria-labelledby="pay-h">
     <div class="section-head">
       <h1 id="pay-h">Payments</h1>
@@ -729,8 +763,11 @@ export function Payments() {
           setCurrency(e.currentTarget.value)
           rememberCurrency(e.currentTarget.value)
         }}>${CURRENCIES.map((c) => html`<option value=${c}>${c}</option>`)}</select></label>
-        <button type="button" class="secondary" disabled=${!rows?.length}
-          onClick=${() => exportCsv(rows, currency, from, to)}>Export CSV</button>
+        <label>Show <select value=${show} onChange=${(e) => setShow(e.currentTarget.value)}>${Object.entries(
+          SHOW,
+        ).map(([value, s]) => html`<option value=${value}>${s.label}</option>`)}</select></label>
+        <button type="button" class="secondary" disabled=${!shown.length}
+          onClick=${() => exportCsv(shown, currency, from, to)}>Export CSV</button>
       </div>
     </div>
     <p class="muted">What each program owes by its own report, what its deal says it should owe, what it paid, and what is

@@ -5,7 +5,7 @@ import { evaluateAlerts } from '../alerts/alert-engine.ts'
 import { isoDay } from '../db/iso-day.ts'
 import { convertAmount } from '../fx/fx-convert.ts'
 import type { AppBuilder, GraphQLContext } from '../schema/builder.ts'
-import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
+import { invalidArgument, latestPlatformDay, requirePrincipal } from '../schema/builder.ts'
 import { countedConnection, entityConnection } from '../schema/connections.ts'
 import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
@@ -856,6 +856,12 @@ export function registerDealSchema(
         const amount = String(input.amount).trim()
         if (amount.startsWith('-') || Number(amount) === 0)
           throw invalidArgument(['input', 'amount'], 'must be more than 0')
+        // A day ahead of UTC is still today somewhere; later than that is a payment not yet made.
+        if (input.paidOn > latestPlatformDay(ctx.services.clock.now()))
+          throw invalidArgument(
+            ['input', 'paidOn'],
+            'must not be in the future: record a payment once it is made',
+          )
         const reference = input.reference?.trim() || null
         if (reference && (await ctx.em.count(Payment, { account: account.id, reference })))
           throw invalidArgument(
@@ -1363,6 +1369,15 @@ export function registerDealSchema(
                 v.row.payments.map((p) => p.id),
               )
             ).filter((p) => p !== null) as never,
+        }),
+        statisticsFrom: t.field({
+          type: 'Date',
+          nullable: true,
+          description:
+            'When the account’s synced history starts inside the month (a backfill that began mid-month): its ' +
+            'first synced day. Owed and expected then cover only the days since, while a program’s payment covers ' +
+            'the whole month; fetch the older days to compare the whole month.',
+          resolve: (v) => v.row.statisticsFrom,
         }),
         unconvertedPayments: t.int({
           nullable: false,

@@ -7,7 +7,7 @@ import {
   parseImportCsv,
 } from '../account/import-csv.ts'
 import { isCurrencyCode } from '../fx/ecb-format.ts'
-import type { GraphQLContext } from '../schema/builder.ts'
+import { type GraphQLContext, latestPlatformDay } from '../schema/builder.ts'
 import { type UserErrorShape, userError } from '../schema/errors.schema.ts'
 import { parseGlobalId } from '../schema/global-ids.ts'
 import { isDecimalString, normalizeDecimal } from '../sdk/index.ts'
@@ -123,6 +123,7 @@ export async function importPaymentsCsv(
     rows: [],
   }
   const now = ctx.services.clock.now()
+  const latestDay = latestPlatformDay(now)
   const seen = new Set<string>()
   const perMonth = new Map<string, number>()
   for (const row of rows) {
@@ -154,6 +155,7 @@ export async function importPaymentsCsv(
     const paidOn = cell(row, 'paid_on')
     if (!DAY.test(paidOn) || Number.isNaN(Date.parse(`${paidOn}T00:00:00Z`)))
       errors.push('paid_on: must be the day paid, written YYYY-MM-DD')
+    else if (paidOn > latestDay) errors.push('paid_on: must not be in the future')
     const reference = cell(row, 'reference').slice(0, 200) || null
     const note = cell(row, 'note').slice(0, 500) || null
     const brand = cell(row, 'brand').slice(0, 200)

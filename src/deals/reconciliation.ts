@@ -63,6 +63,11 @@ export interface ReconciliationRow {
   payments: PaymentLine[]
   /** A payment whose currency could not be converted (no rate): paid and outstanding leave it out. */
   unconvertedPayments: number
+  /**
+   * When the account's synced history starts inside the month: its first synced day. Owed and expected then cover
+   * only part of the month, while a program's payment covers all of it.
+   */
+  statisticsFrom: string | null
 }
 
 export interface ReconcileOptions {
@@ -216,6 +221,12 @@ function statusOf(
   return { status: paid.gt(0) ? 'SHORT' : 'OVERDUE', outstanding }
 }
 
+/** The first synced day when it falls after the month's first day and within the month. */
+function partialFrom(first: string | undefined, month: string): string | null {
+  if (!first || first <= monthStart(month) || first > monthEnd(month)) return null
+  return first
+}
+
 const dayDiff = (a: string, b: string) =>
   Math.round((Date.parse(`${a}T00:00:00Z`) - Date.parse(`${b}T00:00:00Z`)) / 86_400_000)
 
@@ -245,6 +256,12 @@ export async function reconcile(
      order by paid_on nulls last, created_at`,
     [uuidArray(ids), monthStart(fromMonth), monthStart(toMonth)],
   )
+  const coverage = await services.db.query<{ account_id: string; first: string }>(
+    `select account_id, min(from_day)::text as first from sync_coverage where account_id = any(?::uuid[])
+      group by account_id`,
+    [uuidArray(ids)],
+  )
+  const firstSynced = new Map(coverage.map((c) => [c.account_id, c.first]))
   const now = services.clock.now()
   const rows: ReconciliationRow[] = []
   for (const account of accounts) {
@@ -361,6 +378,7 @@ export async function reconcile(
           status,
           payments: lines,
           unconvertedPayments: unconverted,
+          statisticsFrom: partialFrom(firstSynced.get(account.id), month),
         })
       }
     }

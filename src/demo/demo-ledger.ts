@@ -45,8 +45,8 @@ const DEMO_DEALS: Record<
       note: 'Hybrid deal, email from the account manager',
       terms: {
         currency: 'GBP',
-        cpa: { amount: '40', qualification: { minFirstDeposit: '20', countries: ['GB'] } },
-        revenueShare: { tiers: [{ from: '0', percent: '20' }] },
+        cpa: { amount: '50', qualification: { minFirstDeposit: '20', countries: ['GB'] } },
+        revenueShare: { tiers: [{ from: '0', percent: '30' }] },
         paymentTermsDays: 30,
       },
     },
@@ -76,8 +76,8 @@ const DEMO_DEALS: Record<
 }
 
 /** Who pays what in the demo ledger: most programs pay the month before last in full; one pays last month short. */
-const SHORT_PAYER = 'myaffiliates'
-const LATE_PAYER = 'cellxpert'
+const SHORT_PAYER = 'cellxpert'
+const LATE_PAYER = 'myaffiliates'
 
 const monthStart = (day: string, back: number) => {
   const [y, m] = day.split('-').map(Number) as [number, number]
@@ -119,15 +119,20 @@ export async function seedDemoDeals(em: EntityManager, workspace: Workspace, now
 }
 
 /**
- * Once every demo account has finished its first syncs, records what the programs "paid": the month before last in
- * full (except the late payer), last month short by a round amount for one program. Amounts are the reconciliation's
+ * Once every demo account has finished its first syncs, records what the programs "paid": the months before last
+ * month in full (except the late payer's month before last), last month short by a round amount for one program. Amounts are the reconciliation's
  * own owed figures, so a paid month reads as paid to the cent. References make it idempotent across restarts.
  */
 export async function seedDemoPayments(services: AppServices, workspaceId: string): Promise<number> {
   const today = services.clock.now().toISOString().slice(0, 10)
   const twoBack = monthStart(today, 2).slice(0, 7)
   const oneBack = monthStart(today, 1).slice(0, 7)
-  const rows = await reconcile(services, { workspaceId, fromMonth: twoBack, toMonth: oneBack })
+  // Every month older than last month is settled (the backfill's first month too), but the late payer's.
+  const rows = await reconcile(services, {
+    workspaceId,
+    fromMonth: monthStart(today, 4).slice(0, 7),
+    toMonth: oneBack,
+  })
   const accounts = await services.db.query<{ id: string; platform_id: string }>(
     'select id, platform_id from account where workspace_id = ?',
     [workspaceId],
@@ -142,7 +147,7 @@ export async function seedDemoPayments(services: AppServices, workspaceId: strin
     if (!platformId || readsPayments(platformId) || row.owed === null || Number(row.owed) <= 0) continue
     const owed = roundDecimal(row.owed, 2)
     let amount: string | null = null
-    if (row.month === twoBack && platformId !== LATE_PAYER) amount = owed
+    if (row.month < oneBack && !(row.month === twoBack && platformId === LATE_PAYER)) amount = owed
     if (row.month === oneBack && platformId === SHORT_PAYER) {
       // Short by 250, or by a tenth on a small month, so that the gap is plain to see.
       const gap = Number(owed) > 2500 ? 250 : Math.max(1, Math.round(Number(owed) * 10) / 100)
@@ -162,7 +167,7 @@ export async function seedDemoPayments(services: AppServices, workspaceId: strin
         `${row.month}-01`,
         amount,
         row.currency,
-        addDays(monthEnd(row.month), 18),
+        [addDays(monthEnd(row.month), 18), addDays(today, -1)].sort()[0],
         `DEMO-${row.month}`,
         'Bank transfer (demo)',
         services.clock.now(),
@@ -199,7 +204,13 @@ export function startDemoLedger(
       { filters: false },
     )
     const synced = accounts.filter((a) => a.lastSyncAt !== null || a.status === 'AUTH_FAILED').length
-    if ((busy > 0 || synced < accounts.length) && Date.now() < giveUpAt) {
+    // Owed amounts of programs reporting in several currencies need last month's closing rates.
+    const [rates] = await services.db.query<{ last: string | null }>(
+      'select max(day)::text as last from fx_rate',
+    )
+    const closing = monthEnd(monthStart(services.clock.now().toISOString().slice(0, 10), 1).slice(0, 7))
+    const ratesIn = rates?.last != null && addDays(rates.last, 7) >= closing
+    if ((busy > 0 || synced < accounts.length || !ratesIn) && Date.now() < giveUpAt) {
       timer = setTimeout(() => void step().catch(() => settle(0)), pollMs)
       timer.unref()
       return

@@ -516,6 +516,23 @@ describe(`deals and reconciliation on ${TEST_DATABASE_KIND}`, () => {
         join account a on a.id = d.account_id where a.label = 'Unverified CPA casino'`,
     )
     expect(versions[0]?.n).toBe(1)
+
+    // A payment dated after today (2026-11-20, or 21 somewhere east) is one not yet made.
+    const future = await t.gql<{ recordPayment: { __typename: string; fields: { path: string[] }[] } }>(
+      RECORD,
+      {
+        input: {
+          accountId: ids['Unverified CPA casino'],
+          month: '2026-10',
+          amount: '10',
+          currency: 'EUR',
+          paidOn: '2026-11-23',
+        },
+      },
+      ws.token,
+    )
+    expect(future.body.data?.recordPayment.__typename).toBe('InvalidArgumentError')
+    expect(future.body.data?.recordPayment.fields[0]?.path).toEqual(['input', 'paidOn'])
   })
 
   it('given a CSV statement imported twice, when reconciled, then each payment counts once and bad rows name their columns', async () => {
@@ -523,16 +540,18 @@ describe(`deals and reconciliation on ${TEST_DATABASE_KIND}`, () => {
       'account,month,amount,currency,paid_on,reference',
       `Rev share casino,2026-08,"3,000.00",EUR,2026-10-02,STMT-08`,
       `Rev share casino,2026-13,100,EUR,2026-10-02,STMT-BAD`,
+      `Rev share casino,2026-10,100,EUR,2026-12-24,STMT-LATER`,
     ].join('\n')
     const IMPORT = `mutation ($csv: String!) { importPayments(input: { csv: $csv }) {
       __typename ... on ImportPaymentsSuccess { created updated rejected rows { line outcome errors } } } }`
     const first = await gql<{ importPayments: Record<string, unknown> }>(IMPORT, { csv })
-    expect(first.importPayments).toMatchObject({ created: 1, updated: 0, rejected: 1 })
-    expect((first.importPayments.rows as { errors: string[] }[])[1]?.errors).toEqual([
-      'month: must be the month paid for, written YYYY-MM',
+    expect(first.importPayments).toMatchObject({ created: 1, updated: 0, rejected: 2 })
+    expect((first.importPayments.rows as { errors: string[] }[]).slice(1).map((r) => r.errors)).toEqual([
+      ['month: must be the month paid for, written YYYY-MM'],
+      ['paid_on: must not be in the future'],
     ])
     const again = await gql<{ importPayments: Record<string, unknown> }>(IMPORT, { csv })
-    expect(again.importPayments).toMatchObject({ created: 0, updated: 1, rejected: 1 })
+    expect(again.importPayments).toMatchObject({ created: 0, updated: 1, rejected: 2 })
     const aug = month(await reconcile('Rev share casino'), '2026-08')
     expect([aug.status, aug.paid.amount]).toEqual(['PAID', '3000.00'])
     expect((await overdueAlerts('Rev share casino')).map((a) => a.status)).toEqual(['RESOLVED'])

@@ -267,7 +267,7 @@ describe('demo mode', () => {
       }
       expect(ledger?.deals.totalCount).toBe(3)
       const short = ledger?.reconciliation.rows.filter((r) => r.status === 'SHORT') ?? []
-      expect(short.map((r) => [r.account.programName, r.month])).toEqual([['Maple Reel Casino', lastMonth]])
+      expect(short.map((r) => [r.account.programName, r.month])).toEqual([['Tidewater Bingo', lastMonth]])
       const gap = Number(short[0]?.outstanding?.amount)
       const owed = Number(short[0]?.owed?.amount)
       expect(
