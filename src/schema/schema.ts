@@ -5,6 +5,8 @@ import { registerAlertSchema } from '../alerts/alert.schema.ts'
 import { registerAlertDestinationSchema } from '../alerts/alert-destination.schema.ts'
 import { registerCaptureSchema } from '../capture/capture.schema.ts'
 import { registerDealSchema } from '../deals/deal.schema.ts'
+import { registerPaymentSchema } from '../deals/payment.schema.ts'
+import { registerReconciliationSchema } from '../deals/reconciliation.schema.ts'
 import { registerPlatformSchema } from '../platform/platform.schema.ts'
 import type { PlatformRegistry } from '../platform/platform-registry.ts'
 import { registerStatsSchema } from '../stats/stats.schema.ts'
@@ -39,7 +41,10 @@ export function buildSchema(registry: PlatformRegistry): GraphQLSchema {
     },
     errors,
   )
-  registerDealSchema(builder, { AccountRef: accounts.AccountRef, MoneyRef: stats.MoneyRef }, errors)
+  const money = { AccountRef: accounts.AccountRef, MoneyRef: stats.MoneyRef }
+  const { DealRef } = registerDealSchema(builder, money, errors)
+  const { PaymentRef } = registerPaymentSchema(builder, money, errors)
+  registerReconciliationSchema(builder, { ...money, DealRef, PaymentRef })
   // Not sorted: introspection keeps each plugin's field order, which is the order of its connect form.
   return builder.toSchema({ sortSchema: false })
 }
