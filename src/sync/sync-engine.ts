@@ -162,14 +162,20 @@ export class SyncEngine {
       this.#log.error({ err: { message: error.message } }, 'job queue error'),
     )
     await boss.start()
-    await boss.createQueue(SYNC_QUEUE, {
-      policy: 'singleton',
-      retryLimit: this.#options.retryLimit,
-      retryDelay: this.#options.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: this.#options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
-    })
-    await boss.createQueue(SCHEDULE_QUEUE, { policy: 'singleton' })
+    try {
+      await boss.createQueue(SYNC_QUEUE, {
+        policy: 'singleton',
+        retryLimit: this.#options.retryLimit,
+        retryDelay: this.#options.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: this.#options.jobTimeoutSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS,
+      })
+      await boss.createQueue(SCHEDULE_QUEUE, { policy: 'singleton' })
+    } catch (error) {
+      // A start cut short (the database went away) leaves no queue running behind: a caller may start again.
+      await boss.stop({ graceful: false, close: true }).catch(() => undefined)
+      throw error
+    }
     this.#boss = boss
     await this.#listen()
     if (this.#options.schedule) await boss.schedule(SCHEDULE_QUEUE, '* * * * *', {}, { singletonKey: 'tick' })

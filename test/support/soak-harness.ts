@@ -378,6 +378,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const allDays = eachDay(range)
     const revisionsTarget = Math.round(connected.length * allDays.length * options.reviseShare)
     const revisions: { c: Connected; day: string; at: number }[] = []
+    const WORKER_CLOCK_LAG_MS = 1_000
     const pending: { accountId: string; window: DateWindow }[] = []
     let restarted = 0
     const apiAfterRestart = { failedRequests: 0, recovered: false }
@@ -598,7 +599,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         (ch) =>
           ch.account_id === r.c.accountId &&
           String(ch.day).slice(0, 10) === r.day &&
-          new Date(ch.detected_at).getTime() >= r.at,
+          // Each worker's clock starts from AFFGRAPH_NOW a few milliseconds after the harness read it, so a
+          // worker's detection can carry a time slightly before the harness's record of the revision it saw.
+          new Date(ch.detected_at).getTime() >= r.at - WORKER_CLOCK_LAG_MS,
       )
       if (recorded) revisionsRecorded += 1
       else if (samples.length < 12) {
