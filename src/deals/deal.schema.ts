@@ -8,7 +8,7 @@ import type { registerErrorTypes } from '../schema/errors.schema.ts'
 import { userError } from '../schema/errors.schema.ts'
 import { databaseId, toGlobalId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
-import type { MoneyData } from '../stats/money.schema.ts'
+import { moneyOf } from '../stats/money.schema.ts'
 import { Workspace } from '../workspace/workspace.entity.ts'
 import { Deal, DealVersion } from './deal.entity.ts'
 import { accountOf, brandOf, PAGE, paymentsChanged } from './deal-schema-support.ts'
@@ -47,8 +47,7 @@ export function registerDealSchema(
 ) {
   const AccountRef = refs.AccountRef as Parameters<typeof builder.objectField>[0]
   const MoneyRef = refs.MoneyRef as never
-  const money = (amount: string | null, currency: string): MoneyData | null =>
-    amount === null ? null : { exactAmount: amount, currency }
+  const money = moneyOf
   const errors = errorTypes.refs
 
   const TierBasisEnum = builder.enumType('RevenueShareTierBasis', {

@@ -93,7 +93,8 @@ export interface ExpectedMonth {
 
 // Decimal.js defaults to 20 significant digits, too few for large amounts times a percentage: a private
 // constructor keeps products exact without touching the global configuration other modules may rely on.
-const D = Decimal.clone({ precision: 200 })
+export const ExactDecimal = Decimal.clone({ precision: 200 })
+const D = ExactDecimal
 type Dec = Decimal
 
 const MONTH = /^(\d{4})-(\d{2})$/
@@ -112,12 +113,12 @@ function parseMonth(month: string, field: string): [number, number] {
   return [y, m]
 }
 
-function monthAfter(month: string): string {
+export function monthAfter(month: string): string {
   const [y, m] = parseMonth(month, 'month')
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`
 }
 
-function lastDayOf(month: string): string {
+export function lastDayOf(month: string): string {
   const [y, m] = parseMonth(month, 'month')
   // Day 0 of the next month is the last day of this one, leap years included.
   return `${month}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, '0')}`

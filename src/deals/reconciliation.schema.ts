@@ -1,16 +1,16 @@
-import { Decimal as DecimalJs } from 'decimal.js'
 import { Account } from '../account/account.entity.ts'
 import { convertAmount } from '../fx/fx-convert.ts'
 import type { AppBuilder } from '../schema/builder.ts'
 import { invalidArgument, requirePrincipal } from '../schema/builder.ts'
 import { databaseId } from '../schema/global-ids.ts'
 import { loadScoped } from '../schema/node-loaders.ts'
-import type { MoneyData } from '../stats/money.schema.ts'
+import { moneyOf } from '../stats/money.schema.ts'
 import { platformToday } from '../sync/sync-engine.ts'
 import { Deal, Payment } from './deal.entity.ts'
 import { checkMonth } from './deal-schema-support.ts'
 import {
   EXPECTED_REASON_CODES,
+  ExactDecimal,
   type ExpectedMonth,
   type ExpectedReason,
   type ExpectedReasonCode,
@@ -66,8 +66,7 @@ export function registerReconciliationSchema(
 ) {
   const AccountRef = refs.AccountRef as Parameters<typeof builder.objectField>[0]
   const MoneyRef = refs.MoneyRef as never
-  const money = (amount: string | null, currency: string): MoneyData | null =>
-    amount === null ? null : { exactAmount: amount, currency }
+  const money = moneyOf
   const DealRef = refs.DealRef as Parameters<typeof builder.objectField>[0]
   const PaymentRef = refs.PaymentRef as Parameters<typeof builder.objectField>[0]
 
@@ -473,9 +472,6 @@ export function registerReconciliationSchema(
   )
 }
 
-/** Exact enough for any amount times an exchange factor of 20-odd digits (the default keeps 20 digits). */
-const Exact = DecimalJs.clone({ precision: 200 })
-
 function mul(a: string, b: string): string {
-  return new Exact(a).times(b).toString()
+  return new ExactDecimal(a).times(b).toString()
 }

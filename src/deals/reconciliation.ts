@@ -1,14 +1,20 @@
-import { Decimal as DecimalJs } from 'decimal.js'
+import type { Decimal as DecimalJs } from 'decimal.js'
 import type { AppServices } from '../app-services.ts'
 import { isUuid } from '../db/uuid.ts'
 import { convertAmount } from '../fx/fx-convert.ts'
 import { addDays } from '../sdk/index.ts'
 import { platformToday } from '../sync/sync-engine.ts'
 import { type DealTerms, type DealVersionTerms, dealTermsSchema } from './deal-terms.ts'
-import { computeExpectedCommission, type DayFigures, type ExpectedMonth } from './expected-commission.ts'
+import {
+  computeExpectedCommission,
+  type DayFigures,
+  ExactDecimal,
+  type ExpectedMonth,
+  lastDayOf,
+  monthAfter,
+} from './expected-commission.ts'
 
-/** Exact enough for any amount times an exchange factor of 20-odd digits (the default keeps 20 digits). */
-const Decimal = DecimalJs.clone({ precision: 200 })
+const Decimal = ExactDecimal
 type Decimal = DecimalJs
 
 /**
@@ -90,23 +96,11 @@ interface AccountRow {
 }
 
 const monthStart = (month: string) => `${month}-01`
-export function monthEnd(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number]
-  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10)
-}
+export const monthEnd = lastDayOf
 export function monthsBetween(from: string, to: string): string[] {
   const out: string[] = []
-  let [y, m] = from.split('-').map(Number) as [number, number]
-  for (;;) {
-    const month = `${y}-${String(m).padStart(2, '0')}`
-    if (month > to) return out
-    out.push(month)
-    m += 1
-    if (m === 13) {
-      m = 1
-      y += 1
-    }
-  }
+  for (let month = from; month <= to; month = monthAfter(month)) out.push(month)
+  return out
 }
 
 /** A PostgreSQL array literal: both drivers take it as one text parameter, where a JS array would be spread. */
