@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectAccount } from '../../src/account/account.service.ts'
 import { fixedClock } from '../../src/clock.ts'
 import { addDecimals, type PlatformSimulator, type TruthAccountSpec } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+import { connectSimulatorAccount } from './deal-test-support.ts'
 
 /**
  * Payments read from a platform (Everflow's affiliate invoices, on its simulator) through `fetchPlatformPayments`,
@@ -124,25 +124,10 @@ describe(`platform payments (everflow invoices) on ${TEST_DATABASE_KIND}`, () =>
     )
 
   async function connect(platformId: string, sim: PlatformSimulator, index: number, label: string) {
-    const platform = t.registry.get(platformId)!
-    const connection = platform.definition.connection.schema.parse(sim.accounts[index]!.connection) as Record<
-      string,
-      unknown
-    >
-    const em = t.db.fork()
-    em.setFilterParams('workspace', { id: ws.id })
-    const outcome = await connectAccount(
-      t.services,
-      em,
-      { workspaceId: ws.id, workspaceName: 'payments', tokenId: '' },
-      platform,
-      connection,
-      { label },
-    )
-    if (!outcome.ok) throw new Error(outcome.error.message)
-    ids[label] = Buffer.from(`Account:${outcome.account.id}`).toString('base64')
-    dbIds[label] = outcome.account.id
-    return { platform, connection, accountId: outcome.account.id }
+    const connected = await connectSimulatorAccount(t, ws.id, platformId, sim, label, index)
+    ids[label] = connected.id
+    dbIds[label] = connected.accountId
+    return connected
   }
 
   beforeAll(async () => {

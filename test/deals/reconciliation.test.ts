@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectAccount } from '../../src/account/account.service.ts'
 import { fixedClock } from '../../src/clock.ts'
 import type { PlatformSimulator, ScriptedDay, TruthAccountSpec } from '../../src/sdk/index.ts'
 import { writeReport } from '../../src/stats/stat-writer.ts'
 import { insertRates } from '../stats/stats-seed.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { TEST_DATABASE_KIND } from '../support/test-database.ts'
+import { connectSimulatorAccount } from './deal-test-support.ts'
 
 /**
  * Deals, payments and reconciliation over statistics synced from the platform simulators (the real plugins
@@ -154,32 +154,23 @@ describe(`deals and reconciliation on ${TEST_DATABASE_KIND}`, () => {
 
   /** Connects the simulator's account and stores August to October as the plugin reads them. */
   async function connectAndSync(platformId: string, sim: PlatformSimulator, label: string) {
-    const platform = t.registry.get(platformId)!
-    const connection = platform.definition.connection.schema.parse(sim.accounts[0]!.connection) as Record<
-      string,
-      unknown
-    >
-    const em = t.db.fork()
-    em.setFilterParams('workspace', { id: ws.id })
-    const outcome = await connectAccount(
-      t.services,
-      em,
-      { workspaceId: ws.id, workspaceName: 'deals', tokenId: '' },
-      platform,
-      connection,
-      { label },
+    const { platform, connection, accountId, id } = await connectSimulatorAccount(
+      t,
+      ws.id,
+      platformId,
+      sim,
+      label,
     )
-    if (!outcome.ok) throw new Error(outcome.error.message)
-    ids[label] = Buffer.from(`Account:${outcome.account.id}`).toString('base64')
+    ids[label] = id
     for (const window of [
       { from: '2026-08-01', to: '2026-08-31' },
       { from: '2026-09-01', to: '2026-09-30' },
       { from: '2026-10-01', to: '2026-10-31' },
     ]) {
       const rows = await t.services.runner.fetchReport(platform, connection, window, {
-        accountKey: outcome.account.id,
+        accountKey: accountId,
       })
-      await writeReport(t.db.fork(), { workspaceId: ws.id, accountId: outcome.account.id, window, rows })
+      await writeReport(t.db.fork(), { workspaceId: ws.id, accountId, window, rows })
     }
   }
 
