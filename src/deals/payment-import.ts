@@ -125,7 +125,24 @@ export async function importPaymentsCsv(
   const now = ctx.services.clock.now()
   const latestDay = latestPlatformDay(now)
   const seen = new Set<string>()
-  const perMonth = new Map<string, number>()
+  // What the file's rows are checked against, read once rather than per row: the payments stored under the
+  // file's references, and how many each account holds per month.
+  const references = [...new Set(rows.map((row) => cell(row, 'reference').slice(0, 200)).filter(Boolean))]
+  const stored = new Map(
+    (references.length ? await ctx.em.find(Payment, { reference: { $in: references } }) : []).map((p) => [
+      `${p.account.id}\u0000${p.reference}`,
+      p,
+    ]),
+  )
+  const perMonth = new Map(
+    (
+      await ctx.services.db.query<{ account_id: string; month: string; n: number | string }>(
+        `select account_id, to_char(period_month, 'YYYY-MM') as month, count(*) as n from payment
+          where workspace_id = ? group by account_id, period_month`,
+        [workspaceId],
+      )
+    ).map((r) => [`${r.account_id}:${r.month}`, Number(r.n)]),
+  )
   for (const row of rows) {
     const errors: string[] = []
     let account: Account | undefined
@@ -169,12 +186,10 @@ export async function importPaymentsCsv(
       result.rows.push({ line: row.line, outcome: 'REJECTED', paymentId: null, errors })
       continue
     }
-    const existing = reference ? await ctx.em.findOne(Payment, { account: account.id, reference }) : null
+    const existing = reference ? stored.get(`${account.id}\u0000${reference}`) : undefined
     if (!existing) {
       const key = `${account.id}:${month}`
-      const count =
-        perMonth.get(key) ??
-        (await ctx.em.count(Payment, { account: account.id, periodMonth: `${month}-01` }))
+      const count = perMonth.get(key) ?? 0
       if (count >= MAX_PAYMENTS_PER_MONTH) {
         result.rejected += 1
         result.rows.push({
